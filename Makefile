@@ -1,0 +1,108 @@
+# weir - build, run and test. See README.md.
+#
+#   make            build weir, weirctl and the demo backend (build/rel/)
+#   make run        install what is missing, build, start the demo
+#   make test       install what is missing, build, run every test
+#   make bench      run the benchmarks in bench/ (long; not part of test)
+#   make fuzz       run every fuzz driver for FUZZ_SECONDS each (default 60)
+
+CC       ?= gcc
+CSTD     := -std=c11 -D_GNU_SOURCE
+# snprintf into bounded message buffers truncates on purpose: no -Wformat-truncation.
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-unused-parameter -Wno-format-truncation
+INCS     := -Isrc
+CFLAGS_REL  := $(CSTD) $(WARN) $(INCS) -O2 -g -pthread
+CFLAGS_ASAN := $(CSTD) $(WARN) $(INCS) -O1 -g -pthread -fno-omit-frame-pointer \
+               -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDLIBS   := -pthread
+
+LIB_SRC  := $(shell find src -name '*.c' ! -name main.c | sort)
+UNIT_SRC := $(shell find tests/unit -name '*.c' | sort)
+FUZZ_SRC := $(wildcard fuzz/*.c)
+BENCH_C  := $(wildcard bench/*.c)
+
+REL  := build/rel
+ASAN := build/asan
+FUZZ := build/fuzz
+
+.DELETE_ON_ERROR:
+.PHONY: all run test unit integration fuzz fuzz-quick bench deps clean asan
+all: $(REL)/weir $(REL)/weirctl $(REL)/weir-backend
+
+# --- objects, one tree per flavour -------------------------------------------
+$(REL)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_REL) -MMD -MP -c $< -o $@
+$(ASAN)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ASAN) -MMD -MP -c $< -o $@
+
+define flavour
+$(1)/libweir.a: $$(patsubst %.c,$(1)/obj/%.o,$$(LIB_SRC))
+	@rm -f $$@
+	ar rcs $$@ $$^
+$(1)/weir: $(1)/obj/src/main.o $(1)/libweir.a
+	$$(CC) $(2) -o $$@ $$^ $$(LDLIBS)
+$(1)/weirctl: $$(patsubst %.c,$(1)/obj/%.o,$$(wildcard cli/*.c)) $(1)/libweir.a
+	$$(CC) $(2) -o $$@ $$^ $$(LDLIBS)
+$(1)/weir-backend: $(1)/obj/demo/backend.o $(1)/libweir.a
+	$$(CC) $(2) -o $$@ $$^ $$(LDLIBS)
+endef
+LDFLAGS_REL  := -g -pthread
+LDFLAGS_ASAN := -g -pthread -fsanitize=address,undefined
+$(eval $(call flavour,$(REL),$$(LDFLAGS_REL)))
+$(eval $(call flavour,$(ASAN),$$(LDFLAGS_ASAN)))
+
+$(ASAN)/obj/tests/unit/%.o: CFLAGS_ASAN += -Itests/unit
+
+$(ASAN)/unit: $(patsubst %.c,$(ASAN)/obj/%.o,$(UNIT_SRC)) $(ASAN)/libweir.a
+	$(CC) $(LDFLAGS_ASAN) -o $@ $^ $(LDLIBS)
+
+asan: $(ASAN)/weir $(ASAN)/weirctl $(ASAN)/weir-backend $(ASAN)/unit
+
+# --- fuzzing (clang + libFuzzer) ---------------------------------------------
+FUZZ_CFLAGS := $(CSTD) $(WARN) $(INCS) -O1 -g -fsanitize=fuzzer,address,undefined
+$(FUZZ)/%: fuzz/%.c $(LIB_SRC) $(shell find src -name '*.h')
+	@mkdir -p $(FUZZ)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) -pthread
+
+FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ)/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 60
+fuzz: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do n=$$(basename $$f); \
+	  mkdir -p build/corpus/$$n; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 build/corpus/$$n fuzz/corpus/$$n || exit 1; done
+fuzz-quick: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do n=$$(basename $$f); \
+	  mkdir -p build/corpus/$$n; \
+	  echo "fuzz $$n"; \
+	  $$f -max_total_time=$${FUZZ_QUICK_SECONDS:-10} -print_final_stats=0 build/corpus/$$n fuzz/corpus/$$n \
+	    > build/corpus/$$n.log 2>&1 || { tail -50 build/corpus/$$n.log; exit 1; }; done
+
+# --- the two commands of the README ------------------------------------------
+deps:
+	@scripts/deps.sh
+
+run: deps all
+	@scripts/demo.sh
+
+unit: $(ASAN)/unit
+	$(ASAN)/unit
+
+integration: asan all
+	WEIR_BUILD=$(ASAN) scripts/pytest.sh tests/integration
+
+test: deps
+	$(MAKE) all asan
+	$(ASAN)/unit
+	WEIR_BUILD=$(ASAN) scripts/pytest.sh tests/integration
+	$(MAKE) fuzz-quick
+
+bench: deps all
+	bench/run.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages weir needs, only those missing (dpkg -s first).
+#   scripts/deps.sh          what build, run and test need
+#   scripts/deps.sh bench    also what the benchmarks compare against
+set -euo pipefail
+
+pkgs=(gcc make clang libclang-rt-14-dev python3 python3-pytest python3-pytest-timeout curl iproute2 procps)
+if [ "${1:-}" = bench ]; then
+	pkgs+=(haproxy iperf3 wrk valgrind util-linux)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

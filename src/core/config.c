@@ -1,0 +1,465 @@
+/* config.c - directive tables for the config file (see config.h and
+ * docs/config.md). Each directive has one handler; nothing here switches on
+ * a directive name. */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/conf.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "sched/sched.h"
+
+struct cfg_ctx {
+	struct weir_config *cfg;
+	char *err;               /* "LINE: reason", CONFIG_ERR_MAX */
+};
+
+struct directive {
+	const char *name;
+	int min_args, max_args;  /* max -1 = any */
+	int (*fn)(struct cfg_ctx *ctx, const struct conf_node *n, void *obj);
+	bool block;              /* takes a { } block */
+};
+
+static int cfg_fail(struct cfg_ctx *ctx, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int cfg_fail(struct cfg_ctx *ctx, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(ctx->err, CONFIG_ERR_MAX, "%d: ", line);
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->err + n, CONFIG_ERR_MAX - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Parses <s> as the value of <what> (a directive or option name). */
+static int arg_u32_of(struct cfg_ctx *ctx, int line, const char *what, const char *s,
+		      uint32_t max, uint32_t *out)
+{
+	if (parse_u32(s, max, out) != 0)
+		return cfg_fail(ctx, line, "%s: '%s' is not a number in 0..%u", what, s, max);
+	return 0;
+}
+
+static int arg_u32(struct cfg_ctx *ctx, const struct conf_node *n, const char *s,
+		   uint32_t max, uint32_t *out)
+{
+	return arg_u32_of(ctx, n->line, n->name, s, max, out);
+}
+
+static int arg_duration(struct cfg_ctx *ctx, const struct conf_node *n,
+			const char *s, uint32_t unit_ms, uint32_t *out)
+{
+	if (parse_duration_ms(s, unit_ms, out) != 0)
+		return cfg_fail(ctx, n->line, "%s: '%s' is not a duration (e.g. 500ms, 2s, 5m)",
+				n->name, s);
+	return 0;
+}
+
+/* Runs the handler of each child of <parent> from <table>. */
+static int run_table(struct cfg_ctx *ctx, const struct conf_node *parent,
+		     const struct directive *table, size_t ntable, void *obj,
+		     const char *where)
+{
+	for (int i = 0; i < parent->nchildren; i++) {
+		const struct conf_node *n = &parent->children[i];
+		const struct directive *d = NULL;
+		int rc;
+
+		for (size_t k = 0; k < ntable; k++)
+			if (strcmp(table[k].name, n->name) == 0)
+				d = &table[k];
+		if (!d)
+			return cfg_fail(ctx, n->line, "unknown directive '%s' %s", n->name, where);
+		if (n->nargs < d->min_args || (d->max_args >= 0 && n->nargs > d->max_args))
+			return cfg_fail(ctx, n->line, "'%s' takes %d%s argument%s, not %d",
+					n->name, d->min_args,
+					d->max_args == d->min_args ? "" : " or more",
+					d->min_args == 1 && d->max_args == 1 ? "" : "s", n->nargs);
+		if (n->block && !d->block)
+			return cfg_fail(ctx, n->line, "'%s' does not take a block", n->name);
+		if (d->block && !n->block && strcmp(n->name, "server") != 0)
+			return cfg_fail(ctx, n->line, "'%s' needs a { } block", n->name);
+		if ((rc = d->fn(ctx, n, obj)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* --- real server options: inline "weight 3 upper 10" or a block --------- */
+
+static int srv_weight(struct cfg_ctx *ctx, const struct conf_node *n, const char *v,
+		      struct server_spec *r)
+{
+	return arg_u32_of(ctx, n->line, "weight", v, 65535, &r->weight);
+}
+
+static int srv_upper(struct cfg_ctx *ctx, const struct conf_node *n, const char *v,
+		     struct server_spec *r)
+{
+	return arg_u32_of(ctx, n->line, "upper", v, 65535, &r->upper);
+}
+
+static int srv_lower(struct cfg_ctx *ctx, const struct conf_node *n, const char *v,
+		     struct server_spec *r)
+{
+	return arg_u32_of(ctx, n->line, "lower", v, 65535, &r->lower);
+}
+
+static int srv_forward(struct cfg_ctx *ctx, const struct conf_node *n, const char *v,
+		       struct server_spec *r)
+{
+	static const struct { const char *name; enum fwd_method f; } fwds[] = {
+		{ "route", FWD_ROUTE }, { "dr", FWD_ROUTE }, { "tunnel", FWD_TUNNEL },
+		{ "tun", FWD_TUNNEL }, { "masq", FWD_MASQ }, { "nat", FWD_MASQ },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(fwds); i++)
+		if (strcmp(v, fwds[i].name) == 0) {
+			r->fwd = fwds[i].f;
+			return 0;
+		}
+	return cfg_fail(ctx, n->line, "forward: '%s' is not one of route, tunnel, masq", v);
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(struct cfg_ctx *, const struct conf_node *, const char *, struct server_spec *);
+} server_opts[] = {
+	{ "weight", srv_weight }, { "upper", srv_upper }, { "lower", srv_lower },
+	{ "forward", srv_forward },
+};
+
+static int server_opt(struct cfg_ctx *ctx, const struct conf_node *n,
+		      const char *key, const char *val, struct server_spec *r)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(server_opts); i++)
+		if (strcmp(key, server_opts[i].name) == 0) {
+			if (!val)
+				return cfg_fail(ctx, n->line, "server: '%s' needs a value", key);
+			return server_opts[i].fn(ctx, n, val, r);
+		}
+	return cfg_fail(ctx, n->line, "server: unknown option '%s' (weight, upper, lower, forward)",
+			key);
+}
+
+static int svc_server(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct service_spec *svc = obj;
+	struct weir_config tmp = { .services = svc, .nservices = 1 };
+	char err[SPEC_ERR_MAX];
+	struct server_spec r;
+	int rc;
+
+	spec_server_defaults(&r);
+	r.line = n->line;
+	if (addr_parse(n->args[0], svc->proxy == PROXY_NONE, &r.addr) != 0)
+		return cfg_fail(ctx, n->line, "server: '%s' is not an address IP:PORT or [IPv6]:PORT",
+				n->args[0]);
+	for (int i = 1; i < n->nargs; i += 2)
+		if ((rc = server_opt(ctx, n, n->args[i], i + 1 < n->nargs ? n->args[i + 1] : NULL,
+				     &r)) != 0)
+			return rc;
+	for (int i = 0; i < n->nchildren; i++) {
+		const struct conf_node *c = &n->children[i];
+
+		if (c->nargs != 1 || c->block)
+			return cfg_fail(ctx, c->line, "'%s' takes 1 argument", c->name);
+		if ((rc = server_opt(ctx, c, c->name, c->args[0], &r)) != 0)
+			return rc;
+	}
+	if (spec_add_server(&tmp, svc->proto, &svc->addr, &r, err) != 0)
+		return cfg_fail(ctx, n->line, "server %s: %s", n->args[0],
+				strcmp(err, "Destination already exists") == 0 ?
+				"declared twice in this service" : err);
+	svc->servers = tmp.services->servers;
+	return 0;
+}
+
+/* --- service options ------------------------------------------------------ */
+
+static int svc_proxy(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct service_spec *svc = obj;
+
+	if (proxy_kind_parse(n->args[0], &svc->proxy) != 0)
+		return cfg_fail(ctx, n->line, "proxy: '%s' is not one of none, tcp, udp, http, redirect",
+				n->args[0]);
+	return 0;
+}
+
+static int svc_scheduler(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct service_spec *svc = obj;
+
+	if (!sched_find(n->args[0]))
+		return cfg_fail(ctx, n->line, "scheduler: unknown scheduler '%s'", n->args[0]);
+	snprintf(svc->sched, sizeof(svc->sched), "%s", n->args[0]);
+	svc->sched_flags = 0;
+	for (int i = 1; i < n->nargs; i++) {
+		uint32_t f;
+
+		if (sched_flags_parse(n->args[i], &f) != 0)
+			return cfg_fail(ctx, n->line, "scheduler: unknown flag '%s'", n->args[i]);
+		svc->sched_flags |= f;
+	}
+	return 0;
+}
+
+static int svc_persistent(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct service_spec *svc = obj;
+	uint32_t ms;
+
+	svc->persist_s = DEFAULT_PERSIST_S;
+	if (n->nargs == 0)
+		return 0;
+	if (arg_duration(ctx, n, n->args[0], 1000, &ms) != 0)
+		return -EINVAL;
+	if (ms < 1000)
+		return cfg_fail(ctx, n->line, "persistent: timeout must be at least 1s");
+	svc->persist_s = ms / 1000;
+	return 0;
+}
+
+static int svc_netmask(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct service_spec *svc = obj;
+
+	if (netmask_parse(n->args[0], addr_family(&svc->addr), &svc->persist_prefix) != 0)
+		return cfg_fail(ctx, n->line, "netmask: '%s' is not a netmask", n->args[0]);
+	return 0;
+}
+
+static int svc_connect_timeout(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	return arg_duration(ctx, n, n->args[0], 1000,
+			    &((struct service_spec *)obj)->connect_timeout_ms);
+}
+
+static int svc_idle_timeout(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	return arg_duration(ctx, n, n->args[0], 1000,
+			    &((struct service_spec *)obj)->idle_timeout_ms);
+}
+
+static int svc_max_conn(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	return arg_u32(ctx, n, n->args[0], UINT32_MAX, &((struct service_spec *)obj)->maxconn);
+}
+
+static int svc_retries(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	return arg_u32(ctx, n, n->args[0], 100, &((struct service_spec *)obj)->retries);
+}
+
+static const struct directive service_table[] = {
+	{ "proxy", 1, 1, svc_proxy, false },
+	{ "scheduler", 1, -1, svc_scheduler, false },
+	{ "persistent", 0, 1, svc_persistent, false },
+	{ "netmask", 1, 1, svc_netmask, false },
+	{ "connect_timeout", 1, 1, svc_connect_timeout, false },
+	{ "idle_timeout", 1, 1, svc_idle_timeout, false },
+	{ "max_conn", 1, 1, svc_max_conn, false },
+	{ "retries", 1, 1, svc_retries, false },
+	{ "server", 1, -1, svc_server, true },
+};
+
+static int top_service(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct service_spec svc;
+	char err[SPEC_ERR_MAX];
+	int rc;
+
+	(void)obj;
+	spec_service_defaults(&svc);
+	svc.line = n->line;
+	if (strcmp(n->args[0], "tcp") == 0)
+		svc.proto = IPPROTO_TCP;
+	else if (strcmp(n->args[0], "udp") == 0)
+		svc.proto = IPPROTO_UDP;
+	else
+		return cfg_fail(ctx, n->line, "service: protocol '%s' is not tcp or udp", n->args[0]);
+	if (addr_parse(n->args[1], false, &svc.addr) != 0)
+		return cfg_fail(ctx, n->line, "service: '%s' is not an address IP:PORT or [IPv6]:PORT",
+				n->args[1]);
+	/* "proxy" decides how server addresses parse: read it first. */
+	for (int i = 0; i < n->nchildren; i++)
+		if (strcmp(n->children[i].name, "proxy") == 0 && n->children[i].nargs == 1 &&
+		    (rc = svc_proxy(ctx, &n->children[i], &svc)) != 0)
+			return rc;
+	rc = run_table(ctx, n, service_table, ARRAY_SIZE(service_table), &svc, "in a service");
+	if (rc == 0 && spec_add_service(ctx->cfg, &svc, err) != 0)
+		rc = cfg_fail(ctx, n->line, "service %s %s: %s", n->args[0], n->args[1],
+			      strcmp(err, "Service already exists") == 0 ? "declared twice" : err);
+	free(svc.servers);
+	return rc;
+}
+
+/* --- global options ------------------------------------------------------- */
+
+static int top_workers(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	uint32_t v;
+
+	if (strcmp(n->args[0], "auto") == 0) {
+		ctx->cfg->workers = 0;
+		return 0;
+	}
+	if (parse_u32(n->args[0], 256, &v) != 0 || v == 0)
+		return cfg_fail(ctx, n->line, "workers: '%s' is not 'auto' or a number in 1..256",
+				n->args[0]);
+	ctx->cfg->workers = (int)v;
+	return 0;
+}
+
+static int top_log_level(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	int l = log_level_parse(n->args[0]);
+
+	if (l < 0)
+		return cfg_fail(ctx, n->line, "log_level: '%s' is not one of error, warn, info, debug",
+				n->args[0]);
+	ctx->cfg->log_level = l;
+	return 0;
+}
+
+static int top_socket(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	size_t len = strlen(n->args[0]);
+
+	if (len == 0 || len >= 108)
+		return cfg_fail(ctx, n->line, "socket: path must be 1..107 bytes");
+	free(ctx->cfg->socket_path);
+	ctx->cfg->socket_path = strdup(n->args[0]);
+	return ctx->cfg->socket_path ? 0 : cfg_fail(ctx, n->line, "out of memory");
+}
+
+static int top_grace(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	return arg_duration(ctx, n, n->args[0], 1000, &ctx->cfg->grace_ms);
+}
+
+static const struct directive top_table[] = {
+	{ "workers", 1, 1, top_workers, false },
+	{ "log_level", 1, 1, top_log_level, false },
+	{ "socket", 1, 1, top_socket, false },
+	{ "grace", 1, 1, top_grace, false },
+	{ "service", 2, 2, top_service, true },
+};
+
+int config_parse(const char *file, const char *text, size_t len,
+		 struct weir_config *out, char *err)
+{
+	char msg[CONFIG_ERR_MAX];
+	struct conf_node root;
+	struct cfg_ctx ctx = { .cfg = out, .err = msg };
+	int rc;
+
+	spec_init(out);
+	rc = conf_parse(text, len, &root, msg, sizeof(msg));
+	if (rc == 0) {
+		rc = run_table(&ctx, &root, top_table, ARRAY_SIZE(top_table), NULL,
+			       "at top level");
+		conf_free(&root);
+	}
+	if (rc) {
+		snprintf(err, CONFIG_ERR_MAX, "%s:%s", file, msg);
+		spec_free(out);
+	}
+	return rc;
+}
+
+int config_load(const char *path, struct weir_config *out, char *err)
+{
+	struct stat st;
+	char *text;
+	ssize_t got = 0;
+	int fd, rc;
+
+	spec_init(out);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, CONFIG_ERR_MAX, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX_BYTES) {
+		snprintf(err, CONFIG_ERR_MAX, "%s: not a regular file of at most %u bytes",
+			 path, CONFIG_MAX_BYTES);
+		close(fd);
+		return -EINVAL;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		close(fd);
+		snprintf(err, CONFIG_ERR_MAX, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	while (got < st.st_size) {
+		ssize_t n = read(fd, text + got, (size_t)(st.st_size - got));
+
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	close(fd);
+	rc = config_parse(path, text, (size_t)got, out, err);
+	free(text);
+	return rc;
+}
+
+int netmask_parse(const char *s, int family, uint8_t *prefix)
+{
+	struct in_addr m;
+	uint32_t v, bits;
+
+	if (parse_u32(s, family == AF_INET6 ? 128 : 32, &v) == 0) {
+		*prefix = (uint8_t)v;
+		return 0;
+	}
+	if (family == AF_INET6 || inet_pton(AF_INET, s, &m) != 1)
+		return -EINVAL;
+	bits = ntohl(m.s_addr);
+	v = (uint32_t)__builtin_popcount(bits);
+	if (v && bits != ~0u << (32 - v))
+		return -EINVAL; /* not contiguous */
+	*prefix = (uint8_t)v;
+	return 0;
+}
+
+int sched_flags_parse(const char *s, uint32_t *flags)
+{
+	static const struct { const char *name; uint32_t f; } names[] = {
+		{ "sh-fallback", SCHED_F_FALLBACK }, { "sh-port", SCHED_F_PORT },
+		{ "mh-fallback", SCHED_F_FALLBACK }, { "mh-port", SCHED_F_PORT },
+	};
+	char tmp[128], *save = NULL, *tok;
+
+	*flags = 0;
+	if (strlen(s) >= sizeof(tmp))
+		return -EINVAL;
+	strcpy(tmp, s);
+	for (tok = strtok_r(tmp, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(names); i++)
+			if (strcmp(tok, names[i].name) == 0)
+				break;
+		if (i == ARRAY_SIZE(names))
+			return -EINVAL;
+		*flags |= names[i].f;
+	}
+	return 0;
+}

@@ -1,0 +1,366 @@
+/* spec.c - the desired configuration and its pure edits (see spec.h). */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/spec.h"
+#include "sched/sched.h"
+
+void spec_init(struct weir_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->log_level = LOG_INFO;
+	c->grace_ms = DEFAULT_GRACE_MS;
+}
+
+void spec_service_defaults(struct service_spec *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->proto = IPPROTO_TCP;
+	s->proxy = PROXY_NONE;
+	snprintf(s->sched, sizeof(s->sched), "%s", DEFAULT_SCHED);
+	s->persist_prefix = 0; /* 0 = per client (32 / 128), see spec_persist_prefix */
+	s->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+	s->idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
+	s->retries = 3;
+}
+
+void spec_server_defaults(struct server_spec *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->weight = 1;
+	r->fwd = FWD_ROUTE; /* ipvsadm's default, -g */
+}
+
+static void service_free(struct service_spec *s)
+{
+	free(s->servers);
+	s->servers = NULL;
+	s->nservers = 0;
+}
+
+void spec_clear(struct weir_config *c)
+{
+	for (size_t i = 0; i < c->nservices; i++)
+		service_free(&c->services[i]);
+	free(c->services);
+	c->services = NULL;
+	c->nservices = 0;
+}
+
+void spec_free(struct weir_config *c)
+{
+	spec_clear(c);
+	free(c->socket_path);
+	c->socket_path = NULL;
+}
+
+static int service_dup(struct service_spec *dst, const struct service_spec *src)
+{
+	*dst = *src;
+	dst->servers = NULL;
+	if (!src->nservers)
+		return 0;
+	dst->servers = malloc(src->nservers * sizeof(*dst->servers));
+	if (!dst->servers)
+		return -ENOMEM;
+	memcpy(dst->servers, src->servers, src->nservers * sizeof(*dst->servers));
+	return 0;
+}
+
+int spec_dup(struct weir_config *dst, const struct weir_config *src)
+{
+	*dst = *src;
+	dst->services = NULL;
+	dst->nservices = 0;
+	dst->socket_path = NULL;
+	if (src->socket_path && !(dst->socket_path = strdup(src->socket_path)))
+		goto out_free;
+	if (src->nservices) {
+		dst->services = calloc(src->nservices, sizeof(*dst->services));
+		if (!dst->services)
+			goto out_free;
+	}
+	for (size_t i = 0; i < src->nservices; i++) {
+		if (service_dup(&dst->services[i], &src->services[i]) != 0)
+			goto out_free;
+		dst->nservices++;
+	}
+	return 0;
+
+out_free:
+	spec_free(dst);
+	return -ENOMEM;
+}
+
+struct service_spec *spec_find_service(struct weir_config *c, int proto,
+				       const struct weir_addr *addr)
+{
+	for (size_t i = 0; i < c->nservices; i++)
+		if (c->services[i].proto == proto &&
+		    addr_equal(&c->services[i].addr, addr))
+			return &c->services[i];
+	return NULL;
+}
+
+struct server_spec *spec_find_server(struct service_spec *s, const struct weir_addr *addr)
+{
+	for (size_t i = 0; i < s->nservers; i++)
+		if (addr_equal(&s->servers[i].addr, addr))
+			return &s->servers[i];
+	return NULL;
+}
+
+const char *proto_name(int proto)
+{
+	return proto == IPPROTO_UDP ? "UDP" : "TCP";
+}
+
+static const char *const proxy_names[] = {
+	[PROXY_NONE] = "none", [PROXY_TCP] = "tcp", [PROXY_UDP] = "udp",
+	[PROXY_HTTP] = "http", [PROXY_REDIRECT] = "redirect",
+};
+
+const char *proxy_kind_name(enum proxy_kind k)
+{
+	return proxy_names[k];
+}
+
+int proxy_kind_parse(const char *s, enum proxy_kind *out)
+{
+	for (size_t i = 0; i < sizeof(proxy_names) / sizeof(proxy_names[0]); i++)
+		if (strcmp(s, proxy_names[i]) == 0) {
+			*out = (enum proxy_kind)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *fwd_name(enum fwd_method f)
+{
+	static const char *const names[] = {
+		[FWD_ROUTE] = "Route", [FWD_TUNNEL] = "Tunnel", [FWD_MASQ] = "Masq",
+	};
+	return names[f];
+}
+
+int spec_check_service(const struct service_spec *svc, char *err)
+{
+	char a[ADDR_STRLEN];
+
+	if (!sched_find(svc->sched)) {
+		snprintf(err, SPEC_ERR_MAX, "unknown scheduler '%s'", svc->sched);
+		return -EINVAL;
+	}
+	if (addr_port(&svc->addr) == 0) {
+		snprintf(err, SPEC_ERR_MAX, "service %s needs a port", addr_str(&svc->addr, a));
+		return -EINVAL;
+	}
+	if (svc->proxy == PROXY_UDP && svc->proto != IPPROTO_UDP) {
+		snprintf(err, SPEC_ERR_MAX, "--proxy udp needs a UDP service (-u)");
+		return -EINVAL;
+	}
+	if ((svc->proxy == PROXY_TCP || svc->proxy == PROXY_HTTP ||
+	     svc->proxy == PROXY_REDIRECT) && svc->proto != IPPROTO_TCP) {
+		snprintf(err, SPEC_ERR_MAX, "--proxy %s needs a TCP service (-t)",
+			 proxy_kind_name(svc->proxy));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* IPVS rules for a server's port: a missing one is the service's; in a
+ * packet-mode service, DR and TUN servers always use the service's port
+ * (only NAT rewrites ports). */
+static void normalize_server(const struct service_spec *svc, struct server_spec *r)
+{
+	if (addr_port(&r->addr) == 0 || (svc->proxy == PROXY_NONE && r->fwd != FWD_MASQ))
+		addr_set_port(&r->addr, addr_port(&svc->addr));
+}
+
+static int check_server(const struct service_spec *svc, const struct server_spec *r, char *err)
+{
+	char a[ADDR_STRLEN];
+
+	if (r->weight > 65535) {
+		snprintf(err, SPEC_ERR_MAX, "weight %u out of range 0..65535", r->weight);
+		return -ERANGE;
+	}
+	if (r->lower > r->upper) {
+		/* IPVS refuses it too, also when no upper is set */
+		snprintf(err, SPEC_ERR_MAX, "Numerical result out of range "
+			 "(lower threshold %u above upper %u)", r->lower, r->upper);
+		return -ERANGE;
+	}
+	if (svc->proxy != PROXY_NONE && addr_port(&r->addr) == 0) {
+		snprintf(err, SPEC_ERR_MAX, "real server %s needs a port",
+			 addr_str(&r->addr, a));
+		return -EINVAL;
+	}
+	if (svc->proxy == PROXY_NONE && addr_family(&r->addr) != addr_family(&svc->addr)) {
+		snprintf(err, SPEC_ERR_MAX, "real server %s is not of the service's address family",
+			 addr_str(&r->addr, a));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int spec_add_service(struct weir_config *c, const struct service_spec *svc, char *err)
+{
+	struct service_spec *arr;
+	int rc;
+
+	if (spec_find_service(c, svc->proto, &svc->addr)) {
+		snprintf(err, SPEC_ERR_MAX, "Service already exists");
+		return -EEXIST;
+	}
+	if ((rc = spec_check_service(svc, err)) != 0)
+		return rc;
+	arr = realloc(c->services, (c->nservices + 1) * sizeof(*arr));
+	if (!arr)
+		goto out_nomem;
+	c->services = arr;
+	if (service_dup(&arr[c->nservices], svc) != 0)
+		goto out_nomem;
+	c->nservices++;
+	return 0;
+
+out_nomem:
+	snprintf(err, SPEC_ERR_MAX, "Memory allocation problem");
+	return -ENOMEM;
+}
+
+/* Replaces the service's options, keeping its real servers. */
+int spec_edit_service(struct weir_config *c, const struct service_spec *svc, char *err)
+{
+	struct service_spec *cur = spec_find_service(c, svc->proto, &svc->addr);
+	struct server_spec *servers;
+	size_t n;
+	int rc;
+
+	if (!cur) {
+		snprintf(err, SPEC_ERR_MAX, "No such service");
+		return -ESRCH;
+	}
+	if ((rc = spec_check_service(svc, err)) != 0)
+		return rc;
+	for (size_t i = 0; i < cur->nservers; i++) {
+		struct server_spec r = cur->servers[i];
+
+		normalize_server(svc, &r);
+		if ((rc = check_server(svc, &r, err)) != 0)
+			return rc;
+		for (size_t k = 0; k < i; k++) {
+			struct server_spec q = cur->servers[k];
+
+			normalize_server(svc, &q);
+			if (addr_equal(&q.addr, &r.addr)) {
+				snprintf(err, SPEC_ERR_MAX, "Destination already exists");
+				return -EEXIST;
+			}
+		}
+	}
+	for (size_t i = 0; i < cur->nservers; i++)
+		normalize_server(svc, &cur->servers[i]);
+	servers = cur->servers;
+	n = cur->nservers;
+	*cur = *svc;
+	cur->servers = servers;
+	cur->nservers = n;
+	return 0;
+}
+
+int spec_del_service(struct weir_config *c, int proto, const struct weir_addr *addr, char *err)
+{
+	struct service_spec *s = spec_find_service(c, proto, addr);
+	size_t i;
+
+	if (!s) {
+		snprintf(err, SPEC_ERR_MAX, "No such service");
+		return -ESRCH;
+	}
+	i = (size_t)(s - c->services);
+	service_free(s);
+	memmove(s, s + 1, (c->nservices - i - 1) * sizeof(*s));
+	c->nservices--;
+	return 0;
+}
+
+static struct service_spec *need_service(struct weir_config *c, int proto,
+					 const struct weir_addr *vip, char *err)
+{
+	struct service_spec *s = spec_find_service(c, proto, vip);
+
+	if (!s)
+		snprintf(err, SPEC_ERR_MAX, "Service not defined");
+	return s;
+}
+
+int spec_add_server(struct weir_config *c, int proto, const struct weir_addr *vip,
+		    const struct server_spec *srv, char *err)
+{
+	struct service_spec *s = need_service(c, proto, vip, err);
+	struct server_spec *arr, r = *srv;
+	int rc;
+
+	if (!s)
+		return -ESRCH;
+	normalize_server(s, &r);
+	if (spec_find_server(s, &r.addr)) {
+		snprintf(err, SPEC_ERR_MAX, "Destination already exists");
+		return -EEXIST;
+	}
+	if ((rc = check_server(s, &r, err)) != 0)
+		return rc;
+	arr = realloc(s->servers, (s->nservers + 1) * sizeof(*arr));
+	if (!arr) {
+		snprintf(err, SPEC_ERR_MAX, "Memory allocation problem");
+		return -ENOMEM;
+	}
+	s->servers = arr;
+	arr[s->nservers++] = r;
+	return 0;
+}
+
+int spec_edit_server(struct weir_config *c, int proto, const struct weir_addr *vip,
+		     const struct server_spec *srv, char *err)
+{
+	struct service_spec *s = need_service(c, proto, vip, err);
+	struct server_spec *cur, r = *srv;
+	int rc;
+
+	if (!s)
+		return -ESRCH;
+	normalize_server(s, &r);
+	if (!(cur = spec_find_server(s, &r.addr))) {
+		snprintf(err, SPEC_ERR_MAX, "No such destination");
+		return -ENOENT;
+	}
+	if ((rc = check_server(s, &r, err)) != 0)
+		return rc;
+	*cur = r;
+	return 0;
+}
+
+int spec_del_server(struct weir_config *c, int proto, const struct weir_addr *vip,
+		    const struct weir_addr *rip, char *err)
+{
+	struct service_spec *s = need_service(c, proto, vip, err);
+	struct server_spec *cur, r = { .addr = *rip, .fwd = FWD_MASQ };
+	size_t i;
+
+	if (!s)
+		return -ESRCH;
+	normalize_server(s, &r); /* a missing port is the service's */
+	if (!(cur = spec_find_server(s, &r.addr))) {
+		snprintf(err, SPEC_ERR_MAX, "No such destination");
+		return -ENOENT;
+	}
+	i = (size_t)(cur - s->servers);
+	memmove(cur, cur + 1, (s->nservers - i - 1) * sizeof(*cur));
+	s->nservers--;
+	return 0;
+}

@@ -1,0 +1,108 @@
+/*
+ * spec.h - the desired configuration: what the operator asked for, as plain
+ * data. The config file (config.c), weirctl commands (ctl/) and reloads all
+ * produce a `struct weir_config`; table.c then makes the live table match it.
+ *
+ * Every edit here is pure: it changes a config in memory, or fails with a
+ * message and changes nothing. A weirctl request edits a copy and swaps it
+ * in only when every line succeeded.
+ *
+ * Ownership: a weir_config owns its services array, each service owns its
+ * servers array; spec_free() releases everything, spec_dup() deep-copies.
+ */
+#ifndef WEIR_SPEC_H
+#define WEIR_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/addr.h"
+
+/* How a virtual service carries traffic. PROXY_NONE = a packet-mode (LVS)
+ * service; the others are user-space proxies listening on the VIP. */
+enum proxy_kind { PROXY_NONE, PROXY_TCP, PROXY_UDP, PROXY_HTTP, PROXY_REDIRECT };
+/* Forwarding method of a real server in a packet-mode service (ipvsadm
+ * -g/-i/-m). Proxy services forward by proxying, whatever this says. */
+enum fwd_method { FWD_ROUTE, FWD_TUNNEL, FWD_MASQ };
+
+#define SCHED_NAME_MAX 16
+#define DEFAULT_SCHED "wlc"           /* ipvsadm's default */
+#define DEFAULT_PERSIST_S 300
+#define DEFAULT_CONNECT_TIMEOUT_MS 2000
+#define DEFAULT_IDLE_TIMEOUT_MS 300000
+#define DEFAULT_GRACE_MS 30000
+
+struct server_spec {
+	struct weir_addr addr;
+	uint32_t weight;          /* 0..65535, default 1 */
+	uint32_t upper, lower;    /* -x / -y, 0 = none */
+	enum fwd_method fwd;
+	int line;                 /* where it was declared; 0 = not from a file */
+};
+
+struct service_spec {
+	int proto;                /* IPPROTO_TCP or IPPROTO_UDP */
+	struct weir_addr addr;    /* VIP:port */
+	enum proxy_kind proxy;
+	char sched[SCHED_NAME_MAX];
+	uint32_t sched_flags;     /* SCHED_F_* */
+	uint32_t persist_s;       /* -p timeout in seconds; 0 = not persistent */
+	uint8_t persist_prefix;   /* -M as a prefix length: 32 / 128 = per client */
+	uint32_t connect_timeout_ms;
+	uint32_t idle_timeout_ms;
+	uint32_t maxconn;         /* 0 = unlimited */
+	uint32_t retries;         /* further servers tried when a connect fails */
+	struct server_spec *servers;
+	size_t nservers;
+	int line;
+};
+
+struct weir_config {
+	int workers;              /* 0 = one per core */
+	int log_level;            /* enum log_level */
+	char *socket_path;        /* NULL = command line / environment / default */
+	uint32_t grace_ms;        /* how long a stop waits for open connections */
+	struct service_spec *services;
+	size_t nservices;
+};
+
+#define SPEC_ERR_MAX 256
+
+void spec_init(struct weir_config *c);
+void spec_free(struct weir_config *c);
+/* Deep-copies <src> into <dst>. Returns 0 or -ENOMEM. */
+int spec_dup(struct weir_config *dst, const struct weir_config *src);
+
+/* Fills <s> with the defaults of a new service (no address, no servers). */
+void spec_service_defaults(struct service_spec *s);
+void spec_server_defaults(struct server_spec *r);
+
+/* Finds the service <proto> <addr>; returns it or NULL. */
+struct service_spec *spec_find_service(struct weir_config *c, int proto,
+				       const struct weir_addr *addr);
+struct server_spec *spec_find_server(struct service_spec *s,
+				     const struct weir_addr *addr);
+
+/* The edits. Each returns 0, or -errno with a message in <err>. <svc> and
+ * <srv> are copied; their servers arrays are not taken over. */
+int spec_add_service(struct weir_config *c, const struct service_spec *svc, char *err);
+int spec_edit_service(struct weir_config *c, const struct service_spec *svc, char *err);
+int spec_del_service(struct weir_config *c, int proto, const struct weir_addr *addr, char *err);
+int spec_add_server(struct weir_config *c, int proto, const struct weir_addr *vip,
+		    const struct server_spec *srv, char *err);
+int spec_edit_server(struct weir_config *c, int proto, const struct weir_addr *vip,
+		     const struct server_spec *srv, char *err);
+int spec_del_server(struct weir_config *c, int proto, const struct weir_addr *vip,
+		    const struct weir_addr *rip, char *err);
+void spec_clear(struct weir_config *c);
+
+/* Checks a service's own fields (scheduler known, mode supported, ...). */
+int spec_check_service(const struct service_spec *svc, char *err);
+
+const char *proto_name(int proto);        /* "TCP" / "UDP" */
+const char *proxy_kind_name(enum proxy_kind k); /* "tcp", ... "none" */
+int proxy_kind_parse(const char *s, enum proxy_kind *out);
+const char *fwd_name(enum fwd_method f);   /* "Route" "Tunnel" "Masq" */
+
+#endif

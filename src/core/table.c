@@ -1,0 +1,633 @@
+/* table.c - the live virtual-service table (see table.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/table.h"
+#include "proxy/proxy.h"
+
+_Thread_local int weir_thread_id;
+
+static int stats_init(struct vs_stats *s, int nthreads)
+{
+	memset(s, 0, sizeof(*s));
+	s->pt = aligned_alloc(CACHELINE, (size_t)nthreads * sizeof(*s->pt));
+	if (!s->pt)
+		return -ENOMEM;
+	memset(s->pt, 0, (size_t)nthreads * sizeof(*s->pt));
+	return 0;
+}
+
+void stats_sum(const struct vs_stats *s, int nthreads, struct rate_totals *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < nthreads; i++) {
+		out->conns    += counter_read(&s->pt[i].conns);
+		out->inpkts   += counter_read(&s->pt[i].inpkts);
+		out->outpkts  += counter_read(&s->pt[i].outpkts);
+		out->inbytes  += counter_read(&s->pt[i].inbytes);
+		out->outbytes += counter_read(&s->pt[i].outbytes);
+	}
+}
+
+/* --- references ------------------------------------------------------------ */
+
+void svc_get(struct virtual_service *svc)
+{
+	atomic_fetch_add_explicit(&svc->refcnt, 1, memory_order_relaxed);
+}
+
+static void svc_free(struct virtual_service *svc)
+{
+	/* servers were dropped by svc_remove(); only counters remain */
+	if (svc->persist)
+		persist_destroy(svc->persist);
+	sched_destroy(svc->sched);
+	free(svc->servers);
+	free(svc->stats.pt);
+	pthread_mutex_destroy(&svc->lock);
+	free(svc);
+}
+
+void svc_put(struct virtual_service *svc)
+{
+	if (atomic_fetch_sub_explicit(&svc->refcnt, 1, memory_order_acq_rel) == 1)
+		svc_free(svc);
+}
+
+void rs_get(struct real_server *rs)
+{
+	atomic_fetch_add_explicit(&rs->refcnt, 1, memory_order_relaxed);
+}
+
+void rs_put(struct real_server *rs)
+{
+	if (atomic_fetch_sub_explicit(&rs->refcnt, 1, memory_order_acq_rel) == 1) {
+		struct virtual_service *svc = rs->svc;
+
+		free(rs->stats.pt);
+		free(rs);
+		svc_put(svc);
+	}
+}
+
+/* --- scheduling ------------------------------------------------------------- */
+
+static struct sched_params sched_params_of(const struct service_spec *s)
+{
+	struct sched_params p = {
+		.flags = s->sched_flags,
+		.seed = (uint64_t)now_ns() ^ (uintptr_t)s,
+	};
+	return p;
+}
+
+/* True if the template's server may still take this client's connections:
+ * persistence outlives quiescing and draining (IPVS), not failure. */
+static bool persist_usable(const struct sched_server *ss)
+{
+	return !(ss->flags & (SCHED_SRV_DOWN | SCHED_SRV_MAINT));
+}
+
+static struct real_server *pick_locked(struct virtual_service *svc,
+				       const struct sched_req *req,
+				       struct real_server *const *tried, int ntried)
+{
+	uint64_t *skip = NULL;
+	struct sched_req r = *req;
+	int idx;
+
+	if (ntried) {
+		skip = calloc((svc->nservers + 63) / 64 + 1, sizeof(*skip));
+		if (!skip)
+			return NULL;
+		for (int i = 0; i < ntried; i++) {
+			int k = tried[i]->ss.idx;
+
+			if (k >= 0)
+				skip[k >> 6] |= 1ull << (k & 63);
+		}
+		r.skip = skip;
+	}
+	idx = sched_pick(svc->sched, &r);
+	free(skip);
+	return idx < 0 ? NULL : svc->servers[idx];
+}
+
+static bool was_tried(struct real_server *rs, struct real_server *const *tried, int ntried)
+{
+	for (int i = 0; i < ntried; i++)
+		if (tried[i] == rs)
+			return true;
+	return false;
+}
+
+struct real_server *svc_schedule(struct virtual_service *svc,
+				 const struct weir_addr *client, uint64_t now,
+				 struct real_server *const *tried, int ntried,
+				 struct vs_runtime *rt)
+{
+	uint8_t src[16];
+	struct sched_req req = {
+		.src = src,
+		.src_len = addr_bytes(client, src),
+		.src_port = addr_port(client),
+		.lkey = NULL,
+		.now_ms = now,
+	};
+	struct real_server *rs = NULL;
+
+	pthread_mutex_lock(&svc->lock);
+	if (svc->persist) {
+		struct sched_server *ss = persist_lookup(svc->persist, src, req.src_len, now);
+
+		if (ss && persist_usable(ss)) {
+			rs = container_of(ss, struct real_server, ss);
+			if (was_tried(rs, tried, ntried))
+				rs = NULL;
+		}
+	}
+	if (!rs) {
+		rs = pick_locked(svc, &req, tried, ntried);
+		if (rs && svc->persist)
+			persist_bind(svc->persist, src, req.src_len, &rs->ss, now);
+	}
+	if (rs && svc->persist)
+		persist_hold(svc->persist, src, req.src_len);
+	if (rs) {
+		sched_conn_open(svc->sched, &rs->ss);
+		rs_get(rs);
+		*rt = svc->rt;
+	}
+	pthread_mutex_unlock(&svc->lock);
+	return rs;
+}
+
+void svc_conn_deactivate(struct real_server *rs)
+{
+	struct virtual_service *svc = rs->svc;
+
+	pthread_mutex_lock(&svc->lock);
+	sched_conn_deactivate(svc->sched, &rs->ss);
+	pthread_mutex_unlock(&svc->lock);
+}
+
+void svc_conn_close(struct real_server *rs, bool was_active, const struct weir_addr *client,
+		    uint64_t now)
+{
+	struct virtual_service *svc = rs->svc;
+	uint8_t src[16];
+
+	pthread_mutex_lock(&svc->lock);
+	sched_conn_close(svc->sched, &rs->ss, was_active);
+	if (svc->persist)
+		persist_release(svc->persist, src, addr_bytes(client, src), now);
+	pthread_mutex_unlock(&svc->lock);
+	rs_put(rs);
+}
+
+/* --- building and editing services --------------------------------------- */
+
+static void server_apply_spec(struct real_server *rs, const struct server_spec *sp)
+{
+	rs->spec = *sp;
+	rs->ss.weight = sp->weight;
+	rs->ss.upper = sp->upper;
+	rs->ss.lower = sp->lower;
+}
+
+static struct real_server *server_new(struct virtual_service *svc,
+				      const struct server_spec *sp, int nthreads)
+{
+	struct real_server *rs = calloc(1, sizeof(*rs));
+
+	if (!rs)
+		return NULL;
+	if (stats_init(&rs->stats, nthreads) != 0) {
+		free(rs);
+		return NULL;
+	}
+	rs->addr = sp->addr;
+	rs->ss.family = addr_family(&sp->addr) == AF_INET6 ? 6 : 4;
+	addr_bytes(&sp->addr, rs->ss.addr);
+	rs->ss.port = addr_port(&sp->addr);
+	rs->ss.idx = -1;
+	server_apply_spec(rs, sp);
+	atomic_init(&rs->refcnt, 1); /* the table's */
+	rs->svc = svc;
+	svc_get(svc);
+	return rs;
+}
+
+static int runtime_of(const struct service_spec *s, struct vs_runtime *rt)
+{
+	rt->connect_timeout_ms = s->connect_timeout_ms;
+	rt->idle_timeout_ms = s->idle_timeout_ms;
+	rt->retries = s->retries;
+	return 0;
+}
+
+static struct persist_table *persist_for(const struct service_spec *s)
+{
+	uint8_t full = addr_family(&s->addr) == AF_INET6 ? 128 : 32;
+	uint8_t prefix = s->persist_prefix ? s->persist_prefix : full;
+
+	if (!s->persist_s)
+		return NULL;
+	return persist_create(s->persist_s * 1000u, full == 32 ? prefix : 32,
+			      full == 128 ? prefix : 128, (uint64_t)now_ns() ^ (uintptr_t)s);
+}
+
+static struct virtual_service *service_new(const struct service_spec *sp, int nthreads,
+					   char *err)
+{
+	struct virtual_service *svc = calloc(1, sizeof(*svc));
+	struct sched_params params = sched_params_of(sp);
+
+	if (!svc)
+		goto out_nomem;
+	svc->spec = *sp;
+	svc->spec.servers = NULL;
+	svc->spec.nservers = 0;
+	svc->proto = sp->proto;
+	svc->addr = sp->addr;
+	atomic_init(&svc->refcnt, 1); /* the table's */
+	atomic_init(&svc->maxconn, sp->maxconn);
+	pthread_mutex_init(&svc->lock, NULL);
+	runtime_of(sp, &svc->rt);
+	if (stats_init(&svc->stats, nthreads) != 0)
+		goto out_free;
+	svc->sched = sched_create(sched_find(sp->sched), &params);
+	if (!svc->sched)
+		goto out_free;
+	if (sp->persist_s && !(svc->persist = persist_for(sp)))
+		goto out_free;
+	if (sp->proxy != PROXY_NONE) {
+		svc->proxy = proxy_find(sp->proxy);
+		if (!svc->proxy) {
+			snprintf(err, SPEC_ERR_MAX, "--proxy %s is not available in this version",
+				 proxy_kind_name(sp->proxy));
+			svc_free(svc);
+			return NULL;
+		}
+	}
+	return svc;
+
+out_free:
+	svc_free(svc);
+out_nomem:
+	snprintf(err, SPEC_ERR_MAX, "Memory allocation problem");
+	return NULL;
+}
+
+/* Sets the scheduler's server set from svc->servers. Lock held. */
+static int resched_locked(struct virtual_service *svc)
+{
+	return sched_set_servers(svc->sched, (struct sched_server *const *)svc->servers,
+				 svc->nservers);
+}
+
+/* Makes svc's server list match <sp>. New servers are created first, so a
+ * failed allocation leaves the service unchanged. */
+static int servers_apply(struct vs_table *t, struct virtual_service *svc,
+			 const struct service_spec *sp, char *err)
+{
+	struct real_server **next = calloc(sp->nservers + 1, sizeof(*next));
+	bool *made = calloc(sp->nservers + 1, sizeof(*made));
+	struct real_server **old;
+	size_t nold;
+	int rc = 0;
+
+	if (!next || !made)
+		goto out_nomem;
+	for (size_t i = 0; i < sp->nservers; i++) {
+		for (size_t k = 0; k < svc->nservers; k++)
+			if (addr_equal(&svc->servers[k]->addr, &sp->servers[i].addr))
+				next[i] = svc->servers[k];
+		if (next[i])
+			continue;
+		if (!(next[i] = server_new(svc, &sp->servers[i], t->nthreads))) {
+			for (size_t k = 0; k < i; k++)
+				if (made[k])
+					rs_put(next[k]);
+			goto out_nomem;
+		}
+		made[i] = true;
+	}
+	pthread_mutex_lock(&svc->lock);
+	old = svc->servers;
+	nold = svc->nservers;
+	for (size_t k = 0; k < nold; k++) {
+		bool kept = false;
+
+		for (size_t i = 0; i < sp->nservers; i++)
+			kept |= next[i] == old[k];
+		if (!kept) {
+			old[k]->removed = true;
+			if (svc->persist)
+				persist_forget_server(svc->persist, &old[k]->ss);
+		}
+	}
+	for (size_t i = 0; i < sp->nservers; i++)
+		server_apply_spec(next[i], &sp->servers[i]);
+	svc->servers = next;
+	svc->nservers = sp->nservers;
+	rc = resched_locked(svc);
+	pthread_mutex_unlock(&svc->lock);
+	for (size_t k = 0; k < nold; k++)
+		if (old[k]->removed)
+			rs_put(old[k]);
+	free(old);
+	free(made);
+	if (rc)
+		snprintf(err, SPEC_ERR_MAX, "scheduler update failed: %s", strerror(-rc));
+	return rc;
+
+out_nomem:
+	free(next);
+	free(made);
+	snprintf(err, SPEC_ERR_MAX, "Memory allocation problem");
+	return -ENOMEM;
+}
+
+/* Applies changed service options. The scheduler instance is replaced only
+ * when the algorithm or its flags change; connection counts live in the
+ * servers, so the new instance sees them. */
+static int service_update(struct virtual_service *svc, const struct service_spec *sp,
+			  char *err)
+{
+	struct sched *ns = NULL, *old_sched = NULL;
+	struct persist_table *np = NULL, *old_persist = NULL;
+	bool new_sched = strcmp(svc->spec.sched, sp->sched) != 0 ||
+			 svc->spec.sched_flags != sp->sched_flags;
+	bool new_persist = svc->spec.persist_s != sp->persist_s ||
+			   svc->spec.persist_prefix != sp->persist_prefix;
+	int rc = 0;
+
+	if (new_sched) {
+		struct sched_params params = sched_params_of(sp);
+
+		if (!(ns = sched_create(sched_find(sp->sched), &params)))
+			goto out_nomem;
+	}
+	if (new_persist && sp->persist_s && !(np = persist_for(sp))) {
+		sched_destroy(ns);
+		goto out_nomem;
+	}
+	pthread_mutex_lock(&svc->lock);
+	if (ns) {
+		rc = sched_set_servers(ns, (struct sched_server *const *)svc->servers,
+				       svc->nservers);
+		if (rc == 0) {
+			old_sched = svc->sched;
+			svc->sched = ns;
+		}
+	}
+	if (rc == 0 && new_persist) {
+		old_persist = svc->persist;
+		svc->persist = np;
+	}
+	if (rc == 0)
+		runtime_of(sp, &svc->rt);
+	pthread_mutex_unlock(&svc->lock);
+	if (rc) {
+		sched_destroy(ns);
+		if (np)
+			persist_destroy(np);
+		snprintf(err, SPEC_ERR_MAX, "scheduler update failed: %s", strerror(-rc));
+		return rc;
+	}
+	sched_destroy(old_sched);
+	if (old_persist)
+		persist_destroy(old_persist);
+	atomic_store(&svc->maxconn, sp->maxconn);
+	svc->spec = *sp;
+	svc->spec.servers = NULL;
+	svc->spec.nservers = 0;
+	return 0;
+
+out_nomem:
+	snprintf(err, SPEC_ERR_MAX, "Memory allocation problem");
+	return -ENOMEM;
+}
+
+/* Takes <svc> out of the table: listeners close, servers are released as
+ * their sessions end. */
+static void service_remove(struct virtual_service *svc)
+{
+	struct real_server **old;
+	size_t n;
+
+	svc->removed = true;
+	if (svc->proxy)
+		svc->proxy->stop(svc);
+	pthread_mutex_lock(&svc->lock);
+	old = svc->servers;
+	n = svc->nservers;
+	svc->servers = NULL;
+	svc->nservers = 0;
+	for (size_t i = 0; i < n; i++) {
+		old[i]->removed = true;
+		if (svc->persist)
+			persist_forget_server(svc->persist, &old[i]->ss);
+	}
+	sched_set_servers(svc->sched, NULL, 0);
+	pthread_mutex_unlock(&svc->lock);
+	for (size_t i = 0; i < n; i++)
+		rs_put(old[i]);
+	free(old);
+	svc_put(svc);
+}
+
+int table_init(struct vs_table *t, int nthreads)
+{
+	memset(t, 0, sizeof(*t));
+	t->nthreads = nthreads;
+	spec_init(&t->cfg);
+	return 0;
+}
+
+void table_fini(struct vs_table *t)
+{
+	while (t->head) {
+		struct virtual_service *svc = t->head;
+
+		t->head = svc->next;
+		service_remove(svc);
+	}
+	spec_free(&t->cfg);
+}
+
+struct virtual_service *table_find(struct vs_table *t, int proto,
+				   const struct weir_addr *addr)
+{
+	for (struct virtual_service *s = t->head; s; s = s->next)
+		if (s->proto == proto && addr_equal(&s->addr, addr))
+			return s;
+	return NULL;
+}
+
+/* A live service must be rebuilt (not edited) when its mode changes. */
+static bool needs_replace(const struct virtual_service *svc, const struct service_spec *sp)
+{
+	return svc->spec.proxy != sp->proxy;
+}
+
+static void table_append(struct vs_table *t, struct virtual_service *svc)
+{
+	struct virtual_service **pp = &t->head;
+
+	while (*pp)
+		pp = &(*pp)->next;
+	svc->next = NULL;
+	*pp = svc;
+}
+
+static void table_unlink(struct vs_table *t, struct virtual_service *svc)
+{
+	for (struct virtual_service **pp = &t->head; *pp; pp = &(*pp)->next)
+		if (*pp == svc) {
+			*pp = svc->next;
+			return;
+		}
+}
+
+/* Phase 1 of table_apply: creates and prepares the services that are new
+ * or replaced (their mode changed). Fills fresh[i] for cfg->services[i];
+ * NULL means an edit in place. A replacement binds beside the old
+ * listeners (SO_REUSEPORT), so the old one serves until phase 2. */
+static int prepare_new(struct vs_table *t, const struct weir_config *cfg,
+		       struct virtual_service **fresh, char *err)
+{
+	char a[ADDR_STRLEN];
+
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		const struct service_spec *sp = &cfg->services[i];
+		struct virtual_service *cur = table_find(t, sp->proto, &sp->addr);
+		char why[SPEC_ERR_MAX];
+		int rc;
+
+		if (cur && !needs_replace(cur, sp))
+			continue;
+		fresh[i] = service_new(sp, t->nthreads, why);
+		if (!fresh[i]) {
+			snprintf(err, SPEC_ERR_MAX, "%s %s: %s", proto_name(sp->proto),
+				 addr_str(&sp->addr, a), why);
+			return -EINVAL;
+		}
+		if (fresh[i]->proxy && (rc = fresh[i]->proxy->prepare(fresh[i], why)) != 0) {
+			fresh[i]->proxy = NULL; /* prepare released what it took */
+			snprintf(err, SPEC_ERR_MAX, "%s %s: %s", proto_name(sp->proto),
+				 addr_str(&sp->addr, a), why);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* True if <s> stays in the table as it is (edited in place). */
+static bool kept_in_place(const struct virtual_service *s, const struct weir_config *cfg,
+			  struct virtual_service *const *fresh)
+{
+	for (size_t i = 0; i < cfg->nservices; i++)
+		if (!fresh[i] && s->proto == cfg->services[i].proto &&
+		    addr_equal(&s->addr, &cfg->services[i].addr))
+			return true;
+	return false;
+}
+
+int table_apply(struct vs_table *t, const struct weir_config *cfg, char *err)
+{
+	struct virtual_service **fresh = calloc(cfg->nservices + 1, sizeof(*fresh));
+	struct weir_config copy;
+	int rc;
+
+	if (!fresh || spec_dup(&copy, cfg) != 0) {
+		free(fresh);
+		snprintf(err, SPEC_ERR_MAX, "Memory allocation problem");
+		return -ENOMEM;
+	}
+	rc = prepare_new(t, cfg, fresh, err);
+	if (rc) {
+		for (size_t i = 0; i < cfg->nservices; i++)
+			if (fresh[i])
+				service_remove(fresh[i]);
+		free(fresh);
+		spec_free(&copy);
+		return rc;
+	}
+	/* Phase 2: nothing below fails but an allocation. */
+	for (struct virtual_service *s = t->head, *next; s; s = next) {
+		next = s->next;
+		if (!kept_in_place(s, cfg, fresh)) {
+			table_unlink(t, s);
+			service_remove(s);
+		}
+	}
+	for (size_t i = 0; i < cfg->nservices && rc == 0; i++) {
+		const struct service_spec *sp = &cfg->services[i];
+		struct virtual_service *svc = fresh[i];
+
+		if (svc) {
+			table_append(t, svc);
+			if (svc->proxy)
+				svc->proxy->start(svc);
+		} else {
+			svc = table_find(t, sp->proto, &sp->addr);
+			rc = service_update(svc, sp, err);
+		}
+		if (rc == 0)
+			rc = servers_apply(t, svc, sp, err);
+	}
+	free(fresh);
+	if (rc) {
+		spec_free(&copy);
+		return rc;
+	}
+	spec_free(&t->cfg);
+	t->cfg = copy;
+	return 0;
+}
+void table_tick(struct vs_table *t, uint64_t now)
+{
+	for (struct virtual_service *svc = t->head; svc; svc = svc->next) {
+		struct rate_totals tot;
+
+		stats_sum(&svc->stats, t->nthreads, &tot);
+		rate_update(&svc->stats.est, &tot);
+		pthread_mutex_lock(&svc->lock);
+		if (svc->persist)
+			persist_expire(svc->persist, now, 4096);
+		for (size_t i = 0; i < svc->nservers; i++) {
+			struct real_server *rs = svc->servers[i];
+
+			stats_sum(&rs->stats, t->nthreads, &tot);
+			rate_update(&rs->stats.est, &tot);
+		}
+		pthread_mutex_unlock(&svc->lock);
+	}
+}
+
+static void stats_zero(struct vs_stats *s, int nthreads)
+{
+	struct rate_totals tot;
+
+	stats_sum(s, nthreads, &tot);
+	s->zero = tot;
+	rate_reset(&s->est, &tot);
+}
+
+void table_zero(struct vs_table *t, struct virtual_service *only)
+{
+	for (struct virtual_service *svc = t->head; svc; svc = svc->next) {
+		if (only && svc != only)
+			continue;
+		stats_zero(&svc->stats, t->nthreads);
+		pthread_mutex_lock(&svc->lock);
+		for (size_t i = 0; i < svc->nservers; i++)
+			stats_zero(&svc->servers[i]->stats, t->nthreads);
+		pthread_mutex_unlock(&svc->lock);
+	}
+}

@@ -1,0 +1,142 @@
+/*
+ * table.h - the live virtual-service table: the services and real servers
+ * traffic is flowing through, with their connection counts, counters and
+ * scheduler instances.
+ *
+ * Threads and ownership
+ *   - The control thread (main) owns the table: only it adds, edits or
+ *     removes services and servers, always through table_apply().
+ *   - Workers reach a service through a listener and a real server through
+ *     a session; each of those holds a reference (svc_get/rs_get). An object
+ *     leaves the table when removed but lives until its last reference goes.
+ *   - svc->lock guards svc->servers, svc->sched, svc->persist, svc->rt and
+ *     every rs->ss of the service. It is held only for a pick, a connection
+ *     count change, or an edit; never across a syscall.
+ *   - Counters are per thread (index weir_thread_id), written only by their
+ *     thread without locks and summed on read.
+ */
+#ifndef WEIR_TABLE_H
+#define WEIR_TABLE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "core/rate.h"
+#include "core/spec.h"
+#include "core/util.h"
+#include "sched/persist.h"
+#include "sched/sched.h"
+
+/* One thread's share of an object's counters, on its own cache line. */
+struct vs_counters {
+	uint64_t conns, inpkts, outpkts, inbytes, outbytes;
+} __attribute__((aligned(CACHELINE)));
+
+struct vs_stats {
+	struct vs_counters *pt;   /* [table nthreads] */
+	struct rate_est est;      /* control thread only */
+	struct rate_totals zero;  /* totals at the last -Z */
+};
+
+/* Options a worker needs, copied under svc->lock when a session starts. */
+struct vs_runtime {
+	uint32_t connect_timeout_ms;
+	uint32_t idle_timeout_ms;
+	uint32_t retries;
+};
+
+struct virtual_service;
+
+struct real_server {
+	struct sched_server ss;        /* guarded by svc->lock */
+	struct server_spec spec;       /* as configured; control thread only */
+	struct weir_addr addr;         /* immutable */
+	struct virtual_service *svc;   /* holds a reference */
+	atomic_int refcnt;
+	bool removed;                  /* out of the table (control thread) */
+	struct vs_stats stats;
+};
+
+struct proxy_ops;
+
+struct virtual_service {
+	struct service_spec spec;      /* as configured, servers = NULL; control thread */
+	int proto;                     /* immutable: key */
+	struct weir_addr addr;         /* immutable: key */
+	atomic_int refcnt;
+	pthread_mutex_t lock;
+	struct real_server **servers;  /* guarded by lock */
+	size_t nservers;
+	struct sched *sched;           /* guarded by lock */
+	struct persist_table *persist; /* guarded by lock; NULL = not persistent */
+	struct vs_runtime rt;          /* guarded by lock */
+	atomic_uint active;            /* open sessions, for maxconn */
+	atomic_uint maxconn;           /* 0 = unlimited */
+	const struct proxy_ops *proxy; /* NULL = packet mode */
+	void *proxy_priv;              /* the proxy's listeners */
+	bool removed;                  /* control thread */
+	struct vs_stats stats;
+	struct virtual_service *next;  /* table list, control thread */
+};
+
+struct vs_table {
+	struct virtual_service *head;  /* in the order services were added */
+	int nthreads;                  /* counter slots per object */
+	struct weir_config cfg;        /* the config the table matches */
+};
+
+/* The calling thread's counter slot: workers 0..n-1, control thread n. */
+extern _Thread_local int weir_thread_id;
+
+int table_init(struct vs_table *t, int nthreads);
+/* Removes every service and frees what no one else references. */
+void table_fini(struct vs_table *t);
+
+/* Makes the live table match <cfg>: services and servers added, edited and
+ * removed; counters and open connections of whatever stays are kept. All
+ * resources (listening sockets) are acquired before anything changes, so on
+ * error nothing has changed. Returns 0 or -errno with a message in <err>.
+ * On success the table keeps a copy of <cfg>. Control thread only. */
+int table_apply(struct vs_table *t, const struct weir_config *cfg, char *err);
+
+struct virtual_service *table_find(struct vs_table *t, int proto,
+				   const struct weir_addr *addr);
+
+/* References. The last put frees the object. Any thread. */
+void svc_get(struct virtual_service *svc);
+void svc_put(struct virtual_service *svc);
+void rs_get(struct real_server *rs);
+void rs_put(struct real_server *rs);
+
+/* Chooses a real server for a new connection from <client>, honouring
+ * persistence and skipping the <ntried> servers in <tried>. On success
+ * returns the server with a reference and its connection counted active,
+ * and copies the service's runtime options to <rt>. NULL when no server is
+ * available. Any thread; takes svc->lock. */
+struct real_server *svc_schedule(struct virtual_service *svc,
+				 const struct weir_addr *client, uint64_t now,
+				 struct real_server *const *tried, int ntried,
+				 struct vs_runtime *rt);
+/* Connection accounting after svc_schedule(): active -> inactive, and the
+ * end (which drops the reference svc_schedule() returned). <client> is the
+ * address given to svc_schedule(): its persistence template stops counting
+ * this connection. */
+void svc_conn_deactivate(struct real_server *rs);
+void svc_conn_close(struct real_server *rs, bool was_active, const struct weir_addr *client,
+		    uint64_t now);
+
+/* Counter updates from the calling thread. */
+static inline struct vs_counters *stats_mine(struct vs_stats *s)
+{
+	return &s->pt[weir_thread_id];
+}
+void stats_sum(const struct vs_stats *s, int nthreads, struct rate_totals *out);
+
+/* Control thread: every RATE_INTERVAL_MS, feeds the rate estimators and
+ * expires persistence templates. */
+void table_tick(struct vs_table *t, uint64_t now);
+/* -Z: zero the counters of one service (or all when <svc> is NULL). */
+void table_zero(struct vs_table *t, struct virtual_service *svc);
+
+#endif

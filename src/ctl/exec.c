@@ -1,0 +1,304 @@
+/* exec.c - see exec.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "ctl/cmd.h"
+#include "ctl/exec.h"
+#include "ctl/list.h"
+
+#define WEIR_VERSION "0.1.0"
+
+int ctl_split(char *line, char **words, int max)
+{
+	int n = 0;
+	char *p = line;
+
+	for (;;) {
+		char *w;
+
+		while (*p == ' ' || *p == '\t' || *p == '\r')
+			p++;
+		if (!*p)
+			return n;
+		if (n == max)
+			return -1;
+		if (*p == '"') {
+			w = ++p;
+			for (char *q = p;; q++) {
+				if (!*q)
+					return -1;
+				if (*q == '\\' && (q[1] == '"' || q[1] == '\\'))
+					q++;
+				else if (*q == '"') {
+					*p = '\0';
+					p = q + 1;
+					break;
+				}
+				*p++ = *q;
+			}
+			/* p now points past the closing quote */
+		} else {
+			w = p;
+			while (*p && *p != ' ' && *p != '\t' && *p != '\r')
+				p++;
+			if (*p)
+				*p++ = '\0';
+		}
+		words[n++] = w;
+	}
+}
+
+/* --- changes to the working config -------------------------------------- */
+
+/* -E keeps weir's own options unless given; ipvsadm's are replaced. */
+static void edit_keep_weir_opts(const struct ctl_cmd *cmd, const struct service_spec *cur,
+				struct service_spec *svc)
+{
+	if (!ctl_has(cmd, O_PROXY))
+		svc->proxy = cur->proxy;
+	if (!ctl_has(cmd, O_CONNECT_TIMEOUT))
+		svc->connect_timeout_ms = cur->connect_timeout_ms;
+	if (!ctl_has(cmd, O_IDLE_TIMEOUT))
+		svc->idle_timeout_ms = cur->idle_timeout_ms;
+	if (!ctl_has(cmd, O_MAX_CONN))
+		svc->maxconn = cur->maxconn;
+	if (!ctl_has(cmd, O_RETRIES))
+		svc->retries = cur->retries;
+}
+
+int ctl_apply_change(struct weir_config *cfg, const struct ctl_cmd *cmd, char *err)
+{
+	struct service_spec *cur = spec_find_service(cfg, cmd->svc.proto, &cmd->svc.addr);
+	struct service_spec svc = cmd->svc;
+
+	switch (cmd->op) {
+	case OP_ADD_SVC:
+		return spec_add_service(cfg, &svc, err);
+	case OP_EDIT_SVC:
+		if (cur)
+			edit_keep_weir_opts(cmd, cur, &svc);
+		return spec_edit_service(cfg, &svc, err);
+	case OP_DEL_SVC:
+		return spec_del_service(cfg, svc.proto, &svc.addr, err);
+	case OP_CLEAR:
+		spec_clear(cfg);
+		return 0;
+	case OP_ADD_RS:
+		return spec_add_server(cfg, svc.proto, &svc.addr, &cmd->rs, err);
+	case OP_EDIT_RS:
+		return spec_edit_server(cfg, svc.proto, &svc.addr, &cmd->rs, err);
+	case OP_DEL_RS:
+		return spec_del_server(cfg, svc.proto, &svc.addr, &cmd->rs.addr, err);
+	default:
+		return 0;
+	}
+}
+
+bool ctl_is_change(enum ctl_op op)
+{
+	return op == OP_ADD_SVC || op == OP_EDIT_SVC || op == OP_DEL_SVC || op == OP_CLEAR ||
+	       op == OP_ADD_RS || op == OP_EDIT_RS || op == OP_DEL_RS;
+}
+
+/* --- read-only commands -------------------------------------------------- */
+
+static int do_list(struct ctl_ctx *ctx, const struct ctl_cmd *cmd, struct buf *out, char *err)
+{
+	struct list_opts o = {
+		.stats = ctl_has(cmd, O_STATS),
+		.rate = ctl_has(cmd, O_RATE),
+		.thresholds = ctl_has(cmd, O_THRESHOLDS),
+		.pconn = ctl_has(cmd, O_PERSISTENT_CONN),
+		.exact = ctl_has(cmd, O_EXACT),
+		.nosort = ctl_has(cmd, O_NOSORT),
+	};
+
+	if (ctl_has(cmd, O_SERVICE)) {
+		o.only = table_find(ctx->table, cmd->svc.proto, &cmd->svc.addr);
+		if (!o.only) {
+			snprintf(err, CTL_ERR_MAX, "No such service");
+			return CTL_EXIT_LIST;
+		}
+	}
+	ctl_list(ctx->table, &o, out);
+	return 0;
+}
+
+static void do_status(struct ctl_ctx *ctx, struct buf *out)
+{
+	struct vs_table *t = ctx->table;
+	unsigned nsvc = 0, nproxy = 0, nrs = 0, active = 0, inactive = 0;
+
+	for (struct virtual_service *s = t->head; s; s = s->next) {
+		nsvc++;
+		nproxy += s->proxy != NULL;
+		pthread_mutex_lock(&s->lock);
+		nrs += (unsigned)s->nservers;
+		for (size_t i = 0; i < s->nservers; i++) {
+			active += s->servers[i]->ss.active;
+			inactive += s->servers[i]->ss.inactive;
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+	buf_printf(out, "weir %s\n", WEIR_VERSION);
+	buf_printf(out, "pid: %d\n", (int)getpid());
+	buf_printf(out, "uptime: %llus\n",
+		   (unsigned long long)((now_ms() - ctx->started_ms) / 1000));
+	buf_printf(out, "config: %s\n", ctx->config_path ? ctx->config_path : "(none)");
+	buf_printf(out, "workers: %d\n", ctx->nworkers);
+	buf_printf(out, "services: %u (%u proxy, %u packet)\n", nsvc, nproxy, nsvc - nproxy);
+	buf_printf(out, "real servers: %u\n", nrs);
+	buf_printf(out, "connections: %u active, %u inactive\n", active, inactive);
+}
+
+static int do_zero(struct ctl_ctx *ctx, const struct ctl_cmd *cmd, char *err)
+{
+	struct virtual_service *svc = NULL;
+
+	if (ctl_has(cmd, O_SERVICE)) {
+		svc = table_find(ctx->table, cmd->svc.proto, &cmd->svc.addr);
+		if (!svc) {
+			snprintf(err, CTL_ERR_MAX, "No such service");
+			return CTL_EXIT_APPLY;
+		}
+	}
+	table_zero(ctx->table, svc);
+	return 0;
+}
+
+/* Runs a command that reads or acts outside the config. */
+static int run_other(struct ctl_ctx *ctx, const struct ctl_cmd *cmd,
+		     const struct weir_config *work, struct buf *out, char *err)
+{
+	int rc;
+
+	switch (cmd->op) {
+	case OP_LIST:
+		return do_list(ctx, cmd, out, err);
+	case OP_SAVE:
+		ctl_save(work, false, out);
+		return 0;
+	case OP_ZERO:
+		return do_zero(ctx, cmd, err);
+	case OP_HELP:
+		ctl_usage(out);
+		return 0;
+	case OP_VERSION:
+		buf_printf(out, "weirctl v%s (weir load balancer; ipvsadm syntax v1.31)\n",
+			   WEIR_VERSION);
+		return 0;
+	case OP_STATUS:
+		do_status(ctx, out);
+		return 0;
+	case OP_RELOAD:
+		if (!ctx->config_path) {
+			snprintf(err, CTL_ERR_MAX, "weir was started without -c: no config to reload");
+			return CTL_EXIT_APPLY;
+		}
+		if ((rc = ctx->reload(ctx, err)) != 0)
+			return CTL_EXIT_APPLY;
+		buf_printf(out, "reloaded %s\n", ctx->config_path);
+		return 0;
+	case OP_RESTORE:
+		snprintf(err, CTL_ERR_MAX, "-R reads its rules from standard input: "
+			 "run it as weirctl -R < FILE");
+		return CTL_EXIT_USAGE;
+	default:
+		return 0;
+	}
+}
+
+/* --- the request ------------------------------------------------------------ */
+
+static void answer_err(struct buf *out, int status, int lineno, int nlines, const char *msg)
+{
+	buf_reset(out);
+	if (nlines > 1)
+		buf_printf(out, "ERR %d line %d: %s\n", status, lineno, msg);
+	else
+		buf_printf(out, "ERR %d %s\n", status, msg);
+}
+
+/* Drops a leading "ipvsadm"/"weirctl" and, in -R input, the -R itself. */
+static int strip_prefix(char **words, int n)
+{
+	int skip = 0;
+
+	while (skip < n && (strcmp(words[skip], "ipvsadm") == 0 ||
+			    strcmp(words[skip], "weirctl") == 0))
+		skip++;
+	memmove(words, words + skip, (size_t)(n - skip) * sizeof(*words));
+	return n - skip;
+}
+
+static int count_lines(const char *req, size_t len)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += req[i] == '\n';
+	return n + (len && req[len - 1] != '\n');
+}
+
+void ctl_exec(struct ctl_ctx *ctx, char *req, size_t len, struct buf *out)
+{
+	struct weir_config work;
+	struct buf body = { 0 };
+	char err[CTL_ERR_MAX], *save = NULL, *line;
+	int lineno = 0, nlines = count_lines(req, len), rc = 0;
+	bool changed = false;
+
+	if (memchr(req, '\0', len)) {
+		answer_err(out, CTL_EXIT_USAGE, 0, 1, "request contains a NUL byte");
+		return;
+	}
+	req[len] = '\0'; /* the caller leaves one spare byte */
+	if (spec_dup(&work, &ctx->table->cfg) != 0) {
+		answer_err(out, CTL_EXIT_APPLY, 0, 1, "Memory allocation problem");
+		return;
+	}
+	for (line = strtok_r(req, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *words[CTL_MAX_WORDS];
+		struct ctl_cmd cmd;
+		int n;
+
+		lineno++;
+		n = ctl_split(line, words, CTL_MAX_WORDS);
+		if (n < 0) {
+			answer_err(out, CTL_EXIT_USAGE, lineno, nlines,
+				   "too many words or an unclosed quote");
+			goto out;
+		}
+		n = strip_prefix(words, n);
+		if (n == 0 || words[0][0] == '#')
+			continue;
+		if ((rc = ctl_parse(n, words, &cmd, err)) != 0) {
+			answer_err(out, rc, lineno, nlines, err);
+			goto out;
+		}
+		if (ctl_is_change(cmd.op)) {
+			if (ctl_apply_change(&work, &cmd, err) != 0) {
+				answer_err(out, CTL_EXIT_APPLY, lineno, nlines, err);
+				goto out;
+			}
+			changed = true;
+		} else if ((rc = run_other(ctx, &cmd, &work, &body, err)) != 0) {
+			answer_err(out, rc, lineno, nlines, err);
+			goto out;
+		}
+	}
+	if (changed && table_apply(ctx->table, &work, err) != 0) {
+		answer_err(out, CTL_EXIT_APPLY, 0, 1, err);
+		goto out;
+	}
+	buf_printf(out, "OK\n");
+	buf_append(out, buf_head(&body), body.len);
+out:
+	buf_free(&body);
+	spec_free(&work);
+}

@@ -1,0 +1,374 @@
+/* list.c - see list.h. Formats follow ipvsadm 1.31 column for column. */
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/list.h"
+#include "sched/sched.h"
+
+/* "TCP  1.2.3.4:80": ipvsadm cuts IPv4 names at 33 characters. */
+static void svc_name(int proto, const struct weir_addr *a, char *out, size_t len)
+{
+	char s[ADDR_STRLEN];
+
+	snprintf(out, len, "%-4s %s", proto_name(proto), addr_str(a, s));
+	if (addr_family(a) == AF_INET && strlen(out) > 33)
+		out[33] = '\0';
+}
+
+static const char *dest_name(const struct weir_addr *a, char *out)
+{
+	addr_str(a, out);
+	if (addr_family(a) == AF_INET && strlen(out) > 28)
+		out[28] = '\0';
+	return out;
+}
+
+/* ipvsadm's print_largenum: 9 columns, K/M/G/T above 10^8 unless exact. */
+static void largenum(struct buf *out, uint64_t v, bool exact)
+{
+	static const struct { uint64_t below, div; char unit; } steps[] = {
+		{ 1000000000ull, 1000ull, 'K' },
+		{ 100000000000ull, 1000000ull, 'M' },
+		{ 100000000000000ull, 1000000000ull, 'G' },
+		{ UINT64_MAX, 1000000000000ull, 'T' },
+	};
+
+	if (exact) {
+		int digits = snprintf(NULL, 0, "%" PRIu64, v);
+
+		buf_printf(out, "%*" PRIu64, digits <= 8 ? 9 : digits + 1, v);
+		return;
+	}
+	if (v < 100000000ull) {
+		buf_printf(out, "%9" PRIu64, v);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (v < steps[i].below || i == 3) {
+			buf_printf(out, "%8" PRIu64 "%c", v / steps[i].div, steps[i].unit);
+			return;
+		}
+}
+
+static void title(struct buf *out, const struct list_opts *o)
+{
+	const char *hdr = "%-33s %8s %8s %8s %8s %8s\n";
+
+	if (o->stats)
+		buf_printf(out, hdr, "Prot LocalAddress:Port", "Conns", "InPkts", "OutPkts",
+			   "InBytes", "OutBytes");
+	else if (o->rate)
+		buf_printf(out, hdr, "Prot LocalAddress:Port", "CPS", "InPPS", "OutPPS",
+			   "InBPS", "OutBPS");
+	else if (o->thresholds)
+		buf_printf(out, "%-33s %-10s %-10s %-10s %-10s\n", "Prot LocalAddress:Port",
+			   "Uthreshold", "Lthreshold", "ActiveConn", "InActConn");
+	else if (o->pconn)
+		buf_printf(out, "%-33s %-9s %-11s %-10s %-10s\n", "Prot LocalAddress:Port",
+			   "Weight", "PersistConn", "ActiveConn", "InActConn");
+	else {
+		buf_printf(out, "Prot LocalAddress:Port Scheduler Flags\n");
+		buf_printf(out, "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n");
+		return;
+	}
+	buf_printf(out, "  -> RemoteAddress:Port\n");
+}
+
+static void totals_since_zero(const struct vs_stats *st, int nthreads, struct rate_totals *t)
+{
+	stats_sum(st, nthreads, t);
+	t->conns -= st->zero.conns;
+	t->inpkts -= st->zero.inpkts;
+	t->outpkts -= st->zero.outpkts;
+	t->inbytes -= st->zero.inbytes;
+	t->outbytes -= st->zero.outbytes;
+}
+
+static void five(struct buf *out, uint64_t a, uint64_t b, uint64_t c, uint64_t d,
+		 uint64_t e, bool exact)
+{
+	largenum(out, a, exact);
+	largenum(out, b, exact);
+	largenum(out, c, exact);
+	largenum(out, d, exact);
+	largenum(out, e, exact);
+	buf_printf(out, "\n");
+}
+
+static void sched_flag_names(uint32_t flags, const char *sched, char *out, size_t len)
+{
+	const char *pfx = strcmp(sched, "mh") == 0 ? "mh" : "sh";
+
+	snprintf(out, len, "%s%s%s%s%s",
+		 flags & SCHED_F_FALLBACK ? pfx : "", flags & SCHED_F_FALLBACK ? "-fallback" : "",
+		 (flags & SCHED_F_FALLBACK) && (flags & SCHED_F_PORT) ? "," : "",
+		 flags & SCHED_F_PORT ? pfx : "", flags & SCHED_F_PORT ? "-port" : "");
+}
+
+static void mask_str(const struct service_spec *s, char *out, size_t len)
+{
+	uint8_t p = s->persist_prefix;
+
+	if (addr_family(&s->addr) == AF_INET6) {
+		snprintf(out, len, "%u", p);
+		return;
+	}
+	uint32_t m = p ? ~0u << (32 - p) : 0;
+	snprintf(out, len, "%u.%u.%u.%u", m >> 24, (m >> 16) & 255, (m >> 8) & 255, m & 255);
+}
+
+/* The persistence mask differs from "one client"? */
+static bool has_mask(const struct service_spec *s)
+{
+	uint8_t full = addr_family(&s->addr) == AF_INET6 ? 128 : 32;
+
+	return s->persist_prefix && s->persist_prefix != full;
+}
+
+static void service_line(struct buf *out, const struct virtual_service *svc,
+			 const struct list_opts *o, int nthreads)
+{
+	const struct service_spec *sp = &svc->spec;
+	struct rate_totals t;
+	struct rate_value r;
+	char name[ADDR_STRLEN + 8], tmp[64];
+
+	svc_name(svc->proto, &svc->addr, name, sizeof(name));
+	if (o->stats) {
+		totals_since_zero(&svc->stats, nthreads, &t);
+		buf_printf(out, "%-33s", name);
+		five(out, t.conns, t.inpkts, t.outpkts, t.inbytes, t.outbytes, o->exact);
+		return;
+	}
+	if (o->rate) {
+		rate_read(&svc->stats.est, &r);
+		buf_printf(out, "%-33s", name);
+		five(out, r.cps, r.inpps, r.outpps, r.inbps, r.outbps, o->exact);
+		return;
+	}
+	buf_printf(out, "%s %s", name, sp->sched);
+	if (sp->sched_flags) {
+		sched_flag_names(sp->sched_flags, sp->sched, tmp, sizeof(tmp));
+		buf_printf(out, " (%s)", tmp);
+	}
+	if (sp->persist_s) {
+		buf_printf(out, " persistent %u", sp->persist_s);
+		if (has_mask(sp)) {
+			mask_str(sp, tmp, sizeof(tmp));
+			buf_printf(out, " mask %s", tmp);
+		}
+	}
+	buf_printf(out, "\n");
+}
+
+struct rs_view {
+	struct real_server *rs;
+	struct sched_server ss;   /* copied under the lock */
+};
+
+static void server_line(struct buf *out, const struct virtual_service *svc,
+			const struct rs_view *v, const struct list_opts *o, int nthreads)
+{
+	const struct real_server *rs = v->rs;
+	char name[ADDR_STRLEN];
+	struct rate_totals t;
+	struct rate_value r;
+
+	dest_name(&rs->addr, name);
+	if (o->stats) {
+		totals_since_zero(&rs->stats, nthreads, &t);
+		buf_printf(out, "  -> %-28s", name);
+		five(out, t.conns, t.inpkts, t.outpkts, t.inbytes, t.outbytes, o->exact);
+	} else if (o->rate) {
+		rate_read(&rs->stats.est, &r);
+		buf_printf(out, "  -> %-28s %8" PRIu64 " %8" PRIu64 " %8" PRIu64, name,
+			   r.cps, r.inpps, r.outpps);
+		largenum(out, r.inbps, o->exact);
+		largenum(out, r.outbps, o->exact);
+		buf_printf(out, "\n");
+	} else if (o->thresholds) {
+		buf_printf(out, "  -> %-28s %-10u %-10u %-10u %-10u\n", name, v->ss.upper,
+			   v->ss.lower, v->ss.active, v->ss.inactive);
+	} else if (o->pconn) {
+		buf_printf(out, "  -> %-28s %-9u %-11u %-10u %-10u\n", name, v->ss.weight,
+			   0u, v->ss.active, v->ss.inactive);
+	} else {
+		buf_printf(out, "  -> %-28s %-7s %-6u %-10u %-10u\n", name,
+			   svc->proxy ? "Proxy" : fwd_name(rs->spec.fwd), v->ss.weight,
+			   v->ss.active, v->ss.inactive);
+	}
+}
+
+static int cmp_rs(const void *a, const void *b)
+{
+	const struct rs_view *x = a, *y = b;
+
+	return addr_cmp(&x->rs->addr, &y->rs->addr);
+}
+
+static void service_block(struct buf *out, struct virtual_service *svc,
+			  const struct list_opts *o, int nthreads)
+{
+	struct rs_view *v;
+	size_t n;
+
+	service_line(out, svc, o, nthreads);
+	pthread_mutex_lock(&svc->lock);
+	n = svc->nservers;
+	v = calloc(n + 1, sizeof(*v));
+	for (size_t i = 0; v && i < n; i++) {
+		v[i].rs = svc->servers[i];
+		v[i].ss = svc->servers[i]->ss;
+		rs_get(v[i].rs);
+	}
+	pthread_mutex_unlock(&svc->lock);
+	if (!v)
+		return;
+	if (!o->nosort)
+		qsort(v, n, sizeof(*v), cmp_rs);
+	for (size_t i = 0; i < n; i++) {
+		server_line(out, svc, &v[i], o, nthreads);
+		rs_put(v[i].rs);
+	}
+	free(v);
+}
+
+static int cmp_key(int pa, const struct weir_addr *a, int pb, const struct weir_addr *b)
+{
+	if (addr_family(a) != addr_family(b))
+		return addr_family(a) == AF_INET ? -1 : 1;
+	if (pa != pb)
+		return pa < pb ? -1 : 1;
+	return addr_cmp(a, b);
+}
+
+static int cmp_svc(const void *a, const void *b)
+{
+	const struct virtual_service *x = *(const struct virtual_service *const *)a;
+	const struct virtual_service *y = *(const struct virtual_service *const *)b;
+
+	return cmp_key(x->proto, &x->addr, y->proto, &y->addr);
+}
+
+void ctl_list(struct vs_table *t, const struct list_opts *o, struct buf *out)
+{
+	struct virtual_service **all;
+	size_t n = 0;
+
+	if (o->only) {
+		title(out, o);
+		service_block(out, (struct virtual_service *)o->only, o, t->nthreads);
+		return;
+	}
+	buf_printf(out, "IP Virtual Server version 1.2.1 (size=4096)\n");
+	title(out, o);
+	for (struct virtual_service *s = t->head; s; s = s->next)
+		n++;
+	all = calloc(n + 1, sizeof(*all));
+	if (!all)
+		return;
+	n = 0;
+	for (struct virtual_service *s = t->head; s; s = s->next)
+		all[n++] = s;
+	if (!o->nosort)
+		qsort(all, n, sizeof(*all), cmp_svc);
+	for (size_t i = 0; i < n; i++)
+		service_block(out, all[i], o, t->nthreads);
+	free(all);
+}
+
+/* --- -S ---------------------------------------------------------------------- */
+
+static const char *fwd_switch(enum fwd_method f)
+{
+	return f == FWD_MASQ ? "-m" : f == FWD_TUNNEL ? "-i" : "-g";
+}
+
+static void save_service(struct buf *out, const struct service_spec *s)
+{
+	char a[ADDR_STRLEN], tmp[64];
+	const char *p = s->proto == IPPROTO_UDP ? "-u" : "-t";
+
+	buf_printf(out, "-A %s %s -s %s", p, addr_str(&s->addr, a), s->sched);
+	if (s->persist_s) {
+		buf_printf(out, " -p %u", s->persist_s);
+		if (has_mask(s)) {
+			mask_str(s, tmp, sizeof(tmp));
+			buf_printf(out, " -M %s", tmp);
+		}
+	}
+	if (s->sched_flags) {
+		sched_flag_names(s->sched_flags, s->sched, tmp, sizeof(tmp));
+		buf_printf(out, " -b %s", tmp);
+	}
+	/* weir's own options, only where they differ from the defaults */
+	if (s->proxy != PROXY_NONE)
+		buf_printf(out, " --proxy %s", proxy_kind_name(s->proxy));
+	if (s->connect_timeout_ms != DEFAULT_CONNECT_TIMEOUT_MS)
+		buf_printf(out, " --connect-timeout %ums", s->connect_timeout_ms);
+	if (s->idle_timeout_ms != DEFAULT_IDLE_TIMEOUT_MS)
+		buf_printf(out, " --idle-timeout %ums", s->idle_timeout_ms);
+	if (s->maxconn)
+		buf_printf(out, " --max-conn %u", s->maxconn);
+	if (s->retries != 3)
+		buf_printf(out, " --retries %u", s->retries);
+	buf_printf(out, "\n");
+	for (size_t i = 0; i < s->nservers; i++) {
+		const struct server_spec *r = &s->servers[i];
+		char ra[ADDR_STRLEN];
+
+		buf_printf(out, "-a %s %s -r %s %s -w %u", p, a, addr_str(&r->addr, ra),
+			   fwd_switch(r->fwd), r->weight);
+		/* ipvsadm does not save thresholds; weir does, so -R is exact */
+		if (r->upper)
+			buf_printf(out, " -x %u", r->upper);
+		if (r->lower)
+			buf_printf(out, " -y %u", r->lower);
+		if (r->fwd == FWD_TUNNEL)
+			buf_printf(out, " --tun-type ipip");
+		buf_printf(out, "\n");
+	}
+}
+
+static int cmp_spec(const void *a, const void *b)
+{
+	const struct service_spec *x = *(const struct service_spec *const *)a;
+	const struct service_spec *y = *(const struct service_spec *const *)b;
+
+	return cmp_key(x->proto, &x->addr, y->proto, &y->addr);
+}
+
+static int cmp_server_spec(const void *a, const void *b)
+{
+	return addr_cmp(&((const struct server_spec *)a)->addr,
+			&((const struct server_spec *)b)->addr);
+}
+
+void ctl_save(const struct weir_config *cfg, bool nosort, struct buf *out)
+{
+	const struct service_spec **v = calloc(cfg->nservices + 1, sizeof(*v));
+
+	if (!v)
+		return;
+	for (size_t i = 0; i < cfg->nservices; i++)
+		v[i] = &cfg->services[i];
+	if (!nosort)
+		qsort(v, cfg->nservices, sizeof(*v), cmp_spec);
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		struct service_spec s = *v[i];
+
+		s.servers = malloc((s.nservers + 1) * sizeof(*s.servers));
+		if (!s.servers)
+			break;
+		if (s.nservers)
+			memcpy(s.servers, v[i]->servers, s.nservers * sizeof(*s.servers));
+		if (!nosort)
+			qsort(s.servers, s.nservers, sizeof(*s.servers), cmp_server_spec);
+		save_service(out, &s);
+		free(s.servers);
+	}
+	free(v);
+}

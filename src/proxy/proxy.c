@@ -1,0 +1,17 @@
+/* proxy.c - the registry of user-space forwarding modes. */
+#include <stddef.h>
+
+#include "proxy/proxy.h"
+#include "proxy/tcp.h"
+
+static const struct proxy_ops *const modes[] = {
+	&tcp_proxy_ops,
+};
+
+const struct proxy_ops *proxy_find(enum proxy_kind kind)
+{
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (modes[i]->kind == kind)
+			return modes[i];
+	return NULL;
+}

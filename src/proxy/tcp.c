@@ -1,0 +1,393 @@
+/*
+ * tcp.c - the layer-4 TCP proxy (--proxy tcp).
+ *
+ * A session joins a client socket and a real-server socket. Each direction
+ * (a "flow") moves bytes with splice(2): socket -> pipe -> socket, never
+ * through user space. A flow takes a pipe from the worker's pool only while
+ * it holds data, so an idle session costs two sockets and this struct.
+ *
+ * Life: accepted -> scheduled -> CONNECTING (non-blocking connect, timer =
+ * connect timeout; on failure the next server is tried, skipping those
+ * tried) -> RELAYING (timer = idle timeout) -> closed. A direction that
+ * reads EOF shuts down the write side of the other socket once its pipe is
+ * drained (half-close); the session ends when both directions have ended or
+ * on an error or timeout. Everything runs on the worker that accepted it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/table.h"
+#include "proxy/proxy.h"
+#include "proxy/pworker.h"
+#include "proxy/tcp.h"
+
+#define MAX_TRIES 8
+#define SPLICE_CHUNK (64u << 10)   /* default pipe capacity */
+#define SPLICE_FLAGS (SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
+
+enum tcp_state { TS_CONNECTING, TS_RELAYING, TS_CLOSED };
+
+struct tcp_session;
+
+struct tcp_side {
+	struct loop_io io;
+	struct tcp_session *s;
+	bool readable, writable;
+	bool eof;        /* read returned 0 */
+	bool shut;       /* we shut down its write side */
+};
+
+/* One direction: from <src> through <pipe> to <dst>. */
+struct tcp_flow {
+	struct pipe_pair pipe;
+	size_t in_pipe;
+	bool done;       /* EOF forwarded */
+};
+
+struct tcp_session {
+	struct session_link link;
+	struct tcp_side cli, srv;
+	struct tcp_flow up, down;      /* up: client -> server */
+	enum tcp_state state;
+	bool active;                   /* counted active (not half-closed) */
+	struct worker *w;
+	struct virtual_service *svc;   /* reference */
+	struct real_server *rs;        /* reference from svc_schedule */
+	struct real_server *tried[MAX_TRIES]; /* references */
+	int ntried;
+	struct weir_addr client;
+	struct vs_runtime rt;
+	struct timer timer;
+	uint64_t last_io;
+};
+
+static void session_close(struct tcp_session *s);
+static void relay(struct tcp_session *s);
+static bool try_connect(struct tcp_session *s);
+
+static void session_free(void *arg)
+{
+	free(arg);
+}
+
+static void side_close(struct tcp_session *s, struct tcp_side *side)
+{
+	if (side->io.fd < 0)
+		return;
+	loop_del(s->w->loop, &side->io);
+	close(side->io.fd);
+	side->io.fd = -1;
+}
+
+static void flow_release(struct tcp_session *s, struct tcp_flow *f)
+{
+	if (f->pipe.rd < 0)
+		return;
+	if (f->in_pipe)
+		pipe_close(&f->pipe);
+	else
+		pipe_put(s->w, &f->pipe);
+}
+
+/* Ends the session: sockets, pipes, accounting, then the memory after the
+ * current batch of events (it may still be referenced there). */
+static void session_close(struct tcp_session *s)
+{
+	struct virtual_service *svc = s->svc;
+
+	if (s->state == TS_CLOSED)
+		return;
+	s->state = TS_CLOSED;
+	side_close(s, &s->cli);
+	side_close(s, &s->srv);
+	flow_release(s, &s->up);
+	flow_release(s, &s->down);
+	timer_cancel(s->w->loop, &s->timer);
+	if (s->rs)
+		svc_conn_close(s->rs, s->active, &s->client, loop_now(s->w->loop));
+	for (int i = 0; i < s->ntried; i++)
+		rs_put(s->tried[i]);
+	session_link_del(&s->link);
+	atomic_fetch_sub_explicit(&svc->active, 1, memory_order_relaxed);
+	listener_session_ended(s->w, svc);
+	worker_session_close(s->w);
+	svc_put(svc);
+	if (loop_defer(s->w->loop, session_free, s) != 0)
+		fatalx("out of memory deferring a free");
+}
+
+static void force_close(struct session_link *l)
+{
+	session_close(container_of(l, struct tcp_session, link));
+}
+
+/* --- relaying ---------------------------------------------------------------- */
+
+/* Moves what it can from <src> to <dst> through <f>. Counts bytes on
+ * <c_rs>/<c_svc> as in (client->server) or out. Returns 0, or -1 when the
+ * session must end (error). */
+static int flow_pump(struct tcp_session *s, struct tcp_flow *f,
+		     struct tcp_side *src, struct tcp_side *dst, bool inbound)
+{
+	bool progress = true;
+
+	while (progress) {
+		progress = false;
+		if (!src->eof && src->readable && f->in_pipe < SPLICE_CHUNK) {
+			ssize_t n;
+
+			if (f->pipe.rd < 0 && pipe_get(s->w, &f->pipe) != 0)
+				return -1;
+			n = splice(src->io.fd, NULL, f->pipe.wr, NULL,
+				   SPLICE_CHUNK - f->in_pipe, SPLICE_FLAGS);
+			if (n > 0) {
+				struct vs_counters *cs = stats_mine(&s->svc->stats);
+				struct vs_counters *cr = stats_mine(&s->rs->stats);
+
+				f->in_pipe += (size_t)n;
+				if (inbound) {
+					counter_add(&cs->inbytes, (uint64_t)n);
+					counter_add(&cs->inpkts, 1);
+					counter_add(&cr->inbytes, (uint64_t)n);
+					counter_add(&cr->inpkts, 1);
+				} else {
+					counter_add(&cs->outbytes, (uint64_t)n);
+					counter_add(&cs->outpkts, 1);
+					counter_add(&cr->outbytes, (uint64_t)n);
+					counter_add(&cr->outpkts, 1);
+				}
+				progress = true;
+			} else if (n == 0) {
+				src->eof = true;
+			} else if (errno == EAGAIN) {
+				/* With data in the pipe, EAGAIN may mean the pipe is
+				 * full; only an empty pipe proves the socket is. */
+				if (f->in_pipe == 0)
+					src->readable = false;
+			} else if (errno != EINTR) {
+				return -1;
+			}
+		}
+		if (f->in_pipe && dst->writable) {
+			ssize_t n = splice(f->pipe.rd, NULL, dst->io.fd, NULL,
+					   f->in_pipe, SPLICE_FLAGS);
+
+			if (n > 0) {
+				f->in_pipe -= (size_t)n;
+				progress = true;
+			} else if (n < 0 && errno == EAGAIN) {
+				dst->writable = false;
+			} else if (n < 0 && errno != EINTR) {
+				return -1;
+			}
+		}
+	}
+	if (f->in_pipe == 0 && f->pipe.rd >= 0)
+		pipe_put(s->w, &f->pipe);
+	if (src->eof && f->in_pipe == 0 && !f->done) {
+		f->done = true;
+		shutdown(dst->io.fd, SHUT_WR);
+		dst->shut = true;
+	}
+	return 0;
+}
+
+static void relay(struct tcp_session *s)
+{
+	if (flow_pump(s, &s->up, &s->cli, &s->srv, true) != 0 ||
+	    flow_pump(s, &s->down, &s->srv, &s->cli, false) != 0) {
+		session_close(s);
+		return;
+	}
+	s->last_io = loop_now(s->w->loop);
+	if (s->up.done && s->down.done) {
+		session_close(s);
+		return;
+	}
+	if (s->active && (s->up.done || s->down.done)) {
+		/* half-closed: IPVS counts such a connection inactive */
+		s->active = false;
+		svc_conn_deactivate(s->rs);
+	}
+}
+
+/* --- connecting ------------------------------------------------------------- */
+
+static void connect_failed(struct tcp_session *s, int err)
+{
+	char a[ADDR_STRLEN];
+
+	log_info("%s: connect to %s failed: %s", "tcp", addr_str(&s->rs->addr, a),
+		 strerror(err));
+	side_close(s, &s->srv);
+	s->srv.readable = s->srv.writable = s->srv.eof = false;
+	if (s->ntried < MAX_TRIES) {
+		rs_get(s->rs);
+		s->tried[s->ntried++] = s->rs;
+	}
+	svc_conn_close(s->rs, true, &s->client, loop_now(s->w->loop));
+	s->rs = NULL;
+	s->active = false;
+	if ((uint32_t)s->ntried > s->rt.retries || s->ntried >= MAX_TRIES || !try_connect(s))
+		session_close(s);
+}
+
+static void connected(struct tcp_session *s)
+{
+	int one = 1;
+
+	s->state = TS_RELAYING;
+	setsockopt(s->srv.io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	timer_arm(s->w->loop, &s->timer, loop_now(s->w->loop) + s->rt.idle_timeout_ms);
+	relay(s);
+}
+
+static void side_cb(struct loop_io *io, uint32_t events)
+{
+	struct tcp_side *side = container_of(io, struct tcp_side, io);
+	struct tcp_session *s = side->s;
+
+	if (s->state == TS_CLOSED)
+		return;
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		side->readable = true;
+	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		side->writable = true;
+	if (s->state == TS_CONNECTING) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		if (side != &s->srv || !(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return; /* client data waits in its socket until connected */
+		getsockopt(s->srv.io.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		if (err)
+			connect_failed(s, err);
+		else
+			connected(s);
+		return;
+	}
+	relay(s);
+}
+
+/* Schedules a server and starts connecting to it. Returns false when no
+ * server is left to try (the caller closes the session). */
+static bool try_connect(struct tcp_session *s)
+{
+	struct loop *l = s->w->loop;
+	int fd, rc;
+
+	for (;;) {
+		s->rs = svc_schedule(s->svc, &s->client, loop_now(l), s->tried, s->ntried, &s->rt);
+		if (!s->rs) {
+			char a[ADDR_STRLEN];
+
+			log_info("tcp %s: no real server available", addr_str(&s->svc->addr, a));
+			return false;
+		}
+		s->active = true;
+		counter_add(&stats_mine(&s->rs->stats)->conns, 1);
+		fd = socket(addr_family(&s->rs->addr), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			log_warn("tcp: socket: %s", strerror(errno));
+			return false; /* out of fds: another server won't help */
+		}
+		s->srv.io.fd = fd;
+		rc = connect(fd, &s->rs->addr.u.sa, addr_len(&s->rs->addr));
+		if (rc == 0 || errno == EINPROGRESS)
+			break;
+		rc = errno;
+		close(fd);
+		s->srv.io.fd = -1;
+		if (s->ntried < MAX_TRIES) {
+			rs_get(s->rs);
+			s->tried[s->ntried++] = s->rs;
+		}
+		log_info("tcp: connect: %s", strerror(rc));
+		svc_conn_close(s->rs, true, &s->client, loop_now(s->w->loop));
+		s->rs = NULL;
+		s->active = false;
+		if ((uint32_t)s->ntried > s->rt.retries || s->ntried >= MAX_TRIES)
+			return false;
+	}
+	if (loop_add(l, &s->srv.io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
+		close(fd);
+		s->srv.io.fd = -1;
+		return false;
+	}
+	s->state = TS_CONNECTING;
+	timer_arm(l, &s->timer, loop_now(l) + s->rt.connect_timeout_ms);
+	return true;
+}
+
+static void timer_cb(struct timer *t)
+{
+	struct tcp_session *s = container_of(t, struct tcp_session, timer);
+	uint64_t now = loop_now(s->w->loop);
+
+	if (s->state == TS_CONNECTING) {
+		connect_failed(s, ETIMEDOUT);
+		return;
+	}
+	if (now - s->last_io >= s->rt.idle_timeout_ms) {
+		session_close(s);
+		return;
+	}
+	timer_arm(s->w->loop, &s->timer, s->last_io + s->rt.idle_timeout_ms);
+}
+
+static void tcp_accept(struct listener *li, int fd, const struct weir_addr *peer)
+{
+	struct tcp_session *s = calloc(1, sizeof(*s));
+	struct worker *w = li->w;
+	int one = 1;
+
+	if (!s) {
+		close(fd);
+		return;
+	}
+	s->w = w;
+	s->svc = li->svc;
+	svc_get(s->svc);
+	atomic_fetch_add_explicit(&s->svc->active, 1, memory_order_relaxed);
+	counter_add(&stats_mine(&s->svc->stats)->conns, 1);
+	s->client = *peer;
+	s->cli.io.fd = fd;
+	s->cli.io.cb = side_cb;
+	s->cli.s = s;
+	s->srv.io.fd = -1;
+	s->srv.io.cb = side_cb;
+	s->srv.s = s;
+	s->up.pipe.rd = s->up.pipe.wr = -1;
+	s->down.pipe.rd = s->down.pipe.wr = -1;
+	s->timer.cb = timer_cb;
+	s->link.force_close = force_close;
+	s->state = TS_CONNECTING;
+	session_link_add(w, &s->link);
+	worker_session_open(w);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (loop_add(w->loop, &s->cli.io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0 ||
+	    !try_connect(s))
+		session_close(s);
+}
+
+/* --- the mode's ops -------------------------------------------------------- */
+
+static void tcp_start(struct virtual_service *svc)
+{
+	listener_start(svc, tcp_accept);
+}
+
+const struct proxy_ops tcp_proxy_ops = {
+	.kind = PROXY_TCP,
+	.name = "tcp",
+	.prepare = listener_prepare,
+	.start = tcp_start,
+	.stop = listener_stop,
+};

@@ -1,0 +1,9 @@
+/* tcp.h - the layer-4 TCP proxy mode (see tcp.c). */
+#ifndef WEIR_PROXY_TCP_H
+#define WEIR_PROXY_TCP_H
+
+#include "proxy/proxy.h"
+
+extern const struct proxy_ops tcp_proxy_ops;
+
+#endif

@@ -1,0 +1,172 @@
+/*
+ * sched.h - the scheduler library: which real server gets the next
+ * connection or request.
+ *
+ * This library is pure: no syscalls, no sockets, no clocks, no globals other
+ * than the constant registry of algorithms. Time and randomness come in
+ * through the request. Every forwarding mode (TCP proxy, HTTP proxy, DNS
+ * answers, the XDP table builder) uses the same code.
+ *
+ * Each algorithm fills a `struct sched_ops` and is listed in the registry
+ * (sched.c); callers find one by name and never switch on a name.
+ *
+ * Ownership and threads
+ *   - The caller owns every `struct sched_server` (it embeds one in its own
+ *     real-server object) and the array of pointers handed to
+ *     sched_set_servers(). The array is copied; a server must stay valid
+ *     until the sched_set_servers() call that removes it has returned (the
+ *     library sets its idx to -1 there), or until sched_destroy(). A server
+ *     belongs to at most one instance at a time. Zero a new sched_server
+ *     before its first use; the library maintains idx, last_weight,
+ *     upper_seen and the OVERLOAD flag.
+ *   - A `struct sched` is not thread-safe. The caller serialises every call
+ *     on one instance (weir holds the service lock).
+ *   - Connection counts (active/inactive) live in the sched_server and are
+ *     changed only through sched_conn_*(), so that algorithms keeping an
+ *     ordered structure (lc, wlc, sed, nq) stay in sync and overload
+ *     thresholds are applied with IPVS semantics.
+ */
+#ifndef WEIR_SCHED_H
+#define WEIR_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* Server flags, set by the caller (health, admin) except OVERLOAD. */
+#define SCHED_SRV_DOWN      0x01u /* failed health checks: no new work */
+#define SCHED_SRV_DRAIN     0x02u /* draining: no new work, existing finish */
+#define SCHED_SRV_MAINT     0x04u /* maintenance, set by hand */
+#define SCHED_SRV_OVERLOAD  0x08u /* above its upper threshold (library-set) */
+
+/* The scheduler's view of a real server. Embedded in the caller's object. */
+struct sched_server {
+	uint32_t weight;    /* weight in effect; 0 = quiesced, no new work */
+	uint32_t upper;     /* -x: overloaded at active+inactive >= upper; 0 = none */
+	uint32_t lower;     /* -y: overload cleared below it; 0 = 3/4 of upper */
+	uint32_t active;    /* active connections (via sched_conn_*) */
+	uint32_t inactive;  /* inactive connections, IPVS sense */
+	uint32_t flags;     /* SCHED_SRV_* */
+	uint64_t rtt_ewma_ns; /* lrt: peak-EWMA response time (sched_observe_rtt) */
+	uint64_t rtt_stamp_ms; /* lrt: when rtt_ewma_ns was last updated */
+	uint8_t addr[16];   /* server address (v4 in the first 4 bytes), for hashing */
+	uint16_t port;      /* server port, host order */
+	uint8_t family;     /* 4 or 6 */
+	int32_t idx;        /* position in the current set; -1 when not in it
+	                     * (maintained by the library) */
+	uint32_t last_weight; /* library: latest non-zero weight, or the weight
+	                       * it joined the set with (IPVS last_weight; mh
+	                       * keeps a quiesced server's table slots) */
+	uint32_t upper_seen;  /* library: the upper threshold last applied
+	                       * (raising or removing it clears OVERLOAD) */
+};
+
+/* What a pick may depend on. Everything is optional except now_ms. */
+struct sched_req {
+	const uint8_t *src;    /* client address bytes (4 or 16), or NULL */
+	uint8_t src_len;       /* 4 or 16 */
+	uint16_t src_port;     /* client port, host order (mh-port, sh-port) */
+	const void *lkey;      /* locality key: destination address in packet
+	                        * mode, Host+path in HTTP mode; NULL = none */
+	size_t lkey_len;
+	uint64_t now_ms;       /* monotonic milliseconds */
+	const uint64_t *skip;  /* bitmap over server idx: already tried, skip;
+	                        * NULL = none */
+};
+
+/* Per-service scheduler options (ipvsadm -b/--sched-flags and weir's own). */
+struct sched_params {
+	uint32_t flags;          /* SCHED_F_* */
+	uint32_t mh_table_size;  /* mh: prime table size, 0 = 65537 */
+	uint32_t lblc_expire_ms; /* lblc/lblcr: entry lifetime, 0 = 24 h (IPVS) */
+	uint64_t seed;           /* random seed (p2c, lrt) */
+	uint32_t lrt_decay_ms;   /* lrt: EWMA decay time constant, 0 = 10 s */
+};
+#define SCHED_F_FALLBACK 0x01u /* sh/mh: an unavailable server falls through */
+#define SCHED_F_PORT     0x02u /* sh/mh: hash the source port too */
+
+struct sched;
+
+/* One algorithm. `state` is the instance's private area of state_size. */
+struct sched_ops {
+	const char *name;
+	const char *descr;        /* one line for `weirctl --help` */
+	size_t state_size;
+	int  (*init)(struct sched *s);
+	void (*fini)(struct sched *s);
+	/* The server set or a server's weight/flags changed; rebuild tables.
+	 * During the call s->prev_srv/prev_nsrv hold the previous set (the
+	 * same as srv/nsrv when only a server changed); a server of it that
+	 * left the set has idx -1. On error the previous state must be left
+	 * intact: the caller restores the previous set. */
+	int  (*update)(struct sched *s);
+	/* Returns the chosen server's idx, or -1 if none is available. */
+	int  (*pick)(struct sched *s, const struct sched_req *req);
+	/* Optional: a server's connection counts changed (lc-family heaps). */
+	void (*conn_changed)(struct sched *s, struct sched_server *srv);
+	/* Optional (dh, sh, mh): the static lookup table, slot -> idx or -1;
+	 * returns its size. */
+	uint32_t (*table)(const struct sched *s, const int32_t **slots);
+};
+
+/* An instance: an algorithm bound to a server set. */
+struct sched {
+	const struct sched_ops *ops;
+	struct sched_params params;
+	struct sched_server **srv; /* current set, owned copy of the array */
+	size_t nsrv;
+	uint64_t rng;              /* xorshift state, from params.seed */
+	void *state;               /* ops->state_size bytes */
+	struct sched_server **prev_srv; /* previous set, valid during update() */
+	size_t prev_nsrv;
+};
+
+/* Looks up an algorithm by name; NULL if unknown. */
+const struct sched_ops *sched_find(const char *name);
+/* Calls <fn> for each registered algorithm, in registry order. */
+void sched_foreach(void (*fn)(const struct sched_ops *ops, void *arg), void *arg);
+
+/* Creates an instance of <ops> with no servers. Returns NULL on ENOMEM. */
+struct sched *sched_create(const struct sched_ops *ops, const struct sched_params *p);
+void sched_destroy(struct sched *s);
+
+/* Replaces the server set with <srv>[0..n). Returns 0 or -errno (-ENOMEM,
+ * -EINVAL for n above SCHED_MAX_SERVERS). On error the old set stays. */
+#define SCHED_MAX_SERVERS 65536
+int sched_set_servers(struct sched *s, struct sched_server *const *srv, size_t n);
+/* A server's weight, thresholds or flags changed. */
+int sched_server_changed(struct sched *s, struct sched_server *srv);
+
+/* Picks a server for <req>. Returns its idx in the set, or -1 when none is
+ * available (all down, drained, quiesced, overloaded or skipped). */
+int sched_pick(struct sched *s, const struct sched_req *req);
+
+/* Connection accounting, IPVS style. A new connection starts active. */
+void sched_conn_open(struct sched *s, struct sched_server *srv);
+void sched_conn_deactivate(struct sched *s, struct sched_server *srv); /* active -> inactive */
+void sched_conn_close(struct sched *s, struct sched_server *srv, bool was_active);
+
+/* The static table of a hashing scheduler (dh, sh, mh): sets *<slots> to
+ * its slot -> idx array (-1 = no server) and returns its size; 0 if the
+ * algorithm has none. Valid until the next call that changes the set or a
+ * server. For inspection (weirctl) and for mirroring into a BPF map. */
+uint32_t sched_table(const struct sched *s, const int32_t **slots);
+
+/* lrt: record one observed response time for <srv>. */
+void sched_observe_rtt(struct sched *s, struct sched_server *srv,
+		       uint64_t rtt_ns, uint64_t now_ms);
+
+/* True if <srv> may take new work (not down/drain/maint/overloaded, weight>0). */
+static inline bool sched_server_available(const struct sched_server *srv)
+{
+	return srv->weight > 0 &&
+	       !(srv->flags & (SCHED_SRV_DOWN | SCHED_SRV_DRAIN |
+			       SCHED_SRV_MAINT | SCHED_SRV_OVERLOAD));
+}
+
+static inline bool sched_skipped(const struct sched_req *req, int idx)
+{
+	return req->skip && (req->skip[idx >> 6] >> (idx & 63)) & 1u;
+}
+
+#endif

@@ -1,0 +1,203 @@
+"""Fixtures for weir's integration tests: the real daemon, real backends,
+real clients, all on 127.0.0.1 and all cleaned up, pass or fail."""
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.join(ROOT, os.environ.get("WEIR_BUILD", "build/asan"))
+REL = os.path.join(ROOT, "build/rel")
+WEIR = os.path.join(BUILD, "weir")
+WEIRCTL = os.path.join(BUILD, "weirctl")
+BACKEND = os.path.join(REL, "weir-backend")
+
+# The sanitizers must fail a run, not just print.
+os.environ.setdefault("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1:exitcode=99")
+os.environ.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1:exitcode=98")
+
+
+def free_port(host="127.0.0.1"):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_for(pred, timeout=10.0, what="condition"):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def can_connect(port, host="127.0.0.1"):
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+class Backend:
+    """A weir-backend process: http (answers its name) or echo."""
+
+    def __init__(self, name, mode="http", port=None, host="127.0.0.1"):
+        self.name, self.mode, self.host = name, mode, host
+        self.port = port or free_port(host)
+        self.proc = None
+
+    @property
+    def addr(self):
+        if ":" in self.host:
+            return f"[{self.host}]:{self.port}"
+        return f"{self.host}:{self.port}"
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [BACKEND, "--listen", self.addr, "--name", self.name, "--mode", self.mode])
+        wait_for(lambda: can_connect(self.port, self.host), what=f"backend {self.name}")
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def kill(self):
+        if self.proc:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
+class Weir:
+    """The weir daemon with its own config file and admin socket."""
+
+    def __init__(self, tmpdir, config=None):
+        self.dir = tmpdir
+        self.sock = os.path.join(tmpdir, "weir.sock")
+        self.conf = os.path.join(tmpdir, "weir.conf") if config is not None else None
+        if config is not None:
+            self.write_config(config)
+        self.proc = None
+        self.log = os.path.join(tmpdir, "weir.log")
+
+    def write_config(self, text):
+        with open(self.conf, "w") as f:
+            f.write(text)
+
+    def start(self, wait=True):
+        args = [WEIR, "--socket", self.sock]
+        if self.conf:
+            args += ["-c", self.conf]
+        self.logf = open(self.log, "w")
+        self.proc = subprocess.Popen(args, stderr=self.logf)
+        if wait:
+            wait_for(lambda: os.path.exists(self.sock) or self.proc.poll() is not None,
+                     what="weir admin socket")
+            assert self.proc.poll() is None, f"weir exited early:\n{self.read_log()}"
+        return self
+
+    def read_log(self):
+        with open(self.log) as f:
+            return f.read()
+
+    def ctl(self, *args, stdin=None, check=True):
+        r = subprocess.run([WEIRCTL, "--socket", self.sock, *args], input=stdin,
+                           capture_output=True, text=True, timeout=30)
+        if check and r.returncode != 0:
+            raise AssertionError(f"weirctl {' '.join(args)} -> {r.returncode}: {r.stderr}")
+        return r
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=20):
+        """SIGTERM and wait; returns the exit code. Sanitizer reports fail."""
+        if not self.proc:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"weir did not stop in {timeout}s:\n{self.read_log()}")
+        self.proc = None
+        self.logf.close()
+        log = self.read_log()
+        assert "ERROR: AddressSanitizer" not in log, log
+        assert "ERROR: LeakSanitizer" not in log, log
+        assert "runtime error:" not in log, log
+        return rc
+
+
+@pytest.fixture
+def tmpdir_path():
+    with tempfile.TemporaryDirectory(prefix="weir-test-") as d:
+        yield d
+
+
+@pytest.fixture
+def backends():
+    """A factory of started backends, all stopped at the end."""
+    made = []
+
+    def make(name, mode="http", **kw):
+        b = Backend(name, mode, **kw).start()
+        made.append(b)
+        return b
+    yield make
+    for b in made:
+        b.stop()
+
+
+@pytest.fixture
+def weir(tmpdir_path):
+    """A factory of weir daemons; each is stopped (and checked clean) at the end."""
+    made = []
+
+    def make(config=None, start=True):
+        w = Weir(tmpdir_path, config)
+        made.append(w)
+        return w.start() if start else w
+    yield make
+    for w in made:
+        rc = w.stop()
+        assert rc == 0, f"weir exited {rc}:\n{w.read_log()}"
+
+
+def tcp_get(port, host="127.0.0.1", src=None, timeout=5.0):
+    """One HTTP/1.0 request over a new connection; returns the body."""
+    with socket.create_connection((host, port), timeout=timeout,
+                                  source_address=(src, 0) if src else None) as s:
+        s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), data
+    return body.decode().strip()
+
+
+def service_conf(port, servers, sched="rr", extra=""):
+    lines = [f"    server {s};" for s in servers]
+    return (f"workers 2;\nlog_level info;\ngrace 2s;\n"
+            f"service tcp 127.0.0.1:{port} {{\n    proxy tcp;\n    scheduler {sched};\n"
+            f"{extra}" + "\n".join(lines) + "\n}\n")
