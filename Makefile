@@ -11,6 +11,9 @@ CSTD     := -std=c11 -D_GNU_SOURCE
 # snprintf into bounded message buffers truncates on purpose: no -Wformat-truncation.
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter -Wno-format-truncation
+ifneq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
+WARN     := $(filter-out -Wno-format-truncation,$(WARN))  # clang has no such warning
+endif
 INCS     := -Isrc
 CFLAGS_REL  := $(CSTD) $(WARN) $(INCS) -O2 -g -pthread
 CFLAGS_ASAN := $(CSTD) $(WARN) $(INCS) -O1 -g -pthread -fno-omit-frame-pointer \
@@ -62,7 +65,7 @@ $(ASAN)/unit: $(patsubst %.c,$(ASAN)/obj/%.o,$(UNIT_SRC)) $(ASAN)/libweir.a
 asan: $(ASAN)/weir $(ASAN)/weirctl $(ASAN)/weir-backend $(ASAN)/unit
 
 # --- fuzzing (clang + libFuzzer) ---------------------------------------------
-FUZZ_CFLAGS := $(CSTD) $(WARN) $(INCS) -O1 -g -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS := $(CSTD) $(filter-out -Wno-format-truncation,$(WARN)) $(INCS) -O1 -g -fsanitize=fuzzer,address,undefined
 $(FUZZ)/%: fuzz/%.c $(LIB_SRC) $(shell find src -name '*.h')
 	@mkdir -p $(FUZZ)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) -pthread

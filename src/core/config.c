@@ -16,6 +16,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "proxy/proxy.h"
 #include "sched/sched.h"
 
 struct cfg_ctx {
@@ -196,6 +197,9 @@ static int svc_proxy(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
 
 	if (proxy_kind_parse(n->args[0], &svc->proxy) != 0)
 		return cfg_fail(ctx, n->line, "proxy: '%s' is not one of none, tcp, udp, http, redirect",
+				n->args[0]);
+	if (svc->proxy != PROXY_NONE && !proxy_find(svc->proxy))
+		return cfg_fail(ctx, n->line, "proxy: '%s' is not available in this version",
 				n->args[0]);
 	return 0;
 }
