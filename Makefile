@@ -31,7 +31,7 @@ FUZZ := build/fuzz
 
 .DELETE_ON_ERROR:
 .PHONY: all run test unit integration fuzz fuzz-quick bench deps clean asan
-all: $(REL)/weir $(REL)/weirctl $(REL)/weir-backend
+all: $(REL)/weir $(REL)/weirctl $(REL)/weir-backend $(REL)/sched-predict
 
 # --- objects, one tree per flavour -------------------------------------------
 $(REL)/obj/%.o: %.c
@@ -50,6 +50,8 @@ $(1)/weir: $(1)/obj/src/main.o $(1)/libweir.a
 $(1)/weirctl: $$(patsubst %.c,$(1)/obj/%.o,$$(wildcard cli/*.c)) $(1)/libweir.a
 	$$(CC) $(2) -o $$@ $$^ $$(LDLIBS)
 $(1)/weir-backend: $(1)/obj/demo/backend.o $(1)/libweir.a
+	$$(CC) $(2) -o $$@ $$^ $$(LDLIBS)
+$(1)/sched-predict: $(1)/obj/tests/tools/sched_predict.o $(1)/libweir.a
 	$$(CC) $(2) -o $$@ $$^ $$(LDLIBS)
 endef
 LDFLAGS_REL  := -g -pthread

@@ -129,12 +129,15 @@ struct real_server *svc_schedule(struct virtual_service *svc,
 				 struct real_server *const *tried, int ntried,
 				 struct vs_runtime *rt)
 {
-	uint8_t src[16];
+	uint8_t src[16], dst[16];
 	struct sched_req req = {
 		.src = src,
 		.src_len = addr_bytes(client, src),
 		.src_port = addr_port(client),
-		.lkey = NULL,
+		/* the locality key of lblc/lblcr/dh: the destination address,
+		 * as IPVS sees it (the HTTP proxy will pass Host+path) */
+		.lkey = dst,
+		.lkey_len = addr_bytes(&svc->addr, dst),
 		.now_ms = now,
 	};
 	struct real_server *rs = NULL;
@@ -571,9 +574,15 @@ int table_apply(struct vs_table *t, const struct weir_config *cfg, char *err)
 		struct virtual_service *svc = fresh[i];
 
 		if (svc) {
+			char a[ADDR_STRLEN];
+
 			table_append(t, svc);
 			if (svc->proxy)
 				svc->proxy->start(svc);
+			else
+				log_warn("%s %s: packet-mode service kept in the table; this version "
+					 "has no packet data path, so it carries no traffic",
+					 proto_name(svc->proto), addr_str(&svc->addr, a));
 		} else {
 			svc = table_find(t, sp->proto, &sp->addr);
 			rc = service_update(svc, sp, err);

@@ -15,6 +15,7 @@ REL = os.path.join(ROOT, "build/rel")
 WEIR = os.path.join(BUILD, "weir")
 WEIRCTL = os.path.join(BUILD, "weirctl")
 BACKEND = os.path.join(REL, "weir-backend")
+SCHED_PREDICT = os.path.join(REL, "sched-predict")
 
 # The sanitizers must fail a run, not just print.
 os.environ.setdefault("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1:exitcode=99")
