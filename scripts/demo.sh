@@ -19,6 +19,14 @@ for i in 1 2 3; do
 	pids+=($!)
 done
 
+# weir starts once every backend answers, so the first requests rotate
+for i in 1 2 3; do
+	for _ in $(seq 100); do
+		(exec 3<>/dev/tcp/127.0.0.1/900$i) 2>/dev/null && break
+		sleep 0.05
+	done
+done
+
 cat <<MSG
 weir demo: three backends (127.0.0.1:9001-9003) behind 127.0.0.1:8080 (rr).
   try:   curl 127.0.0.1:8080          (a different backend each time)

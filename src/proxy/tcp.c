@@ -81,7 +81,7 @@ static void side_close(struct tcp_session *s, struct tcp_side *side)
 {
 	if (side->io.fd < 0)
 		return;
-	loop_del(s->w->loop, &side->io);
+	/* close() alone takes it out of epoll: the fd is never dup()ed */
 	close(side->io.fd);
 	side->io.fd = -1;
 }
