@@ -7,11 +7,13 @@
 
 #include "core/buf.h"
 
-char *buf_reserve(struct buf *b, size_t n)
+/* Makes room for <n> bytes, <slack> of them allowed past the cap (a NUL
+ * that vsnprintf writes but the buffer does not keep). */
+static char *reserve(struct buf *b, size_t n, size_t slack)
 {
 	size_t need = b->len + n;
 
-	if (b->max && need > b->max)
+	if (b->max && need > b->max + slack)
 		return NULL;
 	if (b->off && b->off + need > b->cap) {
 		memmove(b->data, b->data + b->off, b->len);
@@ -23,8 +25,8 @@ char *buf_reserve(struct buf *b, size_t n)
 
 		while (cap < need)
 			cap *= 2;
-		if (b->max && cap > b->max)
-			cap = b->max;
+		if (b->max && cap > b->max + slack)
+			cap = b->max + slack;
 		d = realloc(b->data, cap);
 		if (!d)
 			return NULL;
@@ -32,6 +34,11 @@ char *buf_reserve(struct buf *b, size_t n)
 		b->cap = cap;
 	}
 	return b->data + b->off + b->len;
+}
+
+char *buf_reserve(struct buf *b, size_t n)
+{
+	return reserve(b, n, 0);
 }
 
 void buf_commit(struct buf *b, size_t n)
@@ -70,7 +77,7 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 		return buf_append(b, small, (size_t)n);
 	if (b->max && b->len + (size_t)n > b->max)
 		return -ENOBUFS;
-	if (!buf_reserve(b, (size_t)n + 1))
+	if (!reserve(b, (size_t)n + 1, 1))
 		return -ENOMEM;
 	va_start(ap, fmt);
 	vsnprintf(buf_head(b) + b->len, (size_t)n + 1, fmt, ap);

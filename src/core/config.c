@@ -69,6 +69,21 @@ static int arg_duration(struct cfg_ctx *ctx, const struct conf_node *n,
 	return 0;
 }
 
+static int bad_arg_count(struct cfg_ctx *ctx, const struct conf_node *n,
+			 const struct directive *d)
+{
+	char want[32];
+
+	if (d->max_args < 0)
+		snprintf(want, sizeof(want), "%d or more arguments", d->min_args);
+	else if (d->max_args == d->min_args)
+		snprintf(want, sizeof(want), "%d argument%s", d->min_args,
+			 d->min_args == 1 ? "" : "s");
+	else
+		snprintf(want, sizeof(want), "%d to %d arguments", d->min_args, d->max_args);
+	return cfg_fail(ctx, n->line, "'%s' takes %s, not %d", n->name, want, n->nargs);
+}
+
 /* Runs the handler of each child of <parent> from <table>. */
 static int run_table(struct cfg_ctx *ctx, const struct conf_node *parent,
 		     const struct directive *table, size_t ntable, void *obj,
@@ -85,10 +100,7 @@ static int run_table(struct cfg_ctx *ctx, const struct conf_node *parent,
 		if (!d)
 			return cfg_fail(ctx, n->line, "unknown directive '%s' %s", n->name, where);
 		if (n->nargs < d->min_args || (d->max_args >= 0 && n->nargs > d->max_args))
-			return cfg_fail(ctx, n->line, "'%s' takes %d%s argument%s, not %d",
-					n->name, d->min_args,
-					d->max_args == d->min_args ? "" : " or more",
-					d->min_args == 1 && d->max_args == 1 ? "" : "s", n->nargs);
+			return bad_arg_count(ctx, n, d);
 		if (n->block && !d->block)
 			return cfg_fail(ctx, n->line, "'%s' does not take a block", n->name);
 		if (d->block && !n->block && strcmp(n->name, "server") != 0)
@@ -166,7 +178,7 @@ static int svc_server(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
 
 	spec_server_defaults(&r);
 	r.line = n->line;
-	if (addr_parse(n->args[0], svc->proxy == PROXY_NONE, &r.addr) != 0)
+	if (addr_parse(n->args[0], true, &r.addr) != 0) /* no port: the service's */
 		return cfg_fail(ctx, n->line, "server: '%s' is not an address IP:PORT or [IPv6]:PORT",
 				n->args[0]);
 	for (int i = 1; i < n->nargs; i += 2)
@@ -232,8 +244,8 @@ static int svc_persistent(struct cfg_ctx *ctx, const struct conf_node *n, void *
 		return 0;
 	if (arg_duration(ctx, n, n->args[0], 1000, &ms) != 0)
 		return -EINVAL;
-	if (ms < 1000)
-		return cfg_fail(ctx, n->line, "persistent: timeout must be at least 1s");
+	if (ms < 1000 || ms / 1000 > SPEC_MAX_PERSIST_S)
+		return cfg_fail(ctx, n->line, "persistent: timeout must be 1s to 31 days");
 	svc->persist_s = ms / 1000;
 	return 0;
 }
@@ -299,6 +311,7 @@ static int top_service(struct cfg_ctx *ctx, const struct conf_node *n, void *obj
 	if (addr_parse(n->args[1], false, &svc.addr) != 0)
 		return cfg_fail(ctx, n->line, "service: '%s' is not an address IP:PORT or [IPv6]:PORT",
 				n->args[1]);
+	svc.persist_prefix = spec_full_prefix(&svc.addr);
 	/* "proxy" decides how server addresses parse: read it first. */
 	for (int i = 0; i < n->nchildren; i++)
 		if (strcmp(n->children[i].name, "proxy") == 0 && n->children[i].nargs == 1 &&

@@ -22,7 +22,7 @@ void spec_service_defaults(struct service_spec *s)
 	s->proto = IPPROTO_TCP;
 	s->proxy = PROXY_NONE;
 	snprintf(s->sched, sizeof(s->sched), "%s", DEFAULT_SCHED);
-	s->persist_prefix = 0; /* 0 = per client (32 / 128), see spec_persist_prefix */
+	s->persist_prefix = 32; /* set again once the address family is known */
 	s->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	s->idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
 	s->retries = 3;
@@ -114,6 +114,11 @@ struct server_spec *spec_find_server(struct service_spec *s, const struct weir_a
 	return NULL;
 }
 
+uint8_t spec_full_prefix(const struct weir_addr *a)
+{
+	return addr_family(a) == AF_INET6 ? 128 : 32;
+}
+
 const char *proto_name(int proto)
 {
 	return proto == IPPROTO_UDP ? "UDP" : "TCP";
@@ -155,8 +160,15 @@ int spec_check_service(const struct service_spec *svc, char *err)
 		snprintf(err, SPEC_ERR_MAX, "unknown scheduler '%s'", svc->sched);
 		return -EINVAL;
 	}
-	if (addr_port(&svc->addr) == 0) {
-		snprintf(err, SPEC_ERR_MAX, "service %s needs a port", addr_str(&svc->addr, a));
+	if (svc->sched_flags && strcmp(svc->sched, "sh") != 0 && strcmp(svc->sched, "mh") != 0) {
+		snprintf(err, SPEC_ERR_MAX, "incompatible scheduler flag: flags are for sh and mh, "
+			 "not %s", svc->sched);
+		return -EINVAL;
+	}
+	if (addr_port(&svc->addr) == 0 && (svc->proxy != PROXY_NONE || !svc->persist_s)) {
+		/* IPVS allows port 0 only for a persistent (all-ports) service */
+		snprintf(err, SPEC_ERR_MAX, "service %s needs a port%s", addr_str(&svc->addr, a),
+			 svc->proxy != PROXY_NONE ? "" : " (port 0 only with -p)");
 		return -EINVAL;
 	}
 	if (svc->proxy == PROXY_UDP && svc->proto != IPPROTO_UDP) {

@@ -29,6 +29,7 @@ enum fwd_method { FWD_ROUTE, FWD_TUNNEL, FWD_MASQ };
 #define SCHED_NAME_MAX 16
 #define DEFAULT_SCHED "wlc"           /* ipvsadm's default */
 #define DEFAULT_PERSIST_S 300
+#define SPEC_MAX_PERSIST_S (86400u * 31) /* ipvsadm's limit */
 #define DEFAULT_CONNECT_TIMEOUT_MS 2000
 #define DEFAULT_IDLE_TIMEOUT_MS 300000
 #define DEFAULT_GRACE_MS 30000
@@ -48,7 +49,8 @@ struct service_spec {
 	char sched[SCHED_NAME_MAX];
 	uint32_t sched_flags;     /* SCHED_F_* */
 	uint32_t persist_s;       /* -p timeout in seconds; 0 = not persistent */
-	uint8_t persist_prefix;   /* -M as a prefix length: 32 / 128 = per client */
+	uint8_t persist_prefix;   /* -M as a prefix length; 32 / 128 (the default,
+	                           * spec_full_prefix) = each client alone */
 	uint32_t connect_timeout_ms;
 	uint32_t idle_timeout_ms;
 	uint32_t maxconn;         /* 0 = unlimited */
@@ -96,6 +98,9 @@ int spec_edit_server(struct weir_config *c, int proto, const struct weir_addr *v
 int spec_del_server(struct weir_config *c, int proto, const struct weir_addr *vip,
 		    const struct weir_addr *rip, char *err);
 void spec_clear(struct weir_config *c);
+
+/* The prefix length that makes each client its own persistence group. */
+uint8_t spec_full_prefix(const struct weir_addr *a);
 
 /* Checks a service's own fields (scheduler known, mode supported, ...). */
 int spec_check_service(const struct service_spec *svc, char *err);

@@ -234,8 +234,8 @@ static int runtime_of(const struct service_spec *s, struct vs_runtime *rt)
 
 static struct persist_table *persist_for(const struct service_spec *s)
 {
-	uint8_t full = addr_family(&s->addr) == AF_INET6 ? 128 : 32;
-	uint8_t prefix = s->persist_prefix ? s->persist_prefix : full;
+	uint8_t full = spec_full_prefix(&s->addr);
+	uint8_t prefix = s->persist_prefix;
 
 	if (!s->persist_s)
 		return NULL;

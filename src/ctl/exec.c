@@ -249,7 +249,7 @@ void ctl_exec(struct ctl_ctx *ctx, char *req, size_t len, struct buf *out)
 {
 	struct weir_config work;
 	struct buf body = { 0 };
-	char err[CTL_ERR_MAX], *save = NULL, *line;
+	char err[CTL_ERR_MAX], *line, *next;
 	int lineno = 0, nlines = count_lines(req, len), rc = 0;
 	bool changed = false;
 
@@ -262,12 +262,16 @@ void ctl_exec(struct ctl_ctx *ctx, char *req, size_t len, struct buf *out)
 		answer_err(out, CTL_EXIT_APPLY, 0, 1, "Memory allocation problem");
 		return;
 	}
-	for (line = strtok_r(req, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = req; line < req + len; line = next) {
 		char *words[CTL_MAX_WORDS];
 		struct ctl_cmd cmd;
 		int n;
 
+		next = strchr(line, '\n');
+		next = next ? (*next = '\0', next + 1) : req + len;
 		lineno++;
+		if (line[strspn(line, " \t\r")] == '#')
+			continue;
 		n = ctl_split(line, words, CTL_MAX_WORDS);
 		if (n < 0) {
 			answer_err(out, CTL_EXIT_USAGE, lineno, nlines,
@@ -275,7 +279,7 @@ void ctl_exec(struct ctl_ctx *ctx, char *req, size_t len, struct buf *out)
 			goto out;
 		}
 		n = strip_prefix(words, n);
-		if (n == 0 || words[0][0] == '#')
+		if (n == 0)
 			continue;
 		if ((rc = ctl_parse(n, words, &cmd, err)) != 0) {
 			answer_err(out, rc, lineno, nlines, err);

@@ -59,6 +59,8 @@ static int set_service(struct ctl_cmd *c, const char *arg, int proto, char *err)
 	c->svc.proto = proto;
 	if (addr_parse(arg, true, &c->svc.addr) != 0)
 		return fail(err, "illegal virtual server address[:port] specified");
+	if (!ctl_has(c, O_NETMASK))
+		c->svc.persist_prefix = spec_full_prefix(&c->svc.addr);
 	return 0;
 }
 
@@ -90,7 +92,7 @@ static int set_persistent(struct ctl_cmd *c, const char *arg, char *err)
 {
 	uint32_t v = DEFAULT_PERSIST_S;
 
-	if (arg && (parse_u32(arg, 86400 * 31, &v) != 0 || v == 0))
+	if (arg && (parse_u32(arg, SPEC_MAX_PERSIST_S, &v) != 0 || v == 0))
 		return fail(err, "invalid timeout value `%s' specified", arg);
 	c->svc.persist_s = v;
 	return 0;

@@ -123,9 +123,7 @@ static void mask_str(const struct service_spec *s, char *out, size_t len)
 /* The persistence mask differs from "one client"? */
 static bool has_mask(const struct service_spec *s)
 {
-	uint8_t full = addr_family(&s->addr) == AF_INET6 ? 128 : 32;
-
-	return s->persist_prefix && s->persist_prefix != full;
+	return s->persist_prefix != spec_full_prefix(&s->addr);
 }
 
 static void service_line(struct buf *out, const struct virtual_service *svc,

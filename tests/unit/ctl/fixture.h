@@ -1,0 +1,63 @@
+/*
+ * fixture.h - helpers the ctl tests share: a weirctl command line split on
+ * blanks and parsed, and applied to a config.
+ */
+#ifndef WEIR_TEST_CTL_FIXTURE_H
+#define WEIR_TEST_CTL_FIXTURE_H
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/spec.h"
+#include "ctl/cmd.h"
+#include "ctl/exec.h"
+#include "../unit.h"
+
+/* Parses <line> (words separated by single blanks, no quoting). */
+static inline int fx_parse(const char *line, struct ctl_cmd *cmd, char *err)
+{
+	char copy[1024], *words[64], *save = NULL;
+	int n = 0;
+
+	snprintf(copy, sizeof(copy), "%s", line);
+	for (char *w = strtok_r(copy, " ", &save); w && n < 64; w = strtok_r(NULL, " ", &save))
+		words[n++] = w;
+	err[0] = '\0';
+	return ctl_parse(n, words, cmd, err);
+}
+
+/* Parses and applies <line> to <cfg>; returns 0, the ctl_parse status, or
+ * the -errno of ctl_apply_change, with the message in <err>. */
+static inline int fx_apply(struct weir_config *cfg, const char *line, char *err)
+{
+	struct ctl_cmd cmd;
+	int rc = fx_parse(line, &cmd, err);
+
+	if (rc)
+		return rc;
+	return ctl_apply_change(cfg, &cmd, err);
+}
+
+/* Applies each line of <lines> (NULL-terminated) or fails the test. */
+static inline bool fx_build(struct weir_config *cfg, const char *const *lines)
+{
+	char err[CTL_ERR_MAX];
+
+	spec_init(cfg);
+	for (size_t i = 0; lines[i]; i++)
+		if (fx_apply(cfg, lines[i], err) != 0) {
+			unit_fail(__FILE__, __LINE__, "\"%s\": %s", lines[i], err);
+			return false;
+		}
+	return true;
+}
+
+static inline const char *fx_addr(const struct weir_addr *a)
+{
+	static char buf[4][ADDR_STRLEN];
+	static int k;
+
+	return addr_str(a, buf[k++ & 3]);
+}
+
+#endif
