@@ -177,6 +177,17 @@ void svc_conn_deactivate(struct real_server *rs)
 	pthread_mutex_unlock(&svc->lock);
 }
 
+void svc_observe_rtt(struct real_server *rs, uint64_t rtt_ns, uint64_t now)
+{
+	struct virtual_service *svc = rs->svc;
+
+	if (!atomic_load_explicit(&svc->wants_rtt, memory_order_relaxed))
+		return; /* no lock taken for schedulers that ignore it */
+	pthread_mutex_lock(&svc->lock);
+	sched_observe_rtt(svc->sched, &rs->ss, rtt_ns, now);
+	pthread_mutex_unlock(&svc->lock);
+}
+
 void svc_conn_close(struct real_server *rs, bool was_active, const struct weir_addr *client,
 		    uint64_t now)
 {
@@ -258,6 +269,7 @@ static struct virtual_service *service_new(const struct service_spec *sp, int nt
 	svc->addr = sp->addr;
 	atomic_init(&svc->refcnt, 1); /* the table's */
 	atomic_init(&svc->maxconn, sp->maxconn);
+	atomic_init(&svc->wants_rtt, sched_find(sp->sched)->uses_rtt);
 	pthread_mutex_init(&svc->lock, NULL);
 	runtime_of(sp, &svc->rt);
 	if (stats_init(&svc->stats, nthreads) != 0)
@@ -403,6 +415,7 @@ static int service_update(struct virtual_service *svc, const struct service_spec
 		return rc;
 	}
 	sched_destroy(old_sched);
+	atomic_store(&svc->wants_rtt, svc->sched->ops->uses_rtt);
 	if (old_persist)
 		persist_destroy(old_persist);
 	atomic_store(&svc->maxconn, sp->maxconn);

@@ -73,6 +73,7 @@ struct virtual_service {
 	struct vs_runtime rt;          /* guarded by lock */
 	atomic_uint active;            /* open sessions, for maxconn */
 	atomic_uint maxconn;           /* 0 = unlimited */
+	atomic_bool wants_rtt;         /* the scheduler reads response times */
 	const struct proxy_ops *proxy; /* NULL = packet mode */
 	void *proxy_priv;              /* the proxy's listeners */
 	bool removed;                  /* control thread */
@@ -123,6 +124,9 @@ struct real_server *svc_schedule(struct virtual_service *svc,
  * address given to svc_schedule(): its persistence template stops counting
  * this connection. */
 void svc_conn_deactivate(struct real_server *rs);
+/* A response time observed on <rs> (lrt's input): for the TCP proxy the
+ * time a connect took, for HTTP the time to the response. */
+void svc_observe_rtt(struct real_server *rs, uint64_t rtt_ns, uint64_t now);
 void svc_conn_close(struct real_server *rs, bool was_active, const struct weir_addr *client,
 		    uint64_t now);
 

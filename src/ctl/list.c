@@ -165,6 +165,7 @@ static void service_line(struct buf *out, const struct virtual_service *svc,
 struct rs_view {
 	struct real_server *rs;
 	struct sched_server ss;   /* copied under the lock */
+	size_t persist_conns;     /* templates bound to it */
 };
 
 static void server_line(struct buf *out, const struct virtual_service *svc,
@@ -191,8 +192,8 @@ static void server_line(struct buf *out, const struct virtual_service *svc,
 		buf_printf(out, "  -> %-28s %-10u %-10u %-10u %-10u\n", name, v->ss.upper,
 			   v->ss.lower, v->ss.active, v->ss.inactive);
 	} else if (o->pconn) {
-		buf_printf(out, "  -> %-28s %-9u %-11u %-10u %-10u\n", name, v->ss.weight,
-			   0u, v->ss.active, v->ss.inactive);
+		buf_printf(out, "  -> %-28s %-9u %-11zu %-10u %-10u\n", name, v->ss.weight,
+			   v->persist_conns, v->ss.active, v->ss.inactive);
 	} else {
 		buf_printf(out, "  -> %-28s %-7s %-6u %-10u %-10u\n", name,
 			   svc->proxy ? "Proxy" : fwd_name(rs->spec.fwd), v->ss.weight,
@@ -220,6 +221,8 @@ static void service_block(struct buf *out, struct virtual_service *svc,
 	for (size_t i = 0; v && i < n; i++) {
 		v[i].rs = svc->servers[i];
 		v[i].ss = svc->servers[i]->ss;
+		v[i].persist_conns = svc->persist ?
+			persist_count_server(svc->persist, &svc->servers[i]->ss) : 0;
 		rs_get(v[i].rs);
 	}
 	pthread_mutex_unlock(&svc->lock);

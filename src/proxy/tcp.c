@@ -66,6 +66,7 @@ struct tcp_session {
 	struct vs_runtime rt;
 	struct timer timer;
 	uint64_t last_io;
+	uint64_t connect_ns;           /* when the connect started */
 };
 
 static void session_close(struct tcp_session *s);
@@ -244,6 +245,7 @@ static void connected(struct tcp_session *s)
 	int one = 1;
 
 	s->state = TS_RELAYING;
+	svc_observe_rtt(s->rs, now_ns() - s->connect_ns, loop_now(s->w->loop));
 	setsockopt(s->srv.io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	timer_arm(s->w->loop, &s->timer, loop_now(s->w->loop) + s->rt.idle_timeout_ms);
 	relay(s);
@@ -299,6 +301,7 @@ static bool try_connect(struct tcp_session *s)
 			return false; /* out of fds: another server won't help */
 		}
 		s->srv.io.fd = fd;
+		s->connect_ns = now_ns();
 		rc = connect(fd, &s->rs->addr.u.sa, addr_len(&s->rs->addr));
 		if (rc == 0 || errno == EINPROGRESS)
 			break;

@@ -3,7 +3,8 @@
  * struct ktab in sched_int.h.
  *
  * Growth never rehashes the whole table in one call: when the entries
- * outnumber twice the buckets, a table twice the size is allocated and
+ * reach half the buckets (short chains: a hit costs a bucket and an
+ * entry), a table twice the size is allocated and
  * every later call moves a few old buckets into it until none is left.
  * A lookup meanwhile searches the old bucket if it has not moved yet.
  */
@@ -84,13 +85,23 @@ static void grow(struct ktab *t)
 	t->nb *= 2;
 }
 
+/* Keys are short (addresses, host names): a loop beats a call to memcmp. */
+static inline bool key_eq(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	if (len > 32)
+		return memcmp(a, b, len) == 0;
+	for (size_t i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 struct ktab_ent *ktab_find(struct ktab *t, const void *key, size_t len,
 			   uint64_t hash)
 {
 	move_some(t);
 	for (struct ktab_ent *e = *chain(t, hash); e; e = e->hnext)
-		if (e->hash == hash && e->klen == len &&
-		    memcmp(e->key, key, len) == 0)
+		if (e->hash == hash && e->klen == len && key_eq(e->key, key, len))
 			return e;
 	return NULL;
 }
@@ -114,7 +125,7 @@ void ktab_insert(struct ktab *t, struct ktab_ent *e)
 	struct ktab_ent **b;
 
 	move_some(t);
-	if (!t->ob && t->n >= 2 * t->nb)
+	if (!t->ob && 2 * t->n >= t->nb)
 		grow(t);
 	b = chain(t, e->hash);
 	e->hnext = *b;

@@ -8,7 +8,8 @@
  * minutes, at most 4/3 of the excess. weir has no timer in a pure library,
  * so the timer's runs that fell due by req->now_ms are run at the next
  * pick. An entry is never refused at lookup for being old: like IPVS it
- * lives until a collection finds it stale.
+ * lives until a collection finds it stale. Like IPVS's, a full check walks
+ * the whole table (once per half hour); a lookup only stamps its entry.
  */
 #include "sched/lbl.h"
 
@@ -87,19 +88,24 @@ struct ktab_ent *lbl_lookup(struct lbl *l, const struct sched_req *req)
 	uint64_t h = ktab_hash(&l->tab, req->lkey, req->lkey_len);
 	struct ktab_ent *e = ktab_find(&l->tab, req->lkey, req->lkey_len, h);
 
+	/* IPVS only stamps the entry: its collection scans the whole table,
+	 * so the list may stay in insertion order and a hit writes nothing
+	 * but its own entry */
 	if (e)
-		ktab_touch(&l->tab, e, req->now_ms);
+		e->stamp = req->now_ms;
 	return e;
 }
 
-/* Drops, oldest first, up to <goal> entries unused since before <now> -
- * <idle>. The use list is in last-use order, so it stops at the first
- * entry still fresh. */
+/* Drops up to <goal> entries unused for <idle> or longer, walking the
+ * table in insertion order (IPVS walks its buckets from a rover). */
 static void drop_idle(struct lbl *l, uint64_t now, uint64_t idle, size_t goal)
 {
-	struct ktab_ent *e;
+	struct ktab_ent *e = ktab_oldest(&l->tab), *next;
 
-	while (goal && (e = ktab_oldest(&l->tab)) && now >= e->stamp + idle) {
+	for (; e && goal; e = next) {
+		next = ktab_newer(&l->tab, e);
+		if (now < e->stamp + idle)
+			continue;
 		ktab_remove(&l->tab, e);
 		l->drop(l, e);
 		goal--;

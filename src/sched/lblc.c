@@ -16,9 +16,9 @@
 #include "sched/lbl.h"
 
 struct lblc_ent {
-	struct ktab_ent e;
 	int32_t idx;
-	uint8_t key[];
+	struct ktab_ent e;
+	uint8_t key[];      /* right after e: see struct ktab_ent */
 };
 
 #define to_ent(p) sched_container_of(p, struct lblc_ent, e)

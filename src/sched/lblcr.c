@@ -19,20 +19,26 @@
 
 __extension__ typedef unsigned __int128 u128;
 
+#define SET_INLINE 4
+
 struct lblcr_ent {
-	struct ktab_ent e;
 	uint64_t lastmod;   /* when the set last changed */
-	int32_t *set;       /* members, oldest first */
+	int32_t *set;       /* members, oldest first: inl, or the heap */
 	uint32_t n, cap;
-	uint8_t key[];
+	int32_t inl[SET_INLINE]; /* small sets, on the entry's cache line */
+	struct ktab_ent e;
+	uint8_t key[];      /* right after e: see struct ktab_ent */
 };
 
 #define to_ent(p) sched_container_of(p, struct lblcr_ent, e)
 
 static void lblcr_drop(struct lbl *l, struct ktab_ent *e)
 {
-	free(to_ent(e)->set);
-	free(to_ent(e));
+	struct lblcr_ent *en = to_ent(e);
+
+	if (en->set != en->inl)
+		free(en->set);
+	free(en);
 }
 
 static int lblcr_init(struct sched *s)
@@ -145,11 +151,14 @@ static void set_insert(struct lblcr_ent *en, int idx, uint64_t now)
 		if (en->set[k] == idx)
 			return;
 	if (en->n == en->cap) {
-		uint32_t cap = en->cap ? 2 * en->cap : 2;
-		int32_t *set = realloc(en->set, cap * sizeof(*set));
+		uint32_t cap = 2 * en->cap;
+		int32_t *set = malloc(cap * sizeof(*set));
 
 		if (!set)
 			return;
+		memcpy(set, en->set, en->n * sizeof(*set));
+		if (en->set != en->inl)
+			free(en->set);
 		en->set = set;
 		en->cap = cap;
 	}
@@ -168,6 +177,8 @@ static void lblcr_new(struct lbl *l, const struct sched_req *req, int idx)
 	en->e.klen = (uint32_t)req->lkey_len;
 	en->e.hash = ktab_hash(&l->tab, req->lkey, req->lkey_len);
 	en->e.stamp = req->now_ms;
+	en->set = en->inl;
+	en->cap = SET_INLINE;
 	set_insert(en, idx, req->now_ms);
 	ktab_insert(&l->tab, &en->e);
 }

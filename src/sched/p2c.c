@@ -19,6 +19,7 @@ struct p2c_state {
 	int32_t *avl;   /* the available servers, in no order */
 	int32_t *apos;  /* [n] position in avl, -1 if absent */
 	uint32_t navl;
+	double inv_tau; /* lrt: 1 / decay time constant in ms */
 };
 
 static int p2c_update(struct sched *s)
@@ -119,6 +120,8 @@ static int p2c_pick(struct sched *s, const struct sched_req *req)
 
 	if (!draw_two(s, req, &a, &b))
 		return -1;
+	if (a == b)
+		return a;
 	sa = s->srv[a];
 	sb = s->srv[b];
 	/* b only if strictly less loaded: (b.active+1)/b.w < (a.active+1)/a.w */
@@ -128,10 +131,12 @@ static int p2c_pick(struct sched *s, const struct sched_req *req)
 	return a;
 }
 
-/* e^-x for x >= 0, without libm: 2^-k times a Taylor series on [0, ln 2). */
+/* e^-x for x >= 0 without libm: e^-x = 2^-y, y = x*log2(e); 2^-k by the
+ * exponent bits, 2^-f = e^-(f ln 2) by its Taylor series to the 7th power
+ * in Horner form (relative error < 2e-6). */
 static double exp_neg(double x)
 {
-	double y = x * 1.4426950408889634, z, term = 1, sum = 1, scale;
+	double y = x * 1.4426950408889634, z, p, scale;
 	uint64_t bits;
 	int k;
 
@@ -141,13 +146,11 @@ static double exp_neg(double x)
 		return 0;
 	k = (int)y;
 	z = (y - k) * 0.6931471805599453;
-	for (int n = 1; n <= 9; n++) {
-		term *= -z / n;
-		sum += term;
-	}
+	p = 1 + z * (-1 + z * (1.0 / 2 + z * (-1.0 / 6 + z * (1.0 / 24 +
+	    z * (-1.0 / 120 + z * (1.0 / 720 + z * (-1.0 / 5040)))))));
 	bits = (uint64_t)(1023 - k) << 52; /* 2^-k, k < 1000 */
 	memcpy(&scale, &bits, sizeof(scale));
-	return sum * scale;
+	return p * scale;
 }
 
 static double decay_ms(const struct sched *s)
@@ -179,27 +182,41 @@ void sched_lrt_observe(const struct sched *s, struct sched_server *srv,
 
 /* The load lrt compares: the average decayed towards 0 for the time since
  * the last sample (Finagle reads it so), times the requests in flight. */
-static double lrt_load(const struct sched *s, const struct sched_server *srv,
+static double lrt_load(const struct p2c_state *st, const struct sched_server *srv,
 		       uint64_t now_ms)
 {
 	uint64_t dt = now_ms > srv->rtt_stamp_ms ? now_ms - srv->rtt_stamp_ms : 0;
-	double cost = (double)srv->rtt_ewma_ns * exp_neg((double)dt / decay_ms(s));
+	double cost = (double)srv->rtt_ewma_ns;
 
-	if (srv->rtt_ewma_ns == 0 && srv->active)
-		return LRT_PENALTY + srv->active;
+	if (!srv->rtt_ewma_ns)
+		return srv->active ? LRT_PENALTY + srv->active : 0;
+	if (dt)
+		cost *= exp_neg((double)dt * st->inv_tau);
 	return cost * ((double)srv->active + 1);
 }
 
 static int lrt_pick(struct sched *s, const struct sched_req *req)
 {
+	struct p2c_state *st = s->state;
 	int a, b;
 	double la, lb;
 
 	if (!draw_two(s, req, &a, &b))
 		return -1;
-	la = lrt_load(s, s->srv[a], req->now_ms) / s->srv[a]->weight;
-	lb = lrt_load(s, s->srv[b], req->now_ms) / s->srv[b]->weight;
+	if (a == b)
+		return a;
+	/* lb/wb < la/wa */
+	la = lrt_load(st, s->srv[a], req->now_ms) * s->srv[b]->weight;
+	lb = lrt_load(st, s->srv[b], req->now_ms) * s->srv[a]->weight;
 	return lb < la ? b : a;
+}
+
+static int lrt_init(struct sched *s)
+{
+	struct p2c_state *st = s->state;
+
+	st->inv_tau = 1.0 / decay_ms(s);
+	return 0;
 }
 
 const struct sched_ops sched_p2c_ops = {
@@ -216,8 +233,10 @@ const struct sched_ops sched_lrt_ops = {
 	.name = "lrt",
 	.descr = "least response time: peak-EWMA latency * load, by p2c",
 	.state_size = sizeof(struct p2c_state),
+	.init = lrt_init,
 	.fini = p2c_fini,
 	.update = p2c_update,
 	.pick = lrt_pick,
 	.conn_changed = p2c_conn_changed,
+	.uses_rtt = true,
 };

@@ -33,6 +33,7 @@ struct psrv {
 	const struct sched_server *srv;
 	struct pent *head;
 	uint8_t key[sizeof(void *)];
+	size_t n;                   /* templates in the list */
 };
 
 struct persist_table {
@@ -132,6 +133,7 @@ static void unlink_srv(struct persist_table *t, struct pent *p)
 		p->snext->sprev = p->sprev;
 	p->sprev = p->snext = NULL;
 	p->ps = NULL;
+	ps->n--;
 	if (!ps->head) {
 		ktab_remove(&t->srvs, &ps->e);
 		free(ps);
@@ -141,6 +143,7 @@ static void unlink_srv(struct persist_table *t, struct pent *p)
 static void link_srv(struct pent *p, struct psrv *ps)
 {
 	p->ps = ps;
+	ps->n++;
 	p->sprev = NULL;
 	p->snext = ps->head;
 	if (ps->head)
@@ -274,6 +277,13 @@ size_t persist_expire(struct persist_table *t, uint64_t now_ms, size_t max)
 		dropped++;
 	}
 	return dropped;
+}
+
+size_t persist_count_server(struct persist_table *t, const struct sched_server *srv)
+{
+	struct psrv *ps = srv_list(t, srv, false);
+
+	return ps ? ps->n : 0;
 }
 
 size_t persist_count(const struct persist_table *t)

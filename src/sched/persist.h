@@ -75,6 +75,9 @@ void persist_forget_server(struct persist_table *t, const struct sched_server *s
  * dropped. Call it from a timer; lookups drop what they find expired. */
 size_t persist_expire(struct persist_table *t, uint64_t now_ms, size_t max);
 
+/* How many templates are bound to <srv> (ipvsadm's PersistConn). */
+size_t persist_count_server(struct persist_table *t, const struct sched_server *srv);
+
 /* How many templates the table holds. */
 size_t persist_count(const struct persist_table *t);
 

@@ -66,9 +66,9 @@ static int run_update(struct sched *s, struct sched_server **prev, size_t nprev)
 
 struct sched *sched_create(const struct sched_ops *ops, const struct sched_params *p)
 {
-	struct sched *s = calloc(1, sizeof(*s));
+	struct sched *s;
 
-	if (!s)
+	if (!ops || !(s = calloc(1, sizeof(*s))))
 		return NULL;
 	s->ops = ops;
 	if (p)

@@ -23,8 +23,10 @@
  *     on one instance (weir holds the service lock).
  *   - Connection counts (active/inactive) live in the sched_server and are
  *     changed only through sched_conn_*(), so that algorithms keeping an
- *     ordered structure (lc, wlc, sed, nq) stay in sync and overload
- *     thresholds are applied with IPVS semantics.
+ *     ordered structure (the lc family's tree, the indexes of who may take
+ *     work) stay in sync and overload thresholds are applied with IPVS
+ *     semantics. Weights, thresholds and DOWN/DRAIN/MAINT are changed by
+ *     the caller, followed by sched_server_changed().
  */
 #ifndef WEIR_SCHED_H
 #define WEIR_SCHED_H
@@ -49,6 +51,7 @@ struct sched_server {
 	uint32_t flags;     /* SCHED_SRV_* */
 	uint64_t rtt_ewma_ns; /* lrt: peak-EWMA response time (sched_observe_rtt) */
 	uint64_t rtt_stamp_ms; /* lrt: when rtt_ewma_ns was last updated */
+	/* identity, hashed by mh: fixed while the server is in a set */
 	uint8_t addr[16];   /* server address (v4 in the first 4 bytes), for hashing */
 	uint16_t port;      /* server port, host order */
 	uint8_t family;     /* 4 or 6 */
@@ -102,11 +105,15 @@ struct sched_ops {
 	int  (*update)(struct sched *s);
 	/* Returns the chosen server's idx, or -1 if none is available. */
 	int  (*pick)(struct sched *s, const struct sched_req *req);
-	/* Optional: a server's connection counts changed (lc-family heaps). */
+	/* Optional: a server's connection counts (and so maybe its OVERLOAD
+	 * flag) changed; only called for servers in the set. */
 	void (*conn_changed)(struct sched *s, struct sched_server *srv);
 	/* Optional (dh, sh, mh): the static lookup table, slot -> idx or -1;
 	 * returns its size. */
 	uint32_t (*table)(const struct sched *s, const int32_t **slots);
+	/* The algorithm reads response times: callers feed sched_observe_rtt()
+	 * (and may skip it for the others). */
+	bool uses_rtt;
 };
 
 /* An instance: an algorithm bound to a server set. */
@@ -126,22 +133,31 @@ const struct sched_ops *sched_find(const char *name);
 /* Calls <fn> for each registered algorithm, in registry order. */
 void sched_foreach(void (*fn)(const struct sched_ops *ops, void *arg), void *arg);
 
-/* Creates an instance of <ops> with no servers. Returns NULL on ENOMEM. */
+/* Creates an instance of <ops> with no servers. Returns NULL on ENOMEM or
+ * a NULL <ops>. */
 struct sched *sched_create(const struct sched_ops *ops, const struct sched_params *p);
 void sched_destroy(struct sched *s);
 
-/* Replaces the server set with <srv>[0..n). Returns 0 or -errno (-ENOMEM,
- * -EINVAL for n above SCHED_MAX_SERVERS). On error the old set stays. */
+/* Replaces the server set with <srv>[0..n); the array order is IPVS's list
+ * order (first in list wins ties). Returns 0 or -errno: -ENOMEM, -EINVAL
+ * for n above SCHED_MAX_SERVERS, a server listed twice, or (mh) more
+ * servers than table slots. On error the old set stays. */
 #define SCHED_MAX_SERVERS 65536
 int sched_set_servers(struct sched *s, struct sched_server *const *srv, size_t n);
-/* A server's weight, thresholds or flags changed. */
+/* A server's weight, thresholds or DOWN/DRAIN/MAINT flags changed: applies
+ * IPVS's threshold rule and rebuilds what depends on them (O(n); mh only
+ * when a weight changed). Returns 0 or -ENOMEM. */
 int sched_server_changed(struct sched *s, struct sched_server *srv);
 
 /* Picks a server for <req>. Returns its idx in the set, or -1 when none is
- * available (all down, drained, quiesced, overloaded or skipped). */
+ * available (all down, drained, quiesced, overloaded or skipped; for dh,
+ * sh and mh, when the key's own server is, unless SCHED_F_FALLBACK). A
+ * retry (req->skip) may cost O(n) where a plain pick is O(1) or O(log n). */
 int sched_pick(struct sched *s, const struct sched_req *req);
 
-/* Connection accounting, IPVS style. A new connection starts active. */
+/* Connection accounting, IPVS style. A new connection starts active. They
+ * also work for a server no longer in the set (idx -1): counters and the
+ * OVERLOAD flag only. */
 void sched_conn_open(struct sched *s, struct sched_server *srv);
 void sched_conn_deactivate(struct sched *s, struct sched_server *srv); /* active -> inactive */
 void sched_conn_close(struct sched *s, struct sched_server *srv, bool was_active);

@@ -138,22 +138,31 @@ uint32_t sched_key_fold(const void *key, size_t len);
 /* ---- ltree.c: tournament tree, least overhead/weight first ---- */
 
 /*
- * A complete binary tree over server indices whose internal nodes hold the
- * winner of their two children: the lowest oh[i]/w[i], compared as
- * oh[a]*w[b] < oh[b]*w[a], and among equals the lowest index, which is the
- * first in list order -- exactly the server a linear IPVS scan returns.
- * Leaves of servers that may not take work hold -1. The root is the answer
- * in O(1); one server's change costs O(log n).
+ * A complete tree over server indices whose internal nodes hold the winner
+ * of their children: the lowest oh/w, compared as oh_a*w_b < oh_b*w_a, and
+ * among equals the lowest index, which is the first in list order --
+ * exactly the server a linear IPVS scan returns. Leaves of servers that
+ * may not take work hold -1. The root is the answer in O(1); one server's
+ * change costs O(log n).
  */
+struct ltree_node {
+	uint64_t oh;     /* the winner's overhead */
+	uint32_t w;      /* and weight */
+	int32_t idx;     /* the winner, -1 = none */
+};
+
 struct ltree {
-	int32_t *node;   /* [2*cap]; node[1] is the root, leaves at cap+i */
-	uint64_t *oh;    /* [cap] overhead of each server */
-	uint32_t *w;     /* [cap] weight of each server */
-	uint32_t cap;    /* power of two >= n */
+	/* A 4-ary tree: node p's children are 4p+1..4p+4, the root is 0,
+	 * leaves start at <leaf0>. Stored from node[3] on, so that the four
+	 * children share a 64-byte line; a node carries its winner's key, so
+	 * a level costs that one line and not a lookup per child. */
+	struct ltree_node *node;
+	uint32_t leaf0;  /* index of the first leaf */
+	uint32_t cap;    /* leaves: a power of four >= n */
 	uint32_t n;
 };
 
-/* Computes server <i>'s key; returns false if it may not take work. */
+/* Computes <srv>'s key; returns false if it may not take work. */
 typedef bool (*ltree_key_fn)(const struct sched_server *srv, uint64_t *oh,
 			     uint32_t *w);
 
@@ -176,15 +185,18 @@ bool sched_wlc_key(const struct sched_server *srv, uint64_t *oh, uint32_t *w);
 /*
  * A chained hash table of entries embedded in the owner's structures,
  * keyed by byte strings with a keyed SipHash, that grows by moving a few
- * buckets per call (no call rehashes everything) and keeps its entries on
- * a list ordered by last use, oldest first, so expiry is O(expired).
+ * buckets per call (no call rehashes everything). Its entries are also on
+ * a list: in last-use order if the owner marks uses with ktab_touch(), so
+ * expiry is O(expired); in insertion order if it only sets e->stamp.
  * The owner allocates and frees entries and the key bytes they point to.
  */
 struct ktab_ent {
-	struct ktab_ent *hnext;         /* bucket chain */
 	struct ktab_ent *lprev, *lnext; /* use list */
-	uint64_t hash;
 	uint64_t stamp;                 /* last use, owner's clock */
+	/* what a lookup reads last, so that an owner who puts the key bytes
+	 * right after the entry has them on the same cache line */
+	struct ktab_ent *hnext;         /* bucket chain */
+	uint64_t hash;
 	const uint8_t *key;
 	uint32_t klen;
 };

@@ -9,11 +9,15 @@
  *
  * nginx scans every peer per pick. Here current weights are kept lazily
  * as base + weight * T, T counting the picks, so a pick touches only the
- * winner; servers of equal weight gain equally and so keep their order,
- * which a heap per weight class holds. A pick compares the heads of the
- * classes and fixes one heap: O(classes + log n), classes being the
- * distinct weights in the set. The answers are nginx's exactly.
- * (nginx's effective_weight, lowered after failures, is not modelled.)
+ * winner. Servers of equal weight gain equally and so keep their order:
+ * each weight class is a ring sorted by current weight (then index), whose
+ * front is cached. A pick compares the fronts of the classes, takes the
+ * best, and re-inserts it from the back of its ring -- where it belongs in
+ * the steady state, having just lost the total weight: O(classes) per
+ * pick, classes being the distinct weights in the set. A server that stops
+ * or starts taking work leaves or joins its ring in O(ring). The answers
+ * are nginx's exactly. (nginx's effective_weight, lowered after failures,
+ * is not modelled.)
  */
 #include "sched/sched_int.h"
 
@@ -21,16 +25,18 @@
 
 struct swrr_class {
 	uint32_t w;            /* the weight of every member */
-	uint32_t off, size;    /* heap slice: heap[off .. off+size) */
+	uint32_t off, cap;     /* its ring: ring[off .. off+cap) */
+	uint32_t head, size;   /* the members taking part, sorted */
+	int32_t front;         /* cached ring front, -1 if empty */
+	int64_t front_base;
 };
 
 struct swrr_state {
 	int64_t t;             /* picks since the last rebase */
-	int64_t *base;         /* in a heap: current = base + w*t; else current */
-	uint8_t *in;           /* [n] in its class heap (taking part) */
+	int64_t *base;         /* in a ring: current = base + w*t; else current */
+	uint8_t *in;           /* [n] in its ring (taking part) */
 	uint32_t *cls;         /* [n] class, UINT32_MAX for weight 0 */
-	uint32_t *pos;         /* [n] position in its class heap */
-	int32_t *heap;         /* [n] the class heaps, one slice each */
+	int32_t *ring;         /* [n] the class rings, one slice each */
 	struct swrr_class *c;
 	uint32_t nc;
 	uint64_t wsum;         /* weights of the servers taking part */
@@ -42,8 +48,7 @@ static void swrr_free(struct swrr_state *st)
 	free(st->base);
 	free(st->in);
 	free(st->cls);
-	free(st->pos);
-	free(st->heap);
+	free(st->ring);
 	free(st->c);
 }
 
@@ -52,56 +57,67 @@ static void swrr_fini(struct sched *s)
 	swrr_free(s->state);
 }
 
-/* Heap order: higher current first, then lower index. */
+/* Ring order: higher current first, then lower index. */
 static inline bool above(const struct swrr_state *st, int32_t a, int32_t b)
 {
 	return st->base[a] > st->base[b] || (st->base[a] == st->base[b] && a < b);
 }
 
-static void heap_swap(struct swrr_state *st, int32_t *h, uint32_t x, uint32_t y)
+static inline int32_t *slot(struct swrr_state *st, struct swrr_class *c, uint32_t k)
 {
-	int32_t t = h[x];
+	uint32_t p = c->head + k;
 
-	h[x] = h[y];
-	h[y] = t;
-	st->pos[h[x]] = x;
-	st->pos[h[y]] = y;
+	return &st->ring[c->off + (p >= c->cap ? p - c->cap : p)];
 }
 
-static void sift_up(struct swrr_state *st, int32_t *h, uint32_t x)
+static void refresh_front(struct swrr_state *st, struct swrr_class *c)
 {
-	while (x && above(st, h[x], h[(x - 1) / 2])) {
-		heap_swap(st, h, x, (x - 1) / 2);
-		x = (x - 1) / 2;
-	}
+	c->front = c->size ? *slot(st, c, 0) : -1;
+	c->front_base = c->size ? st->base[c->front] : 0;
 }
 
-static void sift_down(struct swrr_state *st, int32_t *h, uint32_t size, uint32_t x)
+/* Inserts <i> in order, searching from the back. */
+static void ring_insert(struct swrr_state *st, struct swrr_class *c, int32_t i)
 {
-	for (;;) {
-		uint32_t l = 2 * x + 1, r = l + 1, top = x;
+	uint32_t k = c->size;
 
-		if (l < size && above(st, h[l], h[top]))
-			top = l;
-		if (r < size && above(st, h[r], h[top]))
-			top = r;
-		if (top == x)
-			return;
-		heap_swap(st, h, x, top);
-		x = top;
-	}
+	for (; k > 0 && above(st, i, *slot(st, c, k - 1)); k--)
+		*slot(st, c, k) = *slot(st, c, k - 1);
+	*slot(st, c, k) = i;
+	c->size++;
+	if (k == 0)
+		refresh_front(st, c);
+}
+
+static void ring_remove(struct swrr_state *st, struct swrr_class *c, int32_t i)
+{
+	uint32_t k = 0;
+
+	while (k < c->size && *slot(st, c, k) != i)
+		k++;
+	for (; k + 1 < c->size; k++)
+		*slot(st, c, k) = *slot(st, c, k + 1);
+	c->size--;
+	refresh_front(st, c);
+}
+
+static int32_t ring_pop(struct swrr_state *st, struct swrr_class *c)
+{
+	int32_t i = c->front;
+
+	c->head = c->head + 1 == c->cap ? 0 : c->head + 1;
+	c->size--;
+	refresh_front(st, c);
+	return i;
 }
 
 /* Server <i>, current weight in base[i], joins the picks. */
 static void join(struct swrr_state *st, int32_t i)
 {
 	struct swrr_class *c = &st->c[st->cls[i]];
-	int32_t *h = st->heap + c->off;
 
 	st->base[i] -= (int64_t)c->w * st->t;
-	h[c->size] = i;
-	st->pos[i] = c->size++;
-	sift_up(st, h, st->pos[i]);
+	ring_insert(st, c, i);
 	st->in[i] = 1;
 	st->wsum += c->w;
 }
@@ -110,16 +126,8 @@ static void join(struct swrr_state *st, int32_t i)
 static void leave(struct swrr_state *st, int32_t i)
 {
 	struct swrr_class *c = &st->c[st->cls[i]];
-	int32_t *h = st->heap + c->off;
-	uint32_t x = st->pos[i];
 
-	heap_swap(st, h, x, --c->size);
-	if (x < c->size) { /* the former last one now at x: up or down */
-		int32_t moved = h[x];
-
-		sift_up(st, h, x);
-		sift_down(st, h, c->size, st->pos[moved]);
-	}
+	ring_remove(st, c, i);
 	st->base[i] += (int64_t)c->w * st->t;
 	st->in[i] = 0;
 	st->wsum -= c->w;
@@ -168,12 +176,12 @@ static int build_classes(struct sched *s, struct swrr_state *st)
 				hi = mid;
 		}
 		st->cls[i] = lo;
-		st->c[lo].size++; /* counted here, reset below */
+		st->c[lo].cap++;
 	}
 	for (uint32_t k = 0; k < st->nc; k++) {
 		st->c[k].off = off;
-		off += st->c[k].size;
-		st->c[k].size = 0;
+		st->c[k].front = -1;
+		off += st->c[k].cap;
 	}
 	free(w);
 	return 0;
@@ -195,6 +203,50 @@ static void carry_current(const struct sched *s, const struct swrr_state *old,
 	}
 }
 
+/* A member as the rings order it: by class, then ring order. */
+struct member {
+	uint32_t cls;
+	int32_t idx;
+	int64_t cur;
+};
+
+static int cmp_member(const void *a, const void *b)
+{
+	const struct member *x = a, *y = b;
+
+	if (x->cls != y->cls)
+		return x->cls < y->cls ? -1 : 1;
+	if (x->cur != y->cur)
+		return x->cur > y->cur ? -1 : 1;
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Fills the rings with the available servers, sorted in one go (joining
+ * them one by one could cost O(n^2) with arbitrary current weights). */
+static int fill_rings(struct sched *s, struct swrr_state *st)
+{
+	struct member *m = malloc((s->nsrv ? s->nsrv : 1) * sizeof(*m));
+	size_t nm = 0;
+
+	if (!m)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nsrv; i++)
+		if (sched_server_available(s->srv[i]))
+			m[nm++] = (struct member){ st->cls[i], (int32_t)i, st->base[i] };
+	qsort(m, nm, sizeof(*m), cmp_member);
+	for (size_t k = 0; k < nm; k++) {
+		struct swrr_class *c = &st->c[m[k].cls];
+
+		st->ring[c->off + c->size++] = m[k].idx;
+		st->in[m[k].idx] = 1;
+		st->wsum += c->w;
+	}
+	for (uint32_t k = 0; k < st->nc; k++)
+		refresh_front(st, &st->c[k]);
+	free(m);
+	return 0;
+}
+
 static int swrr_update(struct sched *s)
 {
 	struct swrr_state *st = s->state, nst = { 0 };
@@ -204,20 +256,21 @@ static int swrr_update(struct sched *s)
 	nst.base = calloc(n, sizeof(*nst.base));
 	nst.in = calloc(n, 1);
 	nst.cls = malloc(n * sizeof(*nst.cls));
-	nst.pos = malloc(n * sizeof(*nst.pos));
-	nst.heap = malloc(n * sizeof(*nst.heap));
-	if (!nst.base || !nst.in || !nst.cls || !nst.pos || !nst.heap ||
-	    build_classes(s, &nst) < 0) {
-		swrr_free(&nst);
-		return -ENOMEM;
-	}
+	nst.ring = malloc(n * sizeof(*nst.ring));
+	if (!nst.base || !nst.in || !nst.cls || !nst.ring ||
+	    build_classes(s, &nst) < 0)
+		goto out_free;
+	/* t starts at 0: a base is the current weight */
 	carry_current(s, st, nst.base);
-	for (size_t i = 0; i < s->nsrv; i++)
-		if (sched_server_available(s->srv[i]))
-			join(&nst, (int32_t)i);
+	if (fill_rings(s, &nst) < 0)
+		goto out_free;
 	swrr_free(st);
 	*st = nst;
 	return 0;
+
+out_free:
+	swrr_free(&nst);
+	return -ENOMEM;
 }
 
 static void swrr_conn_changed(struct sched *s, struct sched_server *srv)
@@ -232,41 +285,43 @@ static void swrr_conn_changed(struct sched *s, struct sched_server *srv)
 		leave(st, i);
 }
 
-/* Folds t into the bases before w*t could grow large. */
+/* Folds t into the bases before w*t could grow large; a ring's order is
+ * unchanged, its members all move by the same amount. */
 static void rebase(struct swrr_state *st)
 {
 	for (size_t i = 0; i < st->n; i++)
 		if (st->in[i])
 			st->base[i] += (int64_t)st->c[st->cls[i]].w * st->t;
+	for (uint32_t k = 0; k < st->nc; k++)
+		refresh_front(st, &st->c[k]);
 	st->t = 0;
 }
 
 static int swrr_round(struct swrr_state *st)
 {
+	struct swrr_class *bc = NULL;
 	int32_t best = -1;
 	int64_t bestv = 0;
-	struct swrr_class *bc = NULL;
 
 	if (!st->wsum)
 		return -1;
 	st->t++;
 	for (uint32_t k = 0; k < st->nc; k++) {
 		struct swrr_class *c = &st->c[k];
-		int32_t i;
 		int64_t v;
 
-		if (!c->size)
+		if (c->front < 0)
 			continue;
-		i = st->heap[c->off];
-		v = st->base[i] + (int64_t)c->w * st->t;
-		if (best < 0 || v > bestv || (v == bestv && i < best)) {
-			best = i;
+		v = c->front_base + (int64_t)c->w * st->t;
+		if (best < 0 || v > bestv || (v == bestv && c->front < best)) {
+			best = c->front;
 			bestv = v;
 			bc = c;
 		}
 	}
+	ring_pop(st, bc);
 	st->base[best] -= (int64_t)st->wsum;
-	sift_down(st, st->heap + bc->off, bc->size, 0);
+	ring_insert(st, bc, best);
 	if (st->t >= SWRR_RENORM)
 		rebase(st);
 	return best;

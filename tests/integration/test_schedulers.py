@@ -124,3 +124,19 @@ def test_persistence_survives_scheduler_change(weir, backends):
     w.ctl("-E", "-t", f"127.0.0.1:{port}", "-s", "wrr", "-p", "60")
     for src, name in first.items():
         assert http_ask(port, src, False)[0] == name
+
+
+def test_persistent_conn_listing(weir, backends):
+    """-L --persistent-conn shows the persistence templates per server."""
+    import re
+    bs = [backends(f"b{i}") for i in range(2)]
+    port = free_port()
+    conf = (f"workers 2;\nservice tcp 127.0.0.1:{port} {{\n proxy tcp;\n scheduler rr;\n"
+            f" persistent 60;\n" + "".join(f" server {b.addr};\n" for b in bs) + "}\n")
+    w = weir(conf)
+    for src in sources(5):
+        http_ask(port, src, False)
+    out = w.ctl("-L", "-n", "--persistent-conn").stdout
+    assert "Prot LocalAddress:Port            Weight    PersistConn ActiveConn InActConn" in out
+    counts = [int(m) for m in re.findall(r"-> \S+\s+1\s+(\d+)\s+0\s+0", out)]
+    assert sorted(counts) == [2, 3], out
