@@ -7,6 +7,11 @@
 #   make fuzz       run every fuzz driver for FUZZ_SECONDS each (default 60)
 
 CC       ?= gcc
+# llhttp, from Debian's node-llhttp, built into weir (third-party code: its
+# own warnings are not ours to fix)
+LLHTTP_DIR := /usr/share/llhttp
+LLHTTP_INC := /usr/share/include/llhttp
+LLHTTP_SRC := $(wildcard $(LLHTTP_DIR)/*.c)
 CSTD     := -std=c11 -D_GNU_SOURCE
 # snprintf into bounded message buffers truncates on purpose: no -Wformat-truncation.
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -14,7 +19,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
 ifneq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
 WARN     := $(filter-out -Wno-format-truncation,$(WARN))  # clang has no such warning
 endif
-INCS     := -Isrc
+INCS     := -Isrc -I$(LLHTTP_INC)
 CFLAGS_REL  := $(CSTD) $(WARN) $(INCS) -O2 -g -pthread
 CFLAGS_ASAN := $(CSTD) $(WARN) $(INCS) -O1 -g -pthread -fno-omit-frame-pointer \
                -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -40,9 +45,16 @@ $(REL)/obj/%.o: %.c
 $(ASAN)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ASAN) -MMD -MP -c $< -o $@
+$(REL)/obj/llhttp/%.o: $(LLHTTP_DIR)/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -g -w -I$(LLHTTP_INC) -c $< -o $@
+$(ASAN)/obj/llhttp/%.o: $(LLHTTP_DIR)/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O1 -g -w -I$(LLHTTP_INC) -fsanitize=address,undefined -c $< -o $@
+LLHTTP_OBJ = $(patsubst $(LLHTTP_DIR)/%.c,$(1)/obj/llhttp/%.o,$(LLHTTP_SRC))
 
 define flavour
-$(1)/libweir.a: $$(patsubst %.c,$(1)/obj/%.o,$$(LIB_SRC))
+$(1)/libweir.a: $$(patsubst %.c,$(1)/obj/%.o,$$(LIB_SRC)) $$(call LLHTTP_OBJ,$(1))
 	@rm -f $$@
 	ar rcs $$@ $$^
 $(1)/weir: $(1)/obj/src/main.o $(1)/libweir.a
@@ -68,9 +80,13 @@ asan: $(ASAN)/weir $(ASAN)/weirctl $(ASAN)/weir-backend $(ASAN)/unit
 
 # --- fuzzing (clang + libFuzzer) ---------------------------------------------
 FUZZ_CFLAGS := $(CSTD) $(filter-out -Wno-format-truncation,$(WARN)) $(INCS) -O1 -g -fsanitize=fuzzer,address,undefined
-$(FUZZ)/%: fuzz/%.c $(LIB_SRC) $(shell find src -name '*.h')
+$(FUZZ)/llhttp.a: $(LLHTTP_SRC)
+	@mkdir -p $(FUZZ)/llhttp
+	cd $(FUZZ)/llhttp && clang -std=c11 -O1 -g -w -I$(LLHTTP_INC) -fsanitize=fuzzer-no-link,address,undefined -c $(LLHTTP_SRC)
+	ar rcs $@ $(FUZZ)/llhttp/*.o
+$(FUZZ)/%: fuzz/%.c $(LIB_SRC) $(shell find src -name '*.h') $(FUZZ)/llhttp.a
 	@mkdir -p $(FUZZ)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) -pthread
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(FUZZ)/llhttp.a -pthread
 
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ)/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60

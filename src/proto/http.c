@@ -1,0 +1,374 @@
+/*
+ * http.c - HTTP/1.x heads and body framing over llhttp (see http.h).
+ *
+ * llhttp runs strict (no lenient flags): it refuses Content-Length together
+ * with Transfer-Encoding, duplicate or invalid Content-Length, a
+ * Transfer-Encoding whose last coding is not chunked, bad chunk sizes,
+ * invalid characters in names, values and targets. Before llhttp sees a
+ * head, head_scan() refuses what llhttp would let through and a proxy must
+ * not: a bare CR or LF, a NUL, obsolete line folding. After it, head_check()
+ * applies the rules of RFC 9112 that concern the whole head (one Host; no
+ * Transfer-Encoding in HTTP/1.0).
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "proto/http.h"
+
+/* --- llhttp callbacks: record spans into the head ---------------------------- */
+
+static struct http_msg *msg_of(llhttp_t *p)
+{
+	return p->data;
+}
+
+static struct http_span span_of(struct http_msg *m, const char *at, size_t len)
+{
+	struct http_span s = { (uint32_t)(at - m->base), (uint32_t)len };
+
+	return s;
+}
+
+/* llhttp calls a data callback once per contiguous piece; the whole head is
+ * in one buffer, but be safe and extend a span that continues. */
+static void extend(struct http_msg *m, struct http_span *s, const char *at, size_t len)
+{
+	if (s->len && s->off + s->len == (uint32_t)(at - m->base))
+		s->len += (uint32_t)len;
+	else
+		*s = span_of(m, at, len);
+}
+
+static int on_method(llhttp_t *p, const char *at, size_t len)
+{
+	struct http_msg *m = msg_of(p);
+
+	if (!m->h)
+		return 0; /* chunked trailers, met while scanning the body */
+	extend(m, &m->h->method, at, len);
+	return 0;
+}
+
+static int on_url(llhttp_t *p, const char *at, size_t len)
+{
+	struct http_msg *m = msg_of(p);
+
+	if (!m->h)
+		return 0; /* chunked trailers, met while scanning the body */
+	extend(m, &m->h->target, at, len);
+	return 0;
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+	struct http_msg *m = msg_of(p);
+
+	struct http_head *h = m->h;
+
+	if (!h)
+		return 0; /* chunked trailers, met while scanning the body */
+	if (m->in_value || h->nhdr == 0) {
+		if (h->nhdr == HTTP_MAX_HEADERS) {
+			m->status = 431;
+			m->why = "too many header fields";
+			return -1;
+		}
+		h->hdr[h->nhdr].name = span_of(m, at, len);
+		h->hdr[h->nhdr].value = (struct http_span){ 0, 0 };
+		h->nhdr++;
+		m->in_value = false;
+		return 0;
+	}
+	extend(m, &h->hdr[h->nhdr - 1].name, at, len);
+	return 0;
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+	struct http_msg *m = msg_of(p);
+
+	struct http_header *hd;
+
+	if (!m->h)
+		return 0; /* chunked trailers, met while scanning the body */
+	hd = &m->h->hdr[m->h->nhdr - 1];
+	extend(m, &hd->value, at, len);
+	m->in_value = true;
+	return 0;
+}
+
+static int on_header_value_complete(llhttp_t *p)
+{
+	struct http_msg *m = msg_of(p);
+
+	struct http_header *hd;
+
+	if (!m->h)
+		return 0;
+	hd = &m->h->hdr[m->h->nhdr - 1];
+	while (hd->value.len && (m->base[hd->value.off + hd->value.len - 1] == ' ' ||
+				 m->base[hd->value.off + hd->value.len - 1] == '\t'))
+		hd->value.len--;
+	return 0;
+}
+
+static int on_header_field_complete(llhttp_t *p)
+{
+	struct http_msg *m = msg_of(p);
+
+	if (!m->h)
+		return 0;
+	/* a value callback may not come for an empty value */
+	m->in_value = true;
+	return 0;
+}
+
+static int on_headers_complete(llhttp_t *p)
+{
+	struct http_msg *m = msg_of(p);
+	struct http_head *h = m->h;
+
+	h->method_id = p->method;
+	h->status = p->status_code;
+	h->major = p->http_major;
+	h->minor = p->http_minor;
+	h->chunked = p->flags & F_CHUNKED;
+	h->has_length = p->flags & F_CONTENT_LENGTH;
+	h->length = p->content_length;
+	h->keep_alive = llhttp_should_keep_alive(p);
+	h->upgrade = p->upgrade;
+	m->head_done = true;
+	if (m->head_request)
+		return 1; /* a response to HEAD has no body, whatever it says */
+	return 0;
+}
+
+static int on_message_complete(llhttp_t *p)
+{
+	struct http_msg *m = msg_of(p);
+
+	m->complete = true;
+	return HPE_PAUSED; /* stop exactly at the end of this message */
+}
+
+static const llhttp_settings_t callbacks = {
+	.on_method = on_method,
+	.on_url = on_url,
+	.on_header_field = on_header_field,
+	.on_header_value = on_header_value,
+	.on_header_field_complete = on_header_field_complete,
+	.on_header_value_complete = on_header_value_complete,
+	.on_headers_complete = on_headers_complete,
+	.on_message_complete = on_message_complete,
+};
+
+void http_msg_init(struct http_msg *m, llhttp_type_t kind, uint32_t max_head)
+{
+	memset(m, 0, sizeof(*m));
+	llhttp_init(&m->p, kind, &callbacks);
+	m->p.data = m;
+	m->kind = kind;
+	m->max_head = max_head ? max_head : HTTP_DEFAULT_MAX_HEAD;
+}
+
+/* --- the head -------------------------------------------------------------- */
+
+static int refuse(struct http_msg *m, uint16_t status, const char *why)
+{
+	m->status = m->kind == HTTP_REQUEST ? status : 502;
+	m->why = why;
+	return -1;
+}
+
+/* Finds the blank line ending the head, checking each byte once across
+ * calls: every LF preceded by CR, every CR followed by LF, no NUL, no line
+ * that starts with blank (obsolete folding). Returns the head length, 0 if
+ * not complete, -1 refused. */
+static int head_scan(struct http_msg *m, const char *buf, size_t len)
+{
+	size_t i = m->scanned;
+
+	for (; i < len; i++) {
+		char c = buf[i];
+
+		if (c == '\0')
+			return refuse(m, 400, "NUL byte in head");
+		if (c == '\r') {
+			if (i + 1 == len)
+				break; /* wait for the next byte */
+			if (buf[i + 1] != '\n')
+				return refuse(m, 400, "bare CR in head");
+			continue;
+		}
+		if (c != '\n')
+			continue;
+		if (i == 0 || buf[i - 1] != '\r')
+			return refuse(m, 400, "bare LF in head");
+		if (i >= 3 && buf[i - 2] == '\n' && buf[i - 3] == '\r') {
+			m->scanned = (uint32_t)i + 1;
+			return (int)(i + 1);
+		}
+		if (i == 1)
+			return refuse(m, 400, "empty line before the request");
+		if (i + 1 < len && (buf[i + 1] == ' ' || buf[i + 1] == '\t'))
+			return refuse(m, 400, "obsolete line folding");
+	}
+	m->scanned = (uint32_t)i;
+	if (i >= m->max_head)
+		return refuse(m, 431, "head too large");
+	return 0;
+}
+
+static void split_target(const char *base, struct http_head *h)
+{
+	const char *t = base + h->target.off;
+	const char *q = memchr(t, '?', h->target.len);
+
+	h->path = h->target;
+	h->query = (struct http_span){ h->target.off + h->target.len, 0 };
+	if (q) {
+		h->path.len = (uint32_t)(q - t);
+		h->query.off = h->target.off + h->path.len + 1;
+		h->query.len = h->target.len - h->path.len - 1;
+	}
+}
+
+/* RFC 9110 token characters: what a field name is made of. */
+static bool is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static bool names_valid(const char *buf, const struct http_head *h)
+{
+	for (int i = 0; i < h->nhdr; i++) {
+		if (h->hdr[i].name.len == 0)
+			return false;
+		for (uint32_t k = 0; k < h->hdr[i].name.len; k++)
+			if (!is_tchar((unsigned char)buf[h->hdr[i].name.off + k]))
+				return false;
+	}
+	return true;
+}
+
+/* Whole-head rules llhttp does not apply. */
+static int head_check(struct http_msg *m, const char *buf, struct http_head *h)
+{
+	int te = http_find(h, buf, "transfer-encoding", 0);
+	int host = http_find(h, buf, "host", 0);
+	int ex = http_find(h, buf, "expect", 0);
+
+	if (!names_valid(buf, h))
+		return refuse(m, 400, "invalid header field name");
+	if (h->major != 1)
+		return refuse(m, 505, "only HTTP/1.0 and HTTP/1.1 are spoken here");
+	if (m->kind == HTTP_RESPONSE) {
+		h->until_close = !h->chunked && !h->has_length && !m->head_request &&
+				 h->status >= 200 && h->status != 204 && h->status != 304;
+		h->no_body = m->complete;
+		return 0;
+	}
+	if (te >= 0 && h->major == 1 && h->minor == 0)
+		return refuse(m, 400, "Transfer-Encoding in an HTTP/1.0 request");
+	if (host >= 0 && http_find(h, buf, "host", host + 1) >= 0)
+		return refuse(m, 400, "more than one Host");
+	if (host < 0 && h->major == 1 && h->minor == 1)
+		return refuse(m, 400, "HTTP/1.1 request without Host");
+	if (h->method_id == HTTP_CONNECT)
+		return refuse(m, 405, "CONNECT is not proxied");
+	if (ex >= 0) {
+		if (!http_span_ieq(buf, h->hdr[ex].value, "100-continue"))
+			return refuse(m, 417, "unknown expectation");
+		h->expect_continue = true;
+	}
+	h->no_body = m->complete;
+	split_target(buf, h);
+	return 0;
+}
+
+int http_head_parse(struct http_msg *m, const char *buf, size_t len, struct http_head *h)
+{
+	llhttp_errno_t e;
+	int n = head_scan(m, buf, len);
+
+	if (n <= 0)
+		return n;
+	memset(h, 0, sizeof(*h));
+	m->base = buf;
+	m->h = h;
+	e = llhttp_execute(&m->p, buf, (size_t)n);
+	m->base = NULL;
+	m->h = NULL;
+	if (e == HPE_PAUSED_UPGRADE) {
+		m->complete = true; /* what follows is the upgraded protocol */
+	} else if (e != HPE_OK && e != HPE_PAUSED) {
+		if (m->status)
+			return -1; /* refused in a callback */
+		return refuse(m, 400, llhttp_errno_name(e));
+	}
+	if (!m->head_done)
+		return refuse(m, 400, "incomplete head");
+	h->len = (uint32_t)n;
+	if (head_check(m, buf, h) != 0)
+		return -1;
+	return n;
+}
+
+/* --- the body --------------------------------------------------------------- */
+
+long http_body_scan(struct http_msg *m, const char *buf, size_t len)
+{
+	llhttp_errno_t e;
+
+	if (m->complete || len == 0)
+		return 0;
+	e = llhttp_execute(&m->p, buf, len);
+	if (e == HPE_OK)
+		return (long)len;
+	if (e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE)
+		return llhttp_get_error_pos(&m->p) - buf;
+	m->why = llhttp_errno_name(e);
+	return -1;
+}
+
+void http_msg_eof(struct http_msg *m)
+{
+	if (m->head_done && !m->complete && llhttp_message_needs_eof(&m->p))
+		m->complete = true;
+}
+
+/* --- header helpers -------------------------------------------------------- */
+
+bool http_span_ieq(const char *base, struct http_span s, const char *str)
+{
+	return strlen(str) == s.len && strncasecmp(base + s.off, str, s.len) == 0;
+}
+
+int http_find(const struct http_head *h, const char *base, const char *name, int from)
+{
+	for (int i = from; i < h->nhdr; i++)
+		if (http_span_ieq(base, h->hdr[i].name, name))
+			return i;
+	return -1;
+}
+
+bool http_list_has(const char *base, struct http_span s, const char *token)
+{
+	const char *p = base + s.off, *end = p + s.len;
+	size_t tl = strlen(token);
+
+	while (p < end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *e = comma ? comma : end;
+
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if ((size_t)(e - p) == tl && strncasecmp(p, token, tl) == 0)
+			return true;
+		p = comma ? comma + 1 : end;
+	}
+	return false;
+}

@@ -1,0 +1,104 @@
+/*
+ * http.h - HTTP/1.x messages as the proxy sees them: a head parsed into
+ * spans of the caller's buffer, then a body whose end is found as it
+ * streams through. llhttp (Debian's node-llhttp C sources, built into weir)
+ * does the parsing; this layer adds what a proxy must refuse on top of it
+ * (RFC 9112 request smuggling rules) and never allocates.
+ *
+ * Use:
+ *   http_msg_init(&m, HTTP_REQUEST);
+ *   n = http_head_parse(&m, buf, len, &head);  // >0: head length, 0: need
+ *                                              // more, <0: refuse (m.status)
+ *   then for the bytes after the head, as they arrive:
+ *   k = http_body_scan(&m, p, avail);          // bytes of this message;
+ *                                              // m.complete when it ended
+ *
+ * A struct http_msg belongs to one connection direction; it is reset with
+ * http_msg_init() for each message. Spans stay valid while the caller keeps
+ * the head bytes where they were parsed.
+ */
+#ifndef WEIR_PROTO_HTTP_H
+#define WEIR_PROTO_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <llhttp.h>
+
+#define HTTP_MAX_HEADERS 128
+
+/* Message kinds are llhttp's: HTTP_REQUEST, HTTP_RESPONSE. */
+
+struct http_span {
+	uint32_t off, len;             /* into the parsed buffer */
+};
+
+struct http_header {
+	struct http_span name, value;  /* value without surrounding blanks */
+};
+
+struct http_head {
+	struct http_span method, target;      /* request line */
+	struct http_span path, query;         /* target split at '?' (query without it) */
+	uint8_t method_id;                    /* llhttp_method_t */
+	uint16_t status;                      /* response status */
+	uint8_t major, minor;
+	uint16_t nhdr;
+	struct http_header hdr[HTTP_MAX_HEADERS];
+	uint32_t len;                         /* head bytes, blank line included */
+	/* framing, as the head declares it */
+	bool chunked;
+	bool has_length;
+	uint64_t length;                      /* Content-Length */
+	bool keep_alive;                      /* the connection may carry another */
+	bool upgrade;                         /* Connection: upgrade + Upgrade */
+	bool expect_continue;                 /* Expect: 100-continue */
+	bool until_close;                     /* response body runs to EOF */
+	bool no_body;                         /* nothing follows the head */
+};
+
+struct http_msg {
+	llhttp_t p;
+	llhttp_type_t kind;
+	uint32_t max_head;       /* refuse heads longer than this */
+	uint32_t scanned;        /* bytes of the head checked so far */
+	bool head_done;
+	bool complete;           /* the message's last byte has been scanned */
+	bool head_request;       /* response to HEAD: no body whatever it says */
+	uint16_t status;         /* why a head was refused: 400, 431, 501, 502 */
+	const char *why;         /* ... in words */
+	/* during http_head_parse only */
+	const char *base;
+	struct http_head *h;
+	bool in_value;
+	int hosts;
+};
+
+#define HTTP_DEFAULT_MAX_HEAD (32u << 10)
+
+void http_msg_init(struct http_msg *m, llhttp_type_t kind, uint32_t max_head);
+
+/* Parses the head at the start of <buf>. Returns its length (> 0) with <h>
+ * filled, 0 if the head is not complete yet, or -1 when it must be refused:
+ * m->status (400, 431 for requests; 502 for responses) and m->why say why. */
+int http_head_parse(struct http_msg *m, const char *buf, size_t len, struct http_head *h);
+
+/* Scans <len> body bytes that follow the head (or earlier body bytes).
+ * Returns how many belong to this message (m->complete is set once the
+ * last one is seen; the rest belong to the next message), or -1 on a
+ * framing error (bad chunk size...). */
+long http_body_scan(struct http_msg *m, const char *buf, size_t len);
+
+/* The peer closed: a body that runs until close is now complete. */
+void http_msg_eof(struct http_msg *m);
+
+/* Finds header <name> (case-insensitive); returns its index or -1.
+ * <from> lets a caller find the next one. */
+int http_find(const struct http_head *h, const char *base, const char *name, int from);
+/* True if span <s> of <base> equals <str>, ignoring case. */
+bool http_span_ieq(const char *base, struct http_span s, const char *str);
+/* True if the comma-separated list in header value <s> holds <token>. */
+bool http_list_has(const char *base, struct http_span s, const char *token);
+
+#endif

@@ -1,0 +1,256 @@
+/* test_http.c - the HTTP head parser and body framing (src/proto/http.c),
+ * with the request-smuggling corpus: every request here must be refused
+ * before a byte of it could reach a server. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/http.h"
+#include "unit.h"
+
+/* Parses a whole request (head, then body); returns the status it is
+ * refused with, or 0 when it parses completely. */
+static int verdict(const char *req, size_t len)
+{
+	struct http_msg m;
+	struct http_head h;
+	int n;
+	long k;
+
+	http_msg_init(&m, HTTP_REQUEST, 4096);
+	n = http_head_parse(&m, req, len, &h);
+	if (n < 0)
+		return m.status;
+	if (n == 0)
+		return -1; /* incomplete */
+	k = http_body_scan(&m, req + n, len - (size_t)n);
+	if (k < 0)
+		return 400;
+	return m.complete ? 0 : -1;
+}
+
+#define V(s) verdict(s, sizeof(s) - 1)
+
+static const struct { const char *name; const char *req; size_t len; int status; } smuggling[] = {
+#define S(name, req, status) { name, req, sizeof(req) - 1, status }
+	S("CL and TE", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+	S("TE and CL", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n", 400),
+	S("CL twice same", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx", 400),
+	S("CL twice differ", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx", 400),
+	S("CL list", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 1\r\n\r\nx", 400),
+	S("CL negative", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400),
+	S("CL plus", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +1\r\n\r\nx", 400),
+	S("CL hex", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x1\r\n\r\nx", 400),
+	S("CL inner space", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1 1\r\n\r\nx", 400),
+	S("CL overflow", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400),
+	S("TE chunked not last", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 400),
+	S("TE identity", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n", 400),
+	S("TE xchunked", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n", 400),
+	S("TE twice", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+	S("TE chunked twice", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", 400),
+	S("TE folded", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n", 400),
+	S("obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n\tc\r\n\r\n", 400),
+	S("bare LF", "GET / HTTP/1.1\nHost: a\n\n", 400),
+	S("bare LF in header", "GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n", 400),
+	S("bare CR", "GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n", 400),
+	S("space before colon", "GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400),
+	S("space in name", "GET / HTTP/1.1\r\nHost: a\r\nX Y: b\r\n\r\n", 400),
+	S("empty name", "GET / HTTP/1.1\r\nHost: a\r\n: b\r\n\r\n", 400),
+	S("NUL in value", "GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n", 400),
+	S("control char in value", "GET / HTTP/1.1\r\nHost: a\r\nX: a\x01" "b\r\n\r\n", 400),
+	S("two Host", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+	S("no Host in 1.1", "GET / HTTP/1.1\r\nX: a\r\n\r\n", 400),
+	S("TE in 1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+	S("bad chunk size", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+	S("negative chunk", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n", 400),
+	S("chunk size overflow", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n", 400),
+	S("chunk without CRLF", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxy\r\n0\r\n\r\n", 400),
+	S("chunk size with space", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1 1\r\nx\r\n0\r\n\r\n", 400),
+	S("chunk LF only", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\nx\r\n0\r\n\r\n", 400),
+	S("bad method", "G@T / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	S("bad version", "GET / HTTP/1.7\r\nHost: a\r\n\r\n", 400),
+	S("space in target", "GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	S("control in target", "GET /\x01 HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	S("leading blank line", "\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	S("CONNECT", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 405),
+	S("unknown expectation", "POST / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\nContent-Length: 0\r\n\r\n", 417),
+#undef S
+};
+
+TEST(http_smuggling_corpus_refused)
+{
+	CHECK(sizeof(smuggling) / sizeof(smuggling[0]) >= 30);
+	for (size_t i = 0; i < sizeof(smuggling) / sizeof(smuggling[0]); i++) {
+		int v = verdict(smuggling[i].req, smuggling[i].len);
+
+		if (v != smuggling[i].status)
+			unit_fail(__FILE__, __LINE__, "%s: got %d, want %d", smuggling[i].name, v,
+				  smuggling[i].status);
+	}
+}
+
+TEST(http_valid_requests)
+{
+	CHECK_EQ(V("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
+	CHECK_EQ(V("GET / HTTP/1.0\r\n\r\n"), 0);
+	CHECK_EQ(V("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"), 0);
+	CHECK_EQ(V("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+		   "3;ext=1\r\nabc\r\n0\r\nTrailer: t\r\n\r\n"), 0);
+	CHECK_EQ(V("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n0\r\n\r\n"), 0);
+	CHECK_EQ(V("GET http://a/b?c HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
+	CHECK_EQ(V("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
+}
+
+TEST(http_head_fields)
+{
+	static const char req[] = "PUT /p/q?x=1&y HTTP/1.1\r\nHost:  example.org \r\n"
+				  "Connection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n"
+				  "Expect: 100-continue\r\nContent-Length: 4\r\nX-Empty:\r\n\r\nbody";
+	struct http_msg m;
+	struct http_head h;
+	int n, i;
+
+	http_msg_init(&m, HTTP_REQUEST, 0);
+	n = http_head_parse(&m, req, sizeof(req) - 1, &h);
+	REQUIRE(n == (int)(sizeof(req) - 1 - 4));
+	CHECK(http_span_ieq(req, h.method, "PUT"));
+	CHECK(http_span_ieq(req, h.path, "/p/q"));
+	CHECK(http_span_ieq(req, h.query, "x=1&y"));
+	CHECK_EQ(h.method_id, HTTP_PUT);
+	CHECK_EQ(h.major, 1);
+	CHECK_EQ(h.minor, 1);
+	CHECK_EQ(h.nhdr, 6);
+	i = http_find(&h, req, "host", 0);
+	REQUIRE(i == 0);
+	CHECK(http_span_ieq(req, h.hdr[i].value, "example.org"));
+	i = http_find(&h, req, "x-empty", 0);
+	REQUIRE(i == 5);
+	CHECK_EQ(h.hdr[i].value.len, 0);
+	CHECK(http_list_has(req, h.hdr[http_find(&h, req, "connection", 0)].value, "upgrade"));
+	CHECK(h.upgrade);
+	CHECK(h.expect_continue);
+	CHECK(h.has_length);
+	CHECK_EQ(h.length, 4);
+	CHECK(!h.chunked);
+	CHECK_EQ(http_body_scan(&m, req + n, 4), 4);
+	CHECK(m.complete);
+}
+
+TEST(http_head_at_every_split_point)
+{
+	static const char req[] = "GET /a HTTP/1.1\r\nHost: a\r\nX-Long: 0123456789\r\n\r\n";
+	size_t len = sizeof(req) - 1;
+
+	for (size_t cut = 0; cut < len; cut++) {
+		struct http_msg m;
+		struct http_head h;
+
+		http_msg_init(&m, HTTP_REQUEST, 0);
+		CHECK_EQ(http_head_parse(&m, req, cut, &h), 0);
+		CHECK_EQ(http_head_parse(&m, req, len, &h), (int)len);
+	}
+}
+
+TEST(http_body_at_every_split_point)
+{
+	static const char req[] = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+				  "5\r\nhello\r\n6;e=x\r\n world\r\n0\r\nT: v\r\n\r\n"
+				  "GET /next HTTP/1.1\r\nHost: a\r\n\r\n";
+	const char *end = strstr(req, "GET /next");
+
+	for (const char *cut = req; cut < end; cut++) {
+		struct http_msg m;
+		struct http_head h;
+		int n;
+		long a, b;
+
+		http_msg_init(&m, HTTP_REQUEST, 0);
+		n = http_head_parse(&m, req, sizeof(req) - 1, &h);
+		REQUIRE(n > 0);
+		if (cut < req + n)
+			continue;
+		a = http_body_scan(&m, req + n, (size_t)(cut - (req + n)));
+		CHECK_EQ(a, cut - (req + n));
+		b = http_body_scan(&m, cut, strlen(cut));
+		/* the message ends exactly before the pipelined request */
+		CHECK_EQ(b, end - cut);
+		CHECK(m.complete);
+	}
+}
+
+TEST(http_head_limits)
+{
+	char *big = malloc(8192);
+	struct http_msg m;
+	struct http_head h;
+	size_t n = 0;
+
+	REQUIRE(big);
+	n += (size_t)sprintf(big, "GET / HTTP/1.1\r\nHost: a\r\n");
+	while (n < 5000)
+		n += (size_t)sprintf(big + n, "X-Filler: 0123456789012345678901234567890123456789\r\n");
+	http_msg_init(&m, HTTP_REQUEST, 4096);
+	CHECK_EQ(http_head_parse(&m, big, n, &h), -1);
+	CHECK_EQ(m.status, 431);
+	/* too many fields, under the byte limit */
+	n = (size_t)sprintf(big, "GET / HTTP/1.1\r\nHost: a\r\n");
+	for (int i = 0; i < HTTP_MAX_HEADERS + 5; i++)
+		n += (size_t)sprintf(big + n, "X: %d\r\n", i % 10);
+	n += (size_t)sprintf(big + n, "\r\n");
+	http_msg_init(&m, HTTP_REQUEST, 8192);
+	CHECK_EQ(http_head_parse(&m, big, n, &h), -1);
+	CHECK_EQ(m.status, 431);
+	free(big);
+}
+
+TEST(http_responses)
+{
+	static const char r1[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 204 No Content\r\n\r\n";
+	static const char r2[] = "HTTP/1.0 200 OK\r\n\r\nuntil close";
+	static const char r3[] = "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n";
+	static const char r4[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	struct http_msg m;
+	struct http_head h;
+	int n;
+
+	http_msg_init(&m, HTTP_RESPONSE, 0);
+	n = http_head_parse(&m, r1, sizeof(r1) - 1, &h);
+	REQUIRE(n > 0);
+	CHECK_EQ(h.status, 200);
+	CHECK_EQ(http_body_scan(&m, r1 + n, sizeof(r1) - 1 - (size_t)n), 2);
+	CHECK(m.complete);
+
+	http_msg_init(&m, HTTP_RESPONSE, 0);
+	n = http_head_parse(&m, r2, sizeof(r2) - 1, &h);
+	REQUIRE(n > 0);
+	CHECK(h.until_close);
+	CHECK_EQ(http_body_scan(&m, r2 + n, 11), 11);
+	CHECK(!m.complete);
+	http_msg_eof(&m);
+	CHECK(m.complete);
+
+	/* a response to HEAD has no body, whatever its length says */
+	http_msg_init(&m, HTTP_RESPONSE, 0);
+	m.head_request = true;
+	n = http_head_parse(&m, r3, sizeof(r3) - 1, &h);
+	REQUIRE(n > 0);
+	CHECK(m.complete);
+	CHECK(h.no_body);
+
+	http_msg_init(&m, HTTP_RESPONSE, 0);
+	n = http_head_parse(&m, r4, sizeof(r4) - 1, &h);
+	REQUIRE(n > 0);
+	CHECK_EQ(h.status, 100);
+	CHECK(m.complete);
+
+	/* a broken response head is a bad gateway */
+	http_msg_init(&m, HTTP_RESPONSE, 0);
+	CHECK_EQ(http_head_parse(&m, "HTTP/1.1 2x0 OK\r\n\r\n", 19, &h), -1);
+	CHECK_EQ(m.status, 502);
+}
+
+TEST(http_versions)
+{
+	CHECK_EQ(V("GET /\r\n\r\n"), 505);                 /* HTTP/0.9 */
+	CHECK_EQ(V("GET / HTTP/2.0\r\nHost: a\r\n\r\n"), 505);
+	CHECK_EQ(V("GET / HTTP/1.0\r\n\r\n"), 0);
+}
