@@ -61,7 +61,7 @@ $(1)/weir: $(1)/obj/src/main.o $(1)/libweir.a
 	$$(CC) $(2) -o $$@ $$^ $$(LDLIBS)
 $(1)/weirctl: $$(patsubst %.c,$(1)/obj/%.o,$$(wildcard cli/*.c)) $(1)/libweir.a
 	$$(CC) $(2) -o $$@ $$^ $$(LDLIBS)
-$(1)/weir-backend: $(1)/obj/demo/backend.o $(1)/libweir.a
+$(1)/weir-backend: $$(patsubst %.c,$(1)/obj/%.o,$$(wildcard demo/*.c)) $(1)/libweir.a
 	$$(CC) $(2) -o $$@ $$^ $$(LDLIBS)
 $(1)/sched-predict: $(1)/obj/tests/tools/sched_predict.o $(1)/libweir.a
 	$$(CC) $(2) -o $$@ $$^ $$(LDLIBS)

@@ -147,12 +147,26 @@ static int srv_forward(struct cfg_ctx *ctx, const struct conf_node *n, const cha
 	return cfg_fail(ctx, n->line, "forward: '%s' is not one of route, tunnel, masq", v);
 }
 
+static int srv_url(struct cfg_ctx *ctx, const struct conf_node *n, const char *v,
+		   struct server_spec *r)
+{
+	if (strlen(v) >= sizeof(r->url) || (strncmp(v, "http://", 7) != 0 &&
+					    strncmp(v, "https://", 8) != 0) ||
+	    strpbrk(v, " \t\r\n"))
+		return cfg_fail(ctx, n->line, "url: '%s' is not an http:// or https:// URL", v);
+	strcpy(r->url, v);
+	/* the request's path is appended to it */
+	if (r->url[strlen(r->url) - 1] == '/')
+		r->url[strlen(r->url) - 1] = '\0';
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct cfg_ctx *, const struct conf_node *, const char *, struct server_spec *);
 } server_opts[] = {
 	{ "weight", srv_weight }, { "upper", srv_upper }, { "lower", srv_lower },
-	{ "forward", srv_forward },
+	{ "forward", srv_forward }, { "url", srv_url },
 };
 
 static int server_opt(struct cfg_ctx *ctx, const struct conf_node *n,
@@ -164,7 +178,7 @@ static int server_opt(struct cfg_ctx *ctx, const struct conf_node *n,
 				return cfg_fail(ctx, n->line, "server: '%s' needs a value", key);
 			return server_opts[i].fn(ctx, n, val, r);
 		}
-	return cfg_fail(ctx, n->line, "server: unknown option '%s' (weight, upper, lower, forward)",
+	return cfg_fail(ctx, n->line, "server: unknown option '%s' (weight, upper, lower, forward, url)",
 			key);
 }
 
@@ -281,6 +295,126 @@ static int svc_retries(struct cfg_ctx *ctx, const struct conf_node *n, void *obj
 	return arg_u32(ctx, n, n->args[0], 100, &((struct service_spec *)obj)->retries);
 }
 
+/* --- HTTP options ----------------------------------------------------------- */
+
+static int arg_size(struct cfg_ctx *ctx, const struct conf_node *n, uint64_t max, uint64_t *out)
+{
+	if (parse_size(n->args[0], max, out) != 0)
+		return cfg_fail(ctx, n->line, "%s: '%s' is not a size (e.g. 512, 16k, 10m) up to %llu",
+				n->name, n->args[0], (unsigned long long)max);
+	return 0;
+}
+
+static int arg_bool(struct cfg_ctx *ctx, const struct conf_node *n, bool *out)
+{
+	if (strcmp(n->args[0], "on") == 0 || strcmp(n->args[0], "off") == 0) {
+		*out = n->args[0][1] == 'n';
+		return 0;
+	}
+	return cfg_fail(ctx, n->line, "%s: '%s' is not on or off", n->name, n->args[0]);
+}
+
+static struct http_opts *hopts(void *obj)
+{
+	return &((struct service_spec *)obj)->http;
+}
+
+static int svc_max_header_size(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	uint64_t v;
+
+	if (arg_size(ctx, n, 1u << 20, &v) != 0)
+		return -EINVAL;
+	if (v < 1024)
+		return cfg_fail(ctx, n->line, "max_header_size: at least 1k");
+	hopts(obj)->max_head = (uint32_t)v;
+	return 0;
+}
+
+static int svc_max_body_size(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	return arg_size(ctx, n, UINT64_MAX >> 1, &hopts(obj)->max_body);
+}
+
+static int svc_retry_buffer(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	uint64_t v;
+
+	if (arg_size(ctx, n, 64u << 20, &v) != 0)
+		return -EINVAL;
+	hopts(obj)->retry_mem = (uint32_t)v;
+	return 0;
+}
+
+static int svc_header_timeout(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	return arg_duration(ctx, n, n->args[0], 1000, &hopts(obj)->header_timeout_ms);
+}
+
+static int svc_server_timeout(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	return arg_duration(ctx, n, n->args[0], 1000, &hopts(obj)->server_timeout_ms);
+}
+
+static int svc_keepalive_timeout(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	return arg_duration(ctx, n, n->args[0], 1000, &hopts(obj)->keepalive_timeout_ms);
+}
+
+static int svc_pool_idle_timeout(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	return arg_duration(ctx, n, n->args[0], 1000, &hopts(obj)->pool_idle_ms);
+}
+
+static int svc_pool_max_idle(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	return arg_u32(ctx, n, n->args[0], 100000, &hopts(obj)->pool_max_idle);
+}
+
+static int svc_retry_unsafe(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	return arg_bool(ctx, n, &hopts(obj)->retry_unsafe);
+}
+
+static int svc_forwarded_headers(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	return arg_bool(ctx, n, &hopts(obj)->forwarded);
+}
+
+static int svc_via(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	return arg_bool(ctx, n, &hopts(obj)->via);
+}
+
+static int svc_drain_signal(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct http_opts *h = hopts(obj);
+	uint32_t st;
+
+	if (parse_u32(n->args[0], 599, &st) != 0 || st < 200)
+		return cfg_fail(ctx, n->line, "drain_signal: '%s' is not a status 200..599",
+				n->args[0]);
+	h->drain_status = (uint16_t)st;
+	h->drain_header[0] = '\0';
+	if (n->nargs == 2) {
+		if (strlen(n->args[1]) >= sizeof(h->drain_header) || strpbrk(n->args[1], ": \t"))
+			return cfg_fail(ctx, n->line, "drain_signal: '%s' is not a header name",
+					n->args[1]);
+		strcpy(h->drain_header, n->args[1]);
+	}
+	return 0;
+}
+
+static int svc_access_log(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct http_opts *h = hopts(obj);
+
+	if (strlen(n->args[0]) >= sizeof(h->access_log))
+		return cfg_fail(ctx, n->line, "access_log: path too long");
+	strcpy(h->access_log, strcmp(n->args[0], "off") == 0 ? "" : n->args[0]);
+	return 0;
+}
+
 static const struct directive service_table[] = {
 	{ "proxy", 1, 1, svc_proxy, false },
 	{ "scheduler", 1, -1, svc_scheduler, false },
@@ -291,6 +425,19 @@ static const struct directive service_table[] = {
 	{ "max_conn", 1, 1, svc_max_conn, false },
 	{ "retries", 1, 1, svc_retries, false },
 	{ "server", 1, -1, svc_server, true },
+	{ "max_header_size", 1, 1, svc_max_header_size, false },
+	{ "max_body_size", 1, 1, svc_max_body_size, false },
+	{ "retry_buffer", 1, 1, svc_retry_buffer, false },
+	{ "header_timeout", 1, 1, svc_header_timeout, false },
+	{ "server_timeout", 1, 1, svc_server_timeout, false },
+	{ "keepalive_timeout", 1, 1, svc_keepalive_timeout, false },
+	{ "server_keepalive_timeout", 1, 1, svc_pool_idle_timeout, false },
+	{ "server_keepalive_max", 1, 1, svc_pool_max_idle, false },
+	{ "retry_unsafe", 1, 1, svc_retry_unsafe, false },
+	{ "forwarded_headers", 1, 1, svc_forwarded_headers, false },
+	{ "via", 1, 1, svc_via, false },
+	{ "drain_signal", 1, 2, svc_drain_signal, false },
+	{ "access_log", 1, 1, svc_access_log, false },
 };
 
 static int top_service(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)

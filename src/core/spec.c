@@ -26,6 +26,20 @@ void spec_service_defaults(struct service_spec *s)
 	s->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	s->idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
 	s->retries = 3;
+	s->http = (struct http_opts){
+		.max_head = 32u << 10,
+		.max_body = 0,
+		.header_timeout_ms = 10000,
+		.server_timeout_ms = 30000,
+		.keepalive_timeout_ms = 60000,
+		.retry_mem = 64u << 10,
+		.drain_status = 503,
+		.drain_header = "X-Weir-Drain",
+		.forwarded = true,
+		.via = false,
+		.pool_idle_ms = 30000,
+		.pool_max_idle = 64,
+	};
 }
 
 void spec_server_defaults(struct server_spec *r)

@@ -34,11 +34,31 @@ enum fwd_method { FWD_ROUTE, FWD_TUNNEL, FWD_MASQ };
 #define DEFAULT_IDLE_TIMEOUT_MS 300000
 #define DEFAULT_GRACE_MS 30000
 
+/* Options of an HTTP proxy service (and the redirect mode). */
+struct http_opts {
+	uint32_t max_head;             /* request head bytes; 431 above */
+	uint64_t max_body;             /* request body bytes; 413 above; 0 = no limit */
+	uint32_t header_timeout_ms;    /* a client has this long to send a head; 408 */
+	uint32_t server_timeout_ms;    /* a server has this long to start answering; 504 */
+	uint32_t keepalive_timeout_ms; /* a client may idle this long between requests */
+	uint32_t retry_mem;            /* request bytes kept in memory for a retry;
+	                                * beyond, they spill to a temporary file */
+	bool retry_unsafe;             /* retry non-idempotent requests on any failure */
+	uint16_t drain_status;         /* a server answering this status... */
+	char drain_header[64];         /* ... with this header is draining; "" = status only */
+	bool forwarded;                /* add X-Forwarded-For/-Proto and Forwarded */
+	bool via;                      /* add Via */
+	uint32_t pool_idle_ms;         /* idle server connections live this long */
+	uint32_t pool_max_idle;        /* idle server connections kept per server and worker */
+	char access_log[108];          /* "" = none, "stderr", or a file path */
+};
+
 struct server_spec {
 	struct weir_addr addr;
 	uint32_t weight;          /* 0..65535, default 1 */
 	uint32_t upper, lower;    /* -x / -y, 0 = none */
 	enum fwd_method fwd;
+	char url[128];            /* redirect mode: the server's public base URL */
 	int line;                 /* where it was declared; 0 = not from a file */
 };
 
@@ -55,6 +75,7 @@ struct service_spec {
 	uint32_t idle_timeout_ms;
 	uint32_t maxconn;         /* 0 = unlimited */
 	uint32_t retries;         /* further servers tried when a connect fails */
+	struct http_opts http;    /* --proxy http / redirect */
 	struct server_spec *servers;
 	size_t nservers;
 	int line;

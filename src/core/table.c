@@ -168,6 +168,30 @@ struct real_server *svc_schedule(struct virtual_service *svc,
 	return rs;
 }
 
+void svc_server_drain(struct real_server *rs)
+{
+	struct virtual_service *svc = rs->svc;
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+	bool was;
+
+	pthread_mutex_lock(&svc->lock);
+	was = rs->ss.flags & SCHED_SRV_DRAIN;
+	rs->ss.flags |= SCHED_SRV_DRAIN;
+	if (!was && rs->ss.idx >= 0)
+		sched_server_changed(svc->sched, &rs->ss);
+	pthread_mutex_unlock(&svc->lock);
+	if (!was)
+		log_info("%s: real server %s answered the drain signal: draining",
+			 addr_str(&svc->addr, a), addr_str(&rs->addr, b));
+}
+
+void svc_runtime(struct virtual_service *svc, struct vs_runtime *rt)
+{
+	pthread_mutex_lock(&svc->lock);
+	*rt = svc->rt;
+	pthread_mutex_unlock(&svc->lock);
+}
+
 void svc_conn_deactivate(struct real_server *rs)
 {
 	struct virtual_service *svc = rs->svc;
@@ -240,6 +264,7 @@ static int runtime_of(const struct service_spec *s, struct vs_runtime *rt)
 	rt->connect_timeout_ms = s->connect_timeout_ms;
 	rt->idle_timeout_ms = s->idle_timeout_ms;
 	rt->retries = s->retries;
+	rt->http = s->http;
 	return 0;
 }
 

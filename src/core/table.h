@@ -31,6 +31,11 @@
 /* One thread's share of an object's counters, on its own cache line. */
 struct vs_counters {
 	uint64_t conns, inpkts, outpkts, inbytes, outbytes;
+	/* HTTP */
+	uint64_t requests;
+	uint64_t resp[6];        /* by status class: [1]..[5]; [0] none sent */
+	uint64_t retries;
+	uint64_t resp_time_us;   /* sum, to the first response byte */
 } __attribute__((aligned(CACHELINE)));
 
 struct vs_stats {
@@ -44,6 +49,7 @@ struct vs_runtime {
 	uint32_t connect_timeout_ms;
 	uint32_t idle_timeout_ms;
 	uint32_t retries;
+	struct http_opts http;
 };
 
 struct virtual_service;
@@ -119,6 +125,12 @@ struct real_server *svc_schedule(struct virtual_service *svc,
 				 const struct weir_addr *client, uint64_t now,
 				 struct real_server *const *tried, int ntried,
 				 struct vs_runtime *rt);
+/* Marks <rs> draining (it answered the drain signal): no new work. */
+void svc_server_drain(struct real_server *rs);
+
+/* Copies the service's runtime options to <rt>. Any thread; takes the lock. */
+void svc_runtime(struct virtual_service *svc, struct vs_runtime *rt);
+
 /* Connection accounting after svc_schedule(): active -> inactive, and the
  * end (which drops the reference svc_schedule() returned). <client> is the
  * address given to svc_schedule(): its persistence template stops counting

@@ -22,6 +22,30 @@ int parse_u32(const char *s, uint32_t max, uint32_t *out)
 	return 0;
 }
 
+int parse_size(const char *s, uint64_t max, uint64_t *out)
+{
+	static const char units[] = "kmg";
+	size_t n = strspn(s, "0123456789");
+	unsigned long long v = 0;
+	unsigned shift = 0;
+
+	if (n == 0 || n > 19)
+		return n ? -ERANGE : -EINVAL;
+	if (s[n]) {
+		const char *u = strchr(units, s[n] | 0x20);
+
+		if (!u || s[n + 1])
+			return -EINVAL;
+		shift = 10u * (unsigned)(u - units + 1);
+	}
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (unsigned)(s[i] - '0');
+	if (v > (max >> shift))
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
 int parse_duration_ms(const char *s, uint32_t unit_ms, uint32_t *out)
 {
 	static const struct { const char *sfx; uint32_t ms; } units[] = {

@@ -50,5 +50,8 @@ int parse_u32(const char *s, uint32_t max, uint32_t *out);
 /* Parses a duration "250ms", "2s", "5m", "1h", bare number = <unit_ms>.
  * Returns 0 or -EINVAL / -ERANGE. */
 int parse_duration_ms(const char *s, uint32_t unit_ms, uint32_t *out);
+/* Parses a size "512", "16k", "10m", "1g" (powers of 1024) up to <max>.
+ * Returns 0 or -EINVAL / -ERANGE. */
+int parse_size(const char *s, uint64_t max, uint64_t *out);
 
 #endif

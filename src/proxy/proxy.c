@@ -2,10 +2,13 @@
 #include <stddef.h>
 
 #include "proxy/proxy.h"
+#include "proxy/http.h"
 #include "proxy/tcp.h"
 
 static const struct proxy_ops *const modes[] = {
 	&tcp_proxy_ops,
+	&http_proxy_ops,
+	&redirect_proxy_ops,
 };
 
 const struct proxy_ops *proxy_find(enum proxy_kind kind)

@@ -6,6 +6,7 @@
 
 #include "core/log.h"
 #include "proxy/pworker.h"
+#include "proxy/srvpool.h"
 
 #define PIPE_POOL_MAX 1024
 
@@ -82,6 +83,18 @@ static void pw_force(struct worker *w)
 		head->next->force_close(head->next);
 }
 
+static void pw_stop(struct worker *w)
+{
+	struct session_link *head = &pworker(w)->sessions;
+
+	listeners_close_all(w);
+	for (struct session_link *l = head->next, *next; l != head; l = next) {
+		next = l->next; /* <l> may close and unlink itself */
+		if (l->graceful)
+			l->graceful(l);
+	}
+}
+
 static void pw_init(struct worker *w)
 {
 	struct proxy_worker *pw = calloc(1, sizeof(*pw));
@@ -91,7 +104,7 @@ static void pw_init(struct worker *w)
 	pw->sessions.next = pw->sessions.prev = &pw->sessions;
 	w->proxy_priv = pw;
 	w->on_force = pw_force;
-	w->on_stop = listeners_close_all;
+	w->on_stop = pw_stop;
 }
 
 
@@ -102,6 +115,7 @@ static void pw_fini(struct worker *w)
 
 	pw_force(w);
 	listeners_close_all(w);
+	srvpool_flush(w);
 	for (size_t i = 0; i < pw->npipes; i++)
 		pipe_close(&pw->pipes[i]);
 	free(pw->pipes);

@@ -20,6 +20,8 @@ struct listener;
 struct session_link {
 	struct session_link *prev, *next;
 	void (*force_close)(struct session_link *l);
+	/* optional: the worker stops; finish what is in flight, take no more */
+	void (*graceful)(struct session_link *l);
 };
 
 /* Called for each accepted connection; the callee owns <fd>. */
@@ -44,6 +46,7 @@ struct proxy_worker {
 	struct session_link sessions; /* list head */
 	struct pipe_pair *pipes;      /* idle, empty pipes */
 	size_t npipes, cappipes;
+	struct srvpool *srvpool;      /* idle HTTP server connections (srvpool.c) */
 };
 
 static inline struct proxy_worker *pworker(struct worker *w)

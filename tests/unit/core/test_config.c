@@ -267,11 +267,9 @@ TEST(config_bad_service_header)
 		  "t.conf:1: service tcp 192.0.2.1:0: service 192.0.2.1:0 needs a port (port 0 only with -p)");
 	CHECK_BAD("service tcp 192.0.2.1:80 { }\n\nservice tcp 192.0.2.1:80 { }\n",
 		  "t.conf:3: service tcp 192.0.2.1:80: declared twice");
-	/* udp, http and redirect are refused until they exist (docs/config.md) */
-	CHECK_BAD("service udp 192.0.2.1:53 {\n proxy udp;\n}",
-		  "t.conf:2: proxy: 'udp' is not available in this version");
-	CHECK_BAD("service tcp 192.0.2.1:80 {\n\n proxy http;\n}",
-		  "t.conf:3: proxy: 'http' is not available in this version");
+	/* udp is refused until it exists (docs/config.md) */
+	CHECK_BAD("service udp 192.0.2.1:53 {\n\n proxy udp;\n}",
+		  "t.conf:3: proxy: 'udp' is not available in this version");
 }
 
 TEST(config_same_vip_tcp_and_udp_are_two_services)
@@ -339,7 +337,7 @@ TEST(config_bad_servers)
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  server 10.0.0.1:80 weight;\n}",
 		  "t.conf:2: server: 'weight' needs a value");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  server 10.0.0.1:80 colour red;\n}",
-		  "t.conf:2: server: unknown option 'colour' (weight, upper, lower, forward)");
+		  "t.conf:2: server: unknown option 'colour' (weight, upper, lower, forward, url)");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  server 10.0.0.1:80 weight 65536;\n}",
 		  "t.conf:2: weight: '65536' is not a number in 0..65535");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  server 10.0.0.1:80 upper x;\n}",
@@ -351,7 +349,7 @@ TEST(config_bad_servers)
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  server 10.0.0.1:80 {\n\n    lower x;\n  }\n}",
 		  "t.conf:4: lower: 'x' is not a number in 0..65535");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  server 10.0.0.1:80 {\n    bogus 1;\n  }\n}",
-		  "t.conf:3: server: unknown option 'bogus' (weight, upper, lower, forward)");
+		  "t.conf:3: server: unknown option 'bogus' (weight, upper, lower, forward, url)");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  server 10.0.0.1:80 lower 5;\n}",
 		  "t.conf:2: server 10.0.0.1:80: Numerical result out of range "
 		  "(lower threshold 5 above upper 0)");

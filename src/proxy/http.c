@@ -1,0 +1,1070 @@
+/*
+ * http.c - the HTTP/1.x reverse proxy (--proxy http) and the redirect mode
+ * (--proxy redirect).
+ *
+ * One session per client connection, on the worker that accepted it. A
+ * request goes through these steps:
+ *   head      read until the head is complete (header timeout: 408; too
+ *             large: 431; malformed: 400), parse it (proto/http.c)
+ *   dispatch  schedule a real server (per request), take an idle keep-alive
+ *             connection from the worker's pool or open one
+ *   forward   the rewritten head and the body (streamed as it arrives) go
+ *             into the request store and from there to the server; the
+ *             store keeps them until the response starts, spilling large
+ *             bodies to a temporary file
+ *   response  the first byte of a final response ends retries; its head is
+ *             rewritten, its body streamed to the client, and the server
+ *             connection goes back to the pool if it can carry another
+ * A server that fails before answering (refused, reset, closed, timed out)
+ * or answers the drain signal gets the request sent again to another
+ * server, skipping those tried: always for idempotent methods, and for the
+ * others when the server cannot have seen it (connect failed, drain
+ * signal) unless retry_unsafe is on. Requests on one connection are
+ * answered in order; pipelined ones wait in the client buffer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/table.h"
+#include "proto/http.h"
+#include "proxy/http.h"
+#include "proxy/pworker.h"
+#include "proxy/reqstore.h"
+#include "proxy/srvpool.h"
+
+#define MAX_TRIES 8
+#define OUT_HIGH (256u << 10)     /* stop reading the server above this */
+#define STORE_HIGH (256u << 10)   /* stop reading the client above this unsent */
+#define READ_CHUNK 16384
+
+enum hs_state { HS_HEAD, HS_FORWARD, HS_TUNNEL, HS_CLOSED };
+
+struct http_session {
+	struct session_link link;
+	struct loop_io cli;
+	struct worker *w;
+	struct virtual_service *svc;   /* reference */
+	bool redirect;                 /* --proxy redirect */
+	struct vs_runtime rt;
+	struct weir_addr client;
+	struct buf cin, cout;
+	bool cli_readable, cli_eof, close_after;
+	enum hs_state state;
+	struct timer timer;
+	unsigned served;               /* requests answered on this connection */
+	/* the request in flight */
+	struct http_msg req;
+	struct http_head rh;
+	bool req_done, idempotent, keepalive, head_method;
+	uint64_t body_bytes;
+	struct reqstore store;
+	char line[200];                /* "METHOD target" for the access log */
+	uint64_t t_start, t_sent, t_resp;
+	int ntried;
+	struct real_server *tried[MAX_TRIES]; /* references */
+	struct real_server *rs;        /* counted active by svc_schedule */
+	struct srvconn *sc;
+	bool srv_readable;
+	struct http_msg resp;
+	struct http_head resph;
+	bool resp_started;
+	uint16_t status;
+	uint64_t resp_bytes;
+};
+
+static void session_close(struct http_session *s);
+static void dispatch(struct http_session *s);
+static void client_flush(struct http_session *s);
+static void server_pump(struct http_session *s);
+static void next_request(struct http_session *s);
+static bool client_pull(struct http_session *s);
+
+/* --- small helpers ----------------------------------------------------------- */
+
+static uint64_t loop_ms(struct http_session *s)
+{
+	return loop_now(s->w->loop);
+}
+
+static void counters(struct http_session *s, void (*fn)(struct vs_counters *, void *), void *arg)
+{
+	fn(stats_mine(&s->svc->stats), arg);
+	if (s->rs)
+		fn(stats_mine(&s->rs->stats), arg);
+}
+
+static const char *reason_of(int status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
+	case 417: return "Expectation Failed";
+	case 431: return "Request Header Fields Too Large";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Error";
+	}
+}
+
+/* --- the access log ----------------------------------------------------------- */
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { char path[108]; int fd; } logs[16];
+
+/* The fd for access log <path>, opened once (O_APPEND: whole lines). */
+static int access_log_fd(const char *path)
+{
+	int fd = -1;
+
+	if (strcmp(path, "stderr") == 0)
+		return STDERR_FILENO;
+	pthread_mutex_lock(&log_lock);
+	for (size_t i = 0; i < ARRAY_SIZE(logs) && fd < 0; i++) {
+		if (logs[i].path[0] && strcmp(logs[i].path, path) == 0) {
+			fd = logs[i].fd;
+		} else if (!logs[i].path[0]) {
+			fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+			if (fd >= 0) {
+				snprintf(logs[i].path, sizeof(logs[i].path), "%s", path);
+				logs[i].fd = fd;
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&log_lock);
+	return fd;
+}
+
+/* One line per request, HAProxy-httplog-like: client, service, server,
+ * status, bytes, timings in ms (send/response/total), retries, request. */
+static void access_log(struct http_session *s)
+{
+	char c[ADDR_STRLEN], v[ADDR_STRLEN], r[ADDR_STRLEN], line[512];
+	uint64_t now = now_ns();
+	int fd, n;
+
+	if (!s->rt.http.access_log[0])
+		return;
+	fd = access_log_fd(s->rt.http.access_log);
+	if (fd < 0)
+		return;
+	n = snprintf(line, sizeof(line), "%s %s %s %u %" PRIu64 " %" PRIu64 "/%" PRIu64
+		     "/%" PRIu64 " %d \"%s\"\n",
+		     addr_str(&s->client, c), addr_str(&s->svc->addr, v),
+		     s->rs ? addr_str(&s->rs->addr, r) : "-", s->status, s->resp_bytes,
+		     s->t_sent ? (s->t_sent - s->t_start) / 1000000 : 0,
+		     s->t_resp ? (s->t_resp - s->t_start) / 1000000 : 0,
+		     (now - s->t_start) / 1000000, s->ntried, s->line);
+	if (n > 0 && write(fd, line, (size_t)MIN((size_t)n, sizeof(line) - 1)) < 0) {
+		/* a full disk must not stop traffic */
+	}
+}
+
+/* --- answering ourselves ------------------------------------------------------- */
+
+/* Answers <status> with a short body and closes after it. */
+static void respond_error(struct http_session *s, int status, const char *why)
+{
+	const char *reason = reason_of(status);
+
+	buf_printf(&s->cout, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
+		   "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
+		   status, reason, strlen(reason) + 1, reason);
+	s->status = (uint16_t)status;
+	s->close_after = true;
+	if (why)
+		log_debug("http: %d to %s: %s", status, addr_str(&s->client, (char[ADDR_STRLEN]){ 0 }),
+			  why);
+	access_log(s);
+	s->state = HS_HEAD; /* no more reading: close_after wins */
+	client_flush(s);
+}
+
+/* --- the request head going to the server --------------------------------- */
+
+static bool hop_by_hop(const char *base, const struct http_head *h, int i, int conn)
+{
+	static const char *const hop[] = {
+		"connection", "keep-alive", "proxy-connection", "te", "upgrade",
+		"proxy-authenticate", "proxy-authorization",
+	};
+	const struct http_header *hd = &h->hdr[i];
+
+	for (size_t k = 0; k < ARRAY_SIZE(hop); k++)
+		if (http_span_ieq(base, hd->name, hop[k]))
+			return !(h->upgrade && (k == 0 || k == 4)); /* keep an upgrade's */
+	/* and whatever Connection names */
+	for (int c = conn; c >= 0; c = http_find(h, base, "connection", c + 1)) {
+		char name[64];
+
+		if (hd->name.len >= sizeof(name))
+			continue;
+		memcpy(name, base + hd->name.off, hd->name.len);
+		name[hd->name.len] = '\0';
+		if (http_list_has(base, h->hdr[c].value, name))
+			return true;
+	}
+	return false;
+}
+
+static void append_forwarded(struct http_session *s, struct buf *b, const char *base)
+{
+	char ip[ADDR_STRLEN];
+	int xff = http_find(&s->rh, base, "x-forwarded-for", 0);
+
+	addr_ip_str(&s->client, ip);
+	if (xff >= 0)
+		buf_printf(b, "X-Forwarded-For: %.*s, %s\r\n", (int)s->rh.hdr[xff].value.len,
+			   base + s->rh.hdr[xff].value.off, ip);
+	else
+		buf_printf(b, "X-Forwarded-For: %s\r\n", ip);
+	buf_printf(b, "X-Forwarded-Proto: http\r\n");
+	if (addr_family(&s->client) == AF_INET6)
+		buf_printf(b, "Forwarded: for=\"[%s]\";proto=http\r\n", ip);
+	else
+		buf_printf(b, "Forwarded: for=%s;proto=http\r\n", ip);
+}
+
+/* Writes the head as the server gets it into the store. */
+static int build_request_head(struct http_session *s, const char *base)
+{
+	const struct http_head *h = &s->rh;
+	int conn = http_find(h, base, "connection", 0);
+	struct buf b = { 0 };
+	int rc;
+
+	buf_printf(&b, "%.*s %.*s HTTP/1.%d\r\n", (int)h->method.len, base + h->method.off,
+		   (int)h->target.len, base + h->target.off, h->minor);
+	for (int i = 0; i < h->nhdr; i++) {
+		const struct http_header *hd = &h->hdr[i];
+
+		if (hop_by_hop(base, h, i, conn))
+			continue;
+		if (s->rt.http.forwarded && (http_span_ieq(base, hd->name, "x-forwarded-for") ||
+					     http_span_ieq(base, hd->name, "x-forwarded-proto") ||
+					     http_span_ieq(base, hd->name, "forwarded")))
+			continue; /* rewritten below */
+		buf_printf(&b, "%.*s: %.*s\r\n", (int)hd->name.len, base + hd->name.off,
+			   (int)hd->value.len, base + hd->value.off);
+	}
+	if (s->rt.http.forwarded)
+		append_forwarded(s, &b, base);
+	if (s->rt.http.via)
+		buf_printf(&b, "Via: 1.%d weir\r\n", h->minor);
+	if (h->upgrade)
+		buf_printf(&b, "Connection: upgrade\r\n");
+	else if (h->minor == 0)
+		buf_printf(&b, "Connection: keep-alive\r\n");
+	buf_printf(&b, "\r\n");
+	rc = reqstore_append(&s->store, buf_head(&b), b.len);
+	buf_free(&b);
+	return rc;
+}
+
+static bool method_idempotent(uint8_t m)
+{
+	return m == HTTP_GET || m == HTTP_HEAD || m == HTTP_OPTIONS || m == HTTP_PUT ||
+	       m == HTTP_DELETE || m == HTTP_TRACE;
+}
+
+/* --- reading the request ------------------------------------------------------- */
+
+/* Reads what the client sent, up to what the current step can take. */
+static int client_read(struct http_session *s, size_t limit)
+{
+	while (s->cli_readable && !s->cli_eof && s->cin.len < limit) {
+		char *dst = buf_reserve(&s->cin, READ_CHUNK);
+		ssize_t n;
+
+		if (!dst)
+			return -ENOMEM;
+		n = recv(s->cli.fd, dst, READ_CHUNK, 0);
+		if (n > 0) {
+			buf_commit(&s->cin, (size_t)n);
+			counter_add(&stats_mine(&s->svc->stats)->inbytes, (uint64_t)n);
+		} else if (n == 0) {
+			s->cli_eof = true;
+		} else if (errno == EAGAIN) {
+			s->cli_readable = false;
+		} else if (errno != EINTR) {
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+/* Moves request body bytes from the client buffer into the store. */
+static int take_body(struct http_session *s)
+{
+	long k;
+
+	if (s->req_done || !s->cin.len)
+		return 0;
+	k = http_body_scan(&s->req, buf_head(&s->cin), s->cin.len);
+	if (k < 0)
+		return -EBADMSG;
+	s->body_bytes += (uint64_t)k;
+	if (s->rt.http.max_body && s->body_bytes > s->rt.http.max_body)
+		return -EFBIG;
+	if (reqstore_append(&s->store, buf_head(&s->cin), (size_t)k) != 0)
+		return -EIO;
+	buf_consume(&s->cin, (size_t)k);
+	s->req_done = s->req.complete;
+	return 0;
+}
+
+static void request_failed_body(struct http_session *s, int err)
+{
+	if (s->resp_started) {
+		session_close(s); /* the answer is on its way: nothing to say */
+		return;
+	}
+	if (s->sc) {
+		srvconn_close(s->sc);
+		s->sc = NULL;
+	}
+	respond_error(s, err == -EFBIG ? 413 : err == -EBADMSG ? 400 : 502,
+		      err == -EFBIG ? "body too large" : "request body");
+}
+
+/* --- redirect mode -------------------------------------------------------------- */
+
+static void redirect(struct http_session *s, const char *base)
+{
+	struct vs_runtime rt;
+	struct real_server *rs = svc_schedule(s->svc, &s->client, loop_ms(s), NULL, 0, &rt);
+	char a[ADDR_STRLEN];
+
+	if (!rs) {
+		respond_error(s, 503, "no server");
+		return;
+	}
+	s->rs = rs;
+	s->status = 302;
+	buf_printf(&s->cout, "HTTP/1.1 302 Found\r\nLocation: ");
+	if (rs->spec.url[0])
+		buf_printf(&s->cout, "%s", rs->spec.url);
+	else
+		buf_printf(&s->cout, "http://%s", addr_str(&rs->addr, a));
+	buf_printf(&s->cout, "%.*s\r\nContent-Length: 0\r\n%s\r\n", (int)s->rh.target.len,
+		   base + s->rh.target.off, s->keepalive ? "" : "Connection: close\r\n");
+	counter_add(&stats_mine(&rs->stats)->conns, 1);
+	access_log(s);
+	svc_conn_close(rs, true, &s->client, loop_ms(s));
+	s->rs = NULL;
+	if (!s->keepalive)
+		s->close_after = true;
+	s->served++;
+	client_flush(s);
+	if (s->state != HS_CLOSED)
+		next_request(s);
+}
+
+/* --- a new request --------------------------------------------------------------- */
+
+/* The head of a request is complete in cin: <n> bytes. */
+static void start_request(struct http_session *s, int n)
+{
+	const char *base = buf_head(&s->cin);
+	const struct http_head *h = &s->rh;
+	int rc;
+
+	s->t_start = now_ns();
+	s->t_sent = s->t_resp = 0;
+	s->status = 0;
+	s->resp_bytes = 0;
+	s->body_bytes = 0;
+	s->resp_started = false;
+	s->idempotent = method_idempotent(h->method_id);
+	s->head_method = h->method_id == HTTP_HEAD;
+	s->keepalive = h->keep_alive && !h->upgrade;
+	snprintf(s->line, sizeof(s->line), "%.*s %.*s", (int)MIN(h->method.len, 16u),
+		 base + h->method.off, (int)MIN(h->target.len, 160u), base + h->target.off);
+	counter_add(&stats_mine(&s->svc->stats)->requests, 1);
+	if (s->rt.http.max_body && h->has_length && h->length > s->rt.http.max_body) {
+		respond_error(s, 413, "declared body too large");
+		return;
+	}
+	s->state = HS_FORWARD;
+	timer_arm(s->w->loop, &s->timer, loop_ms(s) + s->rt.http.server_timeout_ms);
+	if (s->redirect) {
+		/* the body, if any, is read and dropped as the head says */
+		buf_consume(&s->cin, (size_t)n);
+		s->req_done = s->req.complete;
+		if (!s->req_done)
+			s->keepalive = false;
+		redirect(s, base);
+		return;
+	}
+	reqstore_clear(&s->store);
+	s->store.keep = true;
+	rc = build_request_head(s, base);
+	buf_consume(&s->cin, (size_t)n);
+	s->req_done = s->req.complete;
+	if (rc == 0)
+		rc = take_body(s);
+	if (rc) {
+		request_failed_body(s, rc);
+		return;
+	}
+	dispatch(s);
+}
+
+/* Looks for the next request's head in cin. */
+static void try_head(struct http_session *s)
+{
+	int n;
+
+	if (s->close_after || s->state != HS_HEAD)
+		return;
+	n = http_head_parse(&s->req, buf_head(&s->cin), s->cin.len, &s->rh);
+	if (n > 0) {
+		start_request(s, n);
+		return;
+	}
+	if (n < 0) {
+		respond_error(s, s->req.status, s->req.why);
+		return;
+	}
+	if (s->cli_eof) {
+		if (s->cin.len)
+			respond_error(s, 400, "client closed mid-head");
+		else
+			session_close(s);
+		return;
+	}
+	/* a slow head is timed from its first byte */
+	if (s->cin.len && !timer_armed(&s->timer))
+		timer_arm(s->w->loop, &s->timer, loop_ms(s) + s->rt.http.header_timeout_ms);
+}
+
+/* The request and its response are over: get ready for the next one. */
+static void next_request(struct http_session *s)
+{
+	s->state = HS_HEAD;
+	http_msg_init(&s->req, HTTP_REQUEST, s->rt.http.max_head);
+	timer_cancel(s->w->loop, &s->timer);
+	if (s->close_after || !s->keepalive) {
+		s->close_after = true;
+		client_flush(s);
+		return;
+	}
+	timer_arm(s->w->loop, &s->timer, loop_ms(s) + (s->cin.len ?
+		  s->rt.http.header_timeout_ms : s->rt.http.keepalive_timeout_ms));
+	if (client_read(s, s->rt.http.max_head + 1) != 0) {
+		session_close(s);
+		return;
+	}
+	try_head(s);
+}
+
+/* --- servers ----------------------------------------------------------------- */
+
+static void release_server(struct http_session *s, bool reusable)
+{
+	if (s->sc) {
+		srvconn_release(s->sc, reusable, s->rt.http.pool_max_idle, s->rt.http.pool_idle_ms);
+		s->sc = NULL;
+	}
+	if (s->rs) {
+		svc_conn_close(s->rs, true, &s->client, loop_ms(s));
+		s->rs = NULL;
+	}
+}
+
+static void count_retry(struct vs_counters *c, void *arg)
+{
+	counter_add(&c->retries, 1);
+}
+
+/* The server failed before the response started. <seen> is false when it
+ * cannot have processed the request (connect failed, drain signal). */
+static void server_failed(struct http_session *s, const char *why, bool seen, int status)
+{
+	char a[ADDR_STRLEN];
+	bool may = !seen || s->idempotent || s->rt.http.retry_unsafe;
+
+	log_info("http: %s %s: %s%s", s->line, s->rs ? addr_str(&s->rs->addr, a) : "-", why,
+		 may ? "" : " (not retried: the request may have been processed)");
+	if (s->sc) {
+		srvconn_close(s->sc);
+		s->sc = NULL;
+	}
+	if (s->rs) {
+		if (s->ntried < MAX_TRIES) {
+			rs_get(s->rs);
+			s->tried[s->ntried++] = s->rs;
+		}
+		svc_conn_close(s->rs, true, &s->client, loop_ms(s));
+		s->rs = NULL;
+	}
+	if (!may || (uint32_t)s->ntried > s->rt.retries || s->ntried >= MAX_TRIES) {
+		respond_error(s, status, why);
+		return;
+	}
+	counters(s, count_retry, NULL);
+	reqstore_rewind(&s->store);
+	dispatch(s);
+}
+
+static void srv_event(struct srvconn *sc, uint32_t events);
+
+/* Chooses a server and a connection to it, and starts sending. */
+static void dispatch(struct http_session *s)
+{
+	struct vs_runtime rt;
+
+	s->rs = svc_schedule(s->svc, &s->client, loop_ms(s), s->tried, s->ntried, &rt);
+	if (!s->rs) {
+		respond_error(s, 503, "no server available");
+		return;
+	}
+	counter_add(&stats_mine(&s->rs->stats)->conns, 1);
+	/* a request that must not be repeated gets a fresh connection: a
+	 * pooled one may have been closed by the server meanwhile */
+	s->sc = s->idempotent ? srvpool_take(s->w, s->rs) : NULL;
+	if (!s->sc) {
+		s->sc = srvconn_open(s->w, s->rs);
+		if (!s->sc) {
+			server_failed(s, strerror(errno), false, 502);
+			return;
+		}
+	}
+	s->sc->owner = s;
+	s->sc->on_event = srv_event;
+	s->srv_readable = true;
+	http_msg_init(&s->resp, HTTP_RESPONSE, 64u << 10);
+	s->resp.head_request = s->head_method;
+	timer_arm(s->w->loop, &s->timer, loop_ms(s) + (s->sc->connected ?
+		  s->rt.http.server_timeout_ms : s->rt.connect_timeout_ms));
+	if (s->sc->connected)
+		server_pump(s);
+}
+
+/* --- the response --------------------------------------------------------------- */
+
+static void count_status(struct vs_counters *c, void *arg)
+{
+	unsigned cls = *(unsigned *)arg;
+
+	counter_add(&c->resp[cls < 6 ? cls : 0], 1);
+}
+
+static void count_rt(struct vs_counters *c, void *arg)
+{
+	counter_add(&c->resp_time_us, *(uint64_t *)arg);
+}
+
+static bool is_drain(struct http_session *s, const char *base)
+{
+	const struct http_opts *o = &s->rt.http;
+
+	return s->resph.status == o->drain_status &&
+	       (!o->drain_header[0] || http_find(&s->resph, base, o->drain_header, 0) >= 0);
+}
+
+/* Writes the response head for the client. */
+static void relay_response_head(struct http_session *s, const char *base)
+{
+	const struct http_head *h = &s->resph;
+	int conn = http_find(h, base, "connection", 0);
+
+	buf_printf(&s->cout, "HTTP/1.1 %u ", h->status);
+	{
+		/* the reason phrase as the server wrote it */
+		const char *sp = memchr(base, ' ', h->len);
+		const char *rp = sp ? memchr(sp + 1, ' ', (size_t)(base + h->len - sp - 1)) : NULL;
+		const char *eol = memchr(base, '\r', h->len);
+
+		if (rp && eol && rp < eol)
+			buf_append(&s->cout, rp + 1, (size_t)(eol - rp - 1));
+	}
+	buf_printf(&s->cout, "\r\n");
+	for (int i = 0; i < h->nhdr; i++) {
+		const struct http_header *hd = &h->hdr[i];
+		struct http_head tmp = *h;
+
+		tmp.upgrade = h->status == 101;
+		if (hop_by_hop(base, &tmp, i, conn))
+			continue;
+		buf_printf(&s->cout, "%.*s: %.*s\r\n", (int)hd->name.len, base + hd->name.off,
+			   (int)hd->value.len, base + hd->value.off);
+	}
+	if (s->rt.http.via)
+		buf_printf(&s->cout, "Via: 1.1 weir\r\n");
+	if (h->status == 101)
+		buf_printf(&s->cout, "Connection: upgrade\r\n");
+	else if (!s->keepalive || h->until_close)
+		buf_printf(&s->cout, "Connection: close\r\n");
+	else if (s->rh.minor == 0)
+		buf_printf(&s->cout, "Connection: keep-alive\r\n");
+	buf_printf(&s->cout, "\r\n");
+}
+
+static void response_complete(struct http_session *s)
+{
+	unsigned cls = s->status / 100;
+	uint64_t us = s->t_resp ? (s->t_resp - s->t_start) / 1000 : 0;
+	bool reusable = s->resph.keep_alive && !s->resph.until_close && s->req_done &&
+			reqstore_unsent(&s->store) == 0;
+
+	if (s->rs)
+		counter_add(&stats_mine(&s->rs->stats)->requests, 1);
+	counters(s, count_status, &cls);
+	counters(s, count_rt, &us);
+	access_log(s);
+	if (s->rs)
+		svc_observe_rtt(s->rs, us * 1000, loop_ms(s));
+	if (!s->req_done)
+		s->close_after = true; /* the rest of the body would be a new request */
+	release_server(s, reusable);
+	if (s->resph.until_close)
+		s->close_after = true;
+	s->served++;
+	next_request(s);
+}
+
+/* A response head is complete in sc->in: <n> bytes. */
+static void on_response_head(struct http_session *s, int n)
+{
+	const char *base = buf_head(&s->sc->in);
+
+	if (s->resph.status >= 100 && s->resph.status < 200 && s->resph.status != 101) {
+		/* interim (100 Continue): pass it on, wait for the final one */
+		buf_append(&s->cout, base, (size_t)n);
+		buf_consume(&s->sc->in, (size_t)n);
+		http_msg_init(&s->resp, HTTP_RESPONSE, 64u << 10);
+		s->resp.head_request = s->head_method;
+		return;
+	}
+	if (is_drain(s, base)) {
+		svc_server_drain(s->rs);
+		server_failed(s, "drain signal", false, 503);
+		return;
+	}
+	s->resp_started = true;
+	s->t_resp = now_ns();
+	s->status = s->resph.status;
+	reqstore_release(&s->store);
+	relay_response_head(s, base);
+	buf_consume(&s->sc->in, (size_t)n);
+	if (s->resph.status == 101) {
+		s->state = HS_TUNNEL;
+		timer_arm(s->w->loop, &s->timer, loop_ms(s) + s->rt.idle_timeout_ms);
+	}
+}
+
+/* Moves response body bytes from the server buffer to the client buffer. */
+static int relay_body(struct http_session *s)
+{
+	struct buf *in = &s->sc->in;
+	long k;
+
+	if (!in->len)
+		return 0;
+	if (s->state == HS_TUNNEL) {
+		k = (long)in->len;
+	} else {
+		k = http_body_scan(&s->resp, buf_head(in), in->len);
+		if (k < 0)
+			return -EBADMSG;
+	}
+	buf_append(&s->cout, buf_head(in), (size_t)k);
+	s->resp_bytes += (uint64_t)k;
+	buf_consume(in, (size_t)k);
+	return 0;
+}
+
+/* Reads from the server; returns 0, or -errno / -EPIPE on EOF. */
+static int server_read(struct http_session *s)
+{
+	struct srvconn *sc = s->sc;
+
+	while (s->srv_readable && s->cout.len + sc->in.len < OUT_HIGH) {
+		char *dst = buf_reserve(&sc->in, READ_CHUNK);
+		ssize_t n;
+
+		if (!dst)
+			return -ENOMEM;
+		n = recv(sc->io.fd, dst, READ_CHUNK, 0);
+		if (n > 0) {
+			buf_commit(&sc->in, (size_t)n);
+			counter_add(&stats_mine(&s->svc->stats)->outbytes, (uint64_t)n);
+			counter_add(&stats_mine(&s->rs->stats)->outbytes, (uint64_t)n);
+		} else if (n == 0) {
+			return -EPIPE;
+		} else if (errno == EAGAIN) {
+			s->srv_readable = false;
+		} else if (errno != EINTR) {
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+/* Server EOF or error after <rc>. */
+static void server_gone(struct http_session *s, int rc)
+{
+	if (!s->resp_started) {
+		server_failed(s, rc == -EPIPE ? "closed before answering" : strerror(-rc), true, 502);
+		return;
+	}
+	if (rc == -EPIPE && s->state != HS_TUNNEL) {
+		http_msg_eof(&s->resp);
+		if (s->resp.complete) {
+			s->srv_readable = false;
+			client_flush(s);
+			response_complete(s);
+			return;
+		}
+	}
+	/* a truncated answer: the client must see the connection end */
+	release_server(s, false);
+	s->close_after = true;
+	client_flush(s);
+}
+
+/* Everything that can move between the server and us. */
+static void server_pump(struct http_session *s)
+{
+	ssize_t sent = 0;
+	int rc;
+
+	/* the request: send, and pull more from the client as room appears */
+	while (s->sc && (sent = reqstore_send(&s->store, s->sc->io.fd)) > 0) {
+		counter_add(&stats_mine(&s->rs->stats)->inbytes, (uint64_t)sent);
+		if (s->cli_readable && (!s->req_done || s->state == HS_TUNNEL) &&
+		    !client_pull(s))
+			return;
+	}
+	if (s->sc && sent < 0 && sent != -EAGAIN) {
+		server_gone(s, (int)sent);
+		return;
+	}
+	if (!s->t_sent && s->req_done && reqstore_unsent(&s->store) == 0)
+		s->t_sent = now_ns();
+	while (s->sc) {
+		rc = server_read(s);
+		if (!s->resp_started && s->sc->in.len) {
+			int n = http_head_parse(&s->resp, buf_head(&s->sc->in), s->sc->in.len,
+						&s->resph);
+
+			if (n < 0) {
+				server_failed(s, s->resp.why, true, 502);
+				return;
+			}
+			if (n > 0) {
+				on_response_head(s, n);
+				continue;
+			}
+		}
+		if (s->resp_started && relay_body(s) != 0) {
+			server_gone(s, -EBADMSG);
+			return;
+		}
+		client_flush(s);
+		if (s->state == HS_CLOSED)
+			return;
+		if (s->resp_started && s->state == HS_FORWARD && s->resp.complete) {
+			response_complete(s);
+			return;
+		}
+		if (rc) {
+			server_gone(s, rc);
+			return;
+		}
+		/* the client took it all and the server has more: go on (no
+		 * edge would come for bytes already waiting in its socket) */
+		if (s->srv_readable && s->cout.len + s->sc->in.len < OUT_HIGH)
+			continue;
+		break;
+	}
+}
+
+static void srv_event(struct srvconn *sc, uint32_t events)
+{
+	struct http_session *s = sc->owner;
+
+	if (s->state == HS_CLOSED)
+		return;
+	if (!sc->connected) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return;
+		getsockopt(sc->io.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		if (err) {
+			server_failed(s, strerror(err), false, 502);
+			return;
+		}
+		sc->connected = true;
+		timer_arm(s->w->loop, &s->timer, loop_ms(s) + s->rt.http.server_timeout_ms);
+	}
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		s->srv_readable = true;
+	timer_arm(s->w->loop, &s->timer, loop_ms(s) + (s->state == HS_TUNNEL ?
+		  s->rt.idle_timeout_ms : s->rt.http.server_timeout_ms));
+	server_pump(s);
+}
+
+/* --- the client side --------------------------------------------------------------- */
+
+static void client_flush(struct http_session *s)
+{
+	while (s->cout.len) {
+		ssize_t n = send(s->cli.fd, buf_head(&s->cout), s->cout.len, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			buf_consume(&s->cout, (size_t)n);
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && errno == EAGAIN) {
+			return;
+		} else {
+			session_close(s);
+			return;
+		}
+	}
+	if (s->close_after && !s->sc) {
+		session_close(s);
+		return;
+	}
+}
+
+/* Pulls what the client sent while a request is being forwarded into the
+ * store, as far as the store may grow. Returns false when the session
+ * ended. */
+static bool client_pull(struct http_session *s)
+{
+	int rc;
+
+	if (s->state == HS_TUNNEL) {
+		if (client_read(s, STORE_HIGH) != 0) {
+			session_close(s);
+			return false;
+		}
+		if (s->cin.len && reqstore_append(&s->store, buf_head(&s->cin), s->cin.len) == 0)
+			buf_consume(&s->cin, s->cin.len);
+		if (s->cli_eof && s->sc && reqstore_unsent(&s->store) == 0)
+			shutdown(s->sc->io.fd, SHUT_WR);
+	} else if (!s->req_done && reqstore_unsent(&s->store) < STORE_HIGH) {
+		if (client_read(s, STORE_HIGH) != 0) {
+			session_close(s);
+			return false;
+		}
+		rc = take_body(s);
+		if (rc) {
+			request_failed_body(s, rc);
+			return false;
+		}
+		if (s->cli_eof && !s->req_done) {
+			session_close(s); /* the client gave up mid-body */
+			return false;
+		}
+	} else if (s->req_done) {
+		/* pipelined bytes wait in cin; only read to see the client go */
+		client_read(s, s->rt.http.max_head + 1);
+	}
+	return true;
+}
+
+static void client_forward(struct http_session *s)
+{
+	if (client_pull(s) && s->sc && s->sc->connected)
+		server_pump(s);
+}
+
+static void cli_cb(struct loop_io *io, uint32_t events)
+{
+	struct http_session *s = container_of(io, struct http_session, cli);
+
+	if (s->state == HS_CLOSED)
+		return;
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		s->cli_readable = true;
+	if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
+		client_flush(s);
+		if (s->state == HS_CLOSED)
+			return;
+		if (s->sc && s->srv_readable)
+			server_pump(s);
+		if (s->state == HS_CLOSED)
+			return;
+	}
+	if (s->close_after)
+		return;
+	if (s->state == HS_HEAD) {
+		if (client_read(s, s->rt.http.max_head + 1) != 0) {
+			session_close(s);
+			return;
+		}
+		try_head(s);
+	} else {
+		client_forward(s);
+	}
+}
+
+static void timer_cb(struct timer *t)
+{
+	struct http_session *s = container_of(t, struct http_session, timer);
+
+	switch (s->state) {
+	case HS_HEAD:
+		if (s->cin.len)
+			respond_error(s, 408, "header timeout");
+		else
+			session_close(s); /* idle keep-alive connection */
+		break;
+	case HS_FORWARD:
+		if (s->sc && !s->sc->connected)
+			server_failed(s, "connect timeout", false, 504);
+		else if (!s->resp_started)
+			server_failed(s, "server timeout", true, 504);
+		else
+			session_close(s);
+		break;
+	default:
+		session_close(s);
+	}
+}
+
+/* --- life of a session --------------------------------------------------------- */
+
+static void session_free(void *arg)
+{
+	struct http_session *s = arg;
+
+	buf_free(&s->cin);
+	buf_free(&s->cout);
+	reqstore_free(&s->store);
+	free(s);
+}
+
+static void session_close(struct http_session *s)
+{
+	struct virtual_service *svc = s->svc;
+
+	if (s->state == HS_CLOSED)
+		return;
+	s->state = HS_CLOSED;
+	close(s->cli.fd);
+	timer_cancel(s->w->loop, &s->timer);
+	release_server(s, false);
+	for (int i = 0; i < s->ntried; i++)
+		rs_put(s->tried[i]);
+	s->ntried = 0;
+	session_link_del(&s->link);
+	atomic_fetch_sub_explicit(&svc->active, 1, memory_order_relaxed);
+	listener_session_ended(s->w, svc);
+	worker_session_close(s->w);
+	svc_put(svc);
+	if (loop_defer(s->w->loop, session_free, s) != 0)
+		fatalx("out of memory deferring a free");
+}
+
+static void force_close(struct session_link *l)
+{
+	session_close(container_of(l, struct http_session, link));
+}
+
+/* The worker is stopping: an idle keep-alive connection closes now, a
+ * busy one after its current response. */
+static void graceful(struct session_link *l)
+{
+	struct http_session *s = container_of(l, struct http_session, link);
+
+	s->keepalive = false;
+	if (s->state == HS_HEAD && !s->cin.len)
+		session_close(s);
+	else if (s->state == HS_HEAD)
+		s->close_after = true;
+}
+
+static void accept_common(struct listener *li, int fd, const struct weir_addr *peer,
+			  bool redirect_mode)
+{
+	struct http_session *s = calloc(1, sizeof(*s));
+	struct worker *w = li->w;
+	int one = 1;
+
+	if (!s) {
+		close(fd);
+		return;
+	}
+	s->w = w;
+	s->svc = li->svc;
+	svc_get(s->svc);
+	atomic_fetch_add_explicit(&s->svc->active, 1, memory_order_relaxed);
+	counter_add(&stats_mine(&s->svc->stats)->conns, 1);
+	svc_runtime(s->svc, &s->rt);
+	s->redirect = redirect_mode;
+	s->client = *peer;
+	s->cli.fd = fd;
+	s->cli.cb = cli_cb;
+	s->cin.max = s->rt.http.max_head + READ_CHUNK + STORE_HIGH;
+	s->timer.cb = timer_cb;
+	s->link.force_close = force_close;
+	s->link.graceful = graceful;
+	s->state = HS_HEAD;
+	reqstore_init(&s->store, s->rt.http.retry_mem);
+	http_msg_init(&s->req, HTTP_REQUEST, s->rt.http.max_head);
+	session_link_add(w, &s->link);
+	worker_session_open(w);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	timer_arm(w->loop, &s->timer, loop_now(w->loop) + s->rt.http.header_timeout_ms);
+	if (loop_add(w->loop, &s->cli, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0)
+		session_close(s);
+}
+
+static void http_accept(struct listener *li, int fd, const struct weir_addr *peer)
+{
+	accept_common(li, fd, peer, false);
+}
+
+static void redirect_accept(struct listener *li, int fd, const struct weir_addr *peer)
+{
+	accept_common(li, fd, peer, true);
+}
+
+static void http_start(struct virtual_service *svc)
+{
+	listener_start(svc, http_accept);
+}
+
+static void redirect_start(struct virtual_service *svc)
+{
+	listener_start(svc, redirect_accept);
+}
+
+const struct proxy_ops http_proxy_ops = {
+	.kind = PROXY_HTTP,
+	.name = "http",
+	.prepare = listener_prepare,
+	.start = http_start,
+	.stop = listener_stop,
+};
+
+const struct proxy_ops redirect_proxy_ops = {
+	.kind = PROXY_REDIRECT,
+	.name = "redirect",
+	.prepare = listener_prepare,
+	.start = redirect_start,
+	.stop = listener_stop,
+};

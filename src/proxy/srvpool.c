@@ -1,0 +1,184 @@
+/* srvpool.c - see srvpool.h. The pool is a small hash of real-server
+ * pointers to lists of idle connections, per worker. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/table.h"
+#include "proxy/pworker.h"
+#include "proxy/srvpool.h"
+
+#define POOL_BUCKETS 256
+
+struct srvpool {
+	struct srvconn *bucket[POOL_BUCKETS];
+	unsigned count[POOL_BUCKETS]; /* idle in bucket (an upper bound per server) */
+};
+
+static struct srvpool *pool_of(struct worker *w)
+{
+	struct proxy_worker *pw = pworker(w);
+
+	if (!pw->srvpool)
+		pw->srvpool = calloc(1, sizeof(struct srvpool));
+	return pw->srvpool;
+}
+
+static unsigned bucket_of(const struct real_server *rs)
+{
+	uintptr_t p = (uintptr_t)rs;
+
+	return (unsigned)((p >> 6) ^ (p >> 14)) % POOL_BUCKETS;
+}
+
+static void srvconn_free(void *arg)
+{
+	struct srvconn *sc = arg;
+
+	buf_free(&sc->in);
+	rs_put(sc->rs);
+	free(sc);
+}
+
+static void pool_unlink(struct srvconn *sc)
+{
+	struct srvpool *p = pool_of(sc->w);
+	unsigned b = bucket_of(sc->rs);
+
+	if (sc->prev)
+		sc->prev->next = sc->next;
+	else
+		p->bucket[b] = sc->next;
+	if (sc->next)
+		sc->next->prev = sc->prev;
+	sc->next = sc->prev = NULL;
+	sc->pooled = false;
+	p->count[b]--;
+	timer_cancel(sc->w->loop, &sc->idle);
+}
+
+void srvconn_close(struct srvconn *sc)
+{
+	if (sc->io.fd < 0)
+		return;
+	if (sc->pooled)
+		pool_unlink(sc);
+	close(sc->io.fd);
+	sc->io.fd = -1;
+	sc->owner = NULL;
+	if (loop_defer(sc->w->loop, srvconn_free, sc) != 0)
+		fatalx("out of memory deferring a free");
+}
+
+static void io_cb(struct loop_io *io, uint32_t events)
+{
+	struct srvconn *sc = container_of(io, struct srvconn, io);
+
+	if (sc->io.fd < 0)
+		return;
+	if (sc->owner) {
+		sc->on_event(sc, events);
+		return;
+	}
+	/* idle: the server closed it, or sent what it should not */
+	srvconn_close(sc);
+}
+
+static void idle_cb(struct timer *t)
+{
+	srvconn_close(container_of(t, struct srvconn, idle));
+}
+
+struct srvconn *srvconn_open(struct worker *w, struct real_server *rs)
+{
+	struct srvconn *sc = calloc(1, sizeof(*sc));
+	int one = 1, fd, err;
+
+	if (!sc)
+		return NULL;
+	fd = socket(addr_family(&rs->addr), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto out_free;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, &rs->addr.u.sa, addr_len(&rs->addr)) != 0 && errno != EINPROGRESS)
+		goto out_close;
+	sc->io.fd = fd;
+	sc->io.cb = io_cb;
+	sc->w = w;
+	sc->rs = rs;
+	sc->idle.cb = idle_cb;
+	sc->in.max = 1u << 20;
+	if (loop_add(w->loop, &sc->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0)
+		goto out_close;
+	rs_get(rs);
+	return sc;
+
+out_close:
+	err = errno;
+	close(fd);
+	errno = err;
+out_free:
+	free(sc);
+	return NULL;
+}
+
+struct srvconn *srvpool_take(struct worker *w, struct real_server *rs)
+{
+	struct srvpool *p = pool_of(w);
+	unsigned b = bucket_of(rs);
+
+	if (!p)
+		return NULL;
+	for (struct srvconn *sc = p->bucket[b]; sc; sc = sc->next)
+		if (sc->rs == rs) {
+			pool_unlink(sc);
+			sc->reused = true;
+			return sc;
+		}
+	return NULL;
+}
+
+void srvconn_release(struct srvconn *sc, bool reusable, uint32_t max_idle, uint32_t idle_ms)
+{
+	struct srvpool *p = pool_of(sc->w);
+	unsigned b = bucket_of(sc->rs), n = 0;
+
+	sc->owner = NULL;
+	if (!p || !reusable || sc->in.len || !sc->connected || sc->rs->removed ||
+	    sc->w->stopping) {
+		srvconn_close(sc);
+		return;
+	}
+	for (struct srvconn *o = p->bucket[b]; o; o = o->next)
+		n += o->rs == sc->rs;
+	if (n >= max_idle) {
+		srvconn_close(sc);
+		return;
+	}
+	sc->next = p->bucket[b];
+	sc->prev = NULL;
+	if (sc->next)
+		sc->next->prev = sc;
+	p->bucket[b] = sc;
+	p->count[b]++;
+	sc->pooled = true;
+	timer_arm(sc->w->loop, &sc->idle, loop_now(sc->w->loop) + idle_ms);
+}
+
+void srvpool_flush(struct worker *w)
+{
+	struct srvpool *p = pworker(w)->srvpool;
+
+	if (!p)
+		return;
+	for (unsigned b = 0; b < POOL_BUCKETS; b++)
+		while (p->bucket[b])
+			srvconn_close(p->bucket[b]);
+	free(p);
+	pworker(w)->srvpool = NULL;
+}
