@@ -415,6 +415,35 @@ static int svc_access_log(struct cfg_ctx *ctx, const struct conf_node *n, void *
 	return 0;
 }
 
+static int svc_send_proxy(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct service_spec *svc = obj;
+
+	if (strcmp(n->args[0], "v1") == 0)
+		svc->send_proxy = 1;
+	else if (strcmp(n->args[0], "v2") == 0)
+		svc->send_proxy = 2;
+	else if (strcmp(n->args[0], "off") == 0)
+		svc->send_proxy = 0;
+	else
+		return cfg_fail(ctx, n->line, "send_proxy: '%s' is not v1, v2 or off", n->args[0]);
+	return 0;
+}
+
+static int svc_accept_proxy(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct service_spec *svc = obj;
+
+	if (n->nargs > SPEC_MAX_CIDRS)
+		return cfg_fail(ctx, n->line, "accept_proxy: at most %d networks", SPEC_MAX_CIDRS);
+	for (int i = 0; i < n->nargs; i++)
+		if (cidr_parse(n->args[i], &svc->accept_proxy[i]) != 0)
+			return cfg_fail(ctx, n->line, "accept_proxy: '%s' is not a network "
+					"(e.g. 10.0.0.0/8, 192.0.2.7, ::1)", n->args[i]);
+	svc->naccept_proxy = (uint8_t)n->nargs;
+	return 0;
+}
+
 static const struct directive service_table[] = {
 	{ "proxy", 1, 1, svc_proxy, false },
 	{ "scheduler", 1, -1, svc_scheduler, false },
@@ -438,6 +467,8 @@ static const struct directive service_table[] = {
 	{ "via", 1, 1, svc_via, false },
 	{ "drain_signal", 1, 2, svc_drain_signal, false },
 	{ "access_log", 1, 1, svc_access_log, false },
+	{ "send_proxy", 1, 1, svc_send_proxy, false },
+	{ "accept_proxy", 1, -1, svc_accept_proxy, false },
 };
 
 static int top_service(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)

@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/spec.h"
+#include "core/util.h"
 #include "sched/sched.h"
 
 void spec_init(struct weir_config *c)
@@ -126,6 +127,48 @@ struct server_spec *spec_find_server(struct service_spec *s, const struct weir_a
 		if (addr_equal(&s->servers[i].addr, addr))
 			return &s->servers[i];
 	return NULL;
+}
+
+int cidr_parse(const char *s, struct cidr *out)
+{
+	char ip[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	struct weir_addr a;
+	uint32_t prefix;
+
+	if (n == 0 || n >= sizeof(ip))
+		return -EINVAL;
+	memcpy(ip, s, n);
+	ip[n] = '\0';
+	if (addr_parse(ip, true, &a) != 0 || addr_port(&a) != 0)
+		return -EINVAL;
+	out->family = (uint8_t)addr_family(&a);
+	memset(out->addr, 0, sizeof(out->addr));
+	addr_bytes(&a, out->addr);
+	prefix = spec_full_prefix(&a);
+	if (slash && parse_u32(slash + 1, spec_full_prefix(&a), &prefix) != 0)
+		return -EINVAL;
+	out->prefix = (uint8_t)prefix;
+	return 0;
+}
+
+bool cidr_match(const struct cidr *c, size_t n, const struct weir_addr *a)
+{
+	uint8_t b[16];
+	int fam = addr_family(a);
+
+	addr_bytes(a, b);
+	for (size_t i = 0; i < n; i++) {
+		unsigned full = c[i].prefix / 8, rest = c[i].prefix % 8;
+
+		if (c[i].family != fam || memcmp(c[i].addr, b, full) != 0)
+			continue;
+		if (rest && ((c[i].addr[full] ^ b[full]) & (0xffu << (8 - rest))))
+			continue;
+		return true;
+	}
+	return false;
 }
 
 uint8_t spec_full_prefix(const struct weir_addr *a)

@@ -53,6 +53,14 @@ struct http_opts {
 	char access_log[108];          /* "" = none, "stderr", or a file path */
 };
 
+/* A network: the trusted fronts allowed to send a PROXY protocol header. */
+struct cidr {
+	uint8_t family;           /* AF_INET or AF_INET6 */
+	uint8_t prefix;
+	uint8_t addr[16];
+};
+#define SPEC_MAX_CIDRS 16
+
 struct server_spec {
 	struct weir_addr addr;
 	uint32_t weight;          /* 0..65535, default 1 */
@@ -76,6 +84,9 @@ struct service_spec {
 	uint32_t maxconn;         /* 0 = unlimited */
 	uint32_t retries;         /* further servers tried when a connect fails */
 	struct http_opts http;    /* --proxy http / redirect */
+	uint8_t send_proxy;       /* PROXY protocol header to servers: 0, 1 or 2 */
+	uint8_t naccept_proxy;    /* clients from these networks must send one */
+	struct cidr accept_proxy[SPEC_MAX_CIDRS];
 	struct server_spec *servers;
 	size_t nservers;
 	int line;
@@ -119,6 +130,11 @@ int spec_edit_server(struct weir_config *c, int proto, const struct weir_addr *v
 int spec_del_server(struct weir_config *c, int proto, const struct weir_addr *vip,
 		    const struct weir_addr *rip, char *err);
 void spec_clear(struct weir_config *c);
+
+/* Parses "10.0.0.0/8", "::1", "192.0.2.7" into <out>. 0 or -EINVAL. */
+int cidr_parse(const char *s, struct cidr *out);
+/* True if <a> is inside one of <n> networks <c>. */
+bool cidr_match(const struct cidr *c, size_t n, const struct weir_addr *a);
 
 /* The prefix length that makes each client its own persistence group. */
 uint8_t spec_full_prefix(const struct weir_addr *a);

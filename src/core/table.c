@@ -162,7 +162,8 @@ struct real_server *svc_schedule(struct virtual_service *svc,
 	if (rs) {
 		sched_conn_open(svc->sched, &rs->ss);
 		rs_get(rs);
-		*rt = svc->rt;
+		if (rt)
+			*rt = svc->rt;
 	}
 	pthread_mutex_unlock(&svc->lock);
 	return rs;
@@ -265,6 +266,9 @@ static int runtime_of(const struct service_spec *s, struct vs_runtime *rt)
 	rt->idle_timeout_ms = s->idle_timeout_ms;
 	rt->retries = s->retries;
 	rt->http = s->http;
+	rt->send_proxy = s->send_proxy;
+	rt->naccept_proxy = s->naccept_proxy;
+	memcpy(rt->accept_proxy, s->accept_proxy, sizeof(rt->accept_proxy));
 	return 0;
 }
 

@@ -50,6 +50,9 @@ struct vs_runtime {
 	uint32_t idle_timeout_ms;
 	uint32_t retries;
 	struct http_opts http;
+	uint8_t send_proxy;
+	uint8_t naccept_proxy;
+	struct cidr accept_proxy[SPEC_MAX_CIDRS];
 };
 
 struct virtual_service;
@@ -119,8 +122,8 @@ void rs_put(struct real_server *rs);
 /* Chooses a real server for a new connection from <client>, honouring
  * persistence and skipping the <ntried> servers in <tried>. On success
  * returns the server with a reference and its connection counted active,
- * and copies the service's runtime options to <rt>. NULL when no server is
- * available. Any thread; takes svc->lock. */
+ * and copies the service's runtime options to <rt> unless it is NULL. NULL
+ * when no server is available. Any thread; takes svc->lock. */
 struct real_server *svc_schedule(struct virtual_service *svc,
 				 const struct weir_addr *client, uint64_t now,
 				 struct real_server *const *tried, int ntried,

@@ -38,6 +38,7 @@
 #include "core/log.h"
 #include "core/table.h"
 #include "proto/http.h"
+#include "proto/proxy_proto.h"
 #include "proxy/http.h"
 #include "proxy/pworker.h"
 #include "proxy/reqstore.h"
@@ -57,7 +58,9 @@ struct http_session {
 	struct virtual_service *svc;   /* reference */
 	bool redirect;                 /* --proxy redirect */
 	struct vs_runtime rt;
-	struct weir_addr client;
+	struct weir_addr client;       /* as the PROXY header says, if trusted */
+	struct weir_addr local;        /* the address the client connected to */
+	bool need_proxy_header;        /* a trusted front: its header comes first */
 	struct buf cin, cout;
 	bool cli_readable, cli_eof, close_after;
 	enum hs_state state;
@@ -347,8 +350,7 @@ static void request_failed_body(struct http_session *s, int err)
 
 static void redirect(struct http_session *s, const char *base)
 {
-	struct vs_runtime rt;
-	struct real_server *rs = svc_schedule(s->svc, &s->client, loop_ms(s), NULL, 0, &rt);
+	struct real_server *rs = svc_schedule(s->svc, &s->client, loop_ms(s), NULL, 0, NULL);
 	char a[ADDR_STRLEN];
 
 	if (!rs) {
@@ -414,7 +416,19 @@ static void start_request(struct http_session *s, int n)
 	}
 	reqstore_clear(&s->store);
 	s->store.keep = true;
-	rc = build_request_head(s, base);
+	rc = 0;
+	if (s->rt.send_proxy) {
+		/* each connection to a server starts with it: it goes into the
+		 * store, so a retry on a new connection sends it again */
+		uint8_t hdr[PP_BUILD_MAX];
+		int k = s->rt.send_proxy == 1 ?
+			pp_build_v1((char *)hdr, sizeof(hdr), &s->client, &s->local) :
+			pp_build_v2(hdr, sizeof(hdr), &s->client, &s->local, SOCK_STREAM);
+
+		rc = k < 0 ? k : reqstore_append(&s->store, hdr, (size_t)k);
+	}
+	if (rc == 0)
+		rc = build_request_head(s, base);
 	buf_consume(&s->cin, (size_t)n);
 	s->req_done = s->req.complete;
 	if (rc == 0)
@@ -426,12 +440,38 @@ static void start_request(struct http_session *s, int n)
 	dispatch(s);
 }
 
+/* A trusted front's PROXY header at the start of cin. Returns true once it
+ * is consumed; false while it is incomplete or when the session ended. */
+static bool take_proxy_header(struct http_session *s)
+{
+	struct pp_info info;
+	int r = pp_parse((const uint8_t *)buf_head(&s->cin), s->cin.len, &info);
+
+	if (r == PP_NEED_MORE && !s->cli_eof)
+		return false;
+	if (r <= 0) {
+		log_info("http: %s sent no valid PROXY header",
+			 addr_str(&s->client, (char[ADDR_STRLEN]){ 0 }));
+		session_close(s);
+		return false;
+	}
+	buf_consume(&s->cin, (size_t)r);
+	if (!info.local) {
+		s->client = info.src;
+		s->local = info.dst;
+	}
+	s->need_proxy_header = false;
+	return true;
+}
+
 /* Looks for the next request's head in cin. */
 static void try_head(struct http_session *s)
 {
 	int n;
 
 	if (s->close_after || s->state != HS_HEAD)
+		return;
+	if (s->need_proxy_header && !take_proxy_header(s))
 		return;
 	n = http_head_parse(&s->req, buf_head(&s->cin), s->cin.len, &s->rh);
 	if (n > 0) {
@@ -528,9 +568,7 @@ static void srv_event(struct srvconn *sc, uint32_t events);
 /* Chooses a server and a connection to it, and starts sending. */
 static void dispatch(struct http_session *s)
 {
-	struct vs_runtime rt;
-
-	s->rs = svc_schedule(s->svc, &s->client, loop_ms(s), s->tried, s->ntried, &rt);
+	s->rs = svc_schedule(s->svc, &s->client, loop_ms(s), s->tried, s->ntried, NULL);
 	if (!s->rs) {
 		respond_error(s, 503, "no server available");
 		return;
@@ -538,7 +576,7 @@ static void dispatch(struct http_session *s)
 	counter_add(&stats_mine(&s->rs->stats)->conns, 1);
 	/* a request that must not be repeated gets a fresh connection: a
 	 * pooled one may have been closed by the server meanwhile */
-	s->sc = s->idempotent ? srvpool_take(s->w, s->rs) : NULL;
+	s->sc = s->idempotent && !s->rt.send_proxy ? srvpool_take(s->w, s->rs) : NULL;
 	if (!s->sc) {
 		s->sc = srvconn_open(s->w, s->rs);
 		if (!s->sc) {
@@ -621,8 +659,9 @@ static void response_complete(struct http_session *s)
 {
 	unsigned cls = s->status / 100;
 	uint64_t us = s->t_resp ? (s->t_resp - s->t_start) / 1000 : 0;
+	/* a connection that began with this client's PROXY header is its alone */
 	bool reusable = s->resph.keep_alive && !s->resph.until_close && s->req_done &&
-			reqstore_unsent(&s->store) == 0;
+			reqstore_unsent(&s->store) == 0 && !s->rt.send_proxy;
 
 	if (s->rs)
 		counter_add(&stats_mine(&s->rs->stats)->requests, 1);
@@ -1028,6 +1067,16 @@ static void accept_common(struct listener *li, int fd, const struct weir_addr *p
 	session_link_add(w, &s->link);
 	worker_session_open(w);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	s->local = s->svc->addr;
+	if (s->rt.send_proxy) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+			addr_from_sockaddr(&s->local, (struct sockaddr *)&ss, len);
+	}
+	s->need_proxy_header = s->rt.naccept_proxy &&
+			       cidr_match(s->rt.accept_proxy, s->rt.naccept_proxy, peer);
 	timer_arm(w->loop, &s->timer, loop_now(w->loop) + s->rt.http.header_timeout_ms);
 	if (loop_add(w->loop, &s->cli, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0)
 		session_close(s);

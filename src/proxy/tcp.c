@@ -24,6 +24,7 @@
 
 #include "core/log.h"
 #include "core/table.h"
+#include "proto/proxy_proto.h"
 #include "proxy/proxy.h"
 #include "proxy/pworker.h"
 #include "proxy/tcp.h"
@@ -32,7 +33,7 @@
 #define SPLICE_CHUNK (64u << 10)   /* default pipe capacity */
 #define SPLICE_FLAGS (SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
 
-enum tcp_state { TS_CONNECTING, TS_RELAYING, TS_CLOSED };
+enum tcp_state { TS_PROXY_HEADER, TS_CONNECTING, TS_RELAYING, TS_CLOSED };
 
 struct tcp_session;
 
@@ -62,7 +63,8 @@ struct tcp_session {
 	struct real_server *rs;        /* reference from svc_schedule */
 	struct real_server *tried[MAX_TRIES]; /* references */
 	int ntried;
-	struct weir_addr client;
+	struct weir_addr client;       /* as the PROXY header says, if trusted */
+	struct weir_addr local;        /* the address the client connected to */
 	struct vs_runtime rt;
 	struct timer timer;
 	uint64_t last_io;
@@ -72,6 +74,7 @@ struct tcp_session {
 static void session_close(struct tcp_session *s);
 static void relay(struct tcp_session *s);
 static bool try_connect(struct tcp_session *s);
+static void read_proxy_header(struct tcp_session *s);
 
 static void session_free(void *arg)
 {
@@ -240,10 +243,28 @@ static void connect_failed(struct tcp_session *s, int err)
 		session_close(s);
 }
 
+/* Sends the PROXY protocol header naming the client (send_proxy). */
+static int send_proxy_header(struct tcp_session *s)
+{
+	uint8_t hdr[PP_BUILD_MAX];
+	int n = s->rt.send_proxy == 1 ?
+		pp_build_v1((char *)hdr, sizeof(hdr), &s->client, &s->local) :
+		pp_build_v2(hdr, sizeof(hdr), &s->client, &s->local, SOCK_STREAM);
+
+	/* a fresh connection's buffer takes ~100 bytes whole */
+	if (n < 0 || send(s->srv.io.fd, hdr, (size_t)n, MSG_NOSIGNAL) != n)
+		return -EIO;
+	return 0;
+}
+
 static void connected(struct tcp_session *s)
 {
 	int one = 1;
 
+	if (s->rt.send_proxy && send_proxy_header(s) != 0) {
+		connect_failed(s, EIO);
+		return;
+	}
 	s->state = TS_RELAYING;
 	svc_observe_rtt(s->rs, now_ns() - s->connect_ns, loop_now(s->w->loop));
 	setsockopt(s->srv.io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -262,6 +283,11 @@ static void side_cb(struct loop_io *io, uint32_t events)
 		side->readable = true;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		side->writable = true;
+	if (s->state == TS_PROXY_HEADER) {
+		if (side == &s->cli && side->readable)
+			read_proxy_header(s);
+		return;
+	}
 	if (s->state == TS_CONNECTING) {
 		int err = 0;
 		socklen_t len = sizeof(err);
@@ -278,6 +304,44 @@ static void side_cb(struct loop_io *io, uint32_t events)
 	relay(s);
 }
 
+/* Reads the PROXY protocol header a trusted front sends first: peeked, so
+ * what follows it stays in the socket for splice(). */
+static void read_proxy_header(struct tcp_session *s)
+{
+	uint8_t buf[PP_V2_MAX];
+	struct pp_info info;
+	ssize_t n = recv(s->cli.io.fd, buf, sizeof(buf), MSG_PEEK);
+	int r;
+
+	if (n <= 0) {
+		if (n == 0 || errno != EAGAIN)
+			session_close(s);
+		else
+			s->cli.readable = false;
+		return;
+	}
+	r = pp_parse(buf, (size_t)n, &info);
+	if (r == PP_NEED_MORE) {
+		s->cli.readable = false; /* more will come with the next edge */
+		return;
+	}
+	if (r < 0 || recv(s->cli.io.fd, buf, (size_t)r, 0) != r) {
+		char a[ADDR_STRLEN];
+
+		log_info("tcp: %s sent no valid PROXY header", addr_str(&s->client, a));
+		session_close(s);
+		return;
+	}
+	if (!info.local) {
+		s->client = info.src;
+		s->local = info.dst;
+	}
+	timer_cancel(s->w->loop, &s->timer);
+	s->state = TS_CONNECTING;
+	if (!try_connect(s))
+		session_close(s);
+}
+
 /* Schedules a server and starts connecting to it. Returns false when no
  * server is left to try (the caller closes the session). */
 static bool try_connect(struct tcp_session *s)
@@ -286,7 +350,7 @@ static bool try_connect(struct tcp_session *s)
 	int fd, rc;
 
 	for (;;) {
-		s->rs = svc_schedule(s->svc, &s->client, loop_now(l), s->tried, s->ntried, &s->rt);
+		s->rs = svc_schedule(s->svc, &s->client, loop_now(l), s->tried, s->ntried, NULL);
 		if (!s->rs) {
 			char a[ADDR_STRLEN];
 
@@ -334,6 +398,10 @@ static void timer_cb(struct timer *t)
 	struct tcp_session *s = container_of(t, struct tcp_session, timer);
 	uint64_t now = loop_now(s->w->loop);
 
+	if (s->state == TS_PROXY_HEADER) {
+		session_close(s); /* a trusted front that never said who */
+		return;
+	}
 	if (s->state == TS_CONNECTING) {
 		connect_failed(s, ETIMEDOUT);
 		return;
@@ -361,6 +429,7 @@ static void tcp_accept(struct listener *li, int fd, const struct weir_addr *peer
 	atomic_fetch_add_explicit(&s->svc->active, 1, memory_order_relaxed);
 	counter_add(&stats_mine(&s->svc->stats)->conns, 1);
 	s->client = *peer;
+	svc_runtime(s->svc, &s->rt);
 	s->cli.io.fd = fd;
 	s->cli.io.cb = side_cb;
 	s->cli.s = s;
@@ -375,8 +444,25 @@ static void tcp_accept(struct listener *li, int fd, const struct weir_addr *peer
 	session_link_add(w, &s->link);
 	worker_session_open(w);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (loop_add(w->loop, &s->cli.io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0 ||
-	    !try_connect(s))
+	s->local = s->svc->addr;
+	if (s->rt.send_proxy) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+			addr_from_sockaddr(&s->local, (struct sockaddr *)&ss, len);
+	}
+	if (loop_add(w->loop, &s->cli.io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
+		session_close(s);
+		return;
+	}
+	if (s->rt.naccept_proxy && cidr_match(s->rt.accept_proxy, s->rt.naccept_proxy, peer)) {
+		/* a trusted front: its PROXY header says who the client is */
+		s->state = TS_PROXY_HEADER;
+		timer_arm(w->loop, &s->timer, loop_now(w->loop) + s->rt.connect_timeout_ms);
+		return;
+	}
+	if (!try_connect(s))
 		session_close(s);
 }
 
