@@ -23,7 +23,7 @@ INCS     := -Isrc -I$(LLHTTP_INC)
 CFLAGS_REL  := $(CSTD) $(WARN) $(INCS) -O2 -g -pthread
 CFLAGS_ASAN := $(CSTD) $(WARN) $(INCS) -O1 -g -pthread -fno-omit-frame-pointer \
                -fsanitize=address,undefined -fno-sanitize-recover=undefined
-LDLIBS   := -pthread
+LDLIBS   := -pthread -lm
 
 LIB_SRC  := $(shell find src -name '*.c' ! -name main.c | sort)
 UNIT_SRC := $(shell find tests/unit -name '*.c' | sort)
@@ -86,7 +86,7 @@ $(FUZZ)/llhttp.a: $(LLHTTP_SRC)
 	ar rcs $@ $(FUZZ)/llhttp/*.o
 $(FUZZ)/%: fuzz/%.c $(LIB_SRC) $(shell find src -name '*.h') $(FUZZ)/llhttp.a
 	@mkdir -p $(FUZZ)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(FUZZ)/llhttp.a -pthread
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(FUZZ)/llhttp.a -pthread -lm
 
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ)/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60

@@ -415,6 +415,40 @@ static int svc_access_log(struct cfg_ctx *ctx, const struct conf_node *n, void *
 	return 0;
 }
 
+static int svc_sticky(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	static const struct { const char *how; int nargs; uint8_t mode; } forms[] = {
+		{ "cookie", 2, STICKY_INSERT }, { "off", 1, STICKY_NONE },
+		{ "hash", 3, 0 },
+	};
+	static const struct { const char *what; uint8_t mode; } hashes[] = {
+		{ "cookie", STICKY_COOKIE }, { "header", STICKY_HEADER }, { "param", STICKY_PARAM },
+	};
+	struct http_opts *h = hopts(obj);
+	const char *name = NULL;
+
+	h->sticky = 0xff;
+	for (size_t i = 0; i < ARRAY_SIZE(forms); i++)
+		if (strcmp(n->args[0], forms[i].how) == 0 && n->nargs == forms[i].nargs) {
+			h->sticky = forms[i].mode;
+			name = n->nargs > 1 ? n->args[n->nargs - 1] : "";
+		}
+	if (h->sticky == 0 && n->nargs == 3) {
+		h->sticky = 0xff;
+		for (size_t i = 0; i < ARRAY_SIZE(hashes); i++)
+			if (strcmp(n->args[1], hashes[i].what) == 0)
+				h->sticky = hashes[i].mode;
+	}
+	if (h->sticky == 0xff || !name || strlen(name) >= sizeof(h->sticky_name) ||
+	    strpbrk(name, " \t;=,\"")) {
+		h->sticky = STICKY_NONE;
+		return cfg_fail(ctx, n->line, "sticky: use 'cookie NAME', 'hash cookie|header|param "
+				"NAME' or 'off'");
+	}
+	strcpy(h->sticky_name, name);
+	return 0;
+}
+
 static int svc_send_proxy(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
 {
 	struct service_spec *svc = obj;
@@ -468,6 +502,7 @@ static const struct directive service_table[] = {
 	{ "drain_signal", 1, 2, svc_drain_signal, false },
 	{ "access_log", 1, 1, svc_access_log, false },
 	{ "send_proxy", 1, 1, svc_send_proxy, false },
+	{ "sticky", 1, 3, svc_sticky, false },
 	{ "accept_proxy", 1, -1, svc_accept_proxy, false },
 };
 

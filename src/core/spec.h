@@ -51,7 +51,14 @@ struct http_opts {
 	uint32_t pool_idle_ms;         /* idle server connections live this long */
 	uint32_t pool_max_idle;        /* idle server connections kept per server and worker */
 	char access_log[108];          /* "" = none, "stderr", or a file path */
+	uint8_t sticky;                /* STICKY_* */
+	char sticky_name[64];          /* cookie, header or parameter name */
 };
+#define STICKY_NONE   0
+#define STICKY_INSERT 1   /* weir sets a cookie naming the server (opaquely) */
+#define STICKY_COOKIE 2   /* hash of a cookie's value */
+#define STICKY_HEADER 3   /* hash of a header's value */
+#define STICKY_PARAM  4   /* hash of a URL query parameter */
 
 /* A network: the trusted fronts allowed to send a PROXY protocol header. */
 struct cidr {

@@ -134,6 +134,21 @@ void svc_server_drain(struct real_server *rs);
 /* Copies the service's runtime options to <rt>. Any thread; takes the lock. */
 void svc_runtime(struct virtual_service *svc, struct vs_runtime *rt);
 
+/* Sticky sessions. svc_schedule_to() takes <want> if it is still in the
+ * service and may take work (then as svc_schedule()), else returns NULL.
+ * svc_schedule_hash() picks by weighted rendezvous hashing of <key> over the
+ * available servers (so a key stays on its server while that one is up, and
+ * few keys move when the set changes); NULL when none is available. */
+struct real_server *svc_schedule_to(struct virtual_service *svc, struct real_server *want,
+				    const struct weir_addr *client, uint64_t now);
+struct real_server *svc_schedule_hash(struct virtual_service *svc, const void *key, size_t len,
+				      const struct weir_addr *client, uint64_t now);
+/* The opaque, stable id weir's sticky cookie carries for <rs>: a hash of the
+ * service and server addresses (16 hex digits + NUL). */
+void rs_sticky_id(const struct real_server *rs, char out[17]);
+/* Finds the server of <svc> whose sticky id is <id>; a reference or NULL. */
+struct real_server *svc_find_sticky(struct virtual_service *svc, const char *id, size_t len);
+
 /* Connection accounting after svc_schedule(): active -> inactive, and the
  * end (which drops the reference svc_schedule() returned). <client> is the
  * address given to svc_schedule(): its persistence template stops counting

@@ -84,6 +84,10 @@ struct http_session {
 	bool resp_started;
 	uint16_t status;
 	uint64_t resp_bytes;
+	/* sticky sessions: the key the request carried */
+	char sticky_key[128];
+	uint8_t sticky_len;
+	bool set_cookie;               /* insert mode: tell the client its server */
 };
 
 static void session_close(struct http_session *s);
@@ -346,13 +350,89 @@ static void request_failed_body(struct http_session *s, int err)
 		      err == -EFBIG ? "body too large" : "request body");
 }
 
+/* --- sticky sessions ----------------------------------------------------------- */
+
+/* Finds <name>=value in a list "a=1; b=2" (cookies, <sep> ';') or
+ * "a=1&b=2" (query, <sep> '&'). Returns the value's length or -1. */
+static int find_pair(const char *p, size_t len, const char *name, char sep, const char **val)
+{
+	const char *end = p + len;
+	size_t nl = strlen(name);
+
+	while (p < end) {
+		const char *next = memchr(p, sep, (size_t)(end - p));
+		const char *e = next ? next : end;
+
+		while (p < e && *p == ' ')
+			p++;
+		if ((size_t)(e - p) > nl && memcmp(p, name, nl) == 0 && p[nl] == '=') {
+			*val = p + nl + 1;
+			return (int)(e - *val);
+		}
+		p = next ? next + 1 : end;
+	}
+	return -1;
+}
+
+/* Records the request's sticky key (before its head is consumed). */
+static void sticky_key_of(struct http_session *s, const char *base)
+{
+	const struct http_opts *o = &s->rt.http;
+	const char *val = NULL;
+	int len = -1;
+
+	s->sticky_len = 0;
+	s->set_cookie = o->sticky == STICKY_INSERT;
+	if (o->sticky == STICKY_PARAM) {
+		len = find_pair(base + s->rh.query.off, s->rh.query.len, o->sticky_name, '&', &val);
+	} else if (o->sticky == STICKY_HEADER) {
+		int i = http_find(&s->rh, base, o->sticky_name, 0);
+
+		if (i >= 0) {
+			val = base + s->rh.hdr[i].value.off;
+			len = (int)s->rh.hdr[i].value.len;
+		}
+	} else if (o->sticky == STICKY_COOKIE || o->sticky == STICKY_INSERT) {
+		for (int i = http_find(&s->rh, base, "cookie", 0); i >= 0 && len < 0;
+		     i = http_find(&s->rh, base, "cookie", i + 1))
+			len = find_pair(base + s->rh.hdr[i].value.off, s->rh.hdr[i].value.len,
+					o->sticky_name, ';', &val);
+	}
+	if (len > 0 && (size_t)len <= sizeof(s->sticky_key)) {
+		memcpy(s->sticky_key, val, (size_t)len);
+		s->sticky_len = (uint8_t)MIN(len, 255);
+	}
+}
+
+/* The first choice of a sticky request; NULL: let the scheduler choose. */
+static struct real_server *sticky_pick(struct http_session *s)
+{
+	struct real_server *want, *rs = NULL;
+
+	if (!s->sticky_len || s->ntried)
+		return NULL;
+	if (s->rt.http.sticky != STICKY_INSERT)
+		return svc_schedule_hash(s->svc, s->sticky_key, s->sticky_len, &s->client,
+					 loop_ms(s));
+	want = svc_find_sticky(s->svc, s->sticky_key, s->sticky_len);
+	if (want) {
+		rs = svc_schedule_to(s->svc, want, &s->client, loop_ms(s));
+		rs_put(want);
+	}
+	/* its server is gone or down: the scheduler chooses, the cookie follows */
+	s->set_cookie = !rs;
+	return rs;
+}
+
 /* --- redirect mode -------------------------------------------------------------- */
 
 static void redirect(struct http_session *s, const char *base)
 {
-	struct real_server *rs = svc_schedule(s->svc, &s->client, loop_ms(s), NULL, 0, NULL);
+	struct real_server *rs = sticky_pick(s);
 	char a[ADDR_STRLEN];
 
+	if (!rs)
+		rs = svc_schedule(s->svc, &s->client, loop_ms(s), NULL, 0, NULL);
 	if (!rs) {
 		respond_error(s, 503, "no server");
 		return;
@@ -405,6 +485,7 @@ static void start_request(struct http_session *s, int n)
 	}
 	s->state = HS_FORWARD;
 	timer_arm(s->w->loop, &s->timer, loop_ms(s) + s->rt.http.server_timeout_ms);
+	sticky_key_of(s, base);
 	if (s->redirect) {
 		/* the body, if any, is read and dropped as the head says */
 		buf_consume(&s->cin, (size_t)n);
@@ -568,7 +649,9 @@ static void srv_event(struct srvconn *sc, uint32_t events);
 /* Chooses a server and a connection to it, and starts sending. */
 static void dispatch(struct http_session *s)
 {
-	s->rs = svc_schedule(s->svc, &s->client, loop_ms(s), s->tried, s->ntried, NULL);
+	s->rs = sticky_pick(s);
+	if (!s->rs)
+		s->rs = svc_schedule(s->svc, &s->client, loop_ms(s), s->tried, s->ntried, NULL);
 	if (!s->rs) {
 		respond_error(s, 503, "no server available");
 		return;
@@ -646,6 +729,13 @@ static void relay_response_head(struct http_session *s, const char *base)
 	}
 	if (s->rt.http.via)
 		buf_printf(&s->cout, "Via: 1.1 weir\r\n");
+	if (s->set_cookie && s->rs) {
+		char id[17];
+
+		rs_sticky_id(s->rs, id);
+		buf_printf(&s->cout, "Set-Cookie: %s=%s; Path=/; HttpOnly\r\n",
+			   s->rt.http.sticky_name, id);
+	}
 	if (h->status == 101)
 		buf_printf(&s->cout, "Connection: upgrade\r\n");
 	else if (!s->keepalive || h->until_close)
