@@ -302,7 +302,7 @@ static const struct ctl_option options[] = {
 	{ 'b', "sched-flags", O_SCHED_FLAGS, ARG_REQUIRED, "sched-flags", set_sched_flags,
 	  "-b FLAGS           sh-fallback,sh-port / mh-fallback,mh-port" },
 	{ 0, "proxy", O_PROXY, ARG_REQUIRED, "proxy", set_proxy,
-	  "--proxy MODE       weir: user-space proxy service: tcp (udp, http, redirect later)" },
+	  "--proxy MODE       weir: user-space proxy service: tcp, http or redirect" },
 	{ 0, "connect-timeout", O_CONNECT_TIMEOUT, ARG_REQUIRED, "connect-timeout",
 	  set_connect_timeout, "--connect-timeout T  weir: proxy connect timeout (default 2s)" },
 	{ 0, "idle-timeout", O_IDLE_TIMEOUT, ARG_REQUIRED, "idle-timeout", set_idle_timeout,
