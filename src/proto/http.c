@@ -205,6 +205,8 @@ static int head_scan(struct http_msg *m, const char *buf, size_t len)
 		if (i == 0 || buf[i - 1] != '\r')
 			return refuse(m, 400, "bare LF in head");
 		if (i >= 3 && buf[i - 2] == '\n' && buf[i - 3] == '\r') {
+			if (i + 1 > m->max_head)
+				return refuse(m, 431, "head too large");
 			m->scanned = (uint32_t)i + 1;
 			return (int)(i + 1);
 		}

@@ -76,6 +76,8 @@ struct http_session {
 	uint64_t t_start, t_sent, t_resp;
 	int ntried;
 	struct real_server *tried[MAX_TRIES]; /* references */
+	uint16_t fail_status;          /* what the last failed try calls for */
+	const char *fail_why;
 	struct real_server *rs;        /* counted active by svc_schedule */
 	struct srvconn *sc;
 	bool srv_readable;
@@ -88,6 +90,7 @@ struct http_session {
 	char sticky_key[128];
 	uint8_t sticky_len;
 	bool set_cookie;               /* insert mode: tell the client its server */
+	bool fresh_retry;              /* a pooled connection died: tried a new one */
 };
 
 static void session_close(struct http_session *s);
@@ -472,6 +475,10 @@ static void start_request(struct http_session *s, int n)
 	s->status = 0;
 	s->resp_bytes = 0;
 	s->body_bytes = 0;
+	for (int i = 0; i < s->ntried; i++)
+		rs_put(s->tried[i]);
+	s->ntried = 0;
+	s->fresh_retry = false;
 	s->resp_started = false;
 	s->idempotent = method_idempotent(h->method_id);
 	s->head_method = h->method_id == HTTP_HEAD;
@@ -635,6 +642,8 @@ static void server_failed(struct http_session *s, const char *why, bool seen, in
 		svc_conn_close(s->rs, true, &s->client, loop_ms(s));
 		s->rs = NULL;
 	}
+	s->fail_status = (uint16_t)status;
+	s->fail_why = why;
 	if (!may || (uint32_t)s->ntried > s->rt.retries || s->ntried >= MAX_TRIES) {
 		respond_error(s, status, why);
 		return;
@@ -653,7 +662,11 @@ static void dispatch(struct http_session *s)
 	if (!s->rs)
 		s->rs = svc_schedule(s->svc, &s->client, loop_ms(s), s->tried, s->ntried, NULL);
 	if (!s->rs) {
-		respond_error(s, 503, "no server available");
+		/* none left to try: the last failure speaks (502, 504), else 503 */
+		if (s->ntried)
+			respond_error(s, s->fail_status, s->fail_why);
+		else
+			respond_error(s, 503, "no server available");
 		return;
 	}
 	counter_add(&stats_mine(&s->rs->stats)->conns, 1);
@@ -850,6 +863,26 @@ static int server_read(struct http_session *s)
 /* Server EOF or error after <rc>. */
 static void server_gone(struct http_session *s, int rc)
 {
+	if (!s->resp_started && s->sc && s->sc->reused && !s->sc->in.len && !s->fresh_retry &&
+	    (s->idempotent || s->rt.http.retry_unsafe)) {
+		/* a pooled connection the server closed while idle: the same
+		 * server on a new connection, not a failure of the server */
+		struct srvconn *old = s->sc;
+
+		s->fresh_retry = true;
+		s->sc = srvconn_open(s->w, s->rs);
+		srvconn_close(old);
+		if (s->sc) {
+			s->sc->owner = s;
+			s->sc->on_event = srv_event;
+			s->srv_readable = true;
+			reqstore_rewind(&s->store);
+			http_msg_init(&s->resp, HTTP_RESPONSE, 64u << 10);
+			s->resp.head_request = s->head_method;
+			timer_arm(s->w->loop, &s->timer, loop_ms(s) + s->rt.connect_timeout_ms);
+			return;
+		}
+	}
 	if (!s->resp_started) {
 		server_failed(s, rc == -EPIPE ? "closed before answering" : strerror(-rc), true, 502);
 		return;
@@ -875,6 +908,8 @@ static void server_pump(struct http_session *s)
 	ssize_t sent = 0;
 	int rc;
 
+	if (!s->sc || !s->sc->connected)
+		return; /* srv_event starts once the connect is done */
 	/* the request: send, and pull more from the client as room appears */
 	while (s->sc && (sent = reqstore_send(&s->store, s->sc->io.fd)) > 0) {
 		counter_add(&stats_mine(&s->rs->stats)->inbytes, (uint64_t)sent);
@@ -1099,6 +1134,7 @@ static void session_close(struct http_session *s)
 	for (int i = 0; i < s->ntried; i++)
 		rs_put(s->tried[i]);
 	s->ntried = 0;
+	s->fresh_retry = false;
 	session_link_del(&s->link);
 	atomic_fetch_sub_explicit(&svc->active, 1, memory_order_relaxed);
 	listener_session_ended(s->w, svc);

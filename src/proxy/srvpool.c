@@ -85,8 +85,10 @@ static void io_cb(struct loop_io *io, uint32_t events)
 		sc->on_event(sc, events);
 		return;
 	}
-	/* idle: the server closed it, or sent what it should not */
-	srvconn_close(sc);
+	/* idle: room to write means nothing; the server closing it, or
+	 * sending what it should not, ends it */
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		srvconn_close(sc);
 }
 
 static void idle_cb(struct timer *t)
