@@ -15,6 +15,29 @@
 
 #include "proto/http.h"
 
+/* RFC 9110 token characters: what a field name is made of. */
+static bool is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Chunked trailers, met while scanning a body, are checked here as the head
+ * is by head_scan()/names_valid(): a name of token characters, a value
+ * without CR or LF (no folding). They are forwarded as they are. */
+static int trailer_check(struct http_msg *m, const char *at, size_t len, bool name)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)at[i];
+
+		if (name ? !is_tchar(c) : (c == '\r' || c == '\n' || c == '\0')) {
+			m->why = name ? "invalid trailer name" : "invalid trailer value";
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* --- llhttp callbacks: record spans into the head ---------------------------- */
 
 static struct http_msg *msg_of(llhttp_t *p)
@@ -66,7 +89,7 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 	struct http_head *h = m->h;
 
 	if (!h)
-		return 0; /* chunked trailers, met while scanning the body */
+		return trailer_check(m, at, len, true);
 	if (m->in_value || h->nhdr == 0) {
 		if (h->nhdr == HTTP_MAX_HEADERS) {
 			m->status = 431;
@@ -90,7 +113,7 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
 	struct http_header *hd;
 
 	if (!m->h)
-		return 0; /* chunked trailers, met while scanning the body */
+		return trailer_check(m, at, len, false);
 	hd = &m->h->hdr[m->h->nhdr - 1];
 	extend(m, &hd->value, at, len);
 	m->in_value = true;
@@ -143,6 +166,17 @@ static int on_headers_complete(llhttp_t *p)
 	return 0;
 }
 
+static int on_chunk_header(llhttp_t *p)
+{
+	struct http_msg *m = msg_of(p);
+
+	if (p->content_length == 0) {
+		m->last_chunk = true;
+		return HPE_PAUSED; /* http_body_scan() notes where trailers start */
+	}
+	return 0;
+}
+
 static int on_message_complete(llhttp_t *p)
 {
 	struct http_msg *m = msg_of(p);
@@ -160,6 +194,7 @@ static const llhttp_settings_t callbacks = {
 	.on_header_value_complete = on_header_value_complete,
 	.on_headers_complete = on_headers_complete,
 	.on_message_complete = on_message_complete,
+	.on_chunk_header = on_chunk_header,
 };
 
 void http_msg_init(struct http_msg *m, llhttp_type_t kind, uint32_t max_head)
@@ -233,13 +268,6 @@ static void split_target(const char *base, struct http_head *h)
 		h->query.off = h->target.off + h->path.len + 1;
 		h->query.len = h->target.len - h->path.len - 1;
 	}
-}
-
-/* RFC 9110 token characters: what a field name is made of. */
-static bool is_tchar(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
 static bool names_valid(const char *buf, const struct http_head *h)
@@ -319,17 +347,49 @@ int http_head_parse(struct http_msg *m, const char *buf, size_t len, struct http
 
 /* --- the body --------------------------------------------------------------- */
 
+/* The trailer section's raw bytes: llhttp lets obsolete folding through
+ * there, so refuse it here, with bare CR and LF. */
+static int trailers_scan(struct http_msg *m, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i], prev = m->trailer_prev;
+
+		if ((prev == '\n' && (c == ' ' || c == '\t')) || (c == '\n' && prev != '\r') ||
+		    (prev == '\r' && c != '\n')) {
+			m->why = "malformed trailer section";
+			return -1;
+		}
+		m->trailer_prev = c;
+	}
+	return 0;
+}
+
 long http_body_scan(struct http_msg *m, const char *buf, size_t len)
 {
+	const char *p = buf, *end = buf + len;
 	llhttp_errno_t e;
 
 	if (m->complete || len == 0)
 		return 0;
-	e = llhttp_execute(&m->p, buf, len);
-	if (e == HPE_OK)
-		return (long)len;
-	if (e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE)
-		return llhttp_get_error_pos(&m->p) - buf;
+	for (;;) {
+		const char *from = p;
+
+		e = llhttp_execute(&m->p, p, (size_t)(end - p));
+		p = e == HPE_OK ? end : llhttp_get_error_pos(&m->p);
+		if (m->in_trailers && trailers_scan(m, from, (size_t)(p - from)) != 0)
+			return -1;
+		if (e == HPE_PAUSED && m->last_chunk && !m->in_trailers && !m->complete) {
+			/* paused at the last chunk's size line: what follows is
+			 * the trailer section, which starts on a fresh line */
+			m->in_trailers = true;
+			m->trailer_prev = '\n';
+			llhttp_resume(&m->p);
+			continue;
+		}
+		break;
+	}
+	if (e == HPE_OK || e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE)
+		return p - buf;
 	m->why = llhttp_errno_name(e);
 	return -1;
 }

@@ -73,6 +73,10 @@ struct http_msg {
 	struct http_head *h;
 	bool in_value;
 	int hosts;
+	/* chunked trailers: checked byte by byte as they stream */
+	bool last_chunk;         /* the zero-size chunk was seen: trailers follow */
+	bool in_trailers;
+	char trailer_prev;
 };
 
 #define HTTP_DEFAULT_MAX_HEAD (32u << 10)
