@@ -233,22 +233,39 @@ static bool hop_by_hop(const char *base, const struct http_head *h, int i, int c
 	return false;
 }
 
+/* Writes "NAME: v1, v2, " for every <name> field of the request (repeated
+ * fields are one list, RFC 9110 5.3); nothing when there is none. */
+static void list_so_far(struct http_session *s, struct buf *b, const char *base,
+			const char *name, const char *shown)
+{
+	bool any = false;
+
+	for (int i = http_find(&s->rh, base, name, 0); i >= 0;
+	     i = http_find(&s->rh, base, name, i + 1)) {
+		if (!s->rh.hdr[i].value.len)
+			continue;
+		buf_printf(b, "%s%.*s, ", any ? "" : shown, (int)s->rh.hdr[i].value.len,
+			   base + s->rh.hdr[i].value.off);
+		any = true;
+	}
+	if (!any)
+		buf_printf(b, "%s", shown);
+}
+
+/* Appends the client to X-Forwarded-For and Forwarded (keeping what earlier
+ * proxies wrote), and sets X-Forwarded-Proto. */
 static void append_forwarded(struct http_session *s, struct buf *b, const char *base)
 {
 	char ip[ADDR_STRLEN];
-	int xff = http_find(&s->rh, base, "x-forwarded-for", 0);
 
 	addr_ip_str(&s->client, ip);
-	if (xff >= 0)
-		buf_printf(b, "X-Forwarded-For: %.*s, %s\r\n", (int)s->rh.hdr[xff].value.len,
-			   base + s->rh.hdr[xff].value.off, ip);
-	else
-		buf_printf(b, "X-Forwarded-For: %s\r\n", ip);
-	buf_printf(b, "X-Forwarded-Proto: http\r\n");
+	list_so_far(s, b, base, "x-forwarded-for", "X-Forwarded-For: ");
+	buf_printf(b, "%s\r\nX-Forwarded-Proto: http\r\n", ip);
+	list_so_far(s, b, base, "forwarded", "Forwarded: ");
 	if (addr_family(&s->client) == AF_INET6)
-		buf_printf(b, "Forwarded: for=\"[%s]\";proto=http\r\n", ip);
+		buf_printf(b, "for=\"[%s]\";proto=http\r\n", ip);
 	else
-		buf_printf(b, "Forwarded: for=%s;proto=http\r\n", ip);
+		buf_printf(b, "for=%s;proto=http\r\n", ip);
 }
 
 /* Writes the head as the server gets it into the store. */
@@ -494,7 +511,8 @@ static void start_request(struct http_session *s, int n)
 	timer_arm(s->w->loop, &s->timer, loop_ms(s) + s->rt.http.server_timeout_ms);
 	sticky_key_of(s, base);
 	if (s->redirect) {
-		/* the body, if any, is read and dropped as the head says */
+		/* a request with a body is answered, then the connection
+		 * closes: its body is never read */
 		buf_consume(&s->cin, (size_t)n);
 		s->req_done = s->req.complete;
 		if (!s->req_done)
