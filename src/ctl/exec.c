@@ -116,6 +116,7 @@ static int do_list(struct ctl_ctx *ctx, const struct ctl_cmd *cmd, struct buf *o
 		.pconn = ctl_has(cmd, O_PERSISTENT_CONN),
 		.exact = ctl_has(cmd, O_EXACT),
 		.nosort = ctl_has(cmd, O_NOSORT),
+		.http = ctl_has(cmd, O_HTTP),
 	};
 
 	if (ctl_has(cmd, O_SERVICE)) {

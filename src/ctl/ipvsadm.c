@@ -219,7 +219,7 @@ static int set_flag(struct ctl_cmd *c, const char *arg, char *err)
 #define RS_OPTS  (BIT(O_FORWARD) | BIT(O_WEIGHT) | BIT(O_UPPER) | BIT(O_LOWER) | \
 		  BIT(O_TUN_TYPE))
 #define LIST_OPTS (BIT(O_NUMERIC) | BIT(O_STATS) | BIT(O_RATE) | BIT(O_THRESHOLDS) | \
-		   BIT(O_PERSISTENT_CONN) | BIT(O_NOSORT) | BIT(O_EXACT))
+		   BIT(O_PERSISTENT_CONN) | BIT(O_NOSORT) | BIT(O_EXACT) | BIT(O_HTTP))
 #define LIST_ONE (BIT(O_CONNECTION) | BIT(O_SERVICE) | BIT(O_TIMEOUT) | BIT(O_DAEMON))
 
 static const struct ctl_command commands[] = {
@@ -295,6 +295,8 @@ static const struct ctl_option options[] = {
 	{ 0, "persistent-conn", O_PERSISTENT_CONN, ARG_NONE, "persistent-conn", set_flag,
 	  "--persistent-conn  persistent connection counts" },
 	{ 0, "nosort", O_NOSORT, ARG_NONE, "nosort", set_flag, NULL },
+	{ 0, "http", O_HTTP, ARG_NONE, "http", set_flag,
+	  "--http             weir: HTTP counters: requests, responses by class, retries, mean response time" },
 	{ 0, "sort", O_SORT, ARG_NONE, "sort", set_flag, NULL },
 	{ 'X', "exact", O_EXACT, ARG_NONE, "exact", set_flag,
 	  "--exact            exact numbers, no K/M/G" },

@@ -53,10 +53,52 @@ static void largenum(struct buf *out, uint64_t v, bool exact)
 		}
 }
 
+/* weir's HTTP view: one row of counters per service and server. */
+static const char http_fmt[] = "%-33s %8s %8s %8s %8s %8s %8s %8s %8s\n";
+
+struct http_totals {
+	uint64_t requests, resp[6], retries, rt_us;
+};
+
+static void http_sum(const struct vs_stats *st, int nthreads, struct http_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (int i = 0; i < nthreads; i++) {
+		t->requests += counter_read(&st->pt[i].requests);
+		for (int k = 0; k < 6; k++)
+			t->resp[k] += counter_read(&st->pt[i].resp[k]);
+		t->retries += counter_read(&st->pt[i].retries);
+		t->rt_us += counter_read(&st->pt[i].resp_time_us);
+	}
+}
+
+static void http_row(struct buf *out, const char *name, const struct vs_stats *st,
+		     int nthreads, bool exact)
+{
+	struct http_totals t;
+	uint64_t answered = 0;
+
+	http_sum(st, nthreads, &t);
+	for (int k = 1; k < 6; k++)
+		answered += t.resp[k];
+	buf_printf(out, "%-33s", name);
+	largenum(out, t.requests, exact);
+	for (int k = 1; k < 6; k++)
+		largenum(out, t.resp[k], exact);
+	largenum(out, t.retries, exact);
+	buf_printf(out, " %8.2f\n", answered ? (double)t.rt_us / 1000.0 / (double)answered : 0.0);
+}
+
 static void title(struct buf *out, const struct list_opts *o)
 {
 	const char *hdr = "%-33s %8s %8s %8s %8s %8s\n";
 
+	if (o->http) {
+		buf_printf(out, http_fmt, "Prot LocalAddress:Port", "Reqs", "1xx", "2xx", "3xx",
+			   "4xx", "5xx", "Retries", "RTms");
+		buf_printf(out, "  -> RemoteAddress:Port\n");
+		return;
+	}
 	if (o->stats)
 		buf_printf(out, hdr, "Prot LocalAddress:Port", "Conns", "InPkts", "OutPkts",
 			   "InBytes", "OutBytes");
@@ -135,6 +177,10 @@ static void service_line(struct buf *out, const struct virtual_service *svc,
 	char name[ADDR_STRLEN + 8], tmp[64];
 
 	svc_name(svc->proto, &svc->addr, name, sizeof(name));
+	if (o->http) {
+		http_row(out, name, &svc->stats, nthreads, o->exact);
+		return;
+	}
 	if (o->stats) {
 		totals_since_zero(&svc->stats, nthreads, &t);
 		buf_printf(out, "%-33s", name);
@@ -177,7 +223,12 @@ static void server_line(struct buf *out, const struct virtual_service *svc,
 	struct rate_value r;
 
 	dest_name(&rs->addr, name);
-	if (o->stats) {
+	if (o->http) {
+		char row[ADDR_STRLEN + 8];
+
+		snprintf(row, sizeof(row), "  -> %s", name);
+		http_row(out, row, &rs->stats, nthreads, o->exact);
+	} else if (o->stats) {
 		totals_since_zero(&rs->stats, nthreads, &t);
 		buf_printf(out, "  -> %-28s", name);
 		five(out, t.conns, t.inpkts, t.outpkts, t.inbytes, t.outbytes, o->exact);

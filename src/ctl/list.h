@@ -9,7 +9,7 @@
 #include "core/table.h"
 
 struct list_opts {
-	bool stats, rate, thresholds, pconn, exact, nosort;
+	bool stats, rate, thresholds, pconn, exact, nosort, http;
 	const struct virtual_service *only;   /* -L -t VIP:PORT; NULL = all */
 };
 

@@ -94,6 +94,7 @@ struct http_session {
 };
 
 static void session_close(struct http_session *s);
+static void count_status(struct vs_counters *c, void *arg);
 static void dispatch(struct http_session *s);
 static void client_flush(struct http_session *s);
 static void server_pump(struct http_session *s);
@@ -196,8 +197,11 @@ static void respond_error(struct http_session *s, int status, const char *why)
 	buf_printf(&s->cout, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
 		   "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
 		   status, reason, strlen(reason) + 1, reason);
+	unsigned cls = (unsigned)status / 100;
+
 	s->status = (uint16_t)status;
 	s->close_after = true;
+	counters(s, count_status, &cls);
 	if (why)
 		log_debug("http: %d to %s: %s", status, addr_str(&s->client, (char[ADDR_STRLEN]){ 0 }),
 			  why);
