@@ -114,14 +114,17 @@ def test_grace_time_limits_stop(weir, backends):
 
 def test_demo(tmpdir_path):
     """make run's demo: three backends behind 127.0.0.1:8080, rr."""
-    env = dict(os.environ, WEIR_SOCKET=os.path.join(tmpdir_path, "demo.sock"))
-    p = subprocess.Popen([os.path.join(ROOT, "scripts/demo.sh")], env=env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
+    sock = os.path.join(tmpdir_path, "demo.sock")
+    out = os.path.join(tmpdir_path, "demo.out")
+    env = dict(os.environ, WEIR_SOCKET=sock)
+    with open(out, "w") as f:
+        p = subprocess.Popen([os.path.join(ROOT, "scripts/demo.sh")], env=env,
+                             stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        wait_for(lambda: can_connect(8080), what="demo listening")
+        # wait for weir's admin socket: a probe through 8080 would take a pick
+        wait_for(lambda: os.path.exists(sock), what="demo started")
         got = [tcp_get(8080) for _ in range(3)]
-        assert sorted(got) == ["backend-1", "backend-2", "backend-3"], got
+        assert sorted(got) == ["backend-1", "backend-2", "backend-3"], (got, open(out).read())
     finally:
         os.killpg(p.pid, signal.SIGINT)
         p.wait(15)
