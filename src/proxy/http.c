@@ -73,7 +73,10 @@ struct http_session {
 	uint64_t body_bytes;
 	struct reqstore store;
 	char line[200];                /* "METHOD target" for the access log */
-	uint64_t t_start, t_sent, t_resp;
+	uint64_t t_start;              /* the head was complete */
+	uint64_t t_dispatch;           /* a server was first chosen */
+	uint64_t t_connected;          /* a server connection was ready */
+	uint64_t t_sent, t_resp;
 	int ntried;
 	struct real_server *tried[MAX_TRIES]; /* references */
 	uint16_t fail_status;          /* what the last failed try calls for */
@@ -162,8 +165,14 @@ static int access_log_fd(const char *path)
 	return fd;
 }
 
+static uint64_t ms_between(uint64_t from, uint64_t to)
+{
+	return from && to > from ? (to - from) / 1000000 : 0;
+}
+
 /* One line per request, HAProxy-httplog-like: client, service, server,
- * status, bytes, timings in ms (send/response/total), retries, request. */
+ * status, body bytes, timings in ms Tw/Tc/Tr/Tt (waiting for a server,
+ * connecting, until the response head, total), retries, request. */
 static void access_log(struct http_session *s)
 {
 	char c[ADDR_STRLEN], v[ADDR_STRLEN], r[ADDR_STRLEN], line[512];
@@ -176,12 +185,13 @@ static void access_log(struct http_session *s)
 	if (fd < 0)
 		return;
 	n = snprintf(line, sizeof(line), "%s %s %s %u %" PRIu64 " %" PRIu64 "/%" PRIu64
-		     "/%" PRIu64 " %d \"%s\"\n",
+		     "/%" PRIu64 "/%" PRIu64 " %d \"%s\"\n",
 		     addr_str(&s->client, c), addr_str(&s->svc->addr, v),
 		     s->rs ? addr_str(&s->rs->addr, r) : "-", s->status, s->resp_bytes,
-		     s->t_sent ? (s->t_sent - s->t_start) / 1000000 : 0,
-		     s->t_resp ? (s->t_resp - s->t_start) / 1000000 : 0,
-		     (now - s->t_start) / 1000000, s->ntried, s->line);
+		     ms_between(s->t_start, s->t_dispatch),
+		     ms_between(s->t_dispatch, s->t_connected),
+		     ms_between(s->t_connected, s->t_resp),
+		     ms_between(s->t_start, now), s->ntried, s->line);
 	if (n > 0 && write(fd, line, (size_t)MIN((size_t)n, sizeof(line) - 1)) < 0) {
 		/* a full disk must not stop traffic */
 	}
@@ -492,7 +502,7 @@ static void start_request(struct http_session *s, int n)
 	int rc;
 
 	s->t_start = now_ns();
-	s->t_sent = s->t_resp = 0;
+	s->t_sent = s->t_resp = s->t_dispatch = s->t_connected = 0;
 	s->status = 0;
 	s->resp_bytes = 0;
 	s->body_bytes = 0;
@@ -692,6 +702,8 @@ static void dispatch(struct http_session *s)
 		return;
 	}
 	counter_add(&stats_mine(&s->rs->stats)->conns, 1);
+	if (!s->t_dispatch)
+		s->t_dispatch = now_ns();
 	/* a request that must not be repeated gets a fresh connection: a
 	 * pooled one may have been closed by the server meanwhile */
 	s->sc = s->idempotent && !s->rt.send_proxy ? srvpool_take(s->w, s->rs) : NULL;
@@ -709,8 +721,10 @@ static void dispatch(struct http_session *s)
 	s->resp.head_request = s->head_method;
 	timer_arm(s->w->loop, &s->timer, loop_ms(s) + (s->sc->connected ?
 		  s->rt.http.server_timeout_ms : s->rt.connect_timeout_ms));
-	if (s->sc->connected)
+	if (s->sc->connected) {
+		s->t_connected = now_ns(); /* a pooled one */
 		server_pump(s);
+	}
 }
 
 /* --- the response --------------------------------------------------------------- */
@@ -1001,6 +1015,7 @@ static void srv_event(struct srvconn *sc, uint32_t events)
 			return;
 		}
 		sc->connected = true;
+		s->t_connected = now_ns();
 		timer_arm(s->w->loop, &s->timer, loop_ms(s) + s->rt.http.server_timeout_ms);
 	}
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))

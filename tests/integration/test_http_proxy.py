@@ -966,7 +966,8 @@ def test_response_until_close_relayed(weir, raw_server):
 
 # --- access log and counters --------------------------------------------------------------
 
-LOG_RE = re.compile(r'^(\S+) (\S+) (\S+) (\d+) (\d+) (\d+)/(\d+)/(\d+) (\d+) "(.*)"$')
+# client service server status bytes Tw/Tc/Tr/Tt retries "request"
+LOG_RE = re.compile(r'^(\S+) (\S+) (\S+) (\d+) (\d+) (\d+)/(\d+)/(\d+)/(\d+) (\d+) "(.*)"$')
 
 
 def test_access_log_file(weir, backends, tmpdir_path):
@@ -998,14 +999,15 @@ def test_access_log_file(weir, backends, tmpdir_path):
         assert m.group(1).startswith("127.0.0.1:"), m.group(0)
         assert m.group(2) == f"127.0.0.1:{port}", m.group(0)
         assert m.group(3) == b.addr, m.group(0)
-        assert m.group(9) == "0"                 # no retry
-    by_req = {m.group(10): m for m in parsed}
+        assert m.group(10) == "0"                # no retry
+    by_req = {m.group(11): m for m in parsed}
     assert set(by_req) == {"GET /", "GET /status?code=404", "GET /slow?ms=200", "POST /echo"}
     assert by_req["GET /"].group(4) == "200" and by_req["GET /"].group(5) == "3"
     assert by_req["GET /status?code=404"].group(4) == "404"
     assert by_req["GET /status?code=404"].group(5) == str(len("404 Not Found\n"))
     slow = by_req["GET /slow?ms=200"]
-    assert int(slow.group(7)) >= 190 and int(slow.group(8)) >= int(slow.group(7)), slow.group(0)
+    # Tr (to the response head) holds the server's 200 ms; Tt holds Tr
+    assert int(slow.group(8)) >= 190 and int(slow.group(9)) >= int(slow.group(8)), slow.group(0)
     assert by_req["POST /echo"].group(4) == "200"
 
 
@@ -1022,12 +1024,12 @@ def test_access_log_retries_and_errors(weir, backends, tmpdir_path):
              what="3 access log lines")
     ms = [LOG_RE.match(l) for l in open(path).read().splitlines()]
     assert all(ms)
-    gets = [m for m in ms if m.group(10) == "GET /"]
+    gets = [m for m in ms if m.group(11) == "GET /"]
     assert all(m.group(3) == good.addr for m in gets)
     # rr offers the dead server in turn (no health check here): each GET
     # tried it first, then went on
-    assert [m.group(9) for m in gets] == ["1", "1"], [m.group(0) for m in gets]
-    err = [m for m in ms if m.group(10) == "POST /"][0]
+    assert [m.group(10) for m in gets] == ["1", "1"], [m.group(0) for m in gets]
+    err = [m for m in ms if m.group(11) == "POST /"][0]
     assert (err.group(3), err.group(4)) == ("-", "413"), err.group(0)
 
 
