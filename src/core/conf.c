@@ -57,10 +57,15 @@ static enum tok lex_quoted(struct lexer *lx)
 			if (lx->p == lx->end)
 				break;
 			c = *lx->p++;
-			if (c == 'n')
+			if (c == 'n') {
 				c = '\n';
-			else if (c != '"' && c != '\\')
-				return lex_fail(lx, "unknown escape in string (use \\\" \\\\ \\n)");
+			} else if (c != '"' && c != '\\') {
+				/* any other: kept as written, so regexes read
+				 * naturally ("\.png$") */
+				if (n == CONF_MAX_TOKEN)
+					return lex_fail(lx, "string too long");
+				lx->word[n++] = '\\';
+			}
 		}
 		if (n == CONF_MAX_TOKEN)
 			return lex_fail(lx, "string too long");

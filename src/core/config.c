@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <regex.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -478,6 +479,142 @@ static int svc_accept_proxy(struct cfg_ctx *ctx, const struct conf_node *n, void
 	return 0;
 }
 
+/* --- HTTP routing: pools and routes ------------------------------------------ */
+
+static int svc_scheduler(struct cfg_ctx *ctx, const struct conf_node *n, void *obj);
+
+static const struct directive pool_table[] = {
+	{ "scheduler", 1, -1, svc_scheduler, false },
+	{ "server", 1, -1, svc_server, true },
+};
+
+static int svc_pool(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct service_spec *svc = obj;
+	struct pool_spec *arr, *p;
+	char err[SPEC_ERR_MAX];
+	int rc;
+
+	if (strlen(n->args[0]) >= sizeof(p->name))
+		return cfg_fail(ctx, n->line, "pool: name too long");
+	for (size_t i = 0; i < svc->npools; i++)
+		if (strcmp(svc->pools[i].name, n->args[0]) == 0)
+			return cfg_fail(ctx, n->line, "pool %s: declared twice", n->args[0]);
+	arr = realloc(svc->pools, (svc->npools + 1) * sizeof(*arr));
+	if (!arr)
+		return cfg_fail(ctx, n->line, "out of memory");
+	svc->pools = arr;
+	p = &arr[svc->npools++];
+	memset(p, 0, sizeof(*p));
+	strcpy(p->name, n->args[0]);
+	/* the service's options so far; scheduler and servers its own */
+	p->s = *svc;
+	p->s.servers = NULL;
+	p->s.nservers = 0;
+	p->s.pools = NULL;
+	p->s.npools = 0;
+	p->s.routes = NULL;
+	p->s.nroutes = 0;
+	p->s.line = n->line;
+	rc = run_table(ctx, n, pool_table, ARRAY_SIZE(pool_table), &p->s, "in a pool");
+	if (rc == 0 && spec_check_service(&p->s, err) != 0)
+		rc = cfg_fail(ctx, n->line, "pool %s: %s", p->name, err);
+	return rc;
+}
+
+static int route_set(struct cfg_ctx *ctx, const struct conf_node *n, char *dst, size_t cap)
+{
+	if (strlen(n->args[0]) >= cap)
+		return cfg_fail(ctx, n->line, "%s: too long", n->name);
+	strcpy(dst, n->args[0]);
+	return 0;
+}
+
+static int check_regex(struct cfg_ctx *ctx, const struct conf_node *n, const char *re)
+{
+	regex_t r;
+	int rc = regcomp(&r, re, REG_EXTENDED | REG_NOSUB);
+
+	if (rc) {
+		char why[128];
+
+		regerror(rc, &r, why, sizeof(why));
+		return cfg_fail(ctx, n->line, "%s: '%s' is not a regular expression: %s",
+				n->name, re, why);
+	}
+	regfree(&r);
+	return 0;
+}
+
+static int route_opt(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct route_spec *r = obj;
+
+	if (strcmp(n->name, "host") == 0)
+		return route_set(ctx, n, r->host, sizeof(r->host));
+	if (strcmp(n->name, "path_prefix") == 0)
+		return route_set(ctx, n, r->path_prefix, sizeof(r->path_prefix));
+	if (strcmp(n->name, "path_regex") == 0) {
+		if (route_set(ctx, n, r->path_regex, sizeof(r->path_regex)) != 0)
+			return -EINVAL;
+		return check_regex(ctx, n, r->path_regex);
+	}
+	if (strcmp(n->name, "method") == 0)
+		return route_set(ctx, n, r->method, sizeof(r->method));
+	if (strcmp(n->name, "pool") == 0)
+		return route_set(ctx, n, r->pool, sizeof(r->pool));
+	/* header NAME REGEX */
+	if (strlen(n->args[0]) >= sizeof(r->header) || strlen(n->args[1]) >= sizeof(r->header_regex))
+		return cfg_fail(ctx, n->line, "header: too long");
+	strcpy(r->header, n->args[0]);
+	strcpy(r->header_regex, n->args[1]);
+	return check_regex(ctx, n, r->header_regex);
+}
+
+static const struct directive route_table[] = {
+	{ "host", 1, 1, route_opt, false },
+	{ "path_prefix", 1, 1, route_opt, false },
+	{ "path_regex", 1, 1, route_opt, false },
+	{ "method", 1, 1, route_opt, false },
+	{ "header", 2, 2, route_opt, false },
+	{ "pool", 1, 1, route_opt, false },
+};
+
+static int svc_route(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct service_spec *svc = obj;
+	struct route_spec r = { .line = n->line }, *arr;
+	int rc = run_table(ctx, n, route_table, ARRAY_SIZE(route_table), &r, "in a route");
+
+	if (rc)
+		return rc;
+	if (!r.pool[0])
+		return cfg_fail(ctx, n->line, "route: needs a pool");
+	arr = realloc(svc->routes, (svc->nroutes + 1) * sizeof(*arr));
+	if (!arr)
+		return cfg_fail(ctx, n->line, "out of memory");
+	svc->routes = arr;
+	arr[svc->nroutes++] = r;
+	return 0;
+}
+
+/* Every route names a pool of its service ("default" = its own servers). */
+static int check_routes(struct cfg_ctx *ctx, struct service_spec *svc)
+{
+	for (size_t i = 0; i < svc->nroutes; i++) {
+		bool found = strcmp(svc->routes[i].pool, "default") == 0;
+
+		for (size_t k = 0; k < svc->npools && !found; k++)
+			found = strcmp(svc->pools[k].name, svc->routes[i].pool) == 0;
+		if (!found)
+			return cfg_fail(ctx, svc->routes[i].line, "route: no pool named '%s'",
+					svc->routes[i].pool);
+	}
+	if ((svc->nroutes || svc->npools) && svc->proxy != PROXY_HTTP)
+		return cfg_fail(ctx, svc->line, "routes and pools are for 'proxy http' services");
+	return 0;
+}
+
 static const struct directive service_table[] = {
 	{ "proxy", 1, 1, svc_proxy, false },
 	{ "scheduler", 1, -1, svc_scheduler, false },
@@ -503,6 +640,8 @@ static const struct directive service_table[] = {
 	{ "access_log", 1, 1, svc_access_log, false },
 	{ "send_proxy", 1, 1, svc_send_proxy, false },
 	{ "sticky", 1, 3, svc_sticky, false },
+	{ "pool", 1, 1, svc_pool, true },
+	{ "route", 0, 0, svc_route, true },
 	{ "accept_proxy", 1, -1, svc_accept_proxy, false },
 };
 
@@ -531,10 +670,16 @@ static int top_service(struct cfg_ctx *ctx, const struct conf_node *n, void *obj
 		    (rc = svc_proxy(ctx, &n->children[i], &svc)) != 0)
 			return rc;
 	rc = run_table(ctx, n, service_table, ARRAY_SIZE(service_table), &svc, "in a service");
+	if (rc == 0)
+		rc = check_routes(ctx, &svc);
 	if (rc == 0 && spec_add_service(ctx->cfg, &svc, err) != 0)
 		rc = cfg_fail(ctx, n->line, "service %s %s: %s", n->args[0], n->args[1],
 			      strcmp(err, "Service already exists") == 0 ? "declared twice" : err);
 	free(svc.servers);
+	for (size_t i = 0; i < svc.npools; i++)
+		free(svc.pools[i].s.servers);
+	free(svc.pools);
+	free(svc.routes);
 	return rc;
 }
 

@@ -52,9 +52,17 @@ void spec_server_defaults(struct server_spec *r)
 
 static void service_free(struct service_spec *s)
 {
+	for (size_t i = 0; i < s->npools; i++)
+		free(s->pools[i].s.servers);
+	free(s->pools);
+	free(s->routes);
 	free(s->servers);
 	s->servers = NULL;
 	s->nservers = 0;
+	s->pools = NULL;
+	s->npools = 0;
+	s->routes = NULL;
+	s->nroutes = 0;
 }
 
 void spec_clear(struct weir_config *c)
@@ -73,17 +81,44 @@ void spec_free(struct weir_config *c)
 	c->socket_path = NULL;
 }
 
+static void *dup_array(const void *src, size_t n, size_t size, int *rc)
+{
+	void *p;
+
+	if (!n)
+		return NULL;
+	p = malloc(n * size);
+	if (!p)
+		*rc = -ENOMEM;
+	else
+		memcpy(p, src, n * size);
+	return p;
+}
+
+/* Deep copy. On error <dst> holds what was copied and must be freed. */
 static int service_dup(struct service_spec *dst, const struct service_spec *src)
 {
+	int rc = 0;
+
 	*dst = *src;
-	dst->servers = NULL;
-	if (!src->nservers)
-		return 0;
-	dst->servers = malloc(src->nservers * sizeof(*dst->servers));
+	dst->servers = dup_array(src->servers, src->nservers, sizeof(*src->servers), &rc);
+	dst->routes = dup_array(src->routes, src->nroutes, sizeof(*src->routes), &rc);
+	dst->pools = dup_array(src->pools, src->npools, sizeof(*src->pools), &rc);
+	if (!dst->pools)
+		dst->npools = 0;
+	for (size_t i = 0; i < dst->npools; i++) {
+		struct pool_spec *p = &dst->pools[i];
+
+		p->s.servers = rc ? NULL : dup_array(src->pools[i].s.servers, p->s.nservers,
+						     sizeof(*p->s.servers), &rc);
+		if (!p->s.servers)
+			p->s.nservers = 0;
+	}
 	if (!dst->servers)
-		return -ENOMEM;
-	memcpy(dst->servers, src->servers, src->nservers * sizeof(*dst->servers));
-	return 0;
+		dst->nservers = 0;
+	if (!dst->routes)
+		dst->nroutes = 0;
+	return rc;
 }
 
 int spec_dup(struct weir_config *dst, const struct weir_config *src)
@@ -100,9 +135,11 @@ int spec_dup(struct weir_config *dst, const struct weir_config *src)
 			goto out_free;
 	}
 	for (size_t i = 0; i < src->nservices; i++) {
-		if (service_dup(&dst->services[i], &src->services[i]) != 0)
+		int rc = service_dup(&dst->services[i], &src->services[i]);
+
+		dst->nservices++; /* counted even on error: it holds memory */
+		if (rc != 0)
 			goto out_free;
-		dst->nservices++;
 	}
 	return 0;
 
@@ -292,8 +329,10 @@ int spec_add_service(struct weir_config *c, const struct service_spec *svc, char
 	if (!arr)
 		goto out_nomem;
 	c->services = arr;
-	if (service_dup(&arr[c->nservices], svc) != 0)
+	if (service_dup(&arr[c->nservices], svc) != 0) {
+		service_free(&arr[c->nservices]);
 		goto out_nomem;
+	}
 	c->nservices++;
 	return 0;
 
@@ -336,7 +375,18 @@ int spec_edit_service(struct weir_config *c, const struct service_spec *svc, cha
 		normalize_server(svc, &cur->servers[i]);
 	servers = cur->servers;
 	n = cur->nservers;
-	*cur = *svc;
+	{
+		/* servers, pools and routes are not options: they stay */
+		struct pool_spec *pools = cur->pools;
+		struct route_spec *routes = cur->routes;
+		size_t npools = cur->npools, nroutes = cur->nroutes;
+
+		*cur = *svc;
+		cur->pools = pools;
+		cur->npools = npools;
+		cur->routes = routes;
+		cur->nroutes = nroutes;
+	}
 	cur->servers = servers;
 	cur->nservers = n;
 	return 0;

@@ -77,6 +77,21 @@ struct server_spec {
 	int line;                 /* where it was declared; 0 = not from a file */
 };
 
+/* HTTP routing: a request matching every condition given goes to <pool>
+ * ("" = the service's own servers). First match wins. */
+struct route_spec {
+	char pool[32];
+	char host[128];           /* exact, or "*.example.com" */
+	char path_prefix[128];
+	char path_regex[128];     /* POSIX extended */
+	char method[16];
+	char header[64];          /* a header whose value ... */
+	char header_regex[128];   /* ... matches this */
+	int line;
+};
+
+struct pool_spec;
+
 struct service_spec {
 	int proto;                /* IPPROTO_TCP or IPPROTO_UDP */
 	struct weir_addr addr;    /* VIP:port */
@@ -94,9 +109,21 @@ struct service_spec {
 	uint8_t send_proxy;       /* PROXY protocol header to servers: 0, 1 or 2 */
 	uint8_t naccept_proxy;    /* clients from these networks must send one */
 	struct cidr accept_proxy[SPEC_MAX_CIDRS];
+	/* HTTP routing: named pools of servers, and the rules choosing them */
+	struct pool_spec *pools;
+	size_t npools;
+	struct route_spec *routes;
+	size_t nroutes;
 	struct server_spec *servers;
 	size_t nservers;
 	int line;
+};
+
+/* A named pool: its own scheduler and servers, with the service's other
+ * options. <s> is a service_spec so the server rules apply unchanged. */
+struct pool_spec {
+	char name[32];
+	struct service_spec s;    /* its pools/routes stay empty */
 };
 
 struct weir_config {

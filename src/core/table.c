@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/table.h"
 #include "proxy/proxy.h"
+#include "proxy/route.h"
 
 _Thread_local int weir_thread_id;
 
@@ -568,11 +569,164 @@ out_nomem:
 
 /* Takes <svc> out of the table: listeners close, servers are released as
  * their sessions end. */
+static void service_remove(struct virtual_service *svc);
+
+/* --- HTTP pools and routes ----------------------------------------------------- */
+
+struct pool_ctx {
+	struct virtual_service **pools;
+	char (*names)[32];
+	size_t n;
+};
+
+static struct virtual_service *pool_of(void *arg, const char *name)
+{
+	struct pool_ctx *c = arg;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->names[i], name) == 0) {
+			svc_get(c->pools[i]);
+			return c->pools[i];
+		}
+	return NULL; /* "default": the service's own servers */
+}
+
+static void routes_swap(struct virtual_service *svc, struct route_table *rt)
+{
+	struct route_table *old;
+
+	pthread_mutex_lock(&svc->lock);
+	old = svc->routes;
+	svc->routes = rt;
+	pthread_mutex_unlock(&svc->lock);
+	route_table_put(old);
+}
+
+struct route_table *svc_routes_get(struct virtual_service *svc)
+{
+	struct route_table *rt;
+
+	pthread_mutex_lock(&svc->lock);
+	rt = svc->routes;
+	if (rt)
+		route_table_get(rt);
+	pthread_mutex_unlock(&svc->lock);
+	return rt;
+}
+
+static void pools_remove_all(struct virtual_service *svc)
+{
+	routes_swap(svc, NULL);
+	for (size_t i = 0; i < svc->npools; i++)
+		service_remove(svc->pools[i]);
+	free(svc->pools);
+	free(svc->pool_names);
+	svc->pools = NULL;
+	svc->pool_names = NULL;
+	svc->npools = 0;
+}
+
+static int servers_apply(struct vs_table *t, struct virtual_service *svc,
+			 const struct service_spec *sp, char *err);
+static int service_update(struct virtual_service *svc, const struct service_spec *sp,
+			  char *err);
+
+/* One pool of <sp>: reuse the live one of that name or make it. */
+static struct virtual_service *pool_apply(struct vs_table *t, struct virtual_service *svc,
+					  const struct pool_spec *p, bool *reused, char *err)
+{
+	struct service_spec ps = p->s;
+	struct virtual_service *pool = NULL;
+
+	ps.proxy = PROXY_NONE; /* a pool listens nowhere */
+	for (size_t k = 0; k < svc->npools && !pool; k++)
+		if (strcmp(svc->pool_names[k], p->name) == 0)
+			pool = svc->pools[k];
+	*reused = pool != NULL;
+	if (pool) {
+		if (service_update(pool, &ps, err) != 0)
+			return NULL;
+	} else if (!(pool = service_new(&ps, t->nthreads, err))) {
+		return NULL;
+	}
+	if (servers_apply(t, pool, &ps, err) != 0) {
+		if (!*reused)
+			service_remove(pool);
+		return NULL;
+	}
+	return pool;
+}
+
+/* Makes <svc>'s pools and routes match <sp>. */
+static int pools_apply(struct vs_table *t, struct virtual_service *svc,
+		       const struct service_spec *sp, char *err)
+{
+	struct pool_ctx c = {
+		.pools = calloc(sp->npools + 1, sizeof(*c.pools)),
+		.names = calloc(sp->npools + 1, sizeof(*c.names)),
+	};
+	bool *kept = calloc(svc->npools + 1, sizeof(*kept));
+	struct route_table *rt = NULL;
+
+	if (!c.pools || !c.names || !kept)
+		goto out_nomem;
+	for (size_t i = 0; i < sp->npools; i++) {
+		bool reused;
+
+		c.pools[i] = pool_apply(t, svc, &sp->pools[i], &reused, err);
+		if (!c.pools[i])
+			goto out_undo;
+		memcpy(c.names[i], sp->pools[i].name, sizeof(c.names[i]));
+		c.n++;
+		for (size_t k = 0; k < svc->npools && reused; k++)
+			kept[k] |= svc->pools[k] == c.pools[i];
+	}
+	if (sp->nroutes && !(rt = route_table_build(sp->routes, sp->nroutes, pool_of, &c)))
+		goto out_nomem_undo;
+	routes_swap(svc, rt);
+	for (size_t k = 0; k < svc->npools; k++)
+		if (!kept[k])
+			service_remove(svc->pools[k]);
+	free(svc->pools);
+	free(svc->pool_names);
+	svc->pools = c.pools;
+	svc->pool_names = c.names;
+	svc->npools = c.n;
+	free(kept);
+	return 0;
+
+out_nomem_undo:
+	snprintf(err, SPEC_ERR_MAX, "Memory allocation problem");
+out_undo:
+	/* new pools go; reused ones keep what they were given (reload
+	 * semantics: a failed edit leaves the rest applied) */
+	for (size_t i = 0; i < c.n; i++) {
+		bool old = false;
+
+		for (size_t k = 0; k < svc->npools; k++)
+			old |= svc->pools[k] == c.pools[i];
+		if (!old)
+			service_remove(c.pools[i]);
+	}
+	free(c.pools);
+	free(c.names);
+	free(kept);
+	return -ENOMEM;
+
+out_nomem:
+	free(c.pools);
+	free(c.names);
+	free(kept);
+	snprintf(err, SPEC_ERR_MAX, "Memory allocation problem");
+	return -ENOMEM;
+}
+
 static void service_remove(struct virtual_service *svc)
 {
 	struct real_server **old;
 	size_t n;
 
+	pools_remove_all(svc);
 	svc->removed = true;
 	if (svc->proxy)
 		svc->proxy->stop(svc);
@@ -739,6 +893,8 @@ int table_apply(struct vs_table *t, const struct weir_config *cfg, char *err)
 		}
 		if (rc == 0)
 			rc = servers_apply(t, svc, sp, err);
+		if (rc == 0 && (sp->npools || svc->npools || sp->nroutes || svc->routes))
+			rc = pools_apply(t, svc, sp, err);
 	}
 	free(fresh);
 	if (rc) {

@@ -88,6 +88,12 @@ struct virtual_service {
 	bool removed;                  /* control thread */
 	struct vs_stats stats;
 	struct virtual_service *next;  /* table list, control thread */
+	/* HTTP routing: pools are hidden services (no listener, not in the
+	 * table list) with their own servers and scheduler */
+	struct virtual_service **pools; /* control thread */
+	char (*pool_names)[32];
+	size_t npools;
+	struct route_table *routes;    /* the pointer is guarded by lock */
 };
 
 struct vs_table {
@@ -159,6 +165,10 @@ void svc_conn_deactivate(struct real_server *rs);
 void svc_observe_rtt(struct real_server *rs, uint64_t rtt_ns, uint64_t now);
 void svc_conn_close(struct real_server *rs, bool was_active, const struct weir_addr *client,
 		    uint64_t now);
+
+/* The service's routing rules with a reference (route_table_put() it), or
+ * NULL when it has none. Any thread. */
+struct route_table *svc_routes_get(struct virtual_service *svc);
 
 /* Counter updates from the calling thread. */
 static inline struct vs_counters *stats_mine(struct vs_stats *s)

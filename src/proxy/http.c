@@ -42,6 +42,7 @@
 #include "proxy/http.h"
 #include "proxy/pworker.h"
 #include "proxy/reqstore.h"
+#include "proxy/route.h"
 #include "proxy/srvpool.h"
 
 #define MAX_TRIES 8
@@ -56,6 +57,7 @@ struct http_session {
 	struct loop_io cli;
 	struct worker *w;
 	struct virtual_service *svc;   /* reference */
+	struct virtual_service *target; /* reference: svc, or the pool a route chose */
 	bool redirect;                 /* --proxy redirect */
 	struct vs_runtime rt;
 	struct weir_addr client;       /* as the PROXY header says, if trusted */
@@ -384,6 +386,55 @@ static void request_failed_body(struct http_session *s, int err)
 		      err == -EFBIG ? "body too large" : "request body");
 }
 
+/* --- routing ------------------------------------------------------------------- */
+
+struct hdr_lookup {
+	const struct http_head *h;
+	const char *base;
+};
+
+static const char *route_header(void *arg, const char *name, size_t *len)
+{
+	struct hdr_lookup *l = arg;
+	int i = http_find(l->h, l->base, name, 0);
+
+	if (i < 0)
+		return NULL;
+	*len = l->h->hdr[i].value.len;
+	return l->base + l->h->hdr[i].value.off;
+}
+
+static void set_target(struct http_session *s, struct virtual_service *t)
+{
+	if (t)
+		svc_get(t);
+	if (s->target)
+		svc_put(s->target);
+	s->target = t;
+}
+
+/* Chooses where the request goes: the pool of the first matching route,
+ * else the service's own servers. Before the head is consumed. */
+static void route_request(struct http_session *s, const char *base)
+{
+	struct route_table *rt = svc_routes_get(s->svc);
+	const struct http_head *h = &s->rh;
+	struct hdr_lookup l = { h, base };
+	const struct route *r;
+	int host = http_find(h, base, "host", 0);
+	struct route_req q = {
+		.method = base + h->method.off, .method_len = h->method.len,
+		.host = host >= 0 ? base + h->hdr[host].value.off : NULL,
+		.host_len = host >= 0 ? h->hdr[host].value.len : 0,
+		.path = base + h->path.off, .path_len = h->path.len,
+		.header = route_header, .arg = &l,
+	};
+
+	r = rt ? route_match(rt, &q) : NULL;
+	set_target(s, r && r->pool ? r->pool : s->svc);
+	route_table_put(rt);
+}
+
 /* --- sticky sessions ----------------------------------------------------------- */
 
 /* Finds <name>=value in a list "a=1; b=2" (cookies, <sep> ';') or
@@ -446,11 +497,11 @@ static struct real_server *sticky_pick(struct http_session *s)
 	if (!s->sticky_len || s->ntried)
 		return NULL;
 	if (s->rt.http.sticky != STICKY_INSERT)
-		return svc_schedule_hash(s->svc, s->sticky_key, s->sticky_len, &s->client,
+		return svc_schedule_hash(s->target, s->sticky_key, s->sticky_len, &s->client,
 					 loop_ms(s));
-	want = svc_find_sticky(s->svc, s->sticky_key, s->sticky_len);
+	want = svc_find_sticky(s->target, s->sticky_key, s->sticky_len);
 	if (want) {
-		rs = svc_schedule_to(s->svc, want, &s->client, loop_ms(s));
+		rs = svc_schedule_to(s->target, want, &s->client, loop_ms(s));
 		rs_put(want);
 	}
 	/* its server is gone or down: the scheduler chooses, the cookie follows */
@@ -466,7 +517,7 @@ static void redirect(struct http_session *s, const char *base)
 	char a[ADDR_STRLEN];
 
 	if (!rs)
-		rs = svc_schedule(s->svc, &s->client, loop_ms(s), NULL, 0, NULL);
+		rs = svc_schedule(s->target, &s->client, loop_ms(s), NULL, 0, NULL);
 	if (!rs) {
 		respond_error(s, 503, "no server");
 		return;
@@ -524,6 +575,7 @@ static void start_request(struct http_session *s, int n)
 	s->state = HS_FORWARD;
 	timer_arm(s->w->loop, &s->timer, loop_ms(s) + s->rt.http.server_timeout_ms);
 	sticky_key_of(s, base);
+	route_request(s, base);
 	if (s->redirect) {
 		/* a request with a body is answered, then the connection
 		 * closes: its body is never read */
@@ -692,7 +744,7 @@ static void dispatch(struct http_session *s)
 {
 	s->rs = sticky_pick(s);
 	if (!s->rs)
-		s->rs = svc_schedule(s->svc, &s->client, loop_ms(s), s->tried, s->ntried, NULL);
+		s->rs = svc_schedule(s->target, &s->client, loop_ms(s), s->tried, s->ntried, NULL);
 	if (!s->rs) {
 		/* none left to try: the last failure speaks (502, 504), else 503 */
 		if (s->ntried)
@@ -1172,6 +1224,7 @@ static void session_close(struct http_session *s)
 		rs_put(s->tried[i]);
 	s->ntried = 0;
 	s->fresh_retry = false;
+	set_target(s, NULL);
 	session_link_del(&s->link);
 	atomic_fetch_sub_explicit(&svc->active, 1, memory_order_relaxed);
 	listener_session_ended(s->w, svc);
