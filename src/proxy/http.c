@@ -1225,11 +1225,7 @@ static void session_close(struct http_session *s)
 	s->ntried = 0;
 	s->fresh_retry = false;
 	set_target(s, NULL);
-	session_link_del(&s->link);
-	atomic_fetch_sub_explicit(&svc->active, 1, memory_order_relaxed);
-	listener_session_ended(s->w, svc);
-	worker_session_close(s->w);
-	svc_put(svc);
+	session_end(s->w, &s->link, svc);
 	if (loop_defer(s->w->loop, session_free, s) != 0)
 		fatalx("out of memory deferring a free");
 }
@@ -1265,9 +1261,6 @@ static void accept_common(struct listener *li, int fd, const struct weir_addr *p
 	}
 	s->w = w;
 	s->svc = li->svc;
-	svc_get(s->svc);
-	atomic_fetch_add_explicit(&s->svc->active, 1, memory_order_relaxed);
-	counter_add(&stats_mine(&s->svc->stats)->conns, 1);
 	svc_runtime(s->svc, &s->rt);
 	s->redirect = redirect_mode;
 	s->client = *peer;
@@ -1280,17 +1273,11 @@ static void accept_common(struct listener *li, int fd, const struct weir_addr *p
 	s->state = HS_HEAD;
 	reqstore_init(&s->store, s->rt.http.retry_mem);
 	http_msg_init(&s->req, HTTP_REQUEST, s->rt.http.max_head);
-	session_link_add(w, &s->link);
-	worker_session_open(w);
+	session_begin(w, &s->link, s->svc);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	s->local = s->svc->addr;
-	if (s->rt.send_proxy) {
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof(ss);
-
-		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
-			addr_from_sockaddr(&s->local, (struct sockaddr *)&ss, len);
-	}
+	if (s->rt.send_proxy)
+		session_local_addr(fd, &s->svc->addr, &s->local);
 	s->need_proxy_header = s->rt.naccept_proxy &&
 			       cidr_match(s->rt.accept_proxy, s->rt.naccept_proxy, peer);
 	timer_arm(w->loop, &s->timer, loop_now(w->loop) + s->rt.http.header_timeout_ms);

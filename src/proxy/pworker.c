@@ -1,10 +1,13 @@
 /* pworker.c - per-worker proxy state: session list and pipe pool. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/table.h"
 #include "proxy/pworker.h"
 #include "proxy/srvpool.h"
 
@@ -27,6 +30,35 @@ void session_link_del(struct session_link *l)
 	l->prev->next = l->next;
 	l->next->prev = l->prev;
 	l->prev = l->next = l;
+}
+
+void session_begin(struct worker *w, struct session_link *l, struct virtual_service *svc)
+{
+	svc_get(svc);
+	atomic_fetch_add_explicit(&svc->active, 1, memory_order_relaxed);
+	counter_add(&stats_mine(&svc->stats)->conns, 1);
+	session_link_add(w, l);
+	worker_session_open(w);
+}
+
+void session_end(struct worker *w, struct session_link *l, struct virtual_service *svc)
+{
+	session_link_del(l);
+	atomic_fetch_sub_explicit(&svc->active, 1, memory_order_relaxed);
+	listener_session_ended(w, svc);
+	worker_session_close(w);
+	svc_put(svc);
+}
+
+void session_local_addr(int fd, const struct weir_addr *fallback, struct weir_addr *out)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+		addr_from_sockaddr(out, (struct sockaddr *)&ss, len);
+	else
+		*out = *fallback;
 }
 
 int pipe_get(struct worker *w, struct pipe_pair *p)

@@ -60,6 +60,15 @@ void pworker_setup(void);
 void session_link_add(struct worker *w, struct session_link *l);
 void session_link_del(struct session_link *l);
 
+/* What every proxy session does when it starts and ends on worker <w> for
+ * service <svc>: the session list, the service's reference, its open count
+ * (max_conn) and connection counter, the worker's session count. */
+void session_begin(struct worker *w, struct session_link *l, struct virtual_service *svc);
+void session_end(struct worker *w, struct session_link *l, struct virtual_service *svc);
+/* The address client socket <fd> reached (for PROXY headers); <fallback>
+ * when the kernel cannot say. */
+void session_local_addr(int fd, const struct weir_addr *fallback, struct weir_addr *out);
+
 /* Takes an empty pipe from the pool, or makes one. Returns 0 or -errno. */
 int pipe_get(struct worker *w, struct pipe_pair *p);
 /* Returns an EMPTY pipe to the pool (or closes it when the pool is full). */

@@ -118,11 +118,7 @@ static void session_close(struct tcp_session *s)
 		svc_conn_close(s->rs, s->active, &s->client, loop_now(s->w->loop));
 	for (int i = 0; i < s->ntried; i++)
 		rs_put(s->tried[i]);
-	session_link_del(&s->link);
-	atomic_fetch_sub_explicit(&svc->active, 1, memory_order_relaxed);
-	listener_session_ended(s->w, svc);
-	worker_session_close(s->w);
-	svc_put(svc);
+	session_end(s->w, &s->link, svc);
 	if (loop_defer(s->w->loop, session_free, s) != 0)
 		fatalx("out of memory deferring a free");
 }
@@ -425,9 +421,6 @@ static void tcp_accept(struct listener *li, int fd, const struct weir_addr *peer
 	}
 	s->w = w;
 	s->svc = li->svc;
-	svc_get(s->svc);
-	atomic_fetch_add_explicit(&s->svc->active, 1, memory_order_relaxed);
-	counter_add(&stats_mine(&s->svc->stats)->conns, 1);
 	s->client = *peer;
 	svc_runtime(s->svc, &s->rt);
 	s->cli.io.fd = fd;
@@ -441,17 +434,11 @@ static void tcp_accept(struct listener *li, int fd, const struct weir_addr *peer
 	s->timer.cb = timer_cb;
 	s->link.force_close = force_close;
 	s->state = TS_CONNECTING;
-	session_link_add(w, &s->link);
-	worker_session_open(w);
+	session_begin(w, &s->link, s->svc);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	s->local = s->svc->addr;
-	if (s->rt.send_proxy) {
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof(ss);
-
-		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
-			addr_from_sockaddr(&s->local, (struct sockaddr *)&ss, len);
-	}
+	if (s->rt.send_proxy)
+		session_local_addr(fd, &s->svc->addr, &s->local);
 	if (loop_add(w->loop, &s->cli.io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
 		session_close(s);
 		return;
