@@ -195,6 +195,34 @@ void svc_runtime(struct virtual_service *svc, struct vs_runtime *rt)
 	pthread_mutex_unlock(&svc->lock);
 }
 
+void svc_runtime_l4(struct virtual_service *svc, struct vs_runtime_l4 *rt)
+{
+	pthread_mutex_lock(&svc->lock);
+	rt->connect_timeout_ms = svc->rt.connect_timeout_ms;
+	rt->idle_timeout_ms = svc->rt.idle_timeout_ms;
+	rt->retries = svc->rt.retries;
+	rt->send_proxy = svc->rt.send_proxy;
+	rt->trusts_fronts = svc->rt.trusts_fronts;
+	pthread_mutex_unlock(&svc->lock);
+}
+
+bool svc_proxy_trusted(struct virtual_service *svc, const struct weir_addr *peer)
+{
+	bool yes;
+
+	pthread_mutex_lock(&svc->lock);
+	yes = svc->naccept_proxy && cidr_match(svc->accept_proxy, svc->naccept_proxy, peer);
+	pthread_mutex_unlock(&svc->lock);
+	return yes;
+}
+
+/* The accept_proxy networks of <sp>. Lock held. */
+static void trusted_set(struct virtual_service *svc, const struct service_spec *sp)
+{
+	svc->naccept_proxy = sp->naccept_proxy;
+	memcpy(svc->accept_proxy, sp->accept_proxy, sizeof(svc->accept_proxy));
+}
+
 /* Counts a connection to <rs> as svc_schedule() does. Lock held. */
 static struct real_server *take_locked(struct virtual_service *svc, struct real_server *rs,
 				       const struct weir_addr *client, uint64_t now)
@@ -376,8 +404,7 @@ static int runtime_of(const struct service_spec *s, struct vs_runtime *rt)
 	rt->retries = s->retries;
 	rt->http = s->http;
 	rt->send_proxy = s->send_proxy;
-	rt->naccept_proxy = s->naccept_proxy;
-	memcpy(rt->accept_proxy, s->accept_proxy, sizeof(rt->accept_proxy));
+	rt->trusts_fronts = s->naccept_proxy > 0;
 	return 0;
 }
 
@@ -410,6 +437,7 @@ static struct virtual_service *service_new(const struct service_spec *sp, int nt
 	atomic_init(&svc->wants_rtt, sched_find(sp->sched)->uses_rtt);
 	pthread_mutex_init(&svc->lock, NULL);
 	runtime_of(sp, &svc->rt);
+	trusted_set(svc, sp);
 	if (stats_init(&svc->stats, nthreads) != 0)
 		goto out_free;
 	svc->sched = sched_create(sched_find(sp->sched), &params);
@@ -542,8 +570,10 @@ static int service_update(struct virtual_service *svc, const struct service_spec
 		old_persist = svc->persist;
 		svc->persist = np;
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		runtime_of(sp, &svc->rt);
+		trusted_set(svc, sp);
+	}
 	pthread_mutex_unlock(&svc->lock);
 	if (rc) {
 		sched_destroy(ns);

@@ -44,15 +44,23 @@ struct vs_stats {
 	struct rate_totals zero;  /* totals at the last -Z */
 };
 
-/* Options a worker needs, copied under svc->lock when a session starts. */
+/* Options a layer-4 session needs, copied under svc->lock when it starts. */
+struct vs_runtime_l4 {
+	uint32_t connect_timeout_ms;
+	uint32_t idle_timeout_ms;
+	uint32_t retries;
+	uint8_t send_proxy;
+	bool trusts_fronts;            /* accept_proxy is set: ask svc_proxy_trusted() */
+};
+
+/* ... and an HTTP session (it keeps the whole copy). */
 struct vs_runtime {
 	uint32_t connect_timeout_ms;
 	uint32_t idle_timeout_ms;
 	uint32_t retries;
-	struct http_opts http;
 	uint8_t send_proxy;
-	uint8_t naccept_proxy;
-	struct cidr accept_proxy[SPEC_MAX_CIDRS];
+	bool trusts_fronts;
+	struct http_opts http;
 };
 
 struct virtual_service;
@@ -80,6 +88,8 @@ struct virtual_service {
 	struct sched *sched;           /* guarded by lock */
 	struct persist_table *persist; /* guarded by lock; NULL = not persistent */
 	struct vs_runtime rt;          /* guarded by lock */
+	uint8_t naccept_proxy;         /* guarded by lock */
+	struct cidr accept_proxy[SPEC_MAX_CIDRS];
 	atomic_uint active;            /* open sessions, for maxconn */
 	atomic_uint maxconn;           /* 0 = unlimited */
 	atomic_bool wants_rtt;         /* the scheduler reads response times */
@@ -139,6 +149,10 @@ void svc_server_drain(struct real_server *rs);
 
 /* Copies the service's runtime options to <rt>. Any thread; takes the lock. */
 void svc_runtime(struct virtual_service *svc, struct vs_runtime *rt);
+void svc_runtime_l4(struct virtual_service *svc, struct vs_runtime_l4 *rt);
+/* True if <peer> is a trusted front of <svc> (accept_proxy): it must start
+ * with a PROXY protocol header. Any thread; takes the lock. */
+bool svc_proxy_trusted(struct virtual_service *svc, const struct weir_addr *peer);
 
 /* Sticky sessions. svc_schedule_to() takes <want> if it is still in the
  * service and may take work (then as svc_schedule()), else returns NULL.

@@ -1278,8 +1278,7 @@ static void accept_common(struct listener *li, int fd, const struct weir_addr *p
 	s->local = s->svc->addr;
 	if (s->rt.send_proxy)
 		session_local_addr(fd, &s->svc->addr, &s->local);
-	s->need_proxy_header = s->rt.naccept_proxy &&
-			       cidr_match(s->rt.accept_proxy, s->rt.naccept_proxy, peer);
+	s->need_proxy_header = s->rt.trusts_fronts && svc_proxy_trusted(s->svc, peer);
 	timer_arm(w->loop, &s->timer, loop_now(w->loop) + s->rt.http.header_timeout_ms);
 	if (loop_add(w->loop, &s->cli, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0)
 		session_close(s);

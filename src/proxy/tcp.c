@@ -65,7 +65,7 @@ struct tcp_session {
 	int ntried;
 	struct weir_addr client;       /* as the PROXY header says, if trusted */
 	struct weir_addr local;        /* the address the client connected to */
-	struct vs_runtime rt;
+	struct vs_runtime_l4 rt;
 	struct timer timer;
 	uint64_t last_io;
 	uint64_t connect_ns;           /* when the connect started */
@@ -422,7 +422,7 @@ static void tcp_accept(struct listener *li, int fd, const struct weir_addr *peer
 	s->w = w;
 	s->svc = li->svc;
 	s->client = *peer;
-	svc_runtime(s->svc, &s->rt);
+	svc_runtime_l4(s->svc, &s->rt);
 	s->cli.io.fd = fd;
 	s->cli.io.cb = side_cb;
 	s->cli.s = s;
@@ -443,7 +443,7 @@ static void tcp_accept(struct listener *li, int fd, const struct weir_addr *peer
 		session_close(s);
 		return;
 	}
-	if (s->rt.naccept_proxy && cidr_match(s->rt.accept_proxy, s->rt.naccept_proxy, peer)) {
+	if (s->rt.trusts_fronts && svc_proxy_trusted(s->svc, peer)) {
 		/* a trusted front: its PROXY header says who the client is */
 		s->state = TS_PROXY_HEADER;
 		timer_arm(w->loop, &s->timer, loop_now(w->loop) + s->rt.connect_timeout_ms);
