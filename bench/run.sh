@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# bench/run.sh - every benchmark in bench/, one after the other (make bench).
+# Each prints a markdown report; bench/RESULTS.md keeps the ones we quote.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bench/tcp_proxy.sh
+bench/sched.sh
