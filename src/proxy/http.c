@@ -768,7 +768,9 @@ static void dispatch(struct http_session *s)
 	}
 	s->sc->owner = s;
 	s->sc->on_event = srv_event;
-	s->srv_readable = true;
+	/* a pooled connection was read dry: nothing comes before the
+	 * request is sent, and its edge will say when the answer does */
+	s->srv_readable = !s->sc->reused;
 	http_msg_init(&s->resp, HTTP_RESPONSE, 64u << 10);
 	s->resp.head_request = s->head_method;
 	timer_arm(s->w->loop, &s->timer, loop_ms(s) + (s->sc->connected ?
