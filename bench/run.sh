@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench/tcp_proxy.sh
+bench/http_proxy.sh
 bench/sched.sh
