@@ -92,6 +92,40 @@ class Backend:
             self.proc = None
 
 
+class FlagBackend(Backend):
+    """A Backend started with extra flags; its stderr goes to a file."""
+
+    def __init__(self, name, flags, tmpdir):
+        super().__init__(name)
+        self.flags = list(flags)
+        self.log = os.path.join(tmpdir, f"{name}.log")
+
+    def start(self):
+        with open(self.log, "w") as err:
+            self.proc = subprocess.Popen(
+                [BACKEND, "--listen", self.addr, "--name", self.name, *self.flags], stderr=err)
+        wait_for(lambda: can_connect(self.port, self.host), what=f"backend {self.name}")
+        return self
+
+    def read_log(self):
+        with open(self.log) as f:
+            return f.read()
+
+
+@pytest.fixture
+def flagged(tmpdir_path):
+    """A factory of backends started with extra flags, stopped at the end."""
+    made = []
+
+    def make(name, *flags):
+        b = FlagBackend(name, flags, tmpdir_path).start()
+        made.append(b)
+        return b
+    yield make
+    for b in made:
+        b.stop()
+
+
 class Weir:
     """The weir daemon with its own config file and admin socket."""
 
