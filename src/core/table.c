@@ -628,6 +628,7 @@ static void routes_swap(struct virtual_service *svc, struct route_table *rt)
 	pthread_mutex_lock(&svc->lock);
 	old = svc->routes;
 	svc->routes = rt;
+	atomic_store_explicit(&svc->has_routes, rt != NULL, memory_order_relaxed);
 	pthread_mutex_unlock(&svc->lock);
 	route_table_put(old);
 }
@@ -636,6 +637,8 @@ struct route_table *svc_routes_get(struct virtual_service *svc)
 {
 	struct route_table *rt;
 
+	if (!atomic_load_explicit(&svc->has_routes, memory_order_relaxed))
+		return NULL; /* most services: no lock on the request path */
 	pthread_mutex_lock(&svc->lock);
 	rt = svc->routes;
 	if (rt)

@@ -104,6 +104,7 @@ struct virtual_service {
 	char (*pool_names)[32];
 	size_t npools;
 	struct route_table *routes;    /* the pointer is guarded by lock */
+	atomic_bool has_routes;        /* lets a request skip the lock when none */
 };
 
 struct vs_table {
