@@ -561,6 +561,9 @@ static int service_update(struct virtual_service *svc, const struct service_spec
 	if (ns) {
 		rc = sched_set_servers(ns, (struct sched_server *const *)svc->servers,
 				       svc->nservers);
+		if (rc != 0) /* the failed set cleared the servers' idx: back */
+			sched_set_servers(svc->sched, (struct sched_server *const *)svc->servers,
+					  svc->nservers);
 		if (rc == 0) {
 			old_sched = svc->sched;
 			svc->sched = ns;

@@ -56,6 +56,12 @@ int workers_start(int n)
 	}
 	/* Signals go to the control thread's signalfd, never to a worker. */
 	sigfillset(&all);
+	/* faults stay deliverable, so a crash is reported, not a silent kill */
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGABRT);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	atomic_store(&running, n);
 	for (int i = 0; i < n; i++) {

@@ -99,8 +99,8 @@ void sched_destroy(struct sched *s)
 		return;
 	if (s->ops->fini)
 		s->ops->fini(s);
-	for (size_t i = 0; i < s->nsrv; i++)
-		s->srv[i]->idx = -1;
+	/* the servers are left alone: when the scheduler of a service changes
+	 * they already belong to the new instance, which gave them their idx */
 	free(s->srv);
 	free(s->state);
 	free(s);

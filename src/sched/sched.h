@@ -136,6 +136,9 @@ void sched_foreach(void (*fn)(const struct sched_ops *ops, void *arg), void *arg
 /* Creates an instance of <ops> with no servers. Returns NULL on ENOMEM or
  * a NULL <ops>. */
 struct sched *sched_create(const struct sched_ops *ops, const struct sched_params *p);
+/* Frees <s>. Its servers' idx are not touched: empty the set first
+ * (sched_set_servers(s, NULL, 0)) unless they now belong to another
+ * instance, as when a service's scheduler is replaced. */
 void sched_destroy(struct sched *s);
 
 /* Replaces the server set with <srv>[0..n); the array order is IPVS's list

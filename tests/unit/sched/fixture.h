@@ -61,6 +61,7 @@ static inline bool fx_open(struct fx *f, const char *name, const uint32_t *w,
 
 static inline void fx_close(struct fx *f)
 {
+	sched_set_servers(f->s, NULL, 0); /* sched_destroy leaves the servers */
 	sched_destroy(f->s);
 	f->s = NULL;
 }

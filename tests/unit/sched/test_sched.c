@@ -324,3 +324,27 @@ TEST(sched_skip_any)
 	CHECK(sched_skip_any(&req, 70));
 	CHECK(!sched_skip_any(NULL, 70));
 }
+
+/* A service changing scheduler hands its servers to a new instance, then
+ * destroys the old one: that must not take the servers' idx from the new
+ * one (it did, and the lc tree then wrote out of bounds). */
+TEST(sched_destroy_leaves_servers_to_the_new_instance)
+{
+	struct fx f;
+	struct sched *b;
+	struct sched_params p = { 0 };
+
+	if (!fx_open(&f, "rr", NULL, 3, NULL))
+		return;
+	b = sched_create(sched_find("lc"), &p);
+	REQUIRE(b != NULL);
+	REQUIRE(sched_set_servers(b, f.ptr, 3) == 0);
+	sched_destroy(f.s);
+	f.s = b;
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(f.srv[i].idx, i);
+	sched_conn_open(b, &f.srv[0]);
+	CHECK(fx_pick(&f, 1) != 0); /* lc avoids the busy one */
+	sched_conn_close(b, &f.srv[0], true);
+	fx_close(&f);
+}
