@@ -26,6 +26,8 @@
 #include "ctl/admin.h"
 #include "ctl/cmd.h"
 #include "ctl/exec.h"
+#include "health/check.h"
+#include "health/state.h"
 #include "proxy/pworker.h"
 
 struct daemon {
@@ -35,6 +37,7 @@ struct daemon {
 	struct admin *admin;
 	struct loop_io sig;
 	struct timer tick;        /* rates and persistence, every 2 s */
+	struct timer health_tick; /* slow starts and ejections */
 	struct timer stop_check;  /* while stopping */
 	uint64_t stop_deadline;
 	bool stopping, forced;
@@ -92,6 +95,7 @@ static int reload(struct ctl_ctx *ctx, char *err)
 	if (cfg.socket_path && (!d->table.cfg.socket_path ||
 				strcmp(cfg.socket_path, d->table.cfg.socket_path) != 0))
 		log_warn("reload: 'socket' changes only at restart");
+	spec_keep_admin_state(&cfg, &d->table.cfg);
 	rc = table_apply(&d->table, &cfg, msg);
 	if (rc) {
 		log_err("reload refused: %s", msg);
@@ -170,6 +174,14 @@ static void tick_cb(struct timer *t)
 	timer_arm(d->loop, t, loop_now(d->loop) + RATE_INTERVAL_MS);
 }
 
+static void health_tick_cb(struct timer *t)
+{
+	struct daemon *d = container_of(t, struct daemon, health_tick);
+
+	health_tick(&d->table, loop_now(d->loop));
+	timer_arm(d->loop, t, loop_now(d->loop) + HEALTH_TICK_MS);
+}
+
 static int setup_signals(struct daemon *d)
 {
 	sigset_t set;
@@ -218,7 +230,7 @@ static int run(struct daemon *d, struct weir_config *cfg, const char *sock_opt)
 	d->ctl = (struct ctl_ctx){ .table = &d->table, .config_path = d->config_path,
 				   .started_ms = now_ms(), .nworkers = n, .reload = reload };
 	pworker_setup();
-	if ((rc = workers_start(n)) != 0) {
+	if ((rc = workers_start(n)) != 0 || (rc = health_start(n)) != 0) {
 		log_err("cannot start workers: %s", strerror(-rc));
 		return 1;
 	}
@@ -234,8 +246,10 @@ static int run(struct daemon *d, struct weir_config *cfg, const char *sock_opt)
 		goto out_stop;
 	}
 	d->tick.cb = tick_cb;
+	d->health_tick.cb = health_tick_cb;
 	d->stop_check.cb = stop_check_cb;
 	timer_arm(d->loop, &d->tick, now_ms() + RATE_INTERVAL_MS);
+	timer_arm(d->loop, &d->health_tick, now_ms() + HEALTH_TICK_MS);
 	log_info("weir started: %d workers, %zu services, admin socket %s", n,
 		 cfg->nservices, socket_path(sock_opt, cfg));
 	if ((rc = loop_run(d->loop)) != 0)
@@ -247,6 +261,7 @@ out_stop:
 	workers_stop();
 	workers_force();
 out_join:
+	health_shutdown();
 	workers_join();
 	admin_close(d->admin);
 	table_fini(&d->table);

@@ -15,6 +15,7 @@
 
 #include "core/conf.h"
 #include "core/config.h"
+#include "core/healthspec.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "proxy/proxy.h"
@@ -162,13 +163,35 @@ static int srv_url(struct cfg_ctx *ctx, const struct conf_node *n, const char *v
 	return 0;
 }
 
+static int srv_state(struct cfg_ctx *ctx, const struct conf_node *n, const char *v,
+		     struct server_spec *r)
+{
+	enum admin_state st;
+
+	if (admin_state_parse(v, &st) != 0)
+		return cfg_fail(ctx, n->line, "state: '%s' is not ready, drain or maint", v);
+	r->admin = (uint8_t)st;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct cfg_ctx *, const struct conf_node *, const char *, struct server_spec *);
 } server_opts[] = {
 	{ "weight", srv_weight }, { "upper", srv_upper }, { "lower", srv_lower },
-	{ "forward", srv_forward }, { "url", srv_url },
+	{ "forward", srv_forward }, { "url", srv_url }, { "state", srv_state },
 };
+
+/* `check WORDS` (the whole rest of the line) for a service, pool or server. */
+static int check_words(struct cfg_ctx *ctx, const struct conf_node *n, int first,
+		       struct check_spec *out)
+{
+	char err[SPEC_ERR_MAX];
+
+	if (check_spec_parse(n->args + first, n->nargs - first, out, err) != 0)
+		return cfg_fail(ctx, n->line, "%s", err);
+	return 0;
+}
 
 static int server_opt(struct cfg_ctx *ctx, const struct conf_node *n,
 		      const char *key, const char *val, struct server_spec *r)
@@ -179,8 +202,8 @@ static int server_opt(struct cfg_ctx *ctx, const struct conf_node *n,
 				return cfg_fail(ctx, n->line, "server: '%s' needs a value", key);
 			return server_opts[i].fn(ctx, n, val, r);
 		}
-	return cfg_fail(ctx, n->line, "server: unknown option '%s' (weight, upper, lower, forward, url)",
-			key);
+	return cfg_fail(ctx, n->line, "server: unknown option '%s' (weight, upper, lower, forward, "
+			"url, state, check)", key);
 }
 
 static int svc_server(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
@@ -196,13 +219,22 @@ static int svc_server(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
 	if (addr_parse(n->args[0], true, &r.addr) != 0) /* no port: the service's */
 		return cfg_fail(ctx, n->line, "server: '%s' is not an address IP:PORT or [IPv6]:PORT",
 				n->args[0]);
-	for (int i = 1; i < n->nargs; i += 2)
+	for (int i = 1; i < n->nargs; i += 2) {
+		if (strcmp(n->args[i], "check") == 0) /* the rest of the line */
+			return cfg_fail(ctx, n->line, "server: write 'check' in the server's "
+					"{ } block");
 		if ((rc = server_opt(ctx, n, n->args[i], i + 1 < n->nargs ? n->args[i + 1] : NULL,
 				     &r)) != 0)
 			return rc;
+	}
 	for (int i = 0; i < n->nchildren; i++) {
 		const struct conf_node *c = &n->children[i];
 
+		if (strcmp(c->name, "check") == 0 && !c->block) {
+			if ((rc = check_words(ctx, c, 0, &r.check)) != 0)
+				return rc;
+			continue;
+		}
 		if (c->nargs != 1 || c->block)
 			return cfg_fail(ctx, c->line, "'%s' takes 1 argument", c->name);
 		if ((rc = server_opt(ctx, c, c->name, c->args[0], &r)) != 0)
@@ -479,6 +511,52 @@ static int svc_accept_proxy(struct cfg_ctx *ctx, const struct conf_node *n, void
 	return 0;
 }
 
+/* --- health ------------------------------------------------------------------ */
+
+static int svc_check(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct service_spec *svc = obj;
+
+	return check_words(ctx, n, 0, &svc->check);
+}
+
+static int svc_agent(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct service_spec *svc = obj;
+	char err[SPEC_ERR_MAX];
+
+	if (agent_spec_parse(n->args, n->nargs, &svc->agent, err) != 0)
+		return cfg_fail(ctx, n->line, "%s", err);
+	return 0;
+}
+
+static int svc_outlier(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct service_spec *svc = obj;
+	char err[SPEC_ERR_MAX];
+
+	if (outlier_spec_parse(n->args, n->nargs, &svc->outlier, err) != 0)
+		return cfg_fail(ctx, n->line, "%s", err);
+	return 0;
+}
+
+static int svc_slow_start(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct service_spec *svc = obj;
+
+	if (strcmp(n->args[0], "off") == 0) {
+		svc->slow_start_ms = 0;
+		return 0;
+	}
+	return arg_duration(ctx, n, n->args[0], 1000, &svc->slow_start_ms);
+}
+
+#define HEALTH_DIRECTIVES                                  \
+	{ "check", 1, -1, svc_check, false },              \
+	{ "agent", 1, -1, svc_agent, false },              \
+	{ "outlier", 1, -1, svc_outlier, false },          \
+	{ "slow_start", 1, 1, svc_slow_start, false }
+
 /* --- HTTP routing: pools and routes ------------------------------------------ */
 
 static int svc_scheduler(struct cfg_ctx *ctx, const struct conf_node *n, void *obj);
@@ -486,6 +564,7 @@ static int svc_scheduler(struct cfg_ctx *ctx, const struct conf_node *n, void *o
 static const struct directive pool_table[] = {
 	{ "scheduler", 1, -1, svc_scheduler, false },
 	{ "server", 1, -1, svc_server, true },
+	HEALTH_DIRECTIVES,
 };
 
 static int svc_pool(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
@@ -643,6 +722,7 @@ static const struct directive service_table[] = {
 	{ "pool", 1, 1, svc_pool, true },
 	{ "route", 0, 0, svc_route, true },
 	{ "accept_proxy", 1, -1, svc_accept_proxy, false },
+	HEALTH_DIRECTIVES,
 };
 
 static int top_service(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
@@ -727,8 +807,22 @@ static int top_grace(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
 	return arg_duration(ctx, n, n->args[0], 1000, &ctx->cfg->grace_ms);
 }
 
+static int top_metrics(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	if (strcmp(n->args[0], "off") == 0) {
+		memset(&ctx->cfg->metrics, 0, sizeof(ctx->cfg->metrics));
+		return 0;
+	}
+	if (addr_parse(n->args[0], false, &ctx->cfg->metrics) != 0 ||
+	    addr_port(&ctx->cfg->metrics) == 0)
+		return cfg_fail(ctx, n->line, "metrics: '%s' is not an address IP:PORT or "
+				"[IPv6]:PORT", n->args[0]);
+	return 0;
+}
+
 static const struct directive top_table[] = {
 	{ "workers", 1, 1, top_workers, false },
+	{ "metrics", 1, 1, top_metrics, false },
 	{ "log_level", 1, 1, top_log_level, false },
 	{ "socket", 1, 1, top_socket, false },
 	{ "grace", 1, 1, top_grace, false },

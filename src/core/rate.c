@@ -27,6 +27,7 @@ void rate_update(struct rate_est *e, const struct rate_totals *now)
 	e->outpps = ewma(e->outpps, now->outpkts - e->last.outpkts, 10);
 	e->inbps  = ewma(e->inbps, now->inbytes - e->last.inbytes, 5);
 	e->outbps = ewma(e->outbps, now->outbytes - e->last.outbytes, 5);
+	e->rps    = ewma(e->rps, now->requests - e->last.requests, 10);
 	e->last = *now;
 }
 
@@ -38,6 +39,7 @@ void rate_read(const struct rate_est *e, struct rate_value *out)
 	out->outpps = (e->outpps + 0x1FF) >> 10;
 	out->inbps  = (e->inbps + 0xF) >> 5;
 	out->outbps = (e->outbps + 0xF) >> 5;
+	out->rps    = (e->rps + 0x1FF) >> 10;
 }
 
 void rate_reset(struct rate_est *e, const struct rate_totals *now)

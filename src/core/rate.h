@@ -14,17 +14,19 @@
 /* Totals a rate is computed from. */
 struct rate_totals {
 	uint64_t conns, inpkts, outpkts, inbytes, outbytes;
+	uint64_t requests;        /* HTTP requests (weir's own) */
 };
 
 /* Rates, per second. */
 struct rate_value {
 	uint64_t cps, inpps, outpps, inbps, outbps;
+	uint64_t rps;
 };
 
 struct rate_est {
 	struct rate_totals last;
 	/* averages scaled: conns/pkts x 2^10, bytes x 2^5 (as IPVS) */
-	uint64_t cps, inpps, outpps, inbps, outbps;
+	uint64_t cps, inpps, outpps, inbps, outbps, rps;
 	int primed;
 };
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/healthspec.h"
 #include "core/log.h"
 #include "core/spec.h"
 #include "core/util.h"
@@ -41,6 +42,9 @@ void spec_service_defaults(struct service_spec *s)
 		.pool_idle_ms = 30000,
 		.pool_max_idle = 64,
 	};
+	check_spec_defaults(&s->check, CHECK_NONE);
+	agent_spec_defaults(&s->agent);
+	outlier_spec_defaults(&s->outlier);
 }
 
 void spec_server_defaults(struct server_spec *r)
@@ -48,6 +52,34 @@ void spec_server_defaults(struct server_spec *r)
 	memset(r, 0, sizeof(*r));
 	r->weight = 1;
 	r->fwd = FWD_ROUTE; /* ipvsadm's default, -g */
+}
+
+/* The admin states of <old>'s servers in service <sp> (and its pools). */
+static void keep_admin(struct service_spec *sp, const struct service_spec *old)
+{
+	for (size_t i = 0; i < sp->nservers; i++) {
+		struct server_spec *r = &sp->servers[i];
+
+		for (size_t k = 0; k < old->nservers && r->admin == ADMIN_UNSET; k++)
+			if (addr_equal(&old->servers[k].addr, &r->addr))
+				r->admin = old->servers[k].admin;
+	}
+	for (size_t p = 0; p < sp->npools; p++)
+		for (size_t k = 0; k < old->npools; k++)
+			if (strcmp(sp->pools[p].name, old->pools[k].name) == 0)
+				keep_admin(&sp->pools[p].s, &old->pools[k].s);
+}
+
+void spec_keep_admin_state(struct weir_config *next, const struct weir_config *old)
+{
+	for (size_t i = 0; i < next->nservices; i++) {
+		struct service_spec *sp = &next->services[i];
+
+		for (size_t k = 0; k < old->nservices; k++)
+			if (old->services[k].proto == sp->proto &&
+			    addr_equal(&old->services[k].addr, &sp->addr))
+				keep_admin(sp, &old->services[k]);
+	}
 }
 
 static void service_free(struct service_spec *s)

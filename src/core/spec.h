@@ -60,6 +60,55 @@ struct http_opts {
 #define STICKY_HEADER 3   /* hash of a header's value */
 #define STICKY_PARAM  4   /* hash of a URL query parameter */
 
+/* Health checks (src/health/). A check_spec is written, in the config file
+ * and in weirctl's --check, as words: a kind then KEY VALUE pairs, e.g.
+ * `http path /health expect 200-399 interval 2s rise 2 fall 3`
+ * (healthspec.c parses and formats them). */
+enum check_kind { CHECK_INHERIT, CHECK_NONE, CHECK_TCP, CHECK_HTTP };
+#define CHECK_MAX_EXPECT 8
+
+struct check_spec {
+	uint8_t kind;                 /* enum check_kind; INHERIT = the service's
+	                               * (servers only) */
+	uint8_t rise, fall;           /* successes to come up, failures to go down */
+	uint8_t jitter_pct;           /* each interval varies by up to +-this % */
+	uint16_t port;                /* 0 = the server's port */
+	uint32_t interval_ms;
+	uint32_t fast_interval_ms;    /* while a server is changing state */
+	uint32_t timeout_ms;
+	/* http */
+	char method[16];
+	char path[128];
+	char host[128];               /* "" = the server's address */
+	char body[64];                /* "" = any body; else it must contain this */
+	uint8_t nexpect;              /* 0 = 200-399 */
+	struct { uint16_t lo, hi; } expect[CHECK_MAX_EXPECT];
+};
+
+/* The agent check: a line from a port on the server ("up 75%", "drain",
+ * "down", "weight 40"...). port 0 = none. */
+struct agent_spec {
+	uint16_t port;
+	uint32_t interval_ms;
+	uint32_t timeout_ms;
+	char send[64];                /* sent first, if any ("\n" escapes) */
+};
+
+/* Passive checks: <errors> failures in a row (connect failures, 5xx) eject
+ * a server for <eject_ms> x the times it was ejected (at most
+ * <max_eject_ms>); at most <max_pct>% of a pool ejected at once.
+ * errors 0 = off. */
+struct outlier_spec {
+	uint32_t errors;
+	uint32_t eject_ms;
+	uint32_t max_eject_ms;
+	uint8_t max_pct;
+};
+
+/* A real server's state set by hand (weirctl server ... drain|maint|ready,
+ * or `state` in the config file). UNSET: a reload keeps what is running. */
+enum admin_state { ADMIN_UNSET, ADMIN_READY, ADMIN_DRAIN, ADMIN_MAINT };
+
 /* A network: the trusted fronts allowed to send a PROXY protocol header. */
 struct cidr {
 	uint8_t family;           /* AF_INET or AF_INET6 */
@@ -74,6 +123,8 @@ struct server_spec {
 	uint32_t upper, lower;    /* -x / -y, 0 = none */
 	enum fwd_method fwd;
 	char url[128];            /* redirect mode: the server's public base URL */
+	uint8_t admin;            /* enum admin_state */
+	struct check_spec check;  /* kind CHECK_INHERIT = the service's */
 	int line;                 /* where it was declared; 0 = not from a file */
 };
 
@@ -109,6 +160,11 @@ struct service_spec {
 	uint8_t send_proxy;       /* PROXY protocol header to servers: 0, 1 or 2 */
 	uint8_t naccept_proxy;    /* clients from these networks must send one */
 	struct cidr accept_proxy[SPEC_MAX_CIDRS];
+	/* health */
+	struct check_spec check;  /* kind CHECK_NONE = every server assumed up */
+	struct agent_spec agent;
+	struct outlier_spec outlier;
+	uint32_t slow_start_ms;   /* a server coming back ramps its weight up */
 	/* HTTP routing: named pools of servers, and the rules choosing them */
 	struct pool_spec *pools;
 	size_t npools;
@@ -131,6 +187,7 @@ struct weir_config {
 	int log_level;            /* enum log_level */
 	char *socket_path;        /* NULL = command line / environment / default */
 	uint32_t grace_ms;        /* how long a stop waits for open connections */
+	struct weir_addr metrics; /* admin HTTP listener (/metrics); port 0 = none */
 	struct service_spec *services;
 	size_t nservices;
 };
@@ -172,6 +229,10 @@ bool cidr_match(const struct cidr *c, size_t n, const struct weir_addr *a);
 
 /* The prefix length that makes each client its own persistence group. */
 uint8_t spec_full_prefix(const struct weir_addr *a);
+
+/* A reload from a file keeps the admin state (drain/maint by hand) of the
+ * servers still in <old> unless the file sets one. */
+void spec_keep_admin_state(struct weir_config *next, const struct weir_config *old);
 
 /* Checks a service's own fields (scheduler known, mode supported, ...). */
 int spec_check_service(const struct service_spec *svc, char *err);

@@ -7,6 +7,8 @@
 
 #include "core/log.h"
 #include "core/table.h"
+#include "health/check.h"
+#include "health/state.h"
 #include "proxy/proxy.h"
 #include "proxy/route.h"
 
@@ -16,10 +18,20 @@ static int stats_init(struct vs_stats *s, int nthreads)
 {
 	memset(s, 0, sizeof(*s));
 	s->pt = aligned_alloc(CACHELINE, (size_t)nthreads * sizeof(*s->pt));
-	if (!s->pt)
+	s->d = calloc(1, sizeof(*s->d));
+	if (!s->pt || !s->d) {
+		free(s->pt);
+		free(s->d);
 		return -ENOMEM;
+	}
 	memset(s->pt, 0, (size_t)nthreads * sizeof(*s->pt));
 	return 0;
+}
+
+static void stats_fini(struct vs_stats *s)
+{
+	free(s->pt);
+	free(s->d);
 }
 
 void stats_sum(const struct vs_stats *s, int nthreads, struct rate_totals *out)
@@ -31,7 +43,120 @@ void stats_sum(const struct vs_stats *s, int nthreads, struct rate_totals *out)
 		out->outpkts  += counter_read(&s->pt[i].outpkts);
 		out->inbytes  += counter_read(&s->pt[i].inbytes);
 		out->outbytes += counter_read(&s->pt[i].outbytes);
+		out->requests += counter_read(&s->pt[i].requests);
 	}
+}
+
+unsigned rt_bucket(uint64_t us)
+{
+	unsigned octave, b;
+
+	if (us < 4)
+		return (unsigned)us;
+	octave = 63u - (unsigned)__builtin_clzll(us);   /* >= 2 */
+	b = octave * 4 + (unsigned)((us >> (octave - 2)) & 3);
+	return b < RT_BUCKETS ? b : RT_BUCKETS - 1;
+}
+
+uint64_t rt_bucket_upper(unsigned b)
+{
+	unsigned octave = b / 4;
+
+	if (b < 4)
+		return b + 1;
+	return ((uint64_t)(4 + (b & 3) + 1)) << (octave - 2);
+}
+
+void stats_observe_rt(struct vs_counters *c, uint64_t us)
+{
+	counter_add(&c->resp_time_us, us);
+	counter_add(&c->resp_timed, 1);
+	counter_add(&c->rt_hist[rt_bucket(us)], 1);
+}
+
+static void hist_sum(const struct vs_stats *s, int nthreads, uint64_t *h)
+{
+	memset(h, 0, RT_BUCKETS * sizeof(*h));
+	for (int i = 0; i < nthreads; i++)
+		for (unsigned b = 0; b < RT_BUCKETS; b++)
+			h[b] += counter_read(&s->pt[i].rt_hist[b]);
+}
+
+/* The 99th percentile of the counts in <h> (upper bucket bound, us). */
+static uint64_t hist_p99(const uint64_t *h)
+{
+	uint64_t n = 0, seen = 0, want;
+
+	for (unsigned b = 0; b < RT_BUCKETS; b++)
+		n += h[b];
+	if (!n)
+		return 0;
+	want = n - n / 100; /* the smallest count covering 99% */
+	for (unsigned b = 0; b < RT_BUCKETS; b++) {
+		seen += h[b];
+		if (seen >= want)
+			return rt_bucket_upper(b);
+	}
+	return rt_bucket_upper(RT_BUCKETS - 1);
+}
+
+/* Every rate tick: the response-time average and the p99 window. */
+static void stats_derive(struct vs_stats *s, int nthreads)
+{
+	struct vs_derived *d = s->d;
+	uint64_t sum = 0, timed = 0, h[RT_BUCKETS];
+
+	for (int i = 0; i < nthreads; i++) {
+		sum += counter_read(&s->pt[i].resp_time_us);
+		timed += counter_read(&s->pt[i].resp_timed);
+	}
+	if (timed > d->last_timed) {
+		uint64_t avg = (sum - d->last_rt_sum) / (timed - d->last_timed);
+
+		/* as the rate estimator: a quarter of the way each tick */
+		d->rt_ewma_us = d->rt_ewma_us ? d->rt_ewma_us - d->rt_ewma_us / 4 + avg / 4 : avg;
+	}
+	d->last_timed = timed;
+	d->last_rt_sum = sum;
+	hist_sum(s, nthreads, h);
+	if (d->ticks++ % RT_SNAP_TICKS == 0) {
+		memcpy(d->snaps[d->snap_next], h, sizeof(h));
+		d->snap_next = (d->snap_next + 1) % RT_WINDOW_SNAPS;
+		if (d->nsnaps < RT_WINDOW_SNAPS)
+			d->nsnaps++;
+	}
+	/* the oldest snapshot kept is where the window starts */
+	{
+		const uint64_t *old = d->snaps[d->nsnaps < RT_WINDOW_SNAPS ? 0 : d->snap_next];
+
+		for (unsigned b = 0; b < RT_BUCKETS; b++)
+			h[b] -= MIN(h[b], old[b]);
+	}
+	d->p99_us = hist_p99(h);
+}
+
+void stats_view(const struct vs_stats *s, int nthreads, struct stats_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	stats_sum(s, nthreads, &v->tot);
+	v->tot.conns -= s->zero.conns;
+	v->tot.inpkts -= s->zero.inpkts;
+	v->tot.outpkts -= s->zero.outpkts;
+	v->tot.inbytes -= s->zero.inbytes;
+	v->tot.outbytes -= s->zero.outbytes;
+	v->tot.requests -= s->zero.requests;
+	rate_read(&s->est, &v->rate);
+	v->rps = v->rate.rps;
+	for (int i = 0; i < nthreads; i++) {
+		v->requests += counter_read(&s->pt[i].requests);
+		for (int k = 0; k < 6; k++)
+			v->resp[k] += counter_read(&s->pt[i].resp[k]);
+		v->retries += counter_read(&s->pt[i].retries);
+		v->rt_sum_us += counter_read(&s->pt[i].resp_time_us);
+		v->timed += counter_read(&s->pt[i].resp_timed);
+	}
+	v->rt_ewma_us = s->d->rt_ewma_us;
+	v->p99_us = s->d->p99_us;
 }
 
 /* --- references ------------------------------------------------------------ */
@@ -48,7 +173,7 @@ static void svc_free(struct virtual_service *svc)
 		persist_destroy(svc->persist);
 	sched_destroy(svc->sched);
 	free(svc->servers);
-	free(svc->stats.pt);
+	stats_fini(&svc->stats);
 	pthread_mutex_destroy(&svc->lock);
 	free(svc);
 }
@@ -69,7 +194,7 @@ void rs_put(struct real_server *rs)
 	if (atomic_fetch_sub_explicit(&rs->refcnt, 1, memory_order_acq_rel) == 1) {
 		struct virtual_service *svc = rs->svc;
 
-		free(rs->stats.pt);
+		stats_fini(&rs->stats);
 		free(rs);
 		svc_put(svc);
 	}
@@ -169,23 +294,6 @@ struct real_server *svc_schedule(struct virtual_service *svc,
 	}
 	pthread_mutex_unlock(&svc->lock);
 	return rs;
-}
-
-void svc_server_drain(struct real_server *rs)
-{
-	struct virtual_service *svc = rs->svc;
-	char a[ADDR_STRLEN], b[ADDR_STRLEN];
-	bool was;
-
-	pthread_mutex_lock(&svc->lock);
-	was = rs->ss.flags & SCHED_SRV_DRAIN;
-	rs->ss.flags |= SCHED_SRV_DRAIN;
-	if (!was && rs->ss.idx >= 0)
-		sched_server_changed(svc->sched, &rs->ss);
-	pthread_mutex_unlock(&svc->lock);
-	if (!was)
-		log_info("%s: real server %s answered the drain signal: draining",
-			 addr_str(&svc->addr, a), addr_str(&rs->addr, b));
 }
 
 void svc_runtime(struct virtual_service *svc, struct vs_runtime *rt)
@@ -366,12 +474,16 @@ void svc_conn_close(struct real_server *rs, bool was_active, const struct weir_a
 
 /* --- building and editing services --------------------------------------- */
 
+/* Lock held (or the server not yet shared). The scheduler is told by the
+ * caller (resched) or by rs_refresh_locked(). */
 static void server_apply_spec(struct real_server *rs, const struct server_spec *sp)
 {
 	rs->spec = *sp;
-	rs->ss.weight = sp->weight;
+	rs->h.weight = sp->weight;
+	rs->h.admin = sp->admin;
 	rs->ss.upper = sp->upper;
 	rs->ss.lower = sp->lower;
+	rs_refresh_locked(rs, now_ms());
 }
 
 static struct real_server *server_new(struct virtual_service *svc,
@@ -386,13 +498,14 @@ static struct real_server *server_new(struct virtual_service *svc,
 		return NULL;
 	}
 	rs->addr = sp->addr;
+	rs->svc = svc;
 	rs->ss.family = addr_family(&sp->addr) == AF_INET6 ? 6 : 4;
 	addr_bytes(&sp->addr, rs->ss.addr);
 	rs->ss.port = addr_port(&sp->addr);
 	rs->ss.idx = -1;
+	rs->h.agent_pct = 100;
 	server_apply_spec(rs, sp);
 	atomic_init(&rs->refcnt, 1); /* the table's */
-	rs->svc = svc;
 	svc_get(svc);
 	return rs;
 }
@@ -437,6 +550,7 @@ static struct virtual_service *service_new(const struct service_spec *sp, int nt
 	atomic_init(&svc->wants_rtt, sched_find(sp->sched)->uses_rtt);
 	pthread_mutex_init(&svc->lock, NULL);
 	runtime_of(sp, &svc->rt);
+	health_opts_set(svc, sp);
 	trusted_set(svc, sp);
 	if (stats_init(&svc->stats, nthreads) != 0)
 		goto out_free;
@@ -576,6 +690,7 @@ static int service_update(struct virtual_service *svc, const struct service_spec
 	if (rc == 0) {
 		runtime_of(sp, &svc->rt);
 		trusted_set(svc, sp);
+		health_opts_set(svc, sp);
 	}
 	pthread_mutex_unlock(&svc->lock);
 	if (rc) {
@@ -939,26 +1054,53 @@ int table_apply(struct vs_table *t, const struct weir_config *cfg, char *err)
 	}
 	spec_free(&t->cfg);
 	t->cfg = copy;
+	health_sync(t);
 	return 0;
 }
-void table_tick(struct vs_table *t, uint64_t now)
+void table_foreach(struct vs_table *t,
+		   void (*fn)(struct virtual_service *svc, struct virtual_service *owner,
+			      const char *pool, void *arg), void *arg)
 {
 	for (struct virtual_service *svc = t->head; svc; svc = svc->next) {
-		struct rate_totals tot;
-
-		stats_sum(&svc->stats, t->nthreads, &tot);
-		rate_update(&svc->stats.est, &tot);
-		pthread_mutex_lock(&svc->lock);
-		if (svc->persist)
-			persist_expire(svc->persist, now, 4096);
-		for (size_t i = 0; i < svc->nservers; i++) {
-			struct real_server *rs = svc->servers[i];
-
-			stats_sum(&rs->stats, t->nthreads, &tot);
-			rate_update(&rs->stats.est, &tot);
-		}
-		pthread_mutex_unlock(&svc->lock);
+		fn(svc, NULL, NULL, arg);
+		for (size_t i = 0; i < svc->npools; i++)
+			fn(svc->pools[i], svc, svc->pool_names[i], arg);
 	}
+}
+
+struct tick_ctx {
+	int nthreads;
+	uint64_t now;
+};
+
+static void stats_tick(struct vs_stats *st, int nthreads)
+{
+	struct rate_totals tot;
+
+	stats_sum(st, nthreads, &tot);
+	rate_update(&st->est, &tot);
+	stats_derive(st, nthreads);
+}
+
+static void tick_one(struct virtual_service *svc, struct virtual_service *owner,
+		     const char *pool, void *arg)
+{
+	struct tick_ctx *c = arg;
+
+	stats_tick(&svc->stats, c->nthreads);
+	pthread_mutex_lock(&svc->lock);
+	if (svc->persist)
+		persist_expire(svc->persist, c->now, 4096);
+	for (size_t i = 0; i < svc->nservers; i++)
+		stats_tick(&svc->servers[i]->stats, c->nthreads);
+	pthread_mutex_unlock(&svc->lock);
+}
+
+void table_tick(struct vs_table *t, uint64_t now)
+{
+	struct tick_ctx c = { t->nthreads, now };
+
+	table_foreach(t, tick_one, &c);
 }
 
 static void stats_zero(struct vs_stats *s, int nthreads)

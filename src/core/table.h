@@ -28,7 +28,14 @@
 #include "sched/persist.h"
 #include "sched/sched.h"
 
-/* One thread's share of an object's counters, on its own cache line. */
+/* Response times are counted in a log-linear histogram: 4 buckets per
+ * power of two of microseconds, from 1 us to about 17 s (the last bucket
+ * takes everything above). */
+#define RT_BUCKETS 96
+#define RT_WINDOW_SNAPS 4            /* p99 window: snapshots ... */
+#define RT_SNAP_TICKS 8              /* ... every 8 rate ticks (16 s) */
+
+/* One thread's share of an object's counters, on its own cache lines. */
 struct vs_counters {
 	uint64_t conns, inpkts, outpkts, inbytes, outbytes;
 	/* HTTP */
@@ -36,12 +43,24 @@ struct vs_counters {
 	uint64_t resp[6];        /* by status class: [1]..[5]; [0] none sent */
 	uint64_t retries;
 	uint64_t resp_time_us;   /* sum, to the first response byte */
+	uint64_t resp_timed;     /* how many the sum and histogram hold */
+	uint64_t rt_hist[RT_BUCKETS];
 } __attribute__((aligned(CACHELINE)));
+
+/* What the control thread derives from the counters every rate tick. */
+struct vs_derived {
+	uint64_t rt_ewma_us;      /* response time, moving average */
+	uint64_t last_timed, last_rt_sum;
+	uint64_t snaps[RT_WINDOW_SNAPS][RT_BUCKETS]; /* histogram history */
+	uint32_t snap_next, nsnaps, ticks;
+	uint64_t p99_us;          /* over the window */
+};
 
 struct vs_stats {
 	struct vs_counters *pt;   /* [table nthreads] */
 	struct rate_est est;      /* control thread only */
 	struct rate_totals zero;  /* totals at the last -Z */
+	struct vs_derived *d;     /* control thread only */
 };
 
 /* Options a layer-4 session needs, copied under svc->lock when it starts. */
@@ -65,6 +84,30 @@ struct vs_runtime {
 
 struct virtual_service;
 
+/* Why a real server may or may not take work, beyond its configured
+ * weight: everything health checking and the operator decide. Guarded by
+ * svc->lock; health/state.c turns it into ss.flags and ss.weight. */
+struct rs_health {
+	uint32_t weight;          /* the configured weight */
+	uint8_t admin;            /* enum admin_state (UNSET = ready) */
+	bool down;                /* active checks failed <fall> times */
+	bool drain_signal;        /* answered the HTTP drain signal */
+	uint8_t agent;            /* AGENT_*: what the agent said last */
+	uint16_t agent_pct;       /* weight percentage the agent asked (100) */
+	uint32_t agent_weight;    /* weight the agent asked; 0 = none */
+	uint8_t rise, fall;       /* results in a row against the state */
+	uint64_t ejected_until;   /* passive checks: out until (ms); 0 = in */
+	uint64_t back_ms;         /* when the last ejection ended */
+	uint32_t ejections;       /* ejections in a row: the cool-off grows */
+	uint64_t ramp_start;      /* slow start since (ms); 0 = full weight */
+	uint64_t changed_ms;      /* last state change (wall clock, ms) */
+	char reason[96];          /* of the last state change */
+	/* the last active check and agent answer, for listings */
+	char check_last[64];
+	uint32_t check_us;
+	char agent_last[64];
+};
+
 struct real_server {
 	struct sched_server ss;        /* guarded by svc->lock */
 	struct server_spec spec;       /* as configured; control thread only */
@@ -72,6 +115,9 @@ struct real_server {
 	struct virtual_service *svc;   /* holds a reference */
 	atomic_int refcnt;
 	bool removed;                  /* out of the table (control thread) */
+	struct rs_health h;            /* guarded by svc->lock */
+	atomic_uint fails_in_row;      /* passive checks, lock-free */
+	void *checks[2];               /* health/check.c: active, agent (control) */
 	struct vs_stats stats;
 };
 
@@ -93,6 +139,10 @@ struct virtual_service {
 	atomic_uint active;            /* open sessions, for maxconn */
 	atomic_uint maxconn;           /* 0 = unlimited */
 	atomic_bool wants_rtt;         /* the scheduler reads response times */
+	struct outlier_spec outlier;   /* guarded by lock */
+	atomic_uint outlier_errors;    /* outlier.errors, read without the lock */
+	uint32_t slow_start_ms;        /* guarded by lock */
+	atomic_bool health_busy;       /* a server ramps up or is ejected */
 	const struct proxy_ops *proxy; /* NULL = packet mode */
 	void *proxy_priv;              /* the proxy's listeners */
 	bool removed;                  /* control thread */
@@ -145,6 +195,7 @@ struct real_server *svc_schedule(struct virtual_service *svc,
 				 const struct weir_addr *client, uint64_t now,
 				 struct real_server *const *tried, int ntried,
 				 struct vs_runtime *rt);
+
 /* Marks <rs> draining (it answered the drain signal): no new work. */
 void svc_server_drain(struct real_server *rs);
 
@@ -191,6 +242,28 @@ static inline struct vs_counters *stats_mine(struct vs_stats *s)
 	return &s->pt[weir_thread_id];
 }
 void stats_sum(const struct vs_stats *s, int nthreads, struct rate_totals *out);
+/* One response time, into the sum and the histogram. */
+void stats_observe_rt(struct vs_counters *c, uint64_t us);
+/* The bucket of <us>, and the upper bound of bucket <b> in us. */
+unsigned rt_bucket(uint64_t us);
+uint64_t rt_bucket_upper(unsigned b);
+
+/* Everything the listings, JSON and /metrics show of one object: totals
+ * since the last -Z, rates, HTTP counters, response times. */
+struct stats_view {
+	struct rate_totals tot;
+	struct rate_value rate;
+	uint64_t requests, resp[6], retries, rt_sum_us, timed;
+	uint64_t rps;             /* requests per second (rate estimator) */
+	uint64_t rt_ewma_us, p99_us;
+};
+void stats_view(const struct vs_stats *s, int nthreads, struct stats_view *out);
+
+/* Calls <fn> for every service of the table and every pool of each (pools
+ * have <owner> set). Control thread. */
+void table_foreach(struct vs_table *t,
+		   void (*fn)(struct virtual_service *svc, struct virtual_service *owner,
+			      const char *pool, void *arg), void *arg);
 
 /* Control thread: every RATE_INTERVAL_MS, feeds the rate estimators and
  * expires persistence templates. */

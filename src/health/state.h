@@ -1,0 +1,80 @@
+/*
+ * state.h - a real server's state, and how it reaches the scheduler.
+ *
+ * Several voices decide whether a server takes new work: the operator
+ * (admin state ready/drain/maint, the weight), active checks (up/down after
+ * rise/fall results in a row), the agent (up/drain/down/maint, a weight or
+ * a percentage), passive checks (ejected for a cool-off after N failures in
+ * a row), the HTTP drain signal, and slow start (a server coming back ramps
+ * its weight up). struct rs_health (table.h) holds what each said;
+ * rs_refresh_locked() folds it into the scheduler's flags and weight:
+ *
+ *   DOWN  = checks failed, ejected, or the agent said down
+ *   DRAIN = drained by hand, by the drain signal, or by the agent
+ *   MAINT = maintenance by hand or by the agent
+ *   weight = the agent's weight, or configured x agent % , x ramp fraction
+ *
+ * Every function takes svc->lock unless it says "lock held"; none is on
+ * the request path except health_passive(), which takes no lock until a
+ * server is to be ejected.
+ */
+#ifndef WEIR_HEALTH_STATE_H
+#define WEIR_HEALTH_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/table.h"
+
+/* What the agent said last (rs_health.agent). */
+#define AGENT_NONE  0
+#define AGENT_UP    1
+#define AGENT_DRAIN 2
+#define AGENT_DOWN  3
+#define AGENT_MAINT 4
+
+enum check_result { CHECK_PASS, CHECK_FAIL, CHECK_DRAINING };
+
+/* The service's outlier and slow-start options. Lock held, or not shared. */
+void health_opts_set(struct virtual_service *svc, const struct service_spec *sp);
+
+/* Recomputes rs->ss.flags and rs->ss.weight; tells the scheduler when they
+ * changed and the server is in its set. Lock held. */
+void rs_refresh_locked(struct real_server *rs, uint64_t now);
+
+/* An active check finished: <what> says how ("HTTP 200", "connection
+ * refused"), <us> how long it took. Returns true while the server is
+ * changing state (the next check comes at the fast interval). */
+bool health_check_done(struct real_server *rs, const struct check_spec *c,
+		       enum check_result r, const char *what, uint32_t us);
+
+/* An agent answer: the parsed line, or ok = false when the agent could not
+ * be reached (that changes nothing: the agent is advisory). */
+struct agent_answer {
+	uint8_t state;        /* AGENT_*; AGENT_NONE = not said */
+	int32_t pct;          /* weight percentage; -1 = not said */
+	int32_t weight;       /* absolute weight; -1 = not said */
+};
+/* Parses an agent's line: words separated by blanks or commas, e.g.
+ * "up 75%", "drain", "down", "weight 40", "maint", "ready". Returns 0 or
+ * -EINVAL with a reason in <err> (128 bytes). Pure. */
+int agent_parse(const char *line, size_t len, struct agent_answer *out, char *err);
+void health_agent_done(struct real_server *rs, bool ok, const struct agent_answer *a,
+		       const char *what);
+
+/* Passive checks, on the request path: the outcome of a connection or
+ * request to <rs> (ok = connected and answered below 500). */
+void health_passive(struct real_server *rs, bool ok);
+
+/* `weirctl server ... ready`: forget a drain signal and an ejection. */
+void health_server_ready(struct real_server *rs);
+
+/* Control thread, every HEALTH_TICK_MS: ends ejections, steps slow starts. */
+#define HEALTH_TICK_MS 100
+void health_tick(struct vs_table *t, uint64_t now);
+
+/* "up", "down", "drain", "maint", "ejected", "quiesced". Lock held. */
+const char *rs_state_name(const struct real_server *rs);
+
+#endif
