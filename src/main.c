@@ -26,6 +26,7 @@
 #include "ctl/admin.h"
 #include "ctl/cmd.h"
 #include "ctl/exec.h"
+#include "ctl/metrics_http.h"
 #include "health/check.h"
 #include "health/state.h"
 #include "proxy/pworker.h"
@@ -35,6 +36,8 @@ struct daemon {
 	struct vs_table table;
 	struct ctl_ctx ctl;
 	struct admin *admin;
+	struct admin *metrics;    /* the admin HTTP listener, if configured */
+	struct weir_addr metrics_addr;
 	struct loop_io sig;
 	struct timer tick;        /* rates and persistence, every 2 s */
 	struct timer health_tick; /* slow starts and ejections */
@@ -78,10 +81,39 @@ static void raise_fd_limit(void)
 
 /* --- reload ------------------------------------------------------------------ */
 
+/* Opens the metrics listener <cfg> asks for into *<next> (NULL = none, or
+ * the current one when unchanged). 0, or -1 with <err>. */
+static int metrics_prepare(struct daemon *d, const struct weir_config *cfg,
+			   struct admin **next, char *err)
+{
+	*next = d->metrics;
+	if (addr_equal(&cfg->metrics, &d->metrics_addr))
+		return 0;
+	*next = NULL;
+	if (addr_port(&cfg->metrics) == 0)
+		return 0;
+	*next = admin_open_tcp(d->loop, &cfg->metrics, &metrics_http_proto, &d->ctl, err);
+	return *next ? 0 : -1;
+}
+
+static void metrics_commit(struct daemon *d, const struct weir_config *cfg, struct admin *next)
+{
+	char a[ADDR_STRLEN];
+
+	if (next == d->metrics)
+		return;
+	admin_close(d->metrics);
+	d->metrics = next;
+	d->metrics_addr = cfg->metrics;
+	if (next)
+		log_info("metrics listener on http://%s/metrics", addr_str(&cfg->metrics, a));
+}
+
 static int reload(struct ctl_ctx *ctx, char *err)
 {
 	struct daemon *d = container_of(ctx, struct daemon, ctl);
 	struct weir_config cfg;
+	struct admin *metrics;
 	char msg[CONFIG_ERR_MAX];
 	int rc;
 
@@ -96,11 +128,14 @@ static int reload(struct ctl_ctx *ctx, char *err)
 				strcmp(cfg.socket_path, d->table.cfg.socket_path) != 0))
 		log_warn("reload: 'socket' changes only at restart");
 	spec_keep_admin_state(&cfg, &d->table.cfg);
-	rc = table_apply(&d->table, &cfg, msg);
+	if ((rc = metrics_prepare(d, &cfg, &metrics, msg)) == 0 &&
+	    (rc = table_apply(&d->table, &cfg, msg)) != 0 && metrics != d->metrics)
+		admin_close(metrics);
 	if (rc) {
 		log_err("reload refused: %s", msg);
 		snprintf(err, CTL_ERR_MAX, "reload refused: %.490s", msg);
 	} else {
+		metrics_commit(d, &cfg, metrics);
 		log_threshold = (enum log_level)cfg.log_level;
 		log_info("reloaded %s: %zu services", d->config_path, cfg.nservices);
 	}
@@ -216,6 +251,7 @@ static const char *socket_path(const char *opt, const struct weir_config *cfg)
 
 static int run(struct daemon *d, struct weir_config *cfg, const char *sock_opt)
 {
+	struct admin *metrics;
 	char err[CONFIG_ERR_MAX];
 	int n = worker_count(cfg), rc;
 
@@ -240,11 +276,12 @@ static int run(struct daemon *d, struct weir_config *cfg, const char *sock_opt)
 		goto out_stop;
 	}
 	d->admin = admin_open(d->loop, socket_path(sock_opt, cfg), &d->ctl, err);
-	if (!d->admin) {
+	if (!d->admin || metrics_prepare(d, cfg, &metrics, err) != 0) {
 		log_err("%s", err);
 		d->exit_code = 1;
 		goto out_stop;
 	}
+	metrics_commit(d, cfg, metrics);
 	d->tick.cb = tick_cb;
 	d->health_tick.cb = health_tick_cb;
 	d->stop_check.cb = stop_check_cb;
@@ -263,6 +300,7 @@ out_stop:
 out_join:
 	health_shutdown();
 	workers_join();
+	admin_close(d->metrics);
 	admin_close(d->admin);
 	table_fini(&d->table);
 	close(d->sig.fd);

@@ -313,7 +313,7 @@ int spec_check_service(const struct service_spec *svc, char *err)
 /* IPVS rules for a server's port: a missing one is the service's; in a
  * packet-mode service, DR and TUN servers always use the service's port
  * (only NAT rewrites ports). */
-static void normalize_server(const struct service_spec *svc, struct server_spec *r)
+void spec_normalize_server(const struct service_spec *svc, struct server_spec *r)
 {
 	if (addr_port(&r->addr) == 0 || (svc->proxy == PROXY_NONE && r->fwd != FWD_MASQ))
 		addr_set_port(&r->addr, addr_port(&svc->addr));
@@ -390,13 +390,13 @@ int spec_edit_service(struct weir_config *c, const struct service_spec *svc, cha
 	for (size_t i = 0; i < cur->nservers; i++) {
 		struct server_spec r = cur->servers[i];
 
-		normalize_server(svc, &r);
+		spec_normalize_server(svc, &r);
 		if ((rc = check_server(svc, &r, err)) != 0)
 			return rc;
 		for (size_t k = 0; k < i; k++) {
 			struct server_spec q = cur->servers[k];
 
-			normalize_server(svc, &q);
+			spec_normalize_server(svc, &q);
 			if (addr_equal(&q.addr, &r.addr)) {
 				snprintf(err, SPEC_ERR_MAX, "Destination already exists");
 				return -EEXIST;
@@ -404,7 +404,7 @@ int spec_edit_service(struct weir_config *c, const struct service_spec *svc, cha
 		}
 	}
 	for (size_t i = 0; i < cur->nservers; i++)
-		normalize_server(svc, &cur->servers[i]);
+		spec_normalize_server(svc, &cur->servers[i]);
 	servers = cur->servers;
 	n = cur->nservers;
 	{
@@ -459,7 +459,7 @@ int spec_add_server(struct weir_config *c, int proto, const struct weir_addr *vi
 
 	if (!s)
 		return -ESRCH;
-	normalize_server(s, &r);
+	spec_normalize_server(s, &r);
 	if (spec_find_server(s, &r.addr)) {
 		snprintf(err, SPEC_ERR_MAX, "Destination already exists");
 		return -EEXIST;
@@ -485,7 +485,7 @@ int spec_edit_server(struct weir_config *c, int proto, const struct weir_addr *v
 
 	if (!s)
 		return -ESRCH;
-	normalize_server(s, &r);
+	spec_normalize_server(s, &r);
 	if (!(cur = spec_find_server(s, &r.addr))) {
 		snprintf(err, SPEC_ERR_MAX, "No such destination");
 		return -ENOENT;
@@ -505,7 +505,7 @@ int spec_del_server(struct weir_config *c, int proto, const struct weir_addr *vi
 
 	if (!s)
 		return -ESRCH;
-	normalize_server(s, &r); /* a missing port is the service's */
+	spec_normalize_server(s, &r); /* a missing port is the service's */
 	if (!(cur = spec_find_server(s, &r.addr))) {
 		snprintf(err, SPEC_ERR_MAX, "No such destination");
 		return -ENOENT;

@@ -208,6 +208,9 @@ struct service_spec *spec_find_service(struct weir_config *c, int proto,
 				       const struct weir_addr *addr);
 struct server_spec *spec_find_server(struct service_spec *s,
 				     const struct weir_addr *addr);
+/* A server's address as <svc> keys it: a missing port is the service's
+ * (and packet-mode route/tunnel servers always use the service's). */
+void spec_normalize_server(const struct service_spec *svc, struct server_spec *r);
 
 /* The edits. Each returns 0, or -errno with a message in <err>. <svc> and
  * <srv> are copied; their servers arrays are not taken over. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/healthspec.h"
 #include "core/log.h"
 #include "core/table.h"
 #include "health/check.h"
@@ -145,16 +146,21 @@ void stats_view(const struct vs_stats *s, int nthreads, struct stats_view *v)
 	v->tot.inbytes -= s->zero.inbytes;
 	v->tot.outbytes -= s->zero.outbytes;
 	v->tot.requests -= s->zero.requests;
+	v->requests = v->tot.requests;
 	rate_read(&s->est, &v->rate);
 	v->rps = v->rate.rps;
 	for (int i = 0; i < nthreads; i++) {
-		v->requests += counter_read(&s->pt[i].requests);
 		for (int k = 0; k < 6; k++)
 			v->resp[k] += counter_read(&s->pt[i].resp[k]);
 		v->retries += counter_read(&s->pt[i].retries);
 		v->rt_sum_us += counter_read(&s->pt[i].resp_time_us);
 		v->timed += counter_read(&s->pt[i].resp_timed);
 	}
+	for (int k = 0; k < 6; k++)
+		v->resp[k] -= s->zero_resp[k];
+	v->retries -= s->zero_retries;
+	v->rt_sum_us -= s->zero_rt_sum;
+	v->timed -= s->zero_timed;
 	v->rt_ewma_us = s->d->rt_ewma_us;
 	v->p99_us = s->d->p99_us;
 }
@@ -478,6 +484,14 @@ void svc_conn_close(struct real_server *rs, bool was_active, const struct weir_a
  * caller (resched) or by rs_refresh_locked(). */
 static void server_apply_spec(struct real_server *rs, const struct server_spec *sp)
 {
+	if (rs->h.admin != sp->admin && (rs->h.admin > ADMIN_READY || sp->admin > ADMIN_READY)) {
+		char a[ADDR_STRLEN], b[ADDR_STRLEN];
+
+		snprintf(rs->h.reason, sizeof(rs->h.reason), "set to %s by hand",
+			 admin_state_name(sp->admin ? (enum admin_state)sp->admin : ADMIN_READY));
+		log_info("%s %s -> %s: real server %s", proto_name(rs->svc->proto),
+			 addr_str(&rs->svc->addr, a), addr_str(&rs->addr, b), rs->h.reason);
+	}
 	rs->spec = *sp;
 	rs->h.weight = sp->weight;
 	rs->h.admin = sp->admin;
@@ -1109,18 +1123,40 @@ static void stats_zero(struct vs_stats *s, int nthreads)
 
 	stats_sum(s, nthreads, &tot);
 	s->zero = tot;
+	memset(s->zero_resp, 0, sizeof(s->zero_resp));
+	s->zero_retries = s->zero_rt_sum = s->zero_timed = 0;
+	for (int i = 0; i < nthreads; i++) {
+		for (int k = 0; k < 6; k++)
+			s->zero_resp[k] += counter_read(&s->pt[i].resp[k]);
+		s->zero_retries += counter_read(&s->pt[i].retries);
+		s->zero_rt_sum += counter_read(&s->pt[i].resp_time_us);
+		s->zero_timed += counter_read(&s->pt[i].resp_timed);
+	}
 	rate_reset(&s->est, &tot);
+}
+
+struct zero_ctx {
+	int nthreads;
+	struct virtual_service *only;
+};
+
+static void zero_one(struct virtual_service *svc, struct virtual_service *owner,
+		     const char *pool, void *arg)
+{
+	struct zero_ctx *z = arg;
+
+	if (z->only && svc != z->only && owner != z->only)
+		return;
+	stats_zero(&svc->stats, z->nthreads);
+	pthread_mutex_lock(&svc->lock);
+	for (size_t i = 0; i < svc->nservers; i++)
+		stats_zero(&svc->servers[i]->stats, z->nthreads);
+	pthread_mutex_unlock(&svc->lock);
 }
 
 void table_zero(struct vs_table *t, struct virtual_service *only)
 {
-	for (struct virtual_service *svc = t->head; svc; svc = svc->next) {
-		if (only && svc != only)
-			continue;
-		stats_zero(&svc->stats, t->nthreads);
-		pthread_mutex_lock(&svc->lock);
-		for (size_t i = 0; i < svc->nservers; i++)
-			stats_zero(&svc->servers[i]->stats, t->nthreads);
-		pthread_mutex_unlock(&svc->lock);
-	}
+	struct zero_ctx z = { t->nthreads, only };
+
+	table_foreach(t, zero_one, &z);
 }

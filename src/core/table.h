@@ -60,6 +60,7 @@ struct vs_stats {
 	struct vs_counters *pt;   /* [table nthreads] */
 	struct rate_est est;      /* control thread only */
 	struct rate_totals zero;  /* totals at the last -Z */
+	uint64_t zero_resp[6], zero_retries, zero_rt_sum, zero_timed; /* ditto */
 	struct vs_derived *d;     /* control thread only */
 };
 
@@ -249,7 +250,7 @@ unsigned rt_bucket(uint64_t us);
 uint64_t rt_bucket_upper(unsigned b);
 
 /* Everything the listings, JSON and /metrics show of one object: totals
- * since the last -Z, rates, HTTP counters, response times. */
+ * since the last -Z (all of them), rates, response times. */
 struct stats_view {
 	struct rate_totals tot;
 	struct rate_value rate;

@@ -28,7 +28,8 @@ struct admin {
 	struct loop_io io;
 	struct loop *loop;
 	struct ctl_ctx *ctx;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	const struct admin_proto *proto;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* "" = not a unix socket */
 	struct admin_client *clients;
 	int nclients;
 };
@@ -81,40 +82,44 @@ static void client_flush(struct admin_client *c)
 	client_close(c);
 }
 
-static void client_answer(struct admin_client *c)
+static void client_answer(struct admin_client *c, bool too_large)
 {
 	c->answered = true;
-	/* ctl_exec needs one spare byte after the request */
-	if (!buf_reserve(&c->in, 1)) {
-		buf_printf(&c->out, "ERR 255 Memory allocation problem\n");
-	} else {
-		ctl_exec(c->a->ctx, buf_head(&c->in), c->in.len, &c->out);
-	}
+	/* the answer functions may use one spare byte after the request */
+	if (!too_large && !buf_reserve(&c->in, 1))
+		too_large = true;
+	c->a->proto->answer(c->a->ctx, too_large ? NULL : &c->in, &c->out);
 	shutdown(c->io.fd, SHUT_RD);
 	client_flush(c);
 }
 
 static void client_read(struct admin_client *c)
 {
+	const struct admin_proto *p = c->a->proto;
+
 	for (;;) {
-		size_t room = ADMIN_MAX_REQUEST - c->in.len;
+		size_t room = p->max_request - c->in.len;
 		char *dst = room ? buf_reserve(&c->in, MIN(room, 4096)) : NULL;
 		ssize_t n;
 
 		if (!dst) {
-			buf_printf(&c->out, "ERR 2 request too large (at most %u bytes)\n",
-				   ADMIN_MAX_REQUEST);
-			c->answered = true;
-			client_flush(c);
+			client_answer(c, true);
 			return;
 		}
 		n = recv(c->io.fd, dst, MIN(room, 4096), 0);
 		if (n > 0) {
 			buf_commit(&c->in, (size_t)n);
+			if (p->complete && p->complete(&c->in)) {
+				client_answer(c, false);
+				return;
+			}
 			continue;
 		}
 		if (n == 0) {
-			client_answer(c);
+			if (p->complete) /* a request cut short: nothing to answer */
+				client_close(c);
+			else
+				client_answer(c, false);
 			return;
 		}
 		if (errno == EINTR)
@@ -162,9 +167,9 @@ static void admin_accept(struct loop_io *io, uint32_t events)
 			return;
 		}
 		if (a->nclients >= ADMIN_MAX_CLIENTS || !(c = calloc(1, sizeof(*c)))) {
-			static const char busy[] = "ERR 255 too many admin connections\n";
+			const char *busy = a->proto->busy;
 
-			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			if (send(fd, busy, strlen(busy), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 				/* the client will see the close */
 			}
 			close(fd);
@@ -173,7 +178,7 @@ static void admin_accept(struct loop_io *io, uint32_t events)
 		c->io.fd = fd;
 		c->io.cb = client_cb;
 		c->a = a;
-		c->in.max = ADMIN_MAX_REQUEST + 1; /* + ctl_exec's spare byte */
+		c->in.max = a->proto->max_request + 1; /* + the spare byte */
 		c->timer.cb = client_timeout;
 		c->next = a->clients;
 		a->clients = c;
@@ -215,6 +220,66 @@ static bool socket_alive(const struct sockaddr_un *sun)
 	return alive;
 }
 
+/* The admin socket's protocol: the request ends when the client shuts its
+ * writing side down. */
+static void exec_answer(struct ctl_ctx *ctx, struct buf *in, struct buf *out)
+{
+	if (!in)
+		buf_printf(out, "ERR 2 request too large (at most %u bytes)\n", ADMIN_MAX_REQUEST);
+	else
+		ctl_exec(ctx, buf_head(in), in->len, out);
+}
+
+static const struct admin_proto exec_proto = {
+	.max_request = ADMIN_MAX_REQUEST,
+	.answer = exec_answer,
+	.busy = "ERR 255 too many admin connections\n",
+};
+
+/* Wraps a listening socket <fd> in an admin server. */
+static struct admin *admin_new(struct loop *l, int fd, const struct admin_proto *proto,
+			       struct ctl_ctx *ctx)
+{
+	struct admin *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->io.fd = fd;
+	a->io.cb = admin_accept;
+	a->loop = l;
+	a->ctx = ctx;
+	a->proto = proto;
+	if (loop_add(l, &a->io, EPOLLIN) != 0) {
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+struct admin *admin_open_tcp(struct loop *l, const struct weir_addr *addr,
+			     const struct admin_proto *proto, struct ctl_ctx *ctx, char *err)
+{
+	int fd = socket(addr_family(addr), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
+	struct admin *a;
+	char s[ADDR_STRLEN];
+
+	if (fd < 0)
+		goto out_err;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, &addr->u.sa, addr_len(addr)) != 0 || listen(fd, 64) != 0)
+		goto out_close;
+	if (!(a = admin_new(l, fd, proto, ctx)))
+		goto out_close;
+	return a;
+
+out_close:
+	close(fd);
+out_err:
+	snprintf(err, 256, "cannot listen on %s: %s", addr_str(addr, s), strerror(errno));
+	return NULL;
+}
+
 struct admin *admin_open(struct loop *l, const char *path, struct ctl_ctx *ctx, char *err)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -244,18 +309,9 @@ struct admin *admin_open(struct loop *l, const char *path, struct ctl_ctx *ctx, 
 	umask(old);
 	if (rc != 0 || listen(fd, 64) != 0)
 		goto out_close;
-	a = calloc(1, sizeof(*a));
-	if (!a)
+	if (!(a = admin_new(l, fd, &exec_proto, ctx)))
 		goto out_close;
-	a->io.fd = fd;
-	a->io.cb = admin_accept;
-	a->loop = l;
-	a->ctx = ctx;
 	snprintf(a->path, sizeof(a->path), "%s", path);
-	if (loop_add(l, &a->io, EPOLLIN) != 0) {
-		free(a);
-		goto out_close;
-	}
 	return a;
 
 out_close:
@@ -273,6 +329,7 @@ void admin_close(struct admin *a)
 		client_close(a->clients);
 	loop_del(a->loop, &a->io);
 	close(a->io.fd);
-	unlink(a->path);
+	if (a->path[0])
+		unlink(a->path);
 	free(a);
 }

@@ -21,7 +21,11 @@ enum ctl_op {
 	OP_LIST, OP_ZERO, OP_SAVE, OP_RESTORE,
 	OP_HELP, OP_VERSION,
 	OP_STATUS, OP_RELOAD,
+	OP_SERVER, OP_METRICS,
 };
+
+/* `weirctl server VIP RIP ACTION`: what to do to the server. */
+enum ctl_server_action { ACT_NONE, ACT_READY, ACT_DRAIN, ACT_MAINT, ACT_WEIGHT };
 
 /* Option identities; also the bits of the command x option matrix. */
 enum ctl_opt {
@@ -30,6 +34,7 @@ enum ctl_opt {
 	O_DAEMON, O_STATS, O_RATE, O_THRESHOLDS, O_PERSISTENT_CONN, O_NOSORT,
 	O_EXACT, O_OPS, O_SCHED_FLAGS, O_PROXY, O_CONNECT_TIMEOUT,
 	O_IDLE_TIMEOUT, O_MAX_CONN, O_RETRIES, O_TUN_TYPE, O_HTTP, O_SORT,
+	O_CHECK, O_AGENT, O_OUTLIER, O_SLOW_START, O_STATE, O_HEALTH, O_JSON,
 	O_COUNT
 };
 
@@ -43,6 +48,7 @@ struct ctl_cmd {
 	uint64_t given;               /* bit per enum ctl_opt */
 	struct service_spec svc;      /* -t/-u, -s, -p, -M, -b, weir options */
 	struct server_spec rs;        /* -r, -g/-i/-m, -w, -x, -y */
+	enum ctl_server_action action; /* OP_SERVER */
 };
 
 #define CTL_ERR_MAX 512

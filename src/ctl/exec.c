@@ -5,11 +5,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/healthspec.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "ctl/cmd.h"
 #include "ctl/exec.h"
 #include "ctl/list.h"
+#include "ctl/report.h"
+#include "health/state.h"
 
 #define WEIR_VERSION "0.1.0"
 
@@ -69,6 +72,63 @@ static void edit_keep_weir_opts(const struct ctl_cmd *cmd, const struct service_
 		svc->maxconn = cur->maxconn;
 	if (!ctl_has(cmd, O_RETRIES))
 		svc->retries = cur->retries;
+	if (!ctl_has(cmd, O_CHECK))
+		svc->check = cur->check;
+	if (!ctl_has(cmd, O_AGENT))
+		svc->agent = cur->agent;
+	if (!ctl_has(cmd, O_OUTLIER))
+		svc->outlier = cur->outlier;
+	if (!ctl_has(cmd, O_SLOW_START))
+		svc->slow_start_ms = cur->slow_start_ms;
+}
+
+/* -a takes a check given for the server; -e keeps weir's own server
+ * options (check, state, url) unless given. */
+static void server_opts(const struct ctl_cmd *cmd, struct service_spec *cur,
+			struct server_spec *rs)
+{
+	struct server_spec *old;
+
+	if (!ctl_has(cmd, O_CHECK))
+		rs->check.kind = CHECK_INHERIT;
+	if (cmd->op != OP_EDIT_RS || !cur)
+		return;
+	spec_normalize_server(cur, rs);
+	if (!(old = spec_find_server(cur, &rs->addr)))
+		return;
+	if (!ctl_has(cmd, O_CHECK))
+		rs->check = old->check;
+	if (!ctl_has(cmd, O_STATE))
+		rs->admin = old->admin;
+	memcpy(rs->url, old->url, sizeof(rs->url));
+}
+
+/* `server VIP RIP ACTION`: the server in the service and in its pools. */
+static int server_action(struct service_spec *svc, const struct ctl_cmd *cmd, char *err)
+{
+	int found = 0;
+
+	for (size_t p = 0; p <= svc->npools; p++) {
+		struct service_spec *s = p == svc->npools ? svc : &svc->pools[p].s;
+		struct server_spec key = cmd->rs, *r;
+
+		spec_normalize_server(s, &key);
+		if (!(r = spec_find_server(s, &key.addr)))
+			continue;
+		found++;
+		switch (cmd->action) {
+		case ACT_READY: r->admin = ADMIN_READY; break;
+		case ACT_DRAIN: r->admin = ADMIN_DRAIN; break;
+		case ACT_MAINT: r->admin = ADMIN_MAINT; break;
+		case ACT_WEIGHT: r->weight = cmd->rs.weight; break;
+		default: break;
+		}
+	}
+	if (!found) {
+		snprintf(err, SPEC_ERR_MAX, "No such destination");
+		return -ENOENT;
+	}
+	return 0;
 }
 
 int ctl_apply_change(struct weir_config *cfg, const struct ctl_cmd *cmd, char *err)
@@ -89,9 +149,20 @@ int ctl_apply_change(struct weir_config *cfg, const struct ctl_cmd *cmd, char *e
 		spec_clear(cfg);
 		return 0;
 	case OP_ADD_RS:
-		return spec_add_server(cfg, svc.proto, &svc.addr, &cmd->rs, err);
-	case OP_EDIT_RS:
-		return spec_edit_server(cfg, svc.proto, &svc.addr, &cmd->rs, err);
+	case OP_EDIT_RS: {
+		struct server_spec rs = cmd->rs;
+
+		server_opts(cmd, cur, &rs);
+		if (cmd->op == OP_ADD_RS)
+			return spec_add_server(cfg, svc.proto, &svc.addr, &rs, err);
+		return spec_edit_server(cfg, svc.proto, &svc.addr, &rs, err);
+	}
+	case OP_SERVER:
+		if (!cur) {
+			snprintf(err, SPEC_ERR_MAX, "No such service");
+			return -ESRCH;
+		}
+		return server_action(cur, cmd, err);
 	case OP_DEL_RS:
 		return spec_del_server(cfg, svc.proto, &svc.addr, &cmd->rs.addr, err);
 	default:
@@ -102,7 +173,7 @@ int ctl_apply_change(struct weir_config *cfg, const struct ctl_cmd *cmd, char *e
 bool ctl_is_change(enum ctl_op op)
 {
 	return op == OP_ADD_SVC || op == OP_EDIT_SVC || op == OP_DEL_SVC || op == OP_CLEAR ||
-	       op == OP_ADD_RS || op == OP_EDIT_RS || op == OP_DEL_RS;
+	       op == OP_ADD_RS || op == OP_EDIT_RS || op == OP_DEL_RS || op == OP_SERVER;
 }
 
 /* --- read-only commands -------------------------------------------------- */
@@ -117,6 +188,7 @@ static int do_list(struct ctl_ctx *ctx, const struct ctl_cmd *cmd, struct buf *o
 		.exact = ctl_has(cmd, O_EXACT),
 		.nosort = ctl_has(cmd, O_NOSORT),
 		.http = ctl_has(cmd, O_HTTP),
+		.health = ctl_has(cmd, O_HEALTH),
 	};
 
 	if (ctl_has(cmd, O_SERVICE)) {
@@ -126,35 +198,52 @@ static int do_list(struct ctl_ctx *ctx, const struct ctl_cmd *cmd, struct buf *o
 			return CTL_EXIT_LIST;
 		}
 	}
-	ctl_list(ctx->table, &o, out);
+	if (ctl_has(cmd, O_JSON))
+		report_json(ctx->table, o.only, out);
+	else
+		ctl_list(ctx->table, &o, out);
 	return 0;
 }
 
-static void do_status(struct ctl_ctx *ctx, struct buf *out)
+struct report_info ctl_info(const struct ctl_ctx *ctx)
 {
-	struct vs_table *t = ctx->table;
-	unsigned nsvc = 0, nproxy = 0, nrs = 0, active = 0, inactive = 0;
+	struct report_info i = {
+		.version = WEIR_VERSION,
+		.config_path = ctx->config_path,
+		.uptime_ms = now_ms() - ctx->started_ms,
+		.nworkers = ctx->nworkers,
+	};
+	return i;
+}
 
-	for (struct virtual_service *s = t->head; s; s = s->next) {
-		nsvc++;
-		nproxy += s->proxy != NULL;
-		pthread_mutex_lock(&s->lock);
-		nrs += (unsigned)s->nservers;
-		for (size_t i = 0; i < s->nservers; i++) {
-			active += s->servers[i]->ss.active;
-			inactive += s->servers[i]->ss.inactive;
-		}
-		pthread_mutex_unlock(&s->lock);
+void ctl_metrics(struct ctl_ctx *ctx, struct buf *out)
+{
+	struct report_info info = ctl_info(ctx);
+
+	report_metrics(ctx->table, &info, out);
+}
+
+static void do_status(struct ctl_ctx *ctx, const struct ctl_cmd *cmd, struct buf *out)
+{
+	struct report_info info = ctl_info(ctx);
+	struct report_counts c;
+
+	if (ctl_has(cmd, O_JSON)) {
+		report_status_json(ctx->table, &info, out);
+		return;
 	}
+	report_counts(ctx->table, &c);
 	buf_printf(out, "weir %s\n", WEIR_VERSION);
 	buf_printf(out, "pid: %d\n", (int)getpid());
-	buf_printf(out, "uptime: %llus\n",
-		   (unsigned long long)((now_ms() - ctx->started_ms) / 1000));
+	buf_printf(out, "uptime: %llus\n", (unsigned long long)(info.uptime_ms / 1000));
 	buf_printf(out, "config: %s\n", ctx->config_path ? ctx->config_path : "(none)");
 	buf_printf(out, "workers: %d\n", ctx->nworkers);
-	buf_printf(out, "services: %u (%u proxy, %u packet)\n", nsvc, nproxy, nsvc - nproxy);
-	buf_printf(out, "real servers: %u\n", nrs);
-	buf_printf(out, "connections: %u active, %u inactive\n", active, inactive);
+	buf_printf(out, "services: %u (%u proxy, %u packet)\n", c.services, c.proxies,
+		   c.services - c.proxies);
+	buf_printf(out, "real servers: %u (%u up, %u down, %u ejected, %u drain, %u maint, "
+		   "%u quiesced)\n", c.servers, c.up, c.down, c.ejected, c.drain, c.maint,
+		   c.quiesced);
+	buf_printf(out, "connections: %llu active, %llu inactive\n", c.active, c.inactive);
 }
 
 static int do_zero(struct ctl_ctx *ctx, const struct ctl_cmd *cmd, char *err)
@@ -194,7 +283,10 @@ static int run_other(struct ctl_ctx *ctx, const struct ctl_cmd *cmd,
 			   WEIR_VERSION);
 		return 0;
 	case OP_STATUS:
-		do_status(ctx, out);
+		do_status(ctx, cmd, out);
+		return 0;
+	case OP_METRICS:
+		ctl_metrics(ctx, out);
 		return 0;
 	case OP_RELOAD:
 		if (!ctx->config_path) {
@@ -211,6 +303,23 @@ static int run_other(struct ctl_ctx *ctx, const struct ctl_cmd *cmd,
 		return CTL_EXIT_USAGE;
 	default:
 		return 0;
+	}
+}
+
+/* `server ... ready` also forgets a drain signal and an ejection: those are
+ * not config, so they are cleared on the live servers once applied. */
+static void ready_live(struct vs_table *t, const struct ctl_cmd *cmd)
+{
+	struct virtual_service *svc = table_find(t, cmd->svc.proto, &cmd->svc.addr);
+
+	for (size_t p = 0; svc && p <= svc->npools; p++) {
+		struct virtual_service *s = p == svc->npools ? svc : svc->pools[p];
+		struct server_spec key = cmd->rs;
+
+		spec_normalize_server(&s->spec, &key);
+		for (size_t i = 0; i < s->nservers; i++)
+			if (addr_equal(&s->servers[i]->addr, &key.addr))
+				health_server_ready(s->servers[i]);
 	}
 }
 
@@ -249,6 +358,8 @@ static int count_lines(const char *req, size_t len)
 void ctl_exec(struct ctl_ctx *ctx, char *req, size_t len, struct buf *out)
 {
 	struct weir_config work;
+	struct ctl_cmd *readies = NULL;
+	size_t nreadies = 0;
 	struct buf body = { 0 };
 	char err[CTL_ERR_MAX], *line, *next;
 	int lineno = 0, nlines = count_lines(req, len), rc = 0;
@@ -292,6 +403,16 @@ void ctl_exec(struct ctl_ctx *ctx, char *req, size_t len, struct buf *out)
 				goto out;
 			}
 			changed = true;
+			if (cmd.op == OP_SERVER && cmd.action == ACT_READY) {
+				struct ctl_cmd *r = realloc(readies, (nreadies + 1) * sizeof(*r));
+
+				if (!r) {
+					answer_err(out, CTL_EXIT_APPLY, 0, 1, "Memory allocation problem");
+					goto out;
+				}
+				readies = r;
+				readies[nreadies++] = cmd;
+			}
 		} else if ((rc = run_other(ctx, &cmd, &work, &body, err)) != 0) {
 			answer_err(out, rc, lineno, nlines, err);
 			goto out;
@@ -301,9 +422,12 @@ void ctl_exec(struct ctl_ctx *ctx, char *req, size_t len, struct buf *out)
 		answer_err(out, CTL_EXIT_APPLY, 0, 1, err);
 		goto out;
 	}
+	for (size_t i = 0; i < nreadies; i++)
+		ready_live(ctx->table, &readies[i]);
 	buf_printf(out, "OK\n");
 	buf_append(out, buf_head(&body), body.len);
 out:
+	free(readies);
 	buf_free(&body);
 	spec_free(&work);
 }

@@ -21,6 +21,7 @@
 #include "core/buf.h"
 #include "core/table.h"
 #include "ctl/cmd.h"
+#include "ctl/report.h"
 
 struct ctl_ctx {
 	struct vs_table *table;
@@ -42,6 +43,11 @@ struct weir_config;
 bool ctl_is_change(enum ctl_op op);
 /* Applies one editing command to <cfg> (pure). 0 or -errno with <err>. */
 int ctl_apply_change(struct weir_config *cfg, const struct ctl_cmd *cmd, char *err);
+
+/* The daemon's identity for reports. */
+struct report_info ctl_info(const struct ctl_ctx *ctx);
+/* The Prometheus text (weirctl metrics and the metrics listener). */
+void ctl_metrics(struct ctl_ctx *ctx, struct buf *out);
 
 /* Splits one line into words in place. Returns the count, or -1 when there
  * are more than <max> words or a quote is not closed. */

@@ -14,7 +14,9 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/util.h"
+#include "core/healthspec.h"
 #include "ctl/cmd.h"
+#include "ctl/exec.h"
 #include "sched/sched.h"
 
 enum arg_kind { ARG_NONE, ARG_REQUIRED, ARG_OPTIONAL };
@@ -211,15 +213,91 @@ static int set_flag(struct ctl_cmd *c, const char *arg, char *err)
 	return 0;
 }
 
+/* --check "http path /health", --agent "port 9999", --outlier "errors 5":
+ * the config file's words, in one argument. */
+static int set_words(const char *arg, const char *what, char *err,
+		     int (*parse)(char *const *w, int n, void *out, char *err), void *out)
+{
+	char copy[1024], *words[64], why[SPEC_ERR_MAX];
+	int n;
+
+	if (strlen(arg) >= sizeof(copy))
+		return fail(err, "--%s: too long", what);
+	strcpy(copy, arg);
+	n = ctl_split(copy, words, 64);
+	if (n < 0)
+		return fail(err, "--%s: too many words or an unclosed quote", what);
+	if (parse(words, n, out, why) != 0)
+		return fail(err, "--%s: %s", what, why);
+	return 0;
+}
+
+static int parse_check(char *const *w, int n, void *out, char *err)
+{
+	return check_spec_parse(w, n, out, err);
+}
+
+static int parse_agent(char *const *w, int n, void *out, char *err)
+{
+	return agent_spec_parse(w, n, out, err);
+}
+
+static int parse_outlier(char *const *w, int n, void *out, char *err)
+{
+	return outlier_spec_parse(w, n, out, err);
+}
+
+/* --check applies to the service (-A/-E) or the server (-a/-e): both are
+ * filled and the command keeps the one it uses. */
+static int set_check(struct ctl_cmd *c, const char *arg, char *err)
+{
+	int rc = set_words(arg, "check", err, parse_check, &c->svc.check);
+
+	if (rc == 0)
+		c->rs.check = c->svc.check;
+	return rc;
+}
+
+static int set_agent(struct ctl_cmd *c, const char *arg, char *err)
+{
+	return set_words(arg, "agent", err, parse_agent, &c->svc.agent);
+}
+
+static int set_outlier(struct ctl_cmd *c, const char *arg, char *err)
+{
+	return set_words(arg, "outlier", err, parse_outlier, &c->svc.outlier);
+}
+
+static int set_slow_start(struct ctl_cmd *c, const char *arg, char *err)
+{
+	if (strcmp(arg, "off") == 0) {
+		c->svc.slow_start_ms = 0;
+		return 0;
+	}
+	return set_duration(arg, &c->svc.slow_start_ms, "slow start", err);
+}
+
+static int set_state(struct ctl_cmd *c, const char *arg, char *err)
+{
+	enum admin_state st;
+
+	if (admin_state_parse(arg, &st) != 0)
+		return fail(err, "illegal state `%s' (ready, drain or maint)", arg);
+	c->rs.admin = (uint8_t)st;
+	return 0;
+}
+
 /* --- the grammar ------------------------------------------------------------- */
 
 #define SVC_OPTS (BIT(O_SCHEDULER) | BIT(O_PERSISTENT) | BIT(O_NETMASK) | BIT(O_OPS) | \
 		  BIT(O_SCHED_FLAGS) | BIT(O_PROXY) | BIT(O_CONNECT_TIMEOUT) |       \
-		  BIT(O_IDLE_TIMEOUT) | BIT(O_MAX_CONN) | BIT(O_RETRIES))
+		  BIT(O_IDLE_TIMEOUT) | BIT(O_MAX_CONN) | BIT(O_RETRIES) |           \
+		  BIT(O_CHECK) | BIT(O_AGENT) | BIT(O_OUTLIER) | BIT(O_SLOW_START))
 #define RS_OPTS  (BIT(O_FORWARD) | BIT(O_WEIGHT) | BIT(O_UPPER) | BIT(O_LOWER) | \
-		  BIT(O_TUN_TYPE))
+		  BIT(O_TUN_TYPE) | BIT(O_CHECK) | BIT(O_STATE))
 #define LIST_OPTS (BIT(O_NUMERIC) | BIT(O_STATS) | BIT(O_RATE) | BIT(O_THRESHOLDS) | \
-		   BIT(O_PERSISTENT_CONN) | BIT(O_NOSORT) | BIT(O_EXACT) | BIT(O_HTTP))
+		   BIT(O_PERSISTENT_CONN) | BIT(O_NOSORT) | BIT(O_EXACT) | BIT(O_HTTP) | \
+		   BIT(O_HEALTH) | BIT(O_JSON))
 #define LIST_ONE (BIT(O_CONNECTION) | BIT(O_SERVICE) | BIT(O_TIMEOUT) | BIT(O_DAEMON))
 
 static const struct ctl_command commands[] = {
@@ -247,10 +325,14 @@ static const struct ctl_command commands[] = {
 	  "zero the counters of a service or all" },
 	{ 'h', "help", "help", OP_HELP, 0, 0, 0, "this help" },
 	{ 'v', "version", "version", OP_VERSION, 0, 0, 0, "show the version" },
-	{ 0, "status", "status", OP_STATUS, 0, 0, 0,
-	  "weir: daemon summary (workers, services, connections)" },
+	{ 0, "status", "status", OP_STATUS, 0, BIT(O_JSON), 0,
+	  "weir: daemon summary (workers, services, servers by state, connections)" },
 	{ 0, "reload", "reload", OP_RELOAD, 0, 0, 0,
 	  "weir: reload the config file (as SIGHUP)" },
+	{ 0, "server", "server", OP_SERVER, 0, 0, 0,
+	  "weir: server [-t|-u] VIP:PORT RIP:PORT drain|ready|maint|weight N" },
+	{ 0, "metrics", "metrics", OP_METRICS, 0, 0, 0,
+	  "weir: the Prometheus metrics, as the metrics listener serves them" },
 };
 
 static const struct ctl_option options[] = {
@@ -313,6 +395,20 @@ static const struct ctl_option options[] = {
 	  "--max-conn N       weir: most open connections of a proxy service (0 = no limit)" },
 	{ 0, "retries", O_RETRIES, ARG_REQUIRED, "retries", set_retries,
 	  "--retries N        weir: more servers tried when a connect fails (default 3)" },
+	{ 0, "check", O_CHECK, ARG_REQUIRED, "check", set_check,
+	  "--check WORDS      weir: health check, e.g. \"http path /health rise 2 fall 3\", \"tcp\", \"off\"" },
+	{ 0, "agent", O_AGENT, ARG_REQUIRED, "agent", set_agent,
+	  "--agent WORDS      weir: agent check, e.g. \"port 9999 interval 5s\", \"off\"" },
+	{ 0, "outlier", O_OUTLIER, ARG_REQUIRED, "outlier", set_outlier,
+	  "--outlier WORDS    weir: passive checks, e.g. \"errors 5 eject 30s\", \"off\"" },
+	{ 0, "slow-start", O_SLOW_START, ARG_REQUIRED, "slow-start", set_slow_start,
+	  "--slow-start T     weir: a server coming back ramps up over T (off)" },
+	{ 0, "state", O_STATE, ARG_REQUIRED, "state", set_state,
+	  "--state S          weir: a server's admin state: ready, drain or maint" },
+	{ 0, "health", O_HEALTH, ARG_NONE, "health", set_flag,
+	  "--health           weir: listing of server states, weights, last checks" },
+	{ 0, "json", O_JSON, ARG_NONE, "json", set_flag,
+	  "--json             weir: -L and status as JSON" },
 };
 
 /* --- the parser -------------------------------------------------------------- */
@@ -486,6 +582,38 @@ static int check_combined(const struct ctl_cmd *cmd, char *err)
 	return 0;
 }
 
+/* server [-t|-u] VIP:PORT RIP:PORT drain|ready|maint|weight N */
+static int parse_server(int argc, char *const *argv, struct ctl_cmd *cmd, char *err)
+{
+	static const struct { const char *word; enum ctl_server_action act; } acts[] = {
+		{ "ready", ACT_READY }, { "drain", ACT_DRAIN }, { "maint", ACT_MAINT },
+		{ "weight", ACT_WEIGHT },
+	};
+	int i = 1, proto = IPPROTO_TCP;
+
+	cmd->op = OP_SERVER;
+	if (i < argc && (strcmp(argv[i], "-t") == 0 || strcmp(argv[i], "-u") == 0))
+		proto = argv[i++][1] == 'u' ? IPPROTO_UDP : IPPROTO_TCP;
+	if (argc - i < 3)
+		return fail(err, "usage: server [-t|-u] VIP:PORT RIP:PORT drain|ready|maint|weight N");
+	if (set_service(cmd, argv[i], proto, err) != 0 || set_real(cmd, argv[i + 1], err) != 0)
+		return CTL_EXIT_USAGE;
+	for (size_t k = 0; k < ARRAY_SIZE(acts); k++)
+		if (strcmp(argv[i + 2], acts[k].word) == 0)
+			cmd->action = acts[k].act;
+	if (cmd->action == ACT_NONE)
+		return fail(err, "server: unknown action `%s' (drain, ready, maint or weight N)",
+			    argv[i + 2]);
+	if (cmd->action == ACT_WEIGHT) {
+		if (argc - i != 4)
+			return fail(err, "server: weight needs a number");
+		return set_weight(cmd, argv[i + 3], err);
+	}
+	if (argc - i != 3)
+		return fail(err, "unexpected argument %s", argv[i + 3]);
+	return 0;
+}
+
 int ctl_parse(int argc, char *const *argv, struct ctl_cmd *cmd, char *err)
 {
 	const struct ctl_command *c;
@@ -496,6 +624,8 @@ int ctl_parse(int argc, char *const *argv, struct ctl_cmd *cmd, char *err)
 		cmd->op = OP_LIST;
 		return 0;
 	}
+	if (strcmp(argv[0], "server") == 0)
+		return parse_server(argc, argv, cmd, err);
 	c = find_command(argv[0], &consumed);
 	if (!c)
 		return fail(err, "unknown command `%s': the first word must be a command "
@@ -544,7 +674,9 @@ void ctl_usage(struct buf *out)
 		   "  weirctl -d -t|u VIP:PORT -r RIP:PORT\n"
 		   "  weirctl -L|l [-t|u VIP:PORT] [-n] [--stats|--rate|--thresholds|--persistent-conn] [--exact]\n"
 		   "  weirctl -Z [-t|u VIP:PORT]\n"
-		   "  weirctl status | reload\n\nCommands:\n");
+		   "  weirctl -L --health | --json\n"
+		   "  weirctl server [-t|-u] VIP:PORT RIP:PORT drain|ready|maint|weight N\n"
+		   "  weirctl status [--json] | reload | metrics\n\nCommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		const struct ctl_command *c = &commands[i];
 		char name[48];

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/healthspec.h"
 #include "ctl/list.h"
+#include "health/state.h"
 #include "sched/sched.h"
 
 /* "TCP  1.2.3.4:80": ipvsadm cuts IPv4 names at 33 characters. */
@@ -56,43 +58,30 @@ static void largenum(struct buf *out, uint64_t v, bool exact)
 /* weir's HTTP view: one row of counters per service and server. */
 static const char http_fmt[] = "%-33s %8s %8s %8s %8s %8s %8s %8s %8s\n";
 
-struct http_totals {
-	uint64_t requests, resp[6], retries, rt_us;
-};
-
-static void http_sum(const struct vs_stats *st, int nthreads, struct http_totals *t)
-{
-	memset(t, 0, sizeof(*t));
-	for (int i = 0; i < nthreads; i++) {
-		t->requests += counter_read(&st->pt[i].requests);
-		for (int k = 0; k < 6; k++)
-			t->resp[k] += counter_read(&st->pt[i].resp[k]);
-		t->retries += counter_read(&st->pt[i].retries);
-		t->rt_us += counter_read(&st->pt[i].resp_time_us);
-	}
-}
-
 static void http_row(struct buf *out, const char *name, const struct vs_stats *st,
 		     int nthreads, bool exact)
 {
-	struct http_totals t;
-	uint64_t answered = 0;
+	struct stats_view t;
 
-	http_sum(st, nthreads, &t);
-	for (int k = 1; k < 6; k++)
-		answered += t.resp[k];
+	stats_view(st, nthreads, &t);
 	buf_printf(out, "%-33s", name);
 	largenum(out, t.requests, exact);
 	for (int k = 1; k < 6; k++)
 		largenum(out, t.resp[k], exact);
 	largenum(out, t.retries, exact);
-	buf_printf(out, " %8.2f\n", answered ? (double)t.rt_us / 1000.0 / (double)answered : 0.0);
+	buf_printf(out, " %8.2f\n", t.timed ? (double)t.rt_sum_us / 1000.0 / (double)t.timed : 0.0);
 }
 
 static void title(struct buf *out, const struct list_opts *o)
 {
 	const char *hdr = "%-33s %8s %8s %8s %8s %8s\n";
 
+	if (o->health) {
+		buf_printf(out, "Prot LocalAddress:Port Scheduler Flags\n");
+		buf_printf(out, "  -> RemoteAddress:Port           State    Weight      "
+			   "LastCheck            CheckMs  Reason\n");
+		return;
+	}
 	if (o->http) {
 		buf_printf(out, http_fmt, "Prot LocalAddress:Port", "Reqs", "1xx", "2xx", "3xx",
 			   "4xx", "5xx", "Retries", "RTms");
@@ -211,8 +200,27 @@ static void service_line(struct buf *out, const struct virtual_service *svc,
 struct rs_view {
 	struct real_server *rs;
 	struct sched_server ss;   /* copied under the lock */
+	struct rs_health h;       /* ditto */
+	const char *state;
 	size_t persist_conns;     /* templates bound to it */
 };
+
+/* weir's health view: state, weight in effect / configured, last check. */
+static void health_line(struct buf *out, const struct rs_view *v)
+{
+	char name[ADDR_STRLEN], w[24], ms[16], reason[sizeof(v->h.reason) + 16];
+
+	dest_name(&v->rs->addr, name);
+	snprintf(w, sizeof(w), "%u/%u", v->ss.weight, v->h.weight);
+	if (v->h.check_last[0])
+		snprintf(ms, sizeof(ms), "%.1f", (double)v->h.check_us / 1000.0);
+	else
+		snprintf(ms, sizeof(ms), "-");
+	snprintf(reason, sizeof(reason), "%s%s", v->h.reason,
+		 v->h.ramp_start ? " (slow start)" : "");
+	buf_printf(out, "  -> %-28s %-8s %-11s %-20.20s %7s  %s\n", name, v->state, w,
+		   v->h.check_last[0] ? v->h.check_last : "-", ms, reason);
+}
 
 static void server_line(struct buf *out, const struct virtual_service *svc,
 			const struct rs_view *v, const struct list_opts *o, int nthreads)
@@ -223,7 +231,9 @@ static void server_line(struct buf *out, const struct virtual_service *svc,
 	struct rate_value r;
 
 	dest_name(&rs->addr, name);
-	if (o->http) {
+	if (o->health) {
+		health_line(out, v);
+	} else if (o->http) {
 		char row[ADDR_STRLEN + 8];
 
 		snprintf(row, sizeof(row), "  -> %s", name);
@@ -243,11 +253,11 @@ static void server_line(struct buf *out, const struct virtual_service *svc,
 		buf_printf(out, "  -> %-28s %-10u %-10u %-10u %-10u\n", name, v->ss.upper,
 			   v->ss.lower, v->ss.active, v->ss.inactive);
 	} else if (o->pconn) {
-		buf_printf(out, "  -> %-28s %-9u %-11zu %-10u %-10u\n", name, v->ss.weight,
+		buf_printf(out, "  -> %-28s %-9u %-11zu %-10u %-10u\n", name, v->h.weight,
 			   v->persist_conns, v->ss.active, v->ss.inactive);
 	} else {
 		buf_printf(out, "  -> %-28s %-7s %-6u %-10u %-10u\n", name,
-			   svc->proxy ? "Proxy" : fwd_name(rs->spec.fwd), v->ss.weight,
+			   svc->proxy ? "Proxy" : fwd_name(rs->spec.fwd), v->h.weight,
 			   v->ss.active, v->ss.inactive);
 	}
 }
@@ -259,19 +269,20 @@ static int cmp_rs(const void *a, const void *b)
 	return addr_cmp(&x->rs->addr, &y->rs->addr);
 }
 
-static void service_block(struct buf *out, struct virtual_service *svc,
-			  const struct list_opts *o, int nthreads)
+static void servers_of(struct buf *out, struct virtual_service *svc,
+		       const struct list_opts *o, int nthreads)
 {
 	struct rs_view *v;
 	size_t n;
 
-	service_line(out, svc, o, nthreads);
 	pthread_mutex_lock(&svc->lock);
 	n = svc->nservers;
 	v = calloc(n + 1, sizeof(*v));
 	for (size_t i = 0; v && i < n; i++) {
 		v[i].rs = svc->servers[i];
 		v[i].ss = svc->servers[i]->ss;
+		v[i].h = svc->servers[i]->h;
+		v[i].state = rs_state_name(svc->servers[i]);
 		v[i].persist_conns = svc->persist ?
 			persist_count_server(svc->persist, &svc->servers[i]->ss) : 0;
 		rs_get(v[i].rs);
@@ -286,6 +297,18 @@ static void service_block(struct buf *out, struct virtual_service *svc,
 		rs_put(v[i].rs);
 	}
 	free(v);
+}
+
+static void service_block(struct buf *out, struct virtual_service *svc,
+			  const struct list_opts *o, int nthreads)
+{
+	service_line(out, svc, o, nthreads);
+	servers_of(out, svc, o, nthreads);
+	/* pools: in weir's own views (ipvsadm's have no place for them) */
+	for (size_t i = 0; (o->health || o->http) && i < svc->npools; i++) {
+		buf_printf(out, "  pool %s %s\n", svc->pool_names[i], svc->pools[i]->spec.sched);
+		servers_of(out, svc->pools[i], o, nthreads);
+	}
 }
 
 static int cmp_key(int pa, const struct weir_addr *a, int pb, const struct weir_addr *b)
@@ -339,6 +362,41 @@ static const char *fwd_switch(enum fwd_method f)
 	return f == FWD_MASQ ? "-m" : f == FWD_TUNNEL ? "-i" : "-g";
 }
 
+/* A weirctl word in double quotes, with \" and \\ escaped. */
+static void save_quoted(struct buf *out, const char *opt, const char *v)
+{
+	buf_printf(out, " %s \"", opt);
+	for (; *v; v++) {
+		if (*v == '"' || *v == '\\')
+			buf_append(out, "\\", 1);
+		buf_append(out, v, 1);
+	}
+	buf_append(out, "\"", 1);
+}
+
+/* The health options that differ from the defaults. */
+static void save_health(struct buf *out, const struct service_spec *s)
+{
+	struct service_spec def;
+	char words[1024];
+
+	spec_service_defaults(&def);
+	if (memcmp(&s->check, &def.check, sizeof(def.check)) != 0) {
+		check_spec_format(&s->check, words, sizeof(words));
+		save_quoted(out, "--check", words);
+	}
+	if (memcmp(&s->agent, &def.agent, sizeof(def.agent)) != 0) {
+		agent_spec_format(&s->agent, words, sizeof(words));
+		save_quoted(out, "--agent", words);
+	}
+	if (memcmp(&s->outlier, &def.outlier, sizeof(def.outlier)) != 0) {
+		outlier_spec_format(&s->outlier, words, sizeof(words));
+		save_quoted(out, "--outlier", words);
+	}
+	if (s->slow_start_ms)
+		buf_printf(out, " --slow-start %ums", s->slow_start_ms);
+}
+
 static void save_service(struct buf *out, const struct service_spec *s)
 {
 	char a[ADDR_STRLEN], tmp[64];
@@ -367,6 +425,7 @@ static void save_service(struct buf *out, const struct service_spec *s)
 		buf_printf(out, " --max-conn %u", s->maxconn);
 	if (s->retries != 3)
 		buf_printf(out, " --retries %u", s->retries);
+	save_health(out, s);
 	buf_printf(out, "\n");
 	for (size_t i = 0; i < s->nservers; i++) {
 		const struct server_spec *r = &s->servers[i];
@@ -381,6 +440,14 @@ static void save_service(struct buf *out, const struct service_spec *s)
 			buf_printf(out, " -y %u", r->lower);
 		if (r->fwd == FWD_TUNNEL)
 			buf_printf(out, " --tun-type ipip");
+		if (r->check.kind != CHECK_INHERIT) {
+			char words[1024];
+
+			check_spec_format(&r->check, words, sizeof(words));
+			save_quoted(out, "--check", words);
+		}
+		if (r->admin != ADMIN_UNSET)
+			buf_printf(out, " --state %s", admin_state_name((enum admin_state)r->admin));
 		buf_printf(out, "\n");
 	}
 }

@@ -24,6 +24,7 @@
 
 #include "core/log.h"
 #include "core/table.h"
+#include "health/state.h"
 #include "proto/proxy_proto.h"
 #include "proxy/proxy.h"
 #include "proxy/pworker.h"
@@ -232,6 +233,7 @@ static void connect_failed(struct tcp_session *s, int err)
 		rs_get(s->rs);
 		s->tried[s->ntried++] = s->rs;
 	}
+	health_passive(s->rs, false);
 	svc_conn_close(s->rs, true, &s->client, loop_now(s->w->loop));
 	s->rs = NULL;
 	s->active = false;
@@ -263,6 +265,7 @@ static void connected(struct tcp_session *s)
 	}
 	s->state = TS_RELAYING;
 	svc_observe_rtt(s->rs, now_ns() - s->connect_ns, loop_now(s->w->loop));
+	health_passive(s->rs, true);
 	setsockopt(s->srv.io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	timer_arm(s->w->loop, &s->timer, loop_now(s->w->loop) + s->rt.idle_timeout_ms);
 	relay(s);
@@ -373,6 +376,7 @@ static bool try_connect(struct tcp_session *s)
 			s->tried[s->ntried++] = s->rs;
 		}
 		log_info("tcp: connect: %s", strerror(rc));
+		health_passive(s->rs, false);
 		svc_conn_close(s->rs, true, &s->client, loop_now(s->w->loop));
 		s->rs = NULL;
 		s->active = false;
