@@ -497,7 +497,7 @@ static void server_apply_spec(struct real_server *rs, const struct server_spec *
 	rs->h.admin = sp->admin;
 	rs->ss.upper = sp->upper;
 	rs->ss.lower = sp->lower;
-	rs_refresh_locked(rs, now_ms());
+	rs_recompute_locked(rs, now_ms());
 }
 
 static struct real_server *server_new(struct virtual_service *svc,

@@ -27,7 +27,7 @@ void health_opts_set(struct virtual_service *svc, const struct service_spec *sp)
 
 #define OUT_FLAGS (SCHED_SRV_DOWN | SCHED_SRV_MAINT)
 
-void rs_refresh_locked(struct real_server *rs, uint64_t now)
+static void refresh(struct real_server *rs, uint64_t now, bool tell)
 {
 	struct virtual_service *svc = rs->svc;
 	struct rs_health *h = &rs->h;
@@ -66,9 +66,19 @@ void rs_refresh_locked(struct real_server *rs, uint64_t now)
 	if (flags != rs->ss.flags || w != rs->ss.weight) {
 		rs->ss.flags = flags;
 		rs->ss.weight = (uint32_t)w;
-		if (rs->ss.idx >= 0 && svc->sched)
+		if (tell && rs->ss.idx >= 0 && svc->sched)
 			sched_server_changed(svc->sched, &rs->ss);
 	}
+}
+
+void rs_refresh_locked(struct real_server *rs, uint64_t now)
+{
+	refresh(rs, now, true);
+}
+
+void rs_recompute_locked(struct real_server *rs, uint64_t now)
+{
+	refresh(rs, now, false);
 }
 
 /* "TCP 10.0.0.1:80 -> 10.0.0.11:80" for the log. */

@@ -42,6 +42,9 @@ void health_opts_set(struct virtual_service *svc, const struct service_spec *sp)
 /* Recomputes rs->ss.flags and rs->ss.weight; tells the scheduler when they
  * changed and the server is in its set. Lock held. */
 void rs_refresh_locked(struct real_server *rs, uint64_t now);
+/* The same without telling the scheduler: for a caller that gives the
+ * scheduler its whole server set right after (a table edit). */
+void rs_recompute_locked(struct real_server *rs, uint64_t now);
 
 /* An active check finished: <what> says how ("HTTP 200", "connection
  * refused"), <us> how long it took. Returns true while the server is
