@@ -5,6 +5,7 @@
 #   make test       install what is missing, build, run every test
 #   make bench      run the benchmarks in bench/ (long; not part of test)
 #   make fuzz       run every fuzz driver for FUZZ_SECONDS each (default 60)
+#   make bpf-fixtures  the XDP/tc programs' packet fixtures (root; part of test)
 
 CC       ?= gcc
 # llhttp, from Debian's node-llhttp, built into weir (third-party code: its
@@ -19,11 +20,12 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
 ifneq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
 WARN     := $(filter-out -Wno-format-truncation,$(WARN))  # clang has no such warning
 endif
-INCS     := -Isrc -I$(LLHTTP_INC)
+# build/bpf: the BPF skeletons and vmlinux.h; bpf/: the structs both sides share
+INCS     := -Isrc -I$(LLHTTP_INC) -Ibuild/bpf -Ibpf
 CFLAGS_REL  := $(CSTD) $(WARN) $(INCS) -O2 -g -pthread
 CFLAGS_ASAN := $(CSTD) $(WARN) $(INCS) -O1 -g -pthread -fno-omit-frame-pointer \
                -fsanitize=address,undefined -fno-sanitize-recover=undefined
-LDLIBS   := -pthread -lm
+LDLIBS   := -pthread -lm -lbpf -lelf -lz
 
 LIB_SRC  := $(shell find src -name '*.c' ! -name main.c | sort)
 UNIT_SRC := $(shell find tests/unit -name '*.c' | sort)
@@ -35,8 +37,27 @@ ASAN := build/asan
 FUZZ := build/fuzz
 
 .DELETE_ON_ERROR:
-.PHONY: all run test unit integration fuzz fuzz-quick bench deps clean asan
-all: $(REL)/weir $(REL)/weirctl $(REL)/weir-backend $(REL)/sched-predict
+.PHONY: all run test unit integration fuzz fuzz-quick bench deps clean asan bpf bpf-fixtures
+all: bpf $(REL)/weir $(REL)/weirctl $(REL)/weir-backend $(REL)/sched-predict
+
+# --- the XDP and tc programs (clang -target bpf, libbpf CO-RE, skeletons) ----
+# vmlinux.h comes from the running kernel's BTF; each bpf/NAME.bpf.c becomes
+# build/bpf/NAME.bpf.o and the skeleton build/bpf/NAME.skel.h (struct NAME).
+BPF_OUT    := build/bpf
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -I$(BPF_OUT) -Ibpf -Wall -Werror
+BPF_SKELS  := $(BPF_OUT)/weir_xdp.skel.h $(BPF_OUT)/tc_decap.skel.h
+bpf: $(BPF_SKELS)
+$(BPF_OUT)/vmlinux.h:
+	@mkdir -p $(BPF_OUT)
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@
+$(BPF_OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_OUT)/vmlinux.h
+	clang $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+$(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
+	bpftool gen skeleton $< name $* > $@
+.SECONDARY: $(BPF_SKELS:.skel.h=.bpf.o)
+# whatever includes a skeleton waits for it (the .d files know after one build)
+XDP_SRC := $(wildcard src/xdp/*.c)
+$(patsubst %.c,$(REL)/obj/%.o,$(XDP_SRC)) $(patsubst %.c,$(ASAN)/obj/%.o,$(XDP_SRC)): $(BPF_SKELS)
 
 # --- objects, one tree per flavour -------------------------------------------
 $(REL)/obj/%.o: %.c
@@ -84,9 +105,9 @@ $(FUZZ)/llhttp.a: $(LLHTTP_SRC)
 	@mkdir -p $(FUZZ)/llhttp
 	cd $(FUZZ)/llhttp && clang -std=c11 -O1 -g -w -I$(LLHTTP_INC) -fsanitize=fuzzer-no-link,address,undefined -c $(LLHTTP_SRC)
 	ar rcs $@ $(FUZZ)/llhttp/*.o
-$(FUZZ)/%: fuzz/%.c $(LIB_SRC) $(shell find src -name '*.h') $(FUZZ)/llhttp.a
+$(FUZZ)/%: fuzz/%.c $(LIB_SRC) $(shell find src -name '*.h') $(FUZZ)/llhttp.a $(BPF_SKELS)
 	@mkdir -p $(FUZZ)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(FUZZ)/llhttp.a -pthread -lm
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(FUZZ)/llhttp.a $(LDLIBS)
 
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ)/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60
@@ -111,11 +132,21 @@ run: deps all
 unit: $(ASAN)/unit
 	$(ASAN)/unit
 
+# --- BPF packet fixtures (BPF_PROG_TEST_RUN in a network namespace of their own)
+FIXTURE_SRC := $(wildcard tests/bpf/*.c)
+$(ASAN)/bpf-fixtures: $(patsubst %.c,$(ASAN)/obj/%.o,$(FIXTURE_SRC))
+	$(CC) $(LDFLAGS_ASAN) -o $@ $^ $(LDLIBS)
+$(patsubst %.c,$(ASAN)/obj/%.o,$(FIXTURE_SRC)): $(BPF_SKELS)
+$(ASAN)/obj/tests/bpf/%.o: CFLAGS_ASAN += -Itests/bpf
+bpf-fixtures: $(ASAN)/bpf-fixtures
+	$(ASAN)/bpf-fixtures
+
 integration: asan all
 	WEIR_BUILD=$(ASAN) scripts/pytest.sh tests/integration
 
 test: deps
 	$(MAKE) all asan
+	$(MAKE) bpf-fixtures
 	$(ASAN)/unit
 	WEIR_BUILD=$(ASAN) scripts/pytest.sh tests/integration
 	$(MAKE) fuzz-quick

@@ -29,6 +29,8 @@
 #include "ctl/metrics_http.h"
 #include "health/check.h"
 #include "health/state.h"
+#include "xdp/rs.h"
+#include "xdp/xdp.h"
 #include "proxy/pworker.h"
 
 struct daemon {
@@ -52,6 +54,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: weir [-c FILE] [--socket PATH]   run the daemon in the foreground\n"
 		   "       weir -t -c FILE                  check FILE and exit\n"
+		   "       weir rs add|del VIP [--mode dr|tun]   prepare a real server (see weir rs)\n"
 		   "options:\n"
 		   "  -c, --config FILE   the config file (without it weir starts with no services)\n"
 		   "  -t, --test          check the config and exit: 0 if valid, 1 with FILE:LINE: reason\n"
@@ -128,7 +131,8 @@ static int reload(struct ctl_ctx *ctx, char *err)
 				strcmp(cfg.socket_path, d->table.cfg.socket_path) != 0))
 		log_warn("reload: 'socket' changes only at restart");
 	spec_keep_admin_state(&cfg, &d->table.cfg);
-	if ((rc = metrics_prepare(d, &cfg, &metrics, msg)) == 0 &&
+	if ((rc = xdp_configure(&cfg.xdp, msg)) == 0 &&
+	    (rc = metrics_prepare(d, &cfg, &metrics, msg)) == 0 &&
 	    (rc = table_apply(&d->table, &cfg, msg)) != 0 && metrics != d->metrics)
 		admin_close(metrics);
 	if (rc) {
@@ -205,6 +209,7 @@ static void tick_cb(struct timer *t)
 {
 	struct daemon *d = container_of(t, struct daemon, tick);
 
+	xdp_fold_counters(&d->table);
 	table_tick(&d->table, loop_now(d->loop));
 	timer_arm(d->loop, t, loop_now(d->loop) + RATE_INTERVAL_MS);
 }
@@ -214,6 +219,7 @@ static void health_tick_cb(struct timer *t)
 	struct daemon *d = container_of(t, struct daemon, health_tick);
 
 	health_tick(&d->table, loop_now(d->loop));
+	xdp_tick(&d->table, loop_now(d->loop));
 	timer_arm(d->loop, t, loop_now(d->loop) + HEALTH_TICK_MS);
 }
 
@@ -270,7 +276,7 @@ static int run(struct daemon *d, struct weir_config *cfg, const char *sock_opt)
 		log_err("cannot start workers: %s", strerror(-rc));
 		return 1;
 	}
-	if (table_apply(&d->table, cfg, err) != 0) {
+	if (xdp_configure(&cfg->xdp, err) != 0 || table_apply(&d->table, cfg, err) != 0) {
 		log_err("%s", err);
 		d->exit_code = 1;
 		goto out_stop;
@@ -298,6 +304,7 @@ out_stop:
 	workers_stop();
 	workers_force();
 out_join:
+	xdp_stop();
 	health_shutdown();
 	workers_join();
 	admin_close(d->metrics);
@@ -324,6 +331,8 @@ int main(int argc, char **argv)
 	bool test = false;
 	int opt, rc;
 
+	if (argc > 1 && strcmp(argv[1], "rs") == 0)
+		return rs_main(argc - 1, argv + 1);
 	while ((opt = getopt_long(argc, argv, "c:ts:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': d.config_path = optarg; break;

@@ -4,6 +4,7 @@
 #define WEIR_BUF_H
 
 #include <stddef.h>
+#include <string.h>
 
 struct buf {
 	char *data;
@@ -15,6 +16,17 @@ struct buf {
 
 /* Appends <n> bytes. Returns 0, -ENOBUFS past the cap, -ENOMEM. */
 int buf_append(struct buf *b, const void *p, size_t n);
+/* buf_append(), with the copy inline when the bytes fit in the room the
+ * buffer already has (the common case on a hot path: a reused buffer). */
+static inline int buf_put(struct buf *b, const void *p, size_t n)
+{
+	if (b->data && b->off + b->len + n <= b->cap && (!b->max || b->len + n <= b->max)) {
+		memcpy(b->data + b->off + b->len, p, n);
+		b->len += n;
+		return 0;
+	}
+	return buf_append(b, p, n);
+}
 /* Appends formatted text; same returns as buf_append. */
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Makes room for <n> more bytes and returns where to write them; then

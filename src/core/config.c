@@ -139,6 +139,7 @@ static int srv_forward(struct cfg_ctx *ctx, const struct conf_node *n, const cha
 	static const struct { const char *name; enum fwd_method f; } fwds[] = {
 		{ "route", FWD_ROUTE }, { "dr", FWD_ROUTE }, { "tunnel", FWD_TUNNEL },
 		{ "tun", FWD_TUNNEL }, { "masq", FWD_MASQ }, { "nat", FWD_MASQ },
+		{ "fullnat", FWD_FULLNAT },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(fwds); i++)
@@ -146,7 +147,7 @@ static int srv_forward(struct cfg_ctx *ctx, const struct conf_node *n, const cha
 			r->fwd = fwds[i].f;
 			return 0;
 		}
-	return cfg_fail(ctx, n->line, "forward: '%s' is not one of route, tunnel, masq", v);
+	return cfg_fail(ctx, n->line, "forward: '%s' is not one of route, tunnel, masq, fullnat", v);
 }
 
 static int srv_url(struct cfg_ctx *ctx, const struct conf_node *n, const char *v,
@@ -551,6 +552,19 @@ static int svc_slow_start(struct cfg_ctx *ctx, const struct conf_node *n, void *
 	return arg_duration(ctx, n, n->args[0], 1000, &svc->slow_start_ms);
 }
 
+static int svc_on_gone(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct service_spec *svc = obj;
+
+	if (strcmp(n->args[0], "keep") == 0)
+		svc->reset_gone = false;
+	else if (strcmp(n->args[0], "reset") == 0)
+		svc->reset_gone = true;
+	else
+		return cfg_fail(ctx, n->line, "on_server_gone: '%s' is not keep or reset", n->args[0]);
+	return 0;
+}
+
 #define HEALTH_DIRECTIVES                                  \
 	{ "check", 1, -1, svc_check, false },              \
 	{ "agent", 1, -1, svc_agent, false },              \
@@ -722,6 +736,7 @@ static const struct directive service_table[] = {
 	{ "pool", 1, 1, svc_pool, true },
 	{ "route", 0, 0, svc_route, true },
 	{ "accept_proxy", 1, -1, svc_accept_proxy, false },
+	{ "on_server_gone", 1, 1, svc_on_gone, false },
 	HEALTH_DIRECTIVES,
 };
 
@@ -820,7 +835,105 @@ static int top_metrics(struct cfg_ctx *ctx, const struct conf_node *n, void *obj
 	return 0;
 }
 
+/* --- the xdp { } block ------------------------------------------------------ */
+
+static int xdp_interface(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct xdp_spec *x = obj;
+
+	for (int i = 0; i < n->nargs; i++) {
+		if (x->nifaces == XDP_MAX_IFACES)
+			return cfg_fail(ctx, n->line, "interface: at most %d", XDP_MAX_IFACES);
+		if (strlen(n->args[i]) >= sizeof(x->ifaces[0]) || !n->args[i][0])
+			return cfg_fail(ctx, n->line, "interface: '%s' is not an interface name",
+					n->args[i]);
+		for (int k = 0; k < x->nifaces; k++)
+			if (strcmp(x->ifaces[k], n->args[i]) == 0)
+				return cfg_fail(ctx, n->line, "interface: '%s' given twice",
+						n->args[i]);
+		strcpy(x->ifaces[x->nifaces++], n->args[i]);
+	}
+	return 0;
+}
+
+static int xdp_mode(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct xdp_spec *x = obj;
+
+	if (strcmp(n->args[0], "native") == 0)
+		x->generic = false;
+	else if (strcmp(n->args[0], "generic") == 0)
+		x->generic = true;
+	else
+		return cfg_fail(ctx, n->line, "mode: '%s' is not native or generic", n->args[0]);
+	return 0;
+}
+
+static int xdp_local(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct xdp_spec *x = obj;
+	struct weir_addr a;
+
+	if (addr_parse(n->args[0], true, &a) != 0 || addr_port(&a) != 0)
+		return cfg_fail(ctx, n->line, "local: '%s' is not an IP address", n->args[0]);
+	if (addr_family(&a) == AF_INET6)
+		x->local6 = a;
+	else
+		x->local4 = a;
+	return 0;
+}
+
+static int xdp_ports(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct xdp_spec *x = obj;
+	unsigned lo, hi;
+	char end;
+
+	if (sscanf(n->args[0], "%u-%u%c", &lo, &hi, &end) != 2 || lo < 1024 || hi > 65535 ||
+	    lo > hi)
+		return cfg_fail(ctx, n->line, "fullnat_ports: '%s' is not a range LO-HI within "
+				"1024-65535", n->args[0]);
+	x->fullnat_lo = (uint16_t)lo;
+	x->fullnat_hi = (uint16_t)hi;
+	return 0;
+}
+
+static int xdp_timeout(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	struct xdp_spec *x = obj;
+	uint32_t *dst = strcmp(n->name, "tcp_timeout") == 0 ? &x->tcp_est_ms :
+			strcmp(n->name, "tcp_fin_timeout") == 0 ? &x->tcp_fin_ms :
+			strcmp(n->name, "tcp_syn_timeout") == 0 ? &x->tcp_syn_ms :
+			strcmp(n->name, "udp_timeout") == 0 ? &x->udp_ms : &x->rebuild_ms;
+	uint32_t ms;
+
+	if (arg_duration(ctx, n, n->args[0], 1000, &ms) != 0)
+		return -EINVAL;
+	if (ms < 10)
+		return cfg_fail(ctx, n->line, "%s: at least 10ms", n->name);
+	*dst = ms;
+	return 0;
+}
+
+static const struct directive xdp_table[] = {
+	{ "interface", 1, -1, xdp_interface, false },
+	{ "mode", 1, 1, xdp_mode, false },
+	{ "local", 1, 1, xdp_local, false },
+	{ "fullnat_ports", 1, 1, xdp_ports, false },
+	{ "tcp_timeout", 1, 1, xdp_timeout, false },
+	{ "tcp_fin_timeout", 1, 1, xdp_timeout, false },
+	{ "tcp_syn_timeout", 1, 1, xdp_timeout, false },
+	{ "udp_timeout", 1, 1, xdp_timeout, false },
+	{ "rebuild_interval", 1, 1, xdp_timeout, false },
+};
+
+static int top_xdp(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	return run_table(ctx, n, xdp_table, ARRAY_SIZE(xdp_table), &ctx->cfg->xdp, "in xdp");
+}
+
 static const struct directive top_table[] = {
+	{ "xdp", 0, 0, top_xdp, true },
 	{ "workers", 1, 1, top_workers, false },
 	{ "metrics", 1, 1, top_metrics, false },
 	{ "log_level", 1, 1, top_log_level, false },

@@ -40,7 +40,8 @@ void outlier_spec_defaults(struct outlier_spec *o)
 
 /* --- one table of keys per spec -------------------------------------------- */
 
-enum key_type { K_U8, K_PORT, K_U32, K_DURATION, K_PERCENT, K_STRING, K_EXPECT };
+enum key_type { K_U8, K_PORT, K_U32, K_DURATION, K_PERCENT, K_STRING, K_TEXT, K_EXPECT };
+/* K_TEXT: a string that may hold newlines, written \n */
 
 struct key {
 	const char *name;
@@ -73,7 +74,7 @@ static const struct key agent_keys[] = {
 	KEY("port", K_PORT, struct agent_spec, port, 1, 65535),
 	KEY("interval", K_DURATION, struct agent_spec, interval_ms, 10, 3600000),
 	KEY("timeout", K_DURATION, struct agent_spec, timeout_ms, 10, 3600000),
-	KEY("send", K_STRING, struct agent_spec, send, 0, 0),
+	KEY("send", K_TEXT, struct agent_spec, send, 0, 0),
 };
 
 static const struct key outlier_keys[] = {
@@ -162,13 +163,29 @@ static int set_key(const struct key *k, void *spec, const char *v, char *err)
 				    k->min, k->max / 1000);
 		break;
 	case K_STRING:
-		if (strlen(v) >= k->size)
-			return fail(err, "%s: longer than %zu characters", k->name, k->size - 1);
-		for (const char *p = v; *p; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+	case K_TEXT: {
+		size_t len = 0;
+
+		for (const char *p = v; *p; p++) {
+			char c = *p;
+
+			/* K_TEXT escapes: \n a newline, \\ a backslash (a config
+			 * file's "\n" arrives as a newline already) */
+			if (k->type == K_TEXT && p[0] == '\\' && (p[1] == 'n' || p[1] == '\\')) {
+				c = p[1] == 'n' ? '\n' : '\\';
+				p++;
+			}
+			if (((unsigned char)c < 0x20 && !(k->type == K_TEXT && c == '\n')) ||
+			    c == 0x7f)
 				return fail(err, "%s: control characters are not allowed", k->name);
-		memcpy(field, v, strlen(v) + 1);
+			if (len + 1 >= k->size)
+				return fail(err, "%s: longer than %zu characters", k->name,
+					    k->size - 1);
+			field[len++] = c;
+		}
+		field[len] = '\0';
 		return 0;
+	}
 	case K_EXPECT:
 		return parse_expect(v, spec, err);
 	}
@@ -370,6 +387,23 @@ static void format_pairs(struct out *o, const struct key *keys, size_t nkeys, bo
 		if (k->type == K_STRING) {
 			put(o, " %s", k->name);
 			put_word(o, f);
+			continue;
+		}
+		if (k->type == K_TEXT) {
+			char text[2 * sizeof(((struct agent_spec *)0)->send) + 1];
+			size_t n = 0;
+
+			for (const char *p = f; *p && n + 2 < sizeof(text); p++) {
+				if (*p == '\n' || *p == '\\') {
+					text[n++] = '\\';
+					text[n++] = *p == '\n' ? 'n' : '\\';
+				} else {
+					text[n++] = *p;
+				}
+			}
+			text[n] = '\0';
+			put(o, " %s", k->name);
+			put_word(o, text);
 			continue;
 		}
 		if (k->type == K_EXPECT) {

@@ -11,11 +11,24 @@
 #include "core/util.h"
 #include "sched/sched.h"
 
+void spec_xdp_defaults(struct xdp_spec *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->fullnat_lo = 20000;
+	x->fullnat_hi = 59999;
+	x->tcp_syn_ms = 30000;      /* IPVS: SYN_RECV 60 s, SYN_SENT 2 min; shorter: */
+	x->tcp_est_ms = 900000;     /* ... a scan must not fill the table for long */
+	x->tcp_fin_ms = 120000;
+	x->udp_ms = 300000;
+	x->rebuild_ms = 50;
+}
+
 void spec_init(struct weir_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->log_level = LOG_INFO;
 	c->grace_ms = DEFAULT_GRACE_MS;
+	spec_xdp_defaults(&c->xdp);
 }
 
 void spec_service_defaults(struct service_spec *s)
@@ -274,6 +287,7 @@ const char *fwd_name(enum fwd_method f)
 {
 	static const char *const names[] = {
 		[FWD_ROUTE] = "Route", [FWD_TUNNEL] = "Tunnel", [FWD_MASQ] = "Masq",
+		[FWD_FULLNAT] = "FullNat",
 	};
 	return names[f];
 }
@@ -315,7 +329,8 @@ int spec_check_service(const struct service_spec *svc, char *err)
  * (only NAT rewrites ports). */
 void spec_normalize_server(const struct service_spec *svc, struct server_spec *r)
 {
-	if (addr_port(&r->addr) == 0 || (svc->proxy == PROXY_NONE && r->fwd != FWD_MASQ))
+	if (addr_port(&r->addr) == 0 ||
+	    (svc->proxy == PROXY_NONE && r->fwd != FWD_MASQ && r->fwd != FWD_FULLNAT))
 		addr_set_port(&r->addr, addr_port(&svc->addr));
 }
 

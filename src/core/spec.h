@@ -24,7 +24,7 @@
 enum proxy_kind { PROXY_NONE, PROXY_TCP, PROXY_UDP, PROXY_HTTP, PROXY_REDIRECT };
 /* Forwarding method of a real server in a packet-mode service (ipvsadm
  * -g/-i/-m). Proxy services forward by proxying, whatever this says. */
-enum fwd_method { FWD_ROUTE, FWD_TUNNEL, FWD_MASQ };
+enum fwd_method { FWD_ROUTE, FWD_TUNNEL, FWD_MASQ, FWD_FULLNAT };
 
 #define SCHED_NAME_MAX 16
 #define DEFAULT_SCHED "wlc"           /* ipvsadm's default */
@@ -33,6 +33,20 @@ enum fwd_method { FWD_ROUTE, FWD_TUNNEL, FWD_MASQ };
 #define DEFAULT_CONNECT_TIMEOUT_MS 2000
 #define DEFAULT_IDLE_TIMEOUT_MS 300000
 #define DEFAULT_GRACE_MS 30000
+
+/* The XDP data path (packet-mode services): where it attaches and what it
+ * needs to know about this director. No interface = no XDP. */
+#define XDP_MAX_IFACES 8
+struct xdp_spec {
+	char ifaces[XDP_MAX_IFACES][16];
+	uint8_t nifaces;
+	bool generic;                  /* force generic (skb) mode */
+	struct weir_addr local4;       /* TUN outer source / FULLNAT source */
+	struct weir_addr local6;
+	uint16_t fullnat_lo, fullnat_hi;
+	uint32_t tcp_syn_ms, tcp_est_ms, tcp_fin_ms, udp_ms;
+	uint32_t rebuild_ms;           /* connection-count schedulers' tables */
+};
 
 /* Options of an HTTP proxy service (and the redirect mode). */
 struct http_opts {
@@ -165,6 +179,8 @@ struct service_spec {
 	struct agent_spec agent;
 	struct outlier_spec outlier;
 	uint32_t slow_start_ms;   /* a server coming back ramps its weight up */
+	bool reset_gone;          /* packet mode: flows to a removed or down server
+	                           * are dropped rather than kept until they end */
 	/* HTTP routing: named pools of servers, and the rules choosing them */
 	struct pool_spec *pools;
 	size_t npools;
@@ -188,6 +204,7 @@ struct weir_config {
 	char *socket_path;        /* NULL = command line / environment / default */
 	uint32_t grace_ms;        /* how long a stop waits for open connections */
 	struct weir_addr metrics; /* admin HTTP listener (/metrics); port 0 = none */
+	struct xdp_spec xdp;
 	struct service_spec *services;
 	size_t nservices;
 };
@@ -243,6 +260,7 @@ int spec_check_service(const struct service_spec *svc, char *err);
 const char *proto_name(int proto);        /* "TCP" / "UDP" */
 const char *proxy_kind_name(enum proxy_kind k); /* "tcp", ... "none" */
 int proxy_kind_parse(const char *s, enum proxy_kind *out);
-const char *fwd_name(enum fwd_method f);   /* "Route" "Tunnel" "Masq" */
+const char *fwd_name(enum fwd_method f);   /* "Route" "Tunnel" "Masq" "FullNat" */
+void spec_xdp_defaults(struct xdp_spec *x);
 
 #endif

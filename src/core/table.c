@@ -10,6 +10,7 @@
 #include "core/table.h"
 #include "health/check.h"
 #include "health/state.h"
+#include "xdp/xdp.h"
 #include "proxy/proxy.h"
 #include "proxy/route.h"
 
@@ -26,6 +27,9 @@ static int stats_init(struct vs_stats *s, int nthreads)
 		return -ENOMEM;
 	}
 	memset(s->pt, 0, (size_t)nthreads * sizeof(*s->pt));
+	/* the p99 window starts from nothing: snapshot 0 is all zeros */
+	s->d->nsnaps = 1;
+	s->d->snap_next = 1;
 	return 0;
 }
 
@@ -63,8 +67,8 @@ uint64_t rt_bucket_upper(unsigned b)
 {
 	unsigned octave = b / 4;
 
-	if (b < 4)
-		return b + 1;
+	if (b < 8) /* 0..3 hold 0..3 us; 4..7 are never used */
+		return b < 4 ? b + 1 : 4;
 	return ((uint64_t)(4 + (b & 3) + 1)) << (octave - 2);
 }
 
@@ -517,6 +521,7 @@ static struct real_server *server_new(struct virtual_service *svc,
 	addr_bytes(&sp->addr, rs->ss.addr);
 	rs->ss.port = addr_port(&sp->addr);
 	rs->ss.idx = -1;
+	rs->xdp_idx = -1;
 	rs->h.agent_pct = 100;
 	server_apply_spec(rs, sp);
 	atomic_init(&rs->refcnt, 1); /* the table's */
@@ -560,6 +565,7 @@ static struct virtual_service *service_new(const struct service_spec *sp, int nt
 	svc->proto = sp->proto;
 	svc->addr = sp->addr;
 	atomic_init(&svc->refcnt, 1); /* the table's */
+	svc->xdp_id = -1;
 	atomic_init(&svc->maxconn, sp->maxconn);
 	atomic_init(&svc->wants_rtt, sched_find(sp->sched)->uses_rtt);
 	pthread_mutex_init(&svc->lock, NULL);
@@ -644,6 +650,7 @@ static int servers_apply(struct vs_table *t, struct virtual_service *svc,
 	svc->servers = next;
 	svc->nservers = sp->nservers;
 	rc = resched_locked(svc);
+	atomic_fetch_add_explicit(&svc->gen, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&svc->lock);
 	for (size_t k = 0; k < nold; k++)
 		if (old[k]->removed)
@@ -722,6 +729,7 @@ static int service_update(struct virtual_service *svc, const struct service_spec
 	svc->spec = *sp;
 	svc->spec.servers = NULL;
 	svc->spec.nservers = 0;
+	atomic_fetch_add_explicit(&svc->gen, 1, memory_order_relaxed);
 	return 0;
 
 out_nomem:
@@ -1048,10 +1056,10 @@ int table_apply(struct vs_table *t, const struct weir_config *cfg, char *err)
 			table_append(t, svc);
 			if (svc->proxy)
 				svc->proxy->start(svc);
-			else
-				log_warn("%s %s: packet-mode service kept in the table; this version "
-					 "has no packet data path, so it carries no traffic",
-					 proto_name(svc->proto), addr_str(&svc->addr, a));
+			else if (!xdp_running())
+				log_warn("%s %s: packet-mode service with no xdp interface configured: "
+					 "it carries no traffic", proto_name(svc->proto),
+					 addr_str(&svc->addr, a));
 		} else {
 			svc = table_find(t, sp->proto, &sp->addr);
 			rc = service_update(svc, sp, err);
@@ -1069,6 +1077,7 @@ int table_apply(struct vs_table *t, const struct weir_config *cfg, char *err)
 	spec_free(&t->cfg);
 	t->cfg = copy;
 	health_sync(t);
+	xdp_sync(t);
 	return 0;
 }
 void table_foreach(struct vs_table *t,

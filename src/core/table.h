@@ -119,6 +119,8 @@ struct real_server {
 	struct rs_health h;            /* guarded by svc->lock */
 	atomic_uint fails_in_row;      /* passive checks, lock-free */
 	void *checks[2];               /* health/check.c: active, agent (control) */
+	int xdp_idx;                   /* xdp/: its slot in the data path; -1 = none */
+	uint64_t xdp_active;           /* xdp/: open flows the data path counts */
 	struct vs_stats stats;
 };
 
@@ -144,6 +146,9 @@ struct virtual_service {
 	atomic_uint outlier_errors;    /* outlier.errors, read without the lock */
 	uint32_t slow_start_ms;        /* guarded by lock */
 	atomic_bool health_busy;       /* a server ramps up or is ejected */
+	atomic_uint gen;               /* bumped when a server's state, weight or the
+	                                * server set changes (xdp/ rebuilds tables) */
+	int xdp_id;                    /* xdp/: its slot in the data path; -1 = none */
 	const struct proxy_ops *proxy; /* NULL = packet mode */
 	void *proxy_priv;              /* the proxy's listeners */
 	bool removed;                  /* control thread */

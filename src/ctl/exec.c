@@ -80,6 +80,8 @@ static void edit_keep_weir_opts(const struct ctl_cmd *cmd, const struct service_
 		svc->outlier = cur->outlier;
 	if (!ctl_has(cmd, O_SLOW_START))
 		svc->slow_start_ms = cur->slow_start_ms;
+	if (!ctl_has(cmd, O_ON_GONE))
+		svc->reset_gone = cur->reset_gone;
 }
 
 /* -a takes a check given for the server; -e keeps weir's own server

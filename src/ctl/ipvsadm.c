@@ -135,6 +135,23 @@ static int set_masq(struct ctl_cmd *c, const char *arg, char *err)
 	return 0;
 }
 
+static int set_fullnat(struct ctl_cmd *c, const char *arg, char *err)
+{
+	c->rs.fwd = FWD_FULLNAT;
+	return 0;
+}
+
+static int set_on_gone(struct ctl_cmd *c, const char *arg, char *err)
+{
+	if (strcmp(arg, "keep") == 0)
+		c->svc.reset_gone = false;
+	else if (strcmp(arg, "reset") == 0)
+		c->svc.reset_gone = true;
+	else
+		return fail(err, "illegal on-server-gone policy `%s' (keep or reset)", arg);
+	return 0;
+}
+
 static int set_weight(struct ctl_cmd *c, const char *arg, char *err)
 {
 	if (parse_u32(arg, 65535, &c->rs.weight) != 0)
@@ -292,7 +309,8 @@ static int set_state(struct ctl_cmd *c, const char *arg, char *err)
 #define SVC_OPTS (BIT(O_SCHEDULER) | BIT(O_PERSISTENT) | BIT(O_NETMASK) | BIT(O_OPS) | \
 		  BIT(O_SCHED_FLAGS) | BIT(O_PROXY) | BIT(O_CONNECT_TIMEOUT) |       \
 		  BIT(O_IDLE_TIMEOUT) | BIT(O_MAX_CONN) | BIT(O_RETRIES) |           \
-		  BIT(O_CHECK) | BIT(O_AGENT) | BIT(O_OUTLIER) | BIT(O_SLOW_START))
+		  BIT(O_CHECK) | BIT(O_AGENT) | BIT(O_OUTLIER) | BIT(O_SLOW_START) |     \
+		  BIT(O_ON_GONE))
 #define RS_OPTS  (BIT(O_FORWARD) | BIT(O_WEIGHT) | BIT(O_UPPER) | BIT(O_LOWER) | \
 		  BIT(O_TUN_TYPE) | BIT(O_CHECK) | BIT(O_STATE))
 #define LIST_OPTS (BIT(O_NUMERIC) | BIT(O_STATS) | BIT(O_RATE) | BIT(O_THRESHOLDS) | \
@@ -356,6 +374,8 @@ static const struct ctl_option options[] = {
 	  "-i                 IP-in-IP tunnel" },
 	{ 'm', "masquerading", O_FORWARD, ARG_NONE, "forwarding-method", set_masq,
 	  "-m                 NAT (masquerading)" },
+	{ 0, "fullnat", O_FORWARD, ARG_NONE, "forwarding-method", set_fullnat,
+	  "--fullnat          weir: full NAT: source rewritten to the director too" },
 	{ 'w', "weight", O_WEIGHT, ARG_REQUIRED, "weight", set_weight,
 	  "-w WEIGHT          0..65535 (default 1; 0 = no new connections)" },
 	{ 'x', "u-threshold", O_UPPER, ARG_REQUIRED, "u-threshold", set_upper,
@@ -401,6 +421,8 @@ static const struct ctl_option options[] = {
 	  "--agent WORDS      weir: agent check, e.g. \"port 9999 interval 5s\", \"off\"" },
 	{ 0, "outlier", O_OUTLIER, ARG_REQUIRED, "outlier", set_outlier,
 	  "--outlier WORDS    weir: passive checks, e.g. \"errors 5 eject 30s\", \"off\"" },
+	{ 0, "on-server-gone", O_ON_GONE, ARG_REQUIRED, "on-server-gone", set_on_gone,
+	  "--on-server-gone P weir: packet mode: flows of a removed/down server: keep or reset" },
 	{ 0, "slow-start", O_SLOW_START, ARG_REQUIRED, "slow-start", set_slow_start,
 	  "--slow-start T     weir: a server coming back ramps up over T (off)" },
 	{ 0, "state", O_STATE, ARG_REQUIRED, "state", set_state,

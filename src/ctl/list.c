@@ -281,6 +281,8 @@ static void servers_of(struct buf *out, struct virtual_service *svc,
 	for (size_t i = 0; v && i < n; i++) {
 		v[i].rs = svc->servers[i];
 		v[i].ss = svc->servers[i]->ss;
+		/* packet mode: the data path's open flows (control thread field) */
+		v[i].ss.active += (uint32_t)svc->servers[i]->xdp_active;
 		v[i].h = svc->servers[i]->h;
 		v[i].state = rs_state_name(svc->servers[i]);
 		v[i].persist_conns = svc->persist ?
@@ -359,7 +361,7 @@ void ctl_list(struct vs_table *t, const struct list_opts *o, struct buf *out)
 
 static const char *fwd_switch(enum fwd_method f)
 {
-	return f == FWD_MASQ ? "-m" : f == FWD_TUNNEL ? "-i" : "-g";
+	return f == FWD_MASQ ? "-m" : f == FWD_TUNNEL ? "-i" : f == FWD_FULLNAT ? "--fullnat" : "-g";
 }
 
 /* A weirctl word in double quotes, with \" and \\ escaped. */
@@ -395,6 +397,8 @@ static void save_health(struct buf *out, const struct service_spec *s)
 	}
 	if (s->slow_start_ms)
 		buf_printf(out, " --slow-start %ums", s->slow_start_ms);
+	if (s->reset_gone)
+		buf_printf(out, " --on-server-gone reset");
 }
 
 static void save_service(struct buf *out, const struct service_spec *s)

@@ -113,18 +113,45 @@ static void svc_label(const struct svc_snap *s, char *out, size_t size)
 
 /* --- JSON ------------------------------------------------------------------------- */
 
+/* The length of the valid UTF-8 sequence at <s>, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+
+	if (!n || s[0] > 0xf4)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
+	    (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
+		return 0; /* overlong, surrogate, beyond U+10FFFF */
+	return n;
+}
+
+/* A JSON string: escapes, and U+FFFD for bytes that are not UTF-8 (an
+ * agent may answer anything). */
 static void json_str(struct buf *out, const char *s)
 {
-	buf_append(out, "\"", 1);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	const unsigned char *p = (const unsigned char *)s;
 
-		if (c == '"' || c == '\\')
-			buf_printf(out, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			buf_printf(out, "\\u%04x", c);
-		else
-			buf_append(out, s, 1);
+	buf_append(out, "\"", 1);
+	while (*p) {
+		size_t n;
+
+		if (*p == '"' || *p == '\\') {
+			buf_printf(out, "\\%c", *p++);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			buf_printf(out, "\\u%04x", *p++);
+		} else if (*p < 0x80) {
+			buf_append(out, p++, 1);
+		} else if ((n = utf8_len(p)) != 0) {
+			buf_append(out, p, n);
+			p += n;
+		} else {
+			buf_printf(out, "\\ufffd");
+			p++;
+		}
 	}
 	buf_append(out, "\"", 1);
 }
@@ -535,7 +562,9 @@ void report_metrics(struct vs_table *t, const struct report_info *info, struct b
 	snap_take(t, NULL, &sn);
 	count_snap(&sn, &c);
 	family_head(out, "weir_info", "gauge", "weir's version.");
-	buf_printf(out, "weir_info{version=\"%s\"} 1\n", info->version);
+	buf_printf(out, "weir_info{version=\"");
+	prom_value(out, info->version);
+	buf_printf(out, "\"} 1\n");
 	family_head(out, "weir_uptime_seconds", "gauge", "Seconds since weir started.");
 	buf_printf(out, "weir_uptime_seconds %.3f\n", (double)info->uptime_ms / 1000.0);
 	family_head(out, "weir_workers", "gauge", "Worker threads.");

@@ -407,18 +407,8 @@ static void hc_stop(struct hcheck *hc)
 static void hc_request(struct hcheck *hc)
 {
 	if (hc->kind == HC_AGENT) {
-		/* "\n" in the config's text stands for a newline */
-		size_t n = 0;
-
-		for (const char *p = hc->a.send; *p && n + 1 < sizeof(hc->req); p++) {
-			if (p[0] == '\\' && p[1] == 'n') {
-				hc->req[n++] = '\n';
-				p++;
-			} else {
-				hc->req[n++] = *p;
-			}
-		}
-		hc->reqlen = n;
+		hc->reqlen = strlen(hc->a.send); /* newlines already real (healthspec) */
+		memcpy(hc->req, hc->a.send, hc->reqlen);
 		return;
 	}
 	if (hc->c.kind != CHECK_HTTP) {

@@ -66,6 +66,7 @@ static void refresh(struct real_server *rs, uint64_t now, bool tell)
 	if (flags != rs->ss.flags || w != rs->ss.weight) {
 		rs->ss.flags = flags;
 		rs->ss.weight = (uint32_t)w;
+		atomic_fetch_add_explicit(&svc->gen, 1, memory_order_relaxed);
 		if (tell && rs->ss.idx >= 0 && svc->sched)
 			sched_server_changed(svc->sched, &rs->ss);
 	}

@@ -61,12 +61,16 @@ struct http_session {
 	bool redirect;                 /* --proxy redirect */
 	struct vs_runtime rt;
 	struct weir_addr client;       /* as the PROXY header says, if trusted */
+	char client_ip[ADDR_STRLEN];   /* its address as text, once needed */
+	uint8_t client_ip_len;         /* 0: not made yet */
 	struct weir_addr local;        /* the address the client connected to */
 	bool need_proxy_header;        /* a trusted front: its header comes first */
 	struct buf cin, cout;
 	bool cli_readable, cli_eof, close_after;
+	bool cli_hup;                  /* the client's FIN was reported: read to EOF */
 	enum hs_state state;
-	struct timer timer;
+	struct timer timer;            /* fires at or before <deadline> */
+	uint64_t deadline;             /* ms; 0: none */
 	unsigned served;               /* requests answered on this connection */
 	/* the request in flight */
 	struct http_msg req;
@@ -78,7 +82,7 @@ struct http_session {
 	uint64_t t_start;              /* the head was complete */
 	uint64_t t_dispatch;           /* a server was first chosen */
 	uint64_t t_connected;          /* a server connection was ready */
-	uint64_t t_sent, t_resp;
+	uint64_t t_resp;               /* the response head was complete */
 	int ntried;
 	struct real_server *tried[MAX_TRIES]; /* references */
 	uint16_t fail_status;          /* what the last failed try calls for */
@@ -86,6 +90,7 @@ struct http_session {
 	struct real_server *rs;        /* counted active by svc_schedule */
 	struct srvconn *sc;
 	bool srv_readable;
+	bool srv_hup;                  /* the server's FIN was reported: read to EOF */
 	struct http_msg resp;
 	struct http_head resph;
 	bool resp_started;
@@ -111,6 +116,31 @@ static bool client_pull(struct http_session *s);
 static uint64_t loop_ms(struct http_session *s)
 {
 	return loop_now(s->w->loop);
+}
+
+/*
+ * The session's timeout. Most steps of a request push the deadline later;
+ * moving a timer in the loop's heap each time would cost more than the
+ * rest of the step, so the timer stays where it is and, when it fires
+ * before the deadline, goes to sleep again until then. Only a deadline
+ * earlier than the timer moves it.
+ */
+static void deadline_set(struct http_session *s, uint64_t when)
+{
+	s->deadline = when;
+	if (!timer_armed(&s->timer) || when < s->timer.when)
+		timer_arm(s->w->loop, &s->timer, when);
+}
+
+static void deadline_after(struct http_session *s, uint32_t ms)
+{
+	deadline_set(s, loop_ms(s) + ms);
+}
+
+static void deadline_clear(struct http_session *s)
+{
+	s->deadline = 0;
+	timer_cancel(s->w->loop, &s->timer);
 }
 
 static void counters(struct http_session *s, void (*fn)(struct vs_counters *, void *), void *arg)
@@ -222,102 +252,318 @@ static void respond_error(struct http_session *s, int status, const char *why)
 	client_flush(s);
 }
 
-/* --- the request head going to the server --------------------------------- */
+/* --- writing heads ----------------------------------------------------------- */
 
-static bool hop_by_hop(const char *base, const struct http_head *h, int i, int conn)
+/*
+ * Heads are rewritten by copying spans of the parsed head, not formatted:
+ * a header line written "Name: value\r\n" in the original is copied as it
+ * is, and neighbouring lines that are kept go out in one copy. The bytes
+ * are those "%.*s: %.*s\r\n" would give.
+ */
+
+/* Where a rewritten head goes: the request store (to the server) when
+ * <store> is set, else <buf> (to the client). <from>..<to> of <base> wait
+ * to be copied in one piece. The first failed write sticks in <rc>. */
+struct head_out {
+	struct reqstore *store;
+	struct buf *buf;
+	const char *base;
+	uint32_t from, to;
+	int rc;
+};
+
+static void out_put(struct head_out *o, const void *p, size_t n)
 {
-	static const char *const hop[] = {
-		"connection", "keep-alive", "proxy-connection", "te", "upgrade",
-		"proxy-authenticate", "proxy-authorization",
-	};
-	const struct http_header *hd = &h->hdr[i];
+	int rc = o->store ? reqstore_put(o->store, p, n) : buf_put(o->buf, p, n);
 
-	for (size_t k = 0; k < ARRAY_SIZE(hop); k++)
-		if (http_span_ieq(base, hd->name, hop[k]))
-			return !(h->upgrade && (k == 0 || k == 4)); /* keep an upgrade's */
-	/* and whatever Connection names */
-	for (int c = conn; c >= 0; c = http_find(h, base, "connection", c + 1)) {
-		char name[64];
+	if (rc && !o->rc)
+		o->rc = rc;
+}
 
-		if (hd->name.len >= sizeof(name))
-			continue;
-		memcpy(name, base + hd->name.off, hd->name.len);
-		name[hd->name.len] = '\0';
-		if (http_list_has(base, h->hdr[c].value, name))
+static void out_flush(struct head_out *o)
+{
+	if (o->to > o->from)
+		out_put(o, o->base + o->from, o->to - o->from);
+	o->from = o->to = 0;
+}
+
+/* Copies bytes [<from>, <to>) of the head, in one piece with the pending
+ * ones when they follow them. */
+static void out_span(struct head_out *o, uint32_t from, uint32_t to)
+{
+	if (o->to == o->from || o->to != from) {
+		out_flush(o);
+		o->from = from;
+	}
+	o->to = to;
+}
+
+static void out_bytes(struct head_out *o, const void *p, size_t n)
+{
+	out_flush(o);
+	out_put(o, p, n);
+}
+
+#define out_lit(o, lit) out_bytes((o), (lit), sizeof(lit) - 1)
+
+static void out_str(struct head_out *o, const char *str)
+{
+	out_bytes(o, str, strlen(str));
+}
+
+static void out_field(struct head_out *o, struct http_span sp)
+{
+	out_bytes(o, o->base + sp.off, sp.len);
+}
+
+static void out_uint(struct head_out *o, unsigned v)
+{
+	char d[10];
+	size_t i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	out_bytes(o, d + i, sizeof(d) - i);
+}
+
+/* Header <hd> as "Name: value\r\n". */
+static void out_header(struct head_out *o, const struct http_header *hd)
+{
+	const char *b = o->base;
+	uint32_t ne = hd->name.off + hd->name.len, ve = hd->value.off + hd->value.len;
+
+	/* in bounds: a header line is followed by at least the head's last CRLF */
+	if (hd->value.off == ne + 2 && b[ne] == ':' && b[ne + 1] == ' ' && b[ve] == '\r' &&
+	    b[ve + 1] == '\n') {
+		out_span(o, hd->name.off, ve + 2);
+		return;
+	}
+	out_field(o, hd->name);
+	out_lit(o, ": ");
+	out_field(o, hd->value);
+	out_lit(o, "\r\n");
+}
+
+/* The blank line that ends head <h>. */
+static void out_end(struct head_out *o, const struct http_head *h)
+{
+	if (h->len >= 2 && o->base[h->len - 2] == '\r' && o->base[h->len - 1] == '\n')
+		out_span(o, h->len - 2, h->len);
+	else
+		out_lit(o, "\r\n");
+	out_flush(o);
+}
+
+/* --- hop-by-hop and forwarding headers ---------------------------------------- */
+
+enum hdr_kind {
+	HK_OTHER,
+	HK_CONNECTION,
+	HK_UPGRADE,
+	HK_HOP,          /* keep-alive, proxy-connection, te, proxy-authenticate, proxy-authorization */
+	HK_XFF,          /* x-forwarded-for */
+	HK_XFP,          /* x-forwarded-proto */
+	HK_FORWARDED,
+};
+
+static bool name_is(const char *n, const char *lower, size_t len)
+{
+	return (n[0] | 0x20) == lower[0] && strncasecmp(n, lower, len) == 0;
+}
+
+/* What header name <n> (<len> bytes) is to the proxy. */
+static enum hdr_kind hdr_kind(const char *n, size_t len)
+{
+	switch (len) {
+	case 2: return name_is(n, "te", 2) ? HK_HOP : HK_OTHER;
+	case 7: return name_is(n, "upgrade", 7) ? HK_UPGRADE : HK_OTHER;
+	case 9: return name_is(n, "forwarded", 9) ? HK_FORWARDED : HK_OTHER;
+	case 10:
+		if (name_is(n, "connection", 10))
+			return HK_CONNECTION;
+		return name_is(n, "keep-alive", 10) ? HK_HOP : HK_OTHER;
+	case 15: return name_is(n, "x-forwarded-for", 15) ? HK_XFF : HK_OTHER;
+	case 16: return name_is(n, "proxy-connection", 16) ? HK_HOP : HK_OTHER;
+	case 17: return name_is(n, "x-forwarded-proto", 17) ? HK_XFP : HK_OTHER;
+	case 18: return name_is(n, "proxy-authenticate", 18) ? HK_HOP : HK_OTHER;
+	case 19: return name_is(n, "proxy-authorization", 19) ? HK_HOP : HK_OTHER;
+	default: return HK_OTHER;
+	}
+}
+
+/* The kinds of <h>'s headers, and where the first of each kind is (-1:
+ * none). */
+struct head_kinds {
+	uint8_t kind[HTTP_MAX_HEADERS];
+	int first[HK_FORWARDED + 1];
+};
+
+static void classify(const struct http_head *h, const char *base, struct head_kinds *k)
+{
+	for (size_t j = 0; j < ARRAY_SIZE(k->first); j++)
+		k->first[j] = -1;
+	for (int i = h->nhdr - 1; i >= 0; i--) {
+		enum hdr_kind t = hdr_kind(base + h->hdr[i].name.off, h->hdr[i].name.len);
+
+		k->kind[i] = (uint8_t)t;
+		k->first[t] = i;
+	}
+}
+
+/* True if the comma-separated list <v> holds the token <t> (<tl> bytes),
+ * ignoring case (http_list_has() with a token that is a span). */
+static bool list_has(const char *base, struct http_span v, const char *t, size_t tl)
+{
+	const char *p = base + v.off, *end = p + v.len;
+
+	while (p < end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *e = comma ? comma : end;
+
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if ((size_t)(e - p) == tl && strncasecmp(p, t, tl) == 0)
 			return true;
+		p = comma ? comma + 1 : end;
 	}
 	return false;
 }
 
-/* Writes "NAME: v1, v2, " for every <name> field of the request (repeated
- * fields are one list, RFC 9110 5.3); nothing when there is none. */
-static void list_so_far(struct http_session *s, struct buf *b, const char *base,
-			const char *name, const char *shown)
+/* True if header <i> of <h> does not go past this hop: a hop-by-hop name,
+ * or one a Connection field names. Connection and Upgrade stay when
+ * <keep_upgrade> (an upgrade going through). */
+static bool hop_by_hop(const char *base, const struct http_head *h, const struct head_kinds *k,
+		       int i, bool keep_upgrade)
+{
+	const struct http_header *hd = &h->hdr[i];
+
+	switch (k->kind[i]) {
+	case HK_CONNECTION:
+	case HK_UPGRADE:
+		return !keep_upgrade;
+	case HK_HOP:
+		return true;
+	}
+	if (hd->name.len >= 64)
+		return false; /* longer than any token weir matches */
+	for (int c = k->first[HK_CONNECTION]; c >= 0 && c < h->nhdr; c++)
+		if (k->kind[c] == HK_CONNECTION &&
+		    list_has(base, h->hdr[c].value, base + hd->name.off, hd->name.len))
+			return true;
+	return false;
+}
+
+/* --- the request head going to the server --------------------------------- */
+
+/* Writes "NAME: v1, v2, " for every field of <kind> of the request (repeated
+ * fields are one list, RFC 9110 5.3), <shown> alone when there is none. */
+static void list_so_far(struct http_session *s, struct head_out *o, const struct head_kinds *k,
+			enum hdr_kind kind, const char *shown)
 {
 	bool any = false;
 
-	for (int i = http_find(&s->rh, base, name, 0); i >= 0;
-	     i = http_find(&s->rh, base, name, i + 1)) {
-		if (!s->rh.hdr[i].value.len)
+	for (int i = k->first[kind]; i >= 0 && i < s->rh.nhdr; i++) {
+		if (k->kind[i] != kind || !s->rh.hdr[i].value.len)
 			continue;
-		buf_printf(b, "%s%.*s, ", any ? "" : shown, (int)s->rh.hdr[i].value.len,
-			   base + s->rh.hdr[i].value.off);
+		if (!any)
+			out_str(o, shown);
+		out_field(o, s->rh.hdr[i].value);
+		out_lit(o, ", ");
 		any = true;
 	}
 	if (!any)
-		buf_printf(b, "%s", shown);
+		out_str(o, shown);
+}
+
+/* The client's address as text, made once per connection. */
+static const char *client_ip(struct http_session *s, size_t *len)
+{
+	if (!s->client_ip_len) {
+		addr_ip_str(&s->client, s->client_ip);
+		s->client_ip_len = (uint8_t)strlen(s->client_ip);
+	}
+	*len = s->client_ip_len;
+	return s->client_ip;
 }
 
 /* Appends the client to X-Forwarded-For and Forwarded (keeping what earlier
  * proxies wrote), and sets X-Forwarded-Proto. */
-static void append_forwarded(struct http_session *s, struct buf *b, const char *base)
+static void append_forwarded(struct http_session *s, struct head_out *o,
+			     const struct head_kinds *k)
 {
-	char ip[ADDR_STRLEN];
+	size_t iplen;
+	const char *ip = client_ip(s, &iplen);
 
-	addr_ip_str(&s->client, ip);
-	list_so_far(s, b, base, "x-forwarded-for", "X-Forwarded-For: ");
-	buf_printf(b, "%s\r\nX-Forwarded-Proto: http\r\n", ip);
-	list_so_far(s, b, base, "forwarded", "Forwarded: ");
-	if (addr_family(&s->client) == AF_INET6)
-		buf_printf(b, "for=\"[%s]\";proto=http\r\n", ip);
-	else
-		buf_printf(b, "for=%s;proto=http\r\n", ip);
+	list_so_far(s, o, k, HK_XFF, "X-Forwarded-For: ");
+	out_bytes(o, ip, iplen);
+	out_lit(o, "\r\nX-Forwarded-Proto: http\r\n");
+	list_so_far(s, o, k, HK_FORWARDED, "Forwarded: ");
+	if (addr_family(&s->client) == AF_INET6) {
+		out_lit(o, "for=\"[");
+		out_bytes(o, ip, iplen);
+		out_lit(o, "]\";proto=http\r\n");
+	} else {
+		out_lit(o, "for=");
+		out_bytes(o, ip, iplen);
+		out_lit(o, ";proto=http\r\n");
+	}
+}
+
+/* "METHOD target HTTP/1.x\r\n" */
+static void out_request_line(struct head_out *o, const struct http_head *h)
+{
+	const char *b = o->base;
+	uint32_t te = h->target.off + h->target.len;
+
+	/* in bounds: the head goes on past the request line */
+	if (h->method.off == 0 && h->target.off == h->method.len + 1 && b[h->method.len] == ' ' &&
+	    h->minor < 10 && memcmp(b + te, " HTTP/1.", 8) == 0 && b[te + 8] == '0' + h->minor &&
+	    b[te + 9] == '\r' && b[te + 10] == '\n') {
+		out_span(o, 0, te + 11);
+		return;
+	}
+	out_field(o, h->method);
+	out_lit(o, " ");
+	out_field(o, h->target);
+	out_lit(o, " HTTP/1.");
+	out_uint(o, h->minor);
+	out_lit(o, "\r\n");
 }
 
 /* Writes the head as the server gets it into the store. */
 static int build_request_head(struct http_session *s, const char *base)
 {
 	const struct http_head *h = &s->rh;
-	int conn = http_find(h, base, "connection", 0);
-	struct buf b = { 0 };
-	int rc;
+	struct head_out o = { .store = &s->store, .base = base };
+	struct head_kinds k;
+	bool fwd = s->rt.http.forwarded;
 
-	buf_printf(&b, "%.*s %.*s HTTP/1.%d\r\n", (int)h->method.len, base + h->method.off,
-		   (int)h->target.len, base + h->target.off, h->minor);
+	classify(h, base, &k);
+	out_request_line(&o, h);
 	for (int i = 0; i < h->nhdr; i++) {
-		const struct http_header *hd = &h->hdr[i];
-
-		if (hop_by_hop(base, h, i, conn))
+		if (hop_by_hop(base, h, &k, i, h->upgrade))
 			continue;
-		if (s->rt.http.forwarded && (http_span_ieq(base, hd->name, "x-forwarded-for") ||
-					     http_span_ieq(base, hd->name, "x-forwarded-proto") ||
-					     http_span_ieq(base, hd->name, "forwarded")))
+		if (fwd && (k.kind[i] == HK_XFF || k.kind[i] == HK_XFP || k.kind[i] == HK_FORWARDED))
 			continue; /* rewritten below */
-		buf_printf(&b, "%.*s: %.*s\r\n", (int)hd->name.len, base + hd->name.off,
-			   (int)hd->value.len, base + hd->value.off);
+		out_header(&o, &h->hdr[i]);
 	}
-	if (s->rt.http.forwarded)
-		append_forwarded(s, &b, base);
-	if (s->rt.http.via)
-		buf_printf(&b, "Via: 1.%d weir\r\n", h->minor);
+	if (fwd)
+		append_forwarded(s, &o, &k);
+	if (s->rt.http.via) {
+		out_lit(&o, "Via: 1.");
+		out_uint(&o, h->minor);
+		out_lit(&o, " weir\r\n");
+	}
 	if (h->upgrade)
-		buf_printf(&b, "Connection: upgrade\r\n");
+		out_lit(&o, "Connection: upgrade\r\n");
 	else if (h->minor == 0)
-		buf_printf(&b, "Connection: keep-alive\r\n");
-	buf_printf(&b, "\r\n");
-	rc = reqstore_append(&s->store, buf_head(&b), b.len);
-	buf_free(&b);
-	return rc;
+		out_lit(&o, "Connection: keep-alive\r\n");
+	out_end(&o, h);
+	return o.rc;
 }
 
 static bool method_idempotent(uint8_t m)
@@ -327,6 +573,17 @@ static bool method_idempotent(uint8_t m)
 }
 
 /* --- reading the request ------------------------------------------------------- */
+
+/*
+ * Reading a socket (edge-triggered epoll): a read that returns less than
+ * it asked for emptied the socket, and bytes that come later bring a new
+ * event, so it is the last read until then; reading on until EAGAIN would
+ * cost one more recv() per event. The exception is a FIN already reported
+ * (EPOLLRDHUP, <hup>): it may wait behind the bytes just read with no event
+ * left to announce it, so then the reads go on until EOF or EAGAIN. A step
+ * that stops reading before the socket is drained (its buffer is full)
+ * leaves the readable flag set, and reads again when it resumes.
+ */
 
 /* Reads what the client sent, up to what the current step can take. */
 static int client_read(struct http_session *s, size_t limit)
@@ -341,6 +598,8 @@ static int client_read(struct http_session *s, size_t limit)
 		if (n > 0) {
 			buf_commit(&s->cin, (size_t)n);
 			counter_add(&stats_mine(&s->svc->stats)->inbytes, (uint64_t)n);
+			if (n < READ_CHUNK && !s->cli_hup)
+				s->cli_readable = false; /* drained */
 		} else if (n == 0) {
 			s->cli_eof = true;
 		} else if (errno == EAGAIN) {
@@ -545,6 +804,19 @@ static void redirect(struct http_session *s, const char *base)
 
 /* --- a new request --------------------------------------------------------------- */
 
+/* Keeps "METHOD target" (cut short) for the logs. */
+static void request_line_of(struct http_session *s, const char *base)
+{
+	const struct http_head *h = &s->rh;
+	size_t ml = MIN(h->method.len, 16u), tl = MIN(h->target.len, 160u);
+
+	_Static_assert(sizeof(s->line) >= 16 + 1 + 160 + 1, "room for the request line");
+	memcpy(s->line, base + h->method.off, ml);
+	s->line[ml] = ' ';
+	memcpy(s->line + ml + 1, base + h->target.off, tl);
+	s->line[ml + 1 + tl] = '\0';
+}
+
 /* The head of a request is complete in cin: <n> bytes. */
 static void start_request(struct http_session *s, int n)
 {
@@ -553,7 +825,7 @@ static void start_request(struct http_session *s, int n)
 	int rc;
 
 	s->t_start = now_ns();
-	s->t_sent = s->t_resp = s->t_dispatch = s->t_connected = 0;
+	s->t_resp = s->t_dispatch = s->t_connected = 0;
 	s->status = 0;
 	s->resp_bytes = 0;
 	s->body_bytes = 0;
@@ -565,15 +837,14 @@ static void start_request(struct http_session *s, int n)
 	s->idempotent = method_idempotent(h->method_id);
 	s->head_method = h->method_id == HTTP_HEAD;
 	s->keepalive = h->keep_alive && !h->upgrade;
-	snprintf(s->line, sizeof(s->line), "%.*s %.*s", (int)MIN(h->method.len, 16u),
-		 base + h->method.off, (int)MIN(h->target.len, 160u), base + h->target.off);
+	request_line_of(s, base);
 	counter_add(&stats_mine(&s->svc->stats)->requests, 1);
 	if (s->rt.http.max_body && h->has_length && h->length > s->rt.http.max_body) {
 		respond_error(s, 413, "declared body too large");
 		return;
 	}
 	s->state = HS_FORWARD;
-	timer_arm(s->w->loop, &s->timer, loop_ms(s) + s->rt.http.server_timeout_ms);
+	deadline_after(s, s->rt.http.server_timeout_ms);
 	sticky_key_of(s, base);
 	route_request(s, base);
 	if (s->redirect) {
@@ -631,6 +902,7 @@ static bool take_proxy_header(struct http_session *s)
 	if (!info.local) {
 		s->client = info.src;
 		s->local = info.dst;
+		s->client_ip_len = 0;
 	}
 	s->need_proxy_header = false;
 	return true;
@@ -662,8 +934,8 @@ static void try_head(struct http_session *s)
 		return;
 	}
 	/* a slow head is timed from its first byte */
-	if (s->cin.len && !timer_armed(&s->timer))
-		timer_arm(s->w->loop, &s->timer, loop_ms(s) + s->rt.http.header_timeout_ms);
+	if (s->cin.len && !s->deadline)
+		deadline_after(s, s->rt.http.header_timeout_ms);
 }
 
 /* The request and its response are over: get ready for the next one. */
@@ -671,14 +943,14 @@ static void next_request(struct http_session *s)
 {
 	s->state = HS_HEAD;
 	http_msg_init(&s->req, HTTP_REQUEST, s->rt.http.max_head);
-	timer_cancel(s->w->loop, &s->timer);
 	if (s->close_after || !s->keepalive) {
+		deadline_clear(s);
 		s->close_after = true;
 		client_flush(s);
 		return;
 	}
-	timer_arm(s->w->loop, &s->timer, loop_ms(s) + (s->cin.len ?
-		  s->rt.http.header_timeout_ms : s->rt.http.keepalive_timeout_ms));
+	deadline_after(s, s->cin.len ? s->rt.http.header_timeout_ms :
+		       s->rt.http.keepalive_timeout_ms);
 	if (client_read(s, s->rt.http.max_head + 1) != 0) {
 		session_close(s);
 		return;
@@ -768,13 +1040,14 @@ static void dispatch(struct http_session *s)
 	}
 	s->sc->owner = s;
 	s->sc->on_event = srv_event;
-	/* a pooled connection was read dry: nothing comes before the
-	 * request is sent, and its edge will say when the answer does */
-	s->srv_readable = !s->sc->reused;
+	/* a pooled connection was read dry, a new one has nothing yet: an
+	 * event will say when something comes */
+	s->srv_readable = false;
+	s->srv_hup = false;
 	http_msg_init(&s->resp, HTTP_RESPONSE, 64u << 10);
 	s->resp.head_request = s->head_method;
-	timer_arm(s->w->loop, &s->timer, loop_ms(s) + (s->sc->connected ?
-		  s->rt.http.server_timeout_ms : s->rt.connect_timeout_ms));
+	deadline_after(s, s->sc->connected ? s->rt.http.server_timeout_ms :
+		       s->rt.connect_timeout_ms);
 	if (s->sc->connected) {
 		s->t_connected = now_ns(); /* a pooled one */
 		server_pump(s);
@@ -803,49 +1076,61 @@ static bool is_drain(struct http_session *s, const char *base)
 	       (!o->drain_header[0] || http_find(&s->resph, base, o->drain_header, 0) >= 0);
 }
 
+/* "HTTP/1.1 <status> <reason as the server wrote it>\r\n" */
+static void out_status_line(struct head_out *o, const struct http_head *h)
+{
+	const char *b = o->base;
+	const char *eol = memchr(b, '\r', h->len);
+	const char *sp, *rp;
+
+	/* the server wrote it so already: "HTTP/1.1 DDD reason\r\n" */
+	if (eol && eol - b > 12 && eol[1] == '\n' && memcmp(b, "HTTP/1.1 ", 9) == 0 && b[9] >= '1' && b[9] <= '9' &&
+	    b[10] >= '0' && b[10] <= '9' && b[11] >= '0' && b[11] <= '9' && b[12] == ' ' &&
+	    (b[9] - '0') * 100 + (b[10] - '0') * 10 + (b[11] - '0') == h->status) {
+		out_span(o, 0, (uint32_t)(eol - b) + 2);
+		return;
+	}
+	out_lit(o, "HTTP/1.1 ");
+	out_uint(o, h->status);
+	out_lit(o, " ");
+	sp = memchr(b, ' ', h->len);
+	rp = sp ? memchr(sp + 1, ' ', (size_t)(b + h->len - sp - 1)) : NULL;
+	if (rp && eol && rp < eol)
+		out_bytes(o, rp + 1, (size_t)(eol - rp - 1));
+	out_lit(o, "\r\n");
+}
+
 /* Writes the response head for the client. */
 static void relay_response_head(struct http_session *s, const char *base)
 {
 	const struct http_head *h = &s->resph;
-	int conn = http_find(h, base, "connection", 0);
+	struct head_out o = { .buf = &s->cout, .base = base };
+	struct head_kinds k;
 
-	buf_printf(&s->cout, "HTTP/1.1 %u ", h->status);
-	{
-		/* the reason phrase as the server wrote it */
-		const char *sp = memchr(base, ' ', h->len);
-		const char *rp = sp ? memchr(sp + 1, ' ', (size_t)(base + h->len - sp - 1)) : NULL;
-		const char *eol = memchr(base, '\r', h->len);
-
-		if (rp && eol && rp < eol)
-			buf_append(&s->cout, rp + 1, (size_t)(eol - rp - 1));
-	}
-	buf_printf(&s->cout, "\r\n");
-	for (int i = 0; i < h->nhdr; i++) {
-		const struct http_header *hd = &h->hdr[i];
-		struct http_head tmp = *h;
-
-		tmp.upgrade = h->status == 101;
-		if (hop_by_hop(base, &tmp, i, conn))
-			continue;
-		buf_printf(&s->cout, "%.*s: %.*s\r\n", (int)hd->name.len, base + hd->name.off,
-			   (int)hd->value.len, base + hd->value.off);
-	}
+	classify(h, base, &k);
+	out_status_line(&o, h);
+	for (int i = 0; i < h->nhdr; i++)
+		if (!hop_by_hop(base, h, &k, i, h->status == 101))
+			out_header(&o, &h->hdr[i]);
 	if (s->rt.http.via)
-		buf_printf(&s->cout, "Via: 1.1 weir\r\n");
+		out_lit(&o, "Via: 1.1 weir\r\n");
 	if (s->set_cookie && s->rs) {
 		char id[17];
 
 		rs_sticky_id(s->rs, id);
-		buf_printf(&s->cout, "Set-Cookie: %s=%s; Path=/; HttpOnly\r\n",
-			   s->rt.http.sticky_name, id);
+		out_lit(&o, "Set-Cookie: ");
+		out_str(&o, s->rt.http.sticky_name);
+		out_lit(&o, "=");
+		out_str(&o, id);
+		out_lit(&o, "; Path=/; HttpOnly\r\n");
 	}
 	if (h->status == 101)
-		buf_printf(&s->cout, "Connection: upgrade\r\n");
+		out_lit(&o, "Connection: upgrade\r\n");
 	else if (!s->keepalive || h->until_close)
-		buf_printf(&s->cout, "Connection: close\r\n");
+		out_lit(&o, "Connection: close\r\n");
 	else if (s->rh.minor == 0)
-		buf_printf(&s->cout, "Connection: keep-alive\r\n");
-	buf_printf(&s->cout, "\r\n");
+		out_lit(&o, "Connection: keep-alive\r\n");
+	out_end(&o, h);
 }
 
 static void response_complete(struct http_session *s)
@@ -898,7 +1183,7 @@ static void on_response_head(struct http_session *s, int n)
 	buf_consume(&s->sc->in, (size_t)n);
 	if (s->resph.status == 101) {
 		s->state = HS_TUNNEL;
-		timer_arm(s->w->loop, &s->timer, loop_ms(s) + s->rt.idle_timeout_ms);
+		deadline_after(s, s->rt.idle_timeout_ms);
 	}
 }
 
@@ -923,7 +1208,8 @@ static int relay_body(struct http_session *s)
 	return 0;
 }
 
-/* Reads from the server; returns 0, or -errno / -EPIPE on EOF. */
+/* Reads from the server, as client_read() does; returns 0, or -errno /
+ * -EPIPE on EOF. */
 static int server_read(struct http_session *s)
 {
 	struct srvconn *sc = s->sc;
@@ -939,6 +1225,8 @@ static int server_read(struct http_session *s)
 			buf_commit(&sc->in, (size_t)n);
 			counter_add(&stats_mine(&s->svc->stats)->outbytes, (uint64_t)n);
 			counter_add(&stats_mine(&s->rs->stats)->outbytes, (uint64_t)n);
+			if (n < READ_CHUNK && !s->srv_hup)
+				s->srv_readable = false; /* drained (see client_read) */
 		} else if (n == 0) {
 			return -EPIPE;
 		} else if (errno == EAGAIN) {
@@ -965,11 +1253,12 @@ static void server_gone(struct http_session *s, int rc)
 		if (s->sc) {
 			s->sc->owner = s;
 			s->sc->on_event = srv_event;
-			s->srv_readable = true;
+			s->srv_readable = false; /* as in dispatch() */
+			s->srv_hup = false;
 			reqstore_rewind(&s->store);
 			http_msg_init(&s->resp, HTTP_RESPONSE, 64u << 10);
 			s->resp.head_request = s->head_method;
-			timer_arm(s->w->loop, &s->timer, loop_ms(s) + s->rt.connect_timeout_ms);
+			deadline_after(s, s->rt.connect_timeout_ms);
 			return;
 		}
 	}
@@ -1011,8 +1300,6 @@ static void server_pump(struct http_session *s)
 		server_gone(s, (int)sent);
 		return;
 	}
-	if (!s->t_sent && s->req_done && reqstore_unsent(&s->store) == 0)
-		s->t_sent = now_ns();
 	while (s->sc) {
 		rc = server_read(s);
 		if (!s->resp_started && s->sc->in.len) {
@@ -1070,12 +1357,14 @@ static void srv_event(struct srvconn *sc, uint32_t events)
 		}
 		sc->connected = true;
 		s->t_connected = now_ns();
-		timer_arm(s->w->loop, &s->timer, loop_ms(s) + s->rt.http.server_timeout_ms);
+		deadline_after(s, s->rt.http.server_timeout_ms);
 	}
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		s->srv_readable = true;
-	timer_arm(s->w->loop, &s->timer, loop_ms(s) + (s->state == HS_TUNNEL ?
-		  s->rt.idle_timeout_ms : s->rt.http.server_timeout_ms));
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		s->srv_hup = true;
+	deadline_after(s, s->state == HS_TUNNEL ? s->rt.idle_timeout_ms :
+		       s->rt.http.server_timeout_ms);
 	server_pump(s);
 }
 
@@ -1154,6 +1443,8 @@ static void cli_cb(struct loop_io *io, uint32_t events)
 		return;
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		s->cli_readable = true;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		s->cli_hup = true;
 	if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
 		client_flush(s);
 		if (s->state == HS_CLOSED)
@@ -1180,6 +1471,11 @@ static void timer_cb(struct timer *t)
 {
 	struct http_session *s = container_of(t, struct http_session, timer);
 
+	if (s->deadline > loop_ms(s)) {
+		timer_arm(s->w->loop, &s->timer, s->deadline); /* pushed back meanwhile */
+		return;
+	}
+	s->deadline = 0;
 	switch (s->state) {
 	case HS_HEAD:
 		if (s->cin.len)
@@ -1220,7 +1516,7 @@ static void session_close(struct http_session *s)
 		return;
 	s->state = HS_CLOSED;
 	close(s->cli.fd);
-	timer_cancel(s->w->loop, &s->timer);
+	deadline_clear(s);
 	release_server(s, false);
 	for (int i = 0; i < s->ntried; i++)
 		rs_put(s->tried[i]);
@@ -1281,7 +1577,7 @@ static void accept_common(struct listener *li, int fd, const struct weir_addr *p
 	if (s->rt.send_proxy)
 		session_local_addr(fd, &s->svc->addr, &s->local);
 	s->need_proxy_header = s->rt.trusts_fronts && svc_proxy_trusted(s->svc, peer);
-	timer_arm(w->loop, &s->timer, loop_now(w->loop) + s->rt.http.header_timeout_ms);
+	deadline_after(s, s->rt.http.header_timeout_ms);
 	if (loop_add(w->loop, &s->cli, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0)
 		session_close(s);
 }

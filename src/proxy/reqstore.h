@@ -11,6 +11,7 @@
 #ifndef WEIR_REQSTORE_H
 #define WEIR_REQSTORE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -30,6 +31,18 @@ void reqstore_init(struct reqstore *s, uint32_t mem_limit);
 /* Appends <n> bytes. Returns 0 or -errno (the spill file could not be made
  * or written). */
 int reqstore_append(struct reqstore *s, const void *p, size_t n);
+/* reqstore_append(), inline while the bytes go to memory (the head of a
+ * request, piece by piece). */
+static inline int reqstore_put(struct reqstore *s, const void *p, size_t n)
+{
+	if (s->len == s->mem.len && s->mem.len + n <= s->mem_limit) {
+		if (buf_put(&s->mem, p, n) != 0)
+			return -ENOMEM;
+		s->len += n;
+		return 0;
+	}
+	return reqstore_append(s, p, n);
+}
 /* Sends what has not been sent yet to socket <sock>. Returns bytes sent,
  * 0 when all is sent, -EAGAIN when the socket is full, or -errno. */
 ssize_t reqstore_send(struct reqstore *s, int sock);

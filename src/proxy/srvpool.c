@@ -59,7 +59,7 @@ static void pool_unlink(struct srvconn *sc)
 	sc->next = sc->prev = NULL;
 	sc->pooled = false;
 	p->count[b]--;
-	timer_cancel(sc->w->loop, &sc->idle);
+	/* the idle timer stays armed: see idle_cb() */
 }
 
 void srvconn_close(struct srvconn *sc)
@@ -68,6 +68,7 @@ void srvconn_close(struct srvconn *sc)
 		return;
 	if (sc->pooled)
 		pool_unlink(sc);
+	timer_cancel(sc->w->loop, &sc->idle);
 	close(sc->io.fd);
 	sc->io.fd = -1;
 	sc->owner = NULL;
@@ -91,9 +92,21 @@ static void io_cb(struct loop_io *io, uint32_t events)
 		srvconn_close(sc);
 }
 
+/* A connection goes in and out of the pool once per request: rather than
+ * move its timer in the loop's heap each time, the timer is left where it
+ * is; when it fires, a connection in use ignores it (srvconn_release()
+ * arms it again), one pooled since then sleeps until its <idle_until>. */
 static void idle_cb(struct timer *t)
 {
-	srvconn_close(container_of(t, struct srvconn, idle));
+	struct srvconn *sc = container_of(t, struct srvconn, idle);
+
+	if (!sc->pooled)
+		return;
+	if (sc->idle_until > loop_now(sc->w->loop)) {
+		timer_arm(sc->w->loop, &sc->idle, sc->idle_until);
+		return;
+	}
+	srvconn_close(sc);
 }
 
 struct srvconn *srvconn_open(struct worker *w, struct real_server *rs)
@@ -156,8 +169,10 @@ void srvconn_release(struct srvconn *sc, bool reusable, uint32_t max_idle, uint3
 		srvconn_close(sc);
 		return;
 	}
-	for (struct srvconn *o = p->bucket[b]; o; o = o->next)
-		n += o->rs == sc->rs;
+	/* count[b] bounds the server's idle connections: count only past it */
+	if (p->count[b] >= max_idle)
+		for (struct srvconn *o = p->bucket[b]; o; o = o->next)
+			n += o->rs == sc->rs;
 	if (n >= max_idle) {
 		srvconn_close(sc);
 		return;
@@ -169,7 +184,9 @@ void srvconn_release(struct srvconn *sc, bool reusable, uint32_t max_idle, uint3
 	p->bucket[b] = sc;
 	p->count[b]++;
 	sc->pooled = true;
-	timer_arm(sc->w->loop, &sc->idle, loop_now(sc->w->loop) + idle_ms);
+	sc->idle_until = loop_now(sc->w->loop) + idle_ms;
+	if (!timer_armed(&sc->idle) || sc->idle.when > sc->idle_until)
+		timer_arm(sc->w->loop, &sc->idle, sc->idle_until);
 }
 
 void srvpool_flush(struct worker *w)

@@ -33,9 +33,9 @@ struct srvconn {
 	bool reused;                 /* served an earlier request */
 	bool pooled;                 /* idle in the pool */
 	uint32_t requests;
-	struct timer idle;
+	struct timer idle;           /* fires at or before idle_until (srvpool.c) */
 	struct srvconn *next, *prev; /* pool list */
-	uint64_t idle_until;
+	uint64_t idle_until;         /* ms: a pooled connection closes then */
 };
 
 /* An idle connection to <rs> from the pool, or NULL. */

@@ -261,3 +261,40 @@ void sched_observe_rtt(struct sched *s, struct sched_server *srv,
 {
 	sched_lrt_observe(s, srv, rtt_ns, now_ms);
 }
+
+int sched_sequence(const struct sched_ops *ops, const struct sched_params *p,
+		   struct sched_server *const *srv, size_t n, const struct sched_req *req,
+		   int32_t *out, uint32_t len)
+{
+	struct sched_server *copy = calloc(n + 1, sizeof(*copy));
+	struct sched_server **ptrs = calloc(n + 1, sizeof(*ptrs));
+	struct sched *s = NULL;
+	int made = -ENOMEM;
+
+	if (!copy || !ptrs)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		copy[i] = *srv[i];
+		copy[i].idx = -1;
+		copy[i].flags &= ~SCHED_SRV_OVERLOAD; /* the set recomputes it */
+		copy[i].last_weight = 0;
+		copy[i].upper_seen = 0;
+		ptrs[i] = &copy[i];
+	}
+	if (!(s = sched_create(ops, p)) || sched_set_servers(s, ptrs, n) != 0)
+		goto out;
+	for (made = 0; (uint32_t)made < len; made++) {
+		int idx = sched_pick(s, req);
+
+		if (idx < 0)
+			break;
+		out[made] = idx;
+		sched_conn_open(s, ptrs[idx]);
+	}
+	sched_set_servers(s, NULL, 0);
+out:
+	sched_destroy(s);
+	free(copy);
+	free(ptrs);
+	return made;
+}

@@ -171,6 +171,16 @@ void sched_conn_close(struct sched *s, struct sched_server *srv, bool was_active
  * server. For inspection (weirctl) and for mirroring into a BPF map. */
 uint32_t sched_table(const struct sched *s, const int32_t **slots);
 
+/* Simulates the next <len> picks of <ops> over copies of <srv>[0..n) (their
+ * weights, flags, thresholds and connection counts), each pick counted as a
+ * new connection on its copy, as if that many connections arrived before
+ * any ended; the originals are not touched. Writes the picked positions to
+ * <out> and returns how many were made (fewer when no server can take
+ * one), or -ENOMEM. For the XDP data path, which walks such a sequence. */
+int sched_sequence(const struct sched_ops *ops, const struct sched_params *p,
+		   struct sched_server *const *srv, size_t n, const struct sched_req *req,
+		   int32_t *out, uint32_t len);
+
 /* lrt: record one observed response time for <srv>. */
 void sched_observe_rtt(struct sched *s, struct sched_server *srv,
 		       uint64_t rtt_ns, uint64_t now_ms);

@@ -1,0 +1,177 @@
+/*
+ * weir_xdp.h - what the XDP data path (bpf/weir_xdp.bpf.c) and its control
+ * (src/xdp/) share: the maps' keys and values. Both sides include this
+ * file; it uses only the kernel's fixed-width types (__u8..__u64), which
+ * vmlinux.h gives the BPF side and <linux/types.h> user space.
+ *
+ * Byte order: addresses and ports are in network order, as in packets;
+ * every other number is in host order.
+ *
+ * The maps, each with its one purpose:
+ *   wx_services  HASH     wx_svc_key -> wx_svc       virtual services (VIP, port, protocol)
+ *   wx_reals     ARRAY    u32 idx -> wx_real         real servers, by index
+ *   wx_rings     ARRAY    svc_id * WX_RING + slot -> u32 real idx
+ *                                                    per-service lookup tables
+ *   wx_flows     LRU_HASH wx_flow_key -> wx_flow     the connection table, keyed by
+ *                                                    the packet as the client sent it
+ *   wx_back      LRU_HASH wx_flow_key -> wx_back     NAT/FULLNAT replies, keyed by the
+ *                                                    packet as the real server sends it
+ *   wx_persist   LRU_HASH wx_persist_key -> wx_persist  persistence templates (-p)
+ *   wx_stats     PERCPU_ARRAY u32 -> wx_stats        counters: [0, WX_MAX_SERVICES)
+ *                                                    services, then reals (WX_STATS_REAL + idx)
+ *   wx_active    PERCPU_ARRAY u32 real idx -> __s64  flows opened minus flows ended, per
+ *                                                    real (the lc family's input)
+ *   wx_cursor    PERCPU_ARRAY u32 svc_id -> u32      next slot of a sequence service
+ *   wx_config    ARRAY    0 -> wx_config             director-wide settings
+ *   wx_global    PERCPU_ARRAY u32 WX_G_* -> u64      what the program did, for operators
+ *
+ * and the one map of the real servers' tc decapsulator (bpf/tc_decap.bpf.c):
+ *   wx_vips      HASH     wx_vip_key -> __u8         VIPs bound on lo whose IP-in-IP
+ *                                                    packets it decapsulates (value 1)
+ */
+#ifndef WEIR_XDP_H
+#define WEIR_XDP_H
+
+#define WX_MAX_SERVICES 256
+#define WX_MAX_REALS    4096
+#define WX_RING         16381       /* slots per service table: prime, for Maglev */
+#define WX_MAX_FLOWS    (1u << 20)
+#define WX_MAX_PERSIST  (1u << 18)
+#define WX_NONE         0xffffffffu /* an empty ring slot */
+#define WX_STATS_REAL   WX_MAX_SERVICES
+#define WX_STATS_SIZE   (WX_MAX_SERVICES + WX_MAX_REALS)
+
+/* How a real server is reached (ipvsadm -g, -i, -m; -b is weir's). */
+enum wx_mode {
+	WX_DR = 0,       /* same IP packet, destination MAC rewritten */
+	WX_TUN = 1,      /* IPv4-in-IPv4 / IPv6-in-IPv6, outer source = local4/local6 */
+	WX_NAT = 2,      /* destination rewritten; replies' source rewritten back */
+	WX_FULLNAT = 3,  /* also the source: a local address and port */
+};
+
+/* How a new flow picks its slot in the service's ring. */
+enum wx_pick {
+	WX_PICK_SEQ = 0,      /* the next slot of a per-CPU cursor (rr, wrr, lc ...:
+	                       * user space writes the sequence of picks) */
+	WX_PICK_SRC = 1,      /* hash of the source address (sh, mh) */
+	WX_PICK_SRC_PORT = 2, /* ... and source port (sh-port, mh-port) */
+	WX_PICK_DST = 3,      /* hash of the destination address (dh) */
+};
+
+struct wx_addr {
+	__u32 w[4];           /* IPv4 in w[0], the rest zero */
+};
+
+struct wx_svc_key {
+	struct wx_addr vip;
+	__u16 port;           /* 0: a persistent any-port service (ipvsadm -p, port 0) */
+	__u8 proto;           /* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 family;          /* 4 or 6 */
+};
+
+#define WX_SVC_RESET_GONE 0x01 /* flows of a removed or down real are dropped
+                                * (TCP answered with RST by the client's retries
+                                * reaching a new real); else kept until they end */
+
+struct wx_svc {
+	__u32 id;             /* its ring, stats slot and cursor */
+	__u32 ring_size;      /* slots in use (<= WX_RING); 0 = no real available */
+	__u8 pick;            /* enum wx_pick */
+	__u8 flags;           /* WX_SVC_* */
+	__u8 persist_prefix;  /* persistence groups clients by this prefix length */
+	__u8 pad;
+	__u32 persist_ms;     /* template life; 0 = not persistent */
+};
+
+#define WX_REAL_LIVE 0x01     /* the slot holds a real server */
+#define WX_REAL_OUT  0x02     /* removed, down or in maintenance: no new flows */
+
+struct wx_real {
+	struct wx_addr addr;
+	__u16 port;           /* NAT/FULLNAT: the real's port; DR/TUN: 0 (the VIP's) */
+	__u8 family;          /* 4 or 6 */
+	__u8 mode;            /* enum wx_mode */
+	__u32 svc_id;
+	__u32 flags;          /* WX_REAL_* */
+};
+
+struct wx_flow_key {
+	struct wx_addr src, dst;
+	__u16 sport, dport;
+	__u8 proto, family;
+	__u16 pad;
+};
+
+/* TCP state as the director sees it; it decides how long a flow lives. */
+enum wx_state { WX_ST_SYN = 1, WX_ST_EST = 2, WX_ST_FIN = 3, WX_ST_CLOSE = 4, WX_ST_UDP = 5 };
+
+struct wx_flow {
+	__u32 real;
+	__u32 svc_id;
+	__u64 seen_ns;        /* bpf_ktime_get_ns() of its last packet */
+	__u8 state;           /* enum wx_state */
+	__u8 pad;
+	__u16 lport;          /* FULLNAT: the local port it was given */
+	struct wx_addr laddr; /* FULLNAT: the local address */
+};
+
+struct wx_back {
+	struct wx_addr src;   /* the reply's new source (the VIP) */
+	struct wx_addr dst;   /* FULLNAT: its new destination (the client) */
+	__u16 sport, dport;   /* the same for ports (dport used by FULLNAT only) */
+	__u32 real;
+	__u32 svc_id;
+	__u32 pad;
+	__u64 seen_ns;
+};
+
+struct wx_persist_key {
+	struct wx_addr src;   /* masked with the service's persist_prefix */
+	__u32 svc_id;
+	__u32 pad;
+};
+
+struct wx_persist {
+	__u32 real;
+	__u32 pad;
+	__u64 seen_ns;
+};
+
+struct wx_stats {
+	__u64 conns, inpkts, outpkts, inbytes, outbytes;
+};
+
+struct wx_config {
+	struct wx_addr local4;       /* this director's IPv4 (TUN outer source, FULLNAT) */
+	struct wx_addr local6;       /* ... and IPv6 */
+	__u16 fullnat_lo, fullnat_hi; /* FULLNAT local ports, host order, inclusive */
+	__u32 tcp_syn_ms;            /* how long a flow lives after its last packet: */
+	__u32 tcp_est_ms;            /* ... established */
+	__u32 tcp_fin_ms;            /* ... after FIN or RST */
+	__u32 udp_ms;
+	__u32 pad;
+};
+
+/* A VIP of a TUN real server, for tc_decap's wx_vips. */
+#define WX_MAX_VIPS 256
+struct wx_vip_key {
+	struct wx_addr addr;
+	__u8 family;          /* 4 or 6 */
+	__u8 pad[3];
+};
+
+/* wx_global counters. */
+enum wx_global {
+	WX_G_RX,          /* packets seen */
+	WX_G_PASS,        /* not ours (non-VIP, fragments, IP options, malformed): passed */
+	WX_G_FWD,         /* forwarded (XDP_TX / redirect) */
+	WX_G_DROP,        /* dropped (no real available, reset policy) */
+	WX_G_NEW,         /* new flows */
+	WX_G_NO_REAL,     /* new flow, no real available */
+	WX_G_FIB_FAIL,    /* no route or neighbour to the next hop: passed to the stack */
+	WX_G_TOO_BIG,     /* TUN: answered ICMP fragmentation needed / packet too big */
+	WX_G_PORTS_FULL,  /* FULLNAT: no local port free */
+	WX_G_COUNT
+};
+
+#endif

@@ -1,0 +1,733 @@
+/* xdp.c - the control of the XDP data path (see xdp.h). */
+#include <errno.h>
+#include <linux/if_link.h>
+#include <linux/types.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "health/state.h"
+#include "sched/sched.h"
+#include "xdp/xdp.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "weir_xdp.h"
+#include "weir_xdp.skel.h"
+
+/* One attachment. */
+struct att {
+	char name[16];
+	int ifindex;
+	int link_fd;           /* a BPF link: closing it detaches */
+};
+
+/* A packet-mode service the data path carries. */
+struct xsvc {
+	struct virtual_service *svc;    /* a reference */
+	struct wx_svc_key key;
+	uint32_t id;
+	unsigned gen;                   /* svc->gen when its table was built */
+	uint64_t built_ms;
+	bool periodic;                  /* its table follows flow counts: rebuilt often */
+	bool seen;                      /* xdp_sync's mark */
+	struct real_server **reals;     /* those given a slot, with references */
+	size_t nreals;
+	struct xsvc *next;
+};
+
+/* A real server's slot after it left: kept OUT until its flows are over. */
+struct retired {
+	uint32_t idx;
+	uint64_t until_ms;
+	struct retired *next;
+};
+
+static struct {
+	struct weir_xdp *skel;
+	struct xdp_spec spec;
+	struct att att[XDP_MAX_IFACES];
+	int natt;
+	int ncpus;
+	uint8_t svc_used[WX_MAX_SERVICES];
+	uint8_t real_used[WX_MAX_REALS];
+	struct xsvc *svcs;
+	struct retired *retired;
+	struct wx_stats *last;          /* [WX_STATS_SIZE]: sums already folded */
+	struct wx_stats *pcpu;          /* [ncpus]: a lookup's buffer */
+	int32_t *ring;                  /* [WX_RING] scratch */
+	uint32_t *slots;                /* [WX_RING] scratch */
+} X;
+
+bool xdp_running(void)
+{
+	return X.skel != NULL;
+}
+
+static int map_fd(struct bpf_map *m)
+{
+	return bpf_map__fd(m);
+}
+
+/* --- addresses ------------------------------------------------------------------- */
+
+static uint8_t wx_family(const struct weir_addr *a)
+{
+	return addr_family(a) == AF_INET6 ? 6 : 4;
+}
+
+static void wx_addr_of(const struct weir_addr *a, struct wx_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (addr_family(a) == AF_INET6)
+		memcpy(out->w, &a->u.in6.sin6_addr, 16);
+	else if (addr_family(a) == AF_INET)
+		out->w[0] = a->u.in.sin_addr.s_addr;
+}
+
+static void svc_key_of(const struct virtual_service *svc, struct wx_svc_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	wx_addr_of(&svc->addr, &k->vip);
+	k->port = htons(addr_port(&svc->addr));
+	k->proto = (uint8_t)svc->proto;
+	k->family = wx_family(&svc->addr);
+}
+
+/* --- attaching -------------------------------------------------------------------- */
+
+static void detach(struct att *a)
+{
+	close(a->link_fd);
+	log_info("xdp: detached from %s", a->name);
+	memset(a, 0, sizeof(*a));
+}
+
+static int attach(const char *name, bool generic, struct att *a, char *err)
+{
+	int ifindex = (int)if_nametoindex(name);
+	LIBBPF_OPTS(bpf_link_create_opts, opts);
+	int prog = bpf_program__fd(X.skel->progs.weir_xdp), fd;
+
+	if (!ifindex) {
+		snprintf(err, SPEC_ERR_MAX, "xdp: no interface %s", name);
+		return -ENODEV;
+	}
+	opts.flags = generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	fd = bpf_link_create(prog, ifindex, BPF_XDP, &opts);
+	if (fd < 0 && !generic) {
+		log_warn("xdp: %s has no native XDP (%s): attaching in generic mode, which is "
+			 "much slower", name, strerror(errno));
+		opts.flags = XDP_FLAGS_SKB_MODE;
+		fd = bpf_link_create(prog, ifindex, BPF_XDP, &opts);
+	}
+	if (fd < 0) {
+		snprintf(err, SPEC_ERR_MAX, "xdp: cannot attach to %s: %s", name, strerror(errno));
+		return -errno;
+	}
+	/* a link closes with its fd: the program leaves with the process */
+	a->link_fd = fd;
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	a->ifindex = ifindex;
+	log_info("xdp: attached to %s (%s mode)", name,
+		 opts.flags == XDP_FLAGS_SKB_MODE ? "generic" : "native");
+	return 0;
+}
+
+/* --- loading and settings ------------------------------------------------------- */
+
+static void write_config(const struct xdp_spec *spec)
+{
+	struct wx_config c = {
+		.fullnat_lo = spec->fullnat_lo,
+		.fullnat_hi = spec->fullnat_hi,
+		.tcp_syn_ms = spec->tcp_syn_ms,
+		.tcp_est_ms = spec->tcp_est_ms,
+		.tcp_fin_ms = spec->tcp_fin_ms,
+		.udp_ms = spec->udp_ms,
+	};
+	uint32_t zero = 0;
+
+	wx_addr_of(&spec->local4, &c.local4);
+	wx_addr_of(&spec->local6, &c.local6);
+	if (bpf_map_update_elem(map_fd(X.skel->maps.wx_config), &zero, &c, BPF_ANY) != 0)
+		log_err("xdp: cannot write the settings: %s", strerror(errno));
+}
+
+static int load(char *err)
+{
+	int rc;
+
+	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
+	X.ncpus = libbpf_num_possible_cpus();
+	X.skel = weir_xdp__open();
+	if (!X.skel) {
+		snprintf(err, SPEC_ERR_MAX, "xdp: cannot open the program: %s", strerror(errno));
+		return -errno;
+	}
+	if ((rc = weir_xdp__load(X.skel)) != 0) {
+		snprintf(err, SPEC_ERR_MAX, "xdp: the kernel refused the program: %s",
+			 strerror(-rc));
+		weir_xdp__destroy(X.skel);
+		X.skel = NULL;
+		return rc;
+	}
+	X.last = calloc(WX_STATS_SIZE, sizeof(*X.last));
+	X.pcpu = calloc((size_t)X.ncpus, sizeof(*X.pcpu));
+	X.ring = calloc(WX_RING, sizeof(*X.ring));
+	X.slots = calloc(WX_RING, sizeof(*X.slots));
+	if (!X.last || !X.pcpu || !X.ring || !X.slots) {
+		xdp_stop();
+		snprintf(err, SPEC_ERR_MAX, "xdp: out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int xdp_configure(const struct xdp_spec *spec, char *err)
+{
+	struct att next[XDP_MAX_IFACES];
+	int nnext = 0, rc;
+
+	if (!spec->nifaces && !X.skel)
+		return 0;
+	if (!X.skel && (rc = load(err)) != 0)
+		return rc;
+	/* attach what is new first: a failure leaves the old set running */
+	for (int i = 0; i < spec->nifaces; i++) {
+		struct att *have = NULL;
+
+		for (int k = 0; k < X.natt; k++)
+			if (strcmp(X.att[k].name, spec->ifaces[i]) == 0 &&
+			    spec->generic == X.spec.generic)
+				have = &X.att[k];
+		if (have) {
+			next[nnext++] = *have;
+			have->link_fd = -1; /* moved */
+			continue;
+		}
+		if ((rc = attach(spec->ifaces[i], spec->generic, &next[nnext], err)) != 0) {
+			for (int k = 0; k < nnext; k++) /* give back what moved */
+				for (int j = 0; j < X.natt; j++)
+					if (X.att[j].link_fd < 0 &&
+					    strcmp(X.att[j].name, next[k].name) == 0)
+						X.att[j].link_fd = next[k].link_fd, next[k].link_fd = -1;
+			for (int k = 0; k < nnext; k++)
+				if (next[k].link_fd >= 0)
+					detach(&next[k]);
+			return rc;
+		}
+		nnext++;
+	}
+	for (int k = 0; k < X.natt; k++)
+		if (X.att[k].link_fd >= 0)
+			detach(&X.att[k]);
+	memcpy(X.att, next, sizeof(next[0]) * (size_t)nnext);
+	X.natt = nnext;
+	X.spec = *spec;
+	write_config(spec);
+	return 0;
+}
+
+/* --- lookup tables ------------------------------------------------------------------ */
+
+static bool is_hashing(const char *sched)
+{
+	return strcmp(sched, "sh") == 0 || strcmp(sched, "dh") == 0 || strcmp(sched, "mh") == 0;
+}
+
+/* Schedulers whose picks depend on open counts or chance: their sequence is
+ * simulated again every rebuild_interval. */
+static bool is_periodic(const char *sched)
+{
+	static const char *const names[] = { "lc", "wlc", "sed", "nq", "lblc", "lblcr",
+					     "p2c", "lrt" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(sched, names[i]) == 0)
+			return true;
+	return false;
+}
+
+static uint64_t gcd64(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* How many picks a sequence holds: whole cycles of a weighted round robin
+ * (so every slot of the ring is walked in the right proportions), or a
+ * fixed window for the schedulers whose picks change with the counts. */
+static uint32_t sequence_len(struct sched_server *const *srv, size_t n, bool periodic)
+{
+	uint64_t sum = 0, g = 0;
+
+	if (periodic)
+		return 1024;
+	for (size_t i = 0; i < n; i++)
+		if (sched_server_available(srv[i])) {
+			sum += srv[i]->weight;
+			g = gcd64(g, srv[i]->weight);
+		}
+	if (!sum)
+		return 0;
+	sum /= g;
+	if (sum > WX_RING)
+		return WX_RING;
+	return (uint32_t)(sum * (WX_RING / sum));
+}
+
+/* sh, dh, mh: the scheduler's own table, unavailable servers' slots empty. */
+static int hash_table(const struct sched_ops *ops, const struct sched_params *p,
+		      struct sched_server *const *srv, size_t n, int32_t *ring, uint32_t *used)
+{
+	struct sched *s = sched_create(ops, p);
+	const int32_t *slots;
+	uint32_t size;
+
+	if (!s || sched_set_servers(s, srv, n) != 0) {
+		sched_destroy(s);
+		return -ENOMEM;
+	}
+	size = MIN(sched_table(s, &slots), WX_RING);
+	for (uint32_t i = 0; i < size; i++)
+		ring[i] = slots[i] >= 0 && sched_server_available(srv[slots[i]]) ? slots[i] : -1;
+	*used = size;
+	sched_set_servers(s, NULL, 0);
+	sched_destroy(s);
+	return 0;
+}
+
+int xdp_build_ring(struct virtual_service *svc, const uint64_t *active, int32_t *ring,
+		   uint32_t *used, uint8_t *pick)
+{
+	struct sched_params params;
+	struct sched_server *copy, **ptrs;
+	const struct sched_ops *ops;
+	uint8_t src[16] = { 0 }, dst[16];
+	/* lblc/lblcr key on the destination: the VIP, as in svc_schedule() */
+	struct sched_req req = {
+		.src = src, .src_len = 4, .now_ms = now_ms(),
+		.lkey = dst, .lkey_len = addr_bytes(&svc->addr, dst),
+	};
+	size_t n;
+	int rc;
+
+	pthread_mutex_lock(&svc->lock);
+	ops = svc->sched->ops;
+	params = svc->sched->params;
+	n = svc->nservers;
+	copy = calloc(n + 1, sizeof(*copy));
+	ptrs = calloc(n + 1, sizeof(*ptrs));
+	for (size_t i = 0; copy && ptrs && i < n; i++) {
+		copy[i] = svc->servers[i]->ss;
+		copy[i].inactive = 0;
+		if (active)
+			copy[i].active = (uint32_t)MIN(active[i], UINT32_MAX);
+		ptrs[i] = &copy[i];
+	}
+	pthread_mutex_unlock(&svc->lock);
+	*used = 0;
+	*pick = WX_PICK_SEQ;
+	rc = -ENOMEM;
+	if (!copy || !ptrs)
+		goto out;
+	if (is_hashing(ops->name)) {
+		if (strcmp(ops->name, "mh") == 0)
+			params.mh_table_size = WX_RING;
+		*pick = strcmp(ops->name, "dh") == 0 ? WX_PICK_DST :
+			(params.flags & SCHED_F_PORT) ? WX_PICK_SRC_PORT : WX_PICK_SRC;
+		for (size_t i = 0; i < n; i++)
+			copy[i].idx = -1;
+		rc = hash_table(ops, &params, ptrs, n, ring, used);
+	} else {
+		uint32_t len = sequence_len(ptrs, n, is_periodic(ops->name));
+		int made = sched_sequence(ops, &params, ptrs, n, &req, ring, len);
+
+		rc = made < 0 ? made : 0;
+		*used = made < 0 ? 0 : (uint32_t)made;
+	}
+out:
+	free(copy);
+	free(ptrs);
+	return rc;
+}
+
+/* --- keeping the maps in step --------------------------------------------------- */
+
+static int alloc_slot(uint8_t *used, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!used[i]) {
+			used[i] = 1;
+			return (int)i;
+		}
+	return -1;
+}
+
+static uint8_t mode_of(enum fwd_method f)
+{
+	switch (f) {
+	case FWD_TUNNEL: return WX_TUN;
+	case FWD_MASQ: return WX_NAT;
+	case FWD_FULLNAT: return WX_FULLNAT;
+	default: return WX_DR;
+	}
+}
+
+/* Writes a real server's entry; OUT unless it may keep its flows. Lock held. */
+static void write_real(const struct real_server *rs, uint32_t svc_id)
+{
+	struct wx_real r = { .svc_id = svc_id, .flags = WX_REAL_LIVE };
+	uint32_t idx = (uint32_t)rs->xdp_idx;
+
+	wx_addr_of(&rs->addr, &r.addr);
+	r.family = wx_family(&rs->addr);
+	r.mode = mode_of(rs->spec.fwd);
+	if (r.mode == WX_NAT || r.mode == WX_FULLNAT)
+		r.port = htons(addr_port(&rs->addr));
+	/* persistence outlives draining, not failure: the same line for flows */
+	if (rs->removed || (rs->ss.flags & (SCHED_SRV_DOWN | SCHED_SRV_MAINT)))
+		r.flags |= WX_REAL_OUT;
+	if (bpf_map_update_elem(map_fd(X.skel->maps.wx_reals), &idx, &r, BPF_ANY) != 0)
+		log_err("xdp: cannot write a real server: %s", strerror(errno));
+}
+
+/* The open flows per server of <svc> from wx_active (summed over CPUs). */
+static void read_active(struct virtual_service *svc, uint64_t *out, size_t n)
+{
+	int fd = map_fd(X.skel->maps.wx_active);
+	int64_t *v = calloc((size_t)X.ncpus, sizeof(*v));
+
+	for (size_t i = 0; i < n; i++) {
+		struct real_server *rs = svc->servers[i];
+		uint32_t idx = (uint32_t)rs->xdp_idx;
+		int64_t sum = 0;
+
+		out[i] = 0;
+		if (!v || rs->xdp_idx < 0 || bpf_map_lookup_elem(fd, &idx, v) != 0)
+			continue;
+		for (int c = 0; c < X.ncpus; c++)
+			sum += v[c];
+		out[i] = sum > 0 ? (uint64_t)sum : 0;
+		rs->xdp_active = out[i];
+	}
+	free(v);
+}
+
+/* Builds and writes <x>'s table and service entry. */
+static void write_service(struct xsvc *x, uint64_t now)
+{
+	struct virtual_service *svc = x->svc;
+	int fd = map_fd(X.skel->maps.wx_rings);
+	struct wx_svc v = { .id = x->id };
+	uint64_t *active;
+	uint32_t used = 0;
+	uint8_t pick = WX_PICK_SEQ;
+	size_t n;
+
+	x->gen = atomic_load_explicit(&svc->gen, memory_order_relaxed);
+	x->built_ms = now;
+	pthread_mutex_lock(&svc->lock);
+	n = svc->nservers;
+	pthread_mutex_unlock(&svc->lock);
+	active = calloc(n + 1, sizeof(*active));
+	if (!active)
+		return;
+	/* control thread: the server list changes only here, no lock needed */
+	read_active(svc, active, n);
+	if (xdp_build_ring(svc, active, X.ring, &used, &pick) != 0) {
+		log_err("xdp: cannot build the table of a service: out of memory");
+		free(active);
+		return;
+	}
+	free(active);
+	for (uint32_t i = 0; i < used; i++) {
+		int32_t pos = X.ring[i];
+		uint32_t key = x->id * WX_RING + i;
+
+		X.slots[i] = pos >= 0 && (size_t)pos < n && svc->servers[pos]->xdp_idx >= 0 ?
+			     (uint32_t)svc->servers[pos]->xdp_idx : WX_NONE;
+		bpf_map_update_elem(fd, &key, &X.slots[i], BPF_ANY);
+	}
+	v.ring_size = used;
+	v.pick = pick;
+	v.flags = svc->spec.reset_gone ? WX_SVC_RESET_GONE : 0;
+	v.persist_prefix = svc->spec.persist_prefix;
+	v.persist_ms = svc->spec.persist_s * 1000u;
+	if (bpf_map_update_elem(map_fd(X.skel->maps.wx_services), &x->key, &v, BPF_ANY) != 0)
+		log_err("xdp: cannot write a service: %s", strerror(errno));
+}
+
+static struct xsvc *find_xsvc(const struct virtual_service *svc)
+{
+	for (struct xsvc *x = X.svcs; x; x = x->next)
+		if (x->svc == svc)
+			return x;
+	return NULL;
+}
+
+/* Keeps a removed real's slot OUT for as long as its flows may live. */
+static void retire_real(uint32_t idx, uint64_t now)
+{
+	struct retired *r = calloc(1, sizeof(*r));
+	struct wx_real v;
+
+	if (bpf_map_lookup_elem(map_fd(X.skel->maps.wx_reals), &idx, &v) == 0) {
+		v.flags |= WX_REAL_OUT;
+		bpf_map_update_elem(map_fd(X.skel->maps.wx_reals), &idx, &v, BPF_ANY);
+	}
+	if (!r) {
+		X.real_used[idx] = 0;
+		return;
+	}
+	r->idx = idx;
+	r->until_ms = now + MAX(X.spec.tcp_est_ms, X.spec.udp_ms) + 1000;
+	r->next = X.retired;
+	X.retired = r;
+}
+
+/* The servers <x> wrote before that are no longer in the service leave
+ * their slots to retire; the list becomes the service's current one. */
+static void track_reals(struct xsvc *x, uint64_t now)
+{
+	struct virtual_service *svc = x->svc;
+	struct real_server **next = calloc(svc->nservers + 1, sizeof(*next));
+
+	if (!next)
+		return; /* keep the old list: retired later */
+	for (size_t i = 0; i < svc->nservers; i++) {
+		next[i] = svc->servers[i];
+		rs_get(next[i]);
+	}
+	for (size_t k = 0; k < x->nreals; k++) {
+		bool kept = false;
+
+		for (size_t i = 0; i < svc->nservers && !kept; i++)
+			kept = next[i] == x->reals[k];
+		if (!kept && x->reals[k]->xdp_idx >= 0)
+			retire_real((uint32_t)x->reals[k]->xdp_idx, now);
+		rs_put(x->reals[k]);
+	}
+	free(x->reals);
+	x->reals = next;
+	x->nreals = svc->nservers;
+}
+
+static void sync_service(struct virtual_service *svc, uint64_t now)
+{
+	struct xsvc *x = find_xsvc(svc);
+
+	if (!x) {
+		int id = alloc_slot(X.svc_used, WX_MAX_SERVICES);
+		char a[ADDR_STRLEN];
+
+		if (id < 0 || !(x = calloc(1, sizeof(*x)))) {
+			if (id >= 0)
+				X.svc_used[id] = 0;
+			log_err("xdp: %s %s: no room in the data path (%d services at most)",
+				proto_name(svc->proto), addr_str(&svc->addr, a), WX_MAX_SERVICES);
+			return;
+		}
+		x->svc = svc;
+		svc_get(svc);
+		x->id = (uint32_t)id;
+		svc->xdp_id = id;
+		svc_key_of(svc, &x->key);
+		x->next = X.svcs;
+		X.svcs = x;
+	}
+	x->seen = true;
+	x->periodic = is_periodic(svc->spec.sched);
+	for (size_t i = 0; i < svc->nservers; i++) {
+		struct real_server *rs = svc->servers[i];
+
+		if (rs->xdp_idx < 0 && (rs->xdp_idx = alloc_slot(X.real_used, WX_MAX_REALS)) < 0) {
+			log_err("xdp: no room for more real servers (%d at most)", WX_MAX_REALS);
+			continue;
+		}
+		pthread_mutex_lock(&svc->lock);
+		write_real(rs, x->id);
+		pthread_mutex_unlock(&svc->lock);
+	}
+	track_reals(x, now);
+	write_service(x, now);
+}
+
+static void drop_service(struct xsvc *x, uint64_t now)
+{
+	bpf_map_delete_elem(map_fd(X.skel->maps.wx_services), &x->key);
+	for (size_t k = 0; k < x->nreals; k++) {
+		if (x->reals[k]->xdp_idx >= 0)
+			retire_real((uint32_t)x->reals[k]->xdp_idx, now);
+		rs_put(x->reals[k]);
+	}
+	free(x->reals);
+	X.svc_used[x->id] = 0;
+	x->svc->xdp_id = -1;
+	svc_put(x->svc);
+	free(x);
+}
+
+void xdp_sync(struct vs_table *t)
+{
+	uint64_t now = now_ms();
+
+	if (!X.skel)
+		return;
+	for (struct xsvc *x = X.svcs; x; x = x->next)
+		x->seen = false;
+	for (struct virtual_service *svc = t->head; svc; svc = svc->next)
+		if (!svc->proxy)
+			sync_service(svc, now);
+	for (struct xsvc **pp = &X.svcs; *pp;) {
+		struct xsvc *x = *pp;
+
+		if (x->seen) {
+			pp = &x->next;
+			continue;
+		}
+		*pp = x->next;
+		drop_service(x, now);
+	}
+}
+
+/* --- the ticks --------------------------------------------------------------------- */
+
+/* Frees the slots of retired reals whose flows are over. */
+static void reap_retired(uint64_t now)
+{
+	for (struct retired **pp = &X.retired; *pp;) {
+		struct retired *r = *pp;
+		struct wx_real none = { 0 };
+
+		if (now < r->until_ms) {
+			pp = &r->next;
+			continue;
+		}
+		bpf_map_update_elem(map_fd(X.skel->maps.wx_reals), &r->idx, &none, BPF_ANY);
+		X.real_used[r->idx] = 0;
+		*pp = r->next;
+		free(r);
+	}
+}
+
+void xdp_tick(struct vs_table *t, uint64_t now)
+{
+	if (!X.skel)
+		return;
+	for (struct xsvc *x = X.svcs; x; x = x->next) {
+		unsigned gen = atomic_load_explicit(&x->svc->gen, memory_order_relaxed);
+
+		if (gen != x->gen) {
+			/* a state or weight changed: reals' OUT flags and the table */
+			for (size_t i = 0; i < x->svc->nservers; i++) {
+				pthread_mutex_lock(&x->svc->lock);
+				if (x->svc->servers[i]->xdp_idx >= 0)
+					write_real(x->svc->servers[i], x->id);
+				pthread_mutex_unlock(&x->svc->lock);
+			}
+			write_service(x, now);
+		} else if (x->periodic && now - x->built_ms >= X.spec.rebuild_ms) {
+			write_service(x, now);
+		}
+	}
+	reap_retired(now);
+	(void)t;
+}
+
+/* Sums one wx_stats slot over the CPUs. */
+static int read_stats(uint32_t key, struct wx_stats *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(map_fd(X.skel->maps.wx_stats), &key, X.pcpu) != 0)
+		return -errno;
+	for (int c = 0; c < X.ncpus; c++) {
+		sum->conns += X.pcpu[c].conns;
+		sum->inpkts += X.pcpu[c].inpkts;
+		sum->outpkts += X.pcpu[c].outpkts;
+		sum->inbytes += X.pcpu[c].inbytes;
+		sum->outbytes += X.pcpu[c].outbytes;
+	}
+	return 0;
+}
+
+/* Adds what slot <key> counted since the last fold to <st>. A slot that was
+ * reused starts again from what it holds now. */
+static void fold(uint32_t key, struct vs_stats *st)
+{
+	struct vs_counters *c = stats_mine(st);
+	struct wx_stats now, *last = &X.last[key];
+
+	if (read_stats(key, &now) != 0)
+		return;
+	if (now.conns < last->conns || now.inpkts < last->inpkts)
+		memset(last, 0, sizeof(*last));
+	counter_add(&c->conns, now.conns - last->conns);
+	counter_add(&c->inpkts, now.inpkts - last->inpkts);
+	counter_add(&c->outpkts, now.outpkts - last->outpkts);
+	counter_add(&c->inbytes, now.inbytes - last->inbytes);
+	counter_add(&c->outbytes, now.outbytes - last->outbytes);
+	*last = now;
+}
+
+void xdp_fold_counters(struct vs_table *t)
+{
+	if (!X.skel)
+		return;
+	for (struct xsvc *x = X.svcs; x; x = x->next) {
+		uint64_t *active = calloc(x->svc->nservers + 1, sizeof(*active));
+
+		fold(x->id, &x->svc->stats);
+		for (size_t i = 0; i < x->svc->nservers; i++) {
+			struct real_server *rs = x->svc->servers[i];
+
+			if (rs->xdp_idx >= 0)
+				fold(WX_STATS_REAL + (uint32_t)rs->xdp_idx, &rs->stats);
+		}
+		if (active)
+			read_active(x->svc, active, x->svc->nservers);
+		free(active);
+	}
+	(void)t;
+}
+
+void xdp_stop(void)
+{
+	while (X.svcs) {
+		struct xsvc *x = X.svcs;
+
+		X.svcs = x->next;
+		for (size_t k = 0; k < x->nreals; k++)
+			rs_put(x->reals[k]);
+		free(x->reals);
+		x->svc->xdp_id = -1;
+		svc_put(x->svc);
+		free(x);
+	}
+	while (X.retired) {
+		struct retired *r = X.retired;
+
+		X.retired = r->next;
+		free(r);
+	}
+	for (int k = 0; k < X.natt; k++)
+		detach(&X.att[k]);
+	if (X.skel)
+		weir_xdp__destroy(X.skel);
+	free(X.last);
+	free(X.pcpu);
+	free(X.ring);
+	free(X.slots);
+	memset(&X, 0, sizeof(X));
+}

@@ -1,0 +1,56 @@
+/*
+ * xdp.h - the control of the XDP data path (bpf/weir_xdp.bpf.c) that
+ * carries weir's packet-mode services (ipvsadm -g/-i/-m, and FULLNAT).
+ *
+ * It loads the program, attaches it to the interfaces of the config's
+ * `xdp { }` block (native mode, generic with a warning when the driver has
+ * none) through BPF links, so the program goes away with the process even
+ * when weir dies; keeps the maps in step with the table (services, real
+ * servers with their state, lookup tables built by the scheduler library);
+ * and folds the data path's counters into the table's, so `-L --stats`,
+ * `--rate`, JSON and /metrics show them.
+ *
+ * Lookup tables: for sh, dh and mh the scheduler's own static table (mh
+ * with WX_RING slots); for every other scheduler the sequence of its next
+ * picks, simulated on a copy of the servers with their current open-flow
+ * counts, which the program walks with a per-CPU cursor. Tables of the
+ * connection-count schedulers (lc, wlc, sed, nq, lblc, lblcr) and of the
+ * randomised ones are rebuilt every rebuild_interval; the others when a
+ * server, weight or state changes.
+ *
+ * Control thread only.
+ */
+#ifndef WEIR_XDP_CTL_H
+#define WEIR_XDP_CTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/spec.h"
+#include "core/table.h"
+
+/* Loads and attaches when <spec> names interfaces; otherwise does nothing.
+ * A reload calls it again: interfaces are attached and detached to match
+ * and the settings rewritten; flows survive. 0 or -errno with <err>. */
+int xdp_configure(const struct xdp_spec *spec, char *err);
+/* Makes the maps match the table (after every table_apply). */
+void xdp_sync(struct vs_table *t);
+/* Every HEALTH_TICK_MS: tables of services whose servers changed, and the
+ * periodic rebuilds. */
+void xdp_tick(struct vs_table *t, uint64_t now);
+/* Every rate tick: the data path's counters into the table's. */
+void xdp_fold_counters(struct vs_table *t);
+/* Detaches and unloads. */
+void xdp_stop(void);
+/* True while the data path is loaded. */
+bool xdp_running(void);
+
+/* What the lookup table of <svc> would hold, into <ring> (WX_RING slots of
+ * server positions in svc->servers, -1 = empty): returns the slots used
+ * and the pick kind (enum wx_pick). <active> gives each server's open
+ * flows (NULL = the scheduler's own counts). Takes svc->lock. Pure of the
+ * data path: the tests compare it with the scheduler. */
+int xdp_build_ring(struct virtual_service *svc, const uint64_t *active, int32_t *ring,
+		   uint32_t *used, uint8_t *pick);
+
+#endif

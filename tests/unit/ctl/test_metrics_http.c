@@ -1,0 +1,228 @@
+/* test_metrics_http.c - the metrics listener's request heads: GET and HEAD
+ * accepted (query dropped), 405 for other methods, 414 for long paths, 400
+ * for anything malformed (RFC 9112 request line and header fields). */
+#include <stdlib.h>
+
+#include "ctl/metrics_http.h"
+#include "unit.h"
+
+static struct mhttp_req parse(const char *head)
+{
+	struct mhttp_req r;
+
+	memset(&r, 0x5a, sizeof(r));
+	mhttp_parse(head, strlen(head), &r);
+	return r;
+}
+
+static void check_status(const char *head, int want, int line)
+{
+	struct mhttp_req r = parse(head);
+
+	if (r.status != want)
+		unit_fail(__FILE__, line, "status %d, want %d for \"%s\"", r.status, want, head);
+}
+#define CHECK_STATUS(head, want) check_status(head, want, __LINE__)
+
+TEST(mhttp_get_and_head)
+{
+	struct mhttp_req r;
+
+	r = parse("GET /metrics HTTP/1.1\r\nHost: localhost:9100\r\nAccept: */*\r\n\r\n");
+	CHECK_EQ(r.status, 0);
+	CHECK_STR(r.method, "GET");
+	CHECK_STR(r.path, "/metrics");
+	CHECK(!r.head);
+	r = parse("HEAD /status HTTP/1.0\r\n\r\n");
+	CHECK_EQ(r.status, 0);
+	CHECK_STR(r.method, "HEAD");
+	CHECK_STR(r.path, "/status");
+	CHECK(r.head);
+	r = parse("GET / HTTP/1.1\r\n\r\n");
+	CHECK_EQ(r.status, 0);
+	CHECK_STR(r.path, "/");
+	/* what follows the empty line is not the head's business */
+	r = parse("GET /x HTTP/1.1\r\n\r\nGARBAGE \x01\r\n");
+	CHECK_EQ(r.status, 0);
+	CHECK_STR(r.path, "/x");
+	/* header values may hold tabs, blanks, and bytes above 0x7f */
+	r = parse("GET /metrics HTTP/1.1\r\nUser-Agent: Prometheus/2.45\t(x)\r\n"
+		  "X-Odd: \xc3\xa9t\xc3\xa9\r\nEmpty:\r\nTchars!#$%&'*+-.^_`|~: v\r\n\r\n");
+	CHECK_EQ(r.status, 0);
+}
+
+TEST(mhttp_query_is_dropped)
+{
+	struct mhttp_req r;
+
+	r = parse("GET /metrics?name[]=weir_up&x=1 HTTP/1.1\r\n\r\n");
+	CHECK_EQ(r.status, 0);
+	CHECK_STR(r.path, "/metrics");
+	r = parse("GET /status? HTTP/1.1\r\n\r\n");
+	CHECK_EQ(r.status, 0);
+	CHECK_STR(r.path, "/status");
+	r = parse("GET /a?b?c HTTP/1.1\r\n\r\n");
+	CHECK_EQ(r.status, 0);
+	CHECK_STR(r.path, "/a");
+}
+
+TEST(mhttp_other_methods_are_405)
+{
+	static const char *const methods[] = { "POST", "PUT", "DELETE", "OPTIONS", "get", "Head",
+					       "PATCH", "BREW" };
+
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		char head[128];
+		struct mhttp_req r;
+
+		snprintf(head, sizeof(head), "%s /metrics HTTP/1.1\r\nHost: x\r\n\r\n", methods[i]);
+		r = parse(head);
+		CHECK_EQ(r.status, 405);
+		CHECK_STR(r.method, methods[i]);
+		CHECK_STR(r.path, "/metrics");
+	}
+	/* a method of 15 characters is still a method; 16 is not */
+	CHECK_STATUS("ABCDEFGHIJKLMNO / HTTP/1.1\r\n\r\n", 405);
+	CHECK_STATUS("ABCDEFGHIJKLMNOP / HTTP/1.1\r\n\r\n", 400);
+}
+
+TEST(mhttp_long_path_is_414)
+{
+	char head[1200], path[1100];
+	struct mhttp_req r;
+
+	/* 255 characters fit */
+	path[0] = '/';
+	memset(path + 1, 'a', 254);
+	path[255] = '\0';
+	snprintf(head, sizeof(head), "GET %s HTTP/1.1\r\n\r\n", path);
+	r = parse(head);
+	CHECK_EQ(r.status, 0);
+	CHECK_EQ(strlen(r.path), 255);
+	/* 256 do not */
+	path[255] = 'a';
+	path[256] = '\0';
+	snprintf(head, sizeof(head), "GET %s HTTP/1.1\r\n\r\n", path);
+	CHECK_STATUS(head, 414);
+	memset(path + 1, 'b', 1000);
+	path[1001] = '\0';
+	snprintf(head, sizeof(head), "GET %s HTTP/1.1\r\n\r\n", path);
+	CHECK_STATUS(head, 414);
+	/* the query does not count */
+	path[200] = '?';
+	snprintf(head, sizeof(head), "GET %s HTTP/1.1\r\n\r\n", path);
+	r = parse(head);
+	CHECK_EQ(r.status, 0);
+	CHECK_EQ(strlen(r.path), 200);
+}
+
+TEST(mhttp_bad_request_lines_are_400)
+{
+	static const char *const bad[] = {
+		"",
+		"\r\n\r\n",
+		"GET /metrics HTTP/1.1",                 /* no CRLF at all */
+		"GET /metrics HTTP/1.1\n\n",             /* bare LF */
+		"GET /metrics\r\n\r\n",                  /* HTTP/0.9: no version */
+		"GET\r\n\r\n",
+		"GET /metrics \r\n\r\n",
+		"GET /metrics HTTP/2.0\r\n\r\n",
+		"GET /metrics HTTP/1.2\r\n\r\n",
+		"GET /metrics HTTP/1.10\r\n\r\n",
+		"GET /metrics http/1.1\r\n\r\n",
+		"GET /metrics HTTP/1.1 \r\n\r\n",
+		"GET  /metrics HTTP/1.1\r\n\r\n",        /* two blanks */
+		"GET /metrics  HTTP/1.1\r\n\r\n",
+		" GET /metrics HTTP/1.1\r\n\r\n",
+		"GET\t/metrics HTTP/1.1\r\n\r\n",
+		"GET /met rics HTTP/1.1\r\n\r\n",
+		"GET /met\trics HTTP/1.1\r\n\r\n",
+		"GET /met\x7frics HTTP/1.1\r\n\r\n",
+		"GET /met\x01rics HTTP/1.1\r\n\r\n",
+		"GET /metrics\rHTTP/1.1\r\n\r\n",
+		"G(ET /metrics HTTP/1.1\r\n\r\n",         /* not a token */
+		"GE:T /metrics HTTP/1.1\r\n\r\n",
+		"G\xc3\x89T /metrics HTTP/1.1\r\n\r\n",
+		" /metrics HTTP/1.1\r\n\r\n",
+		"GET  HTTP/1.1\r\n\r\n",                 /* empty target */
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		check_status(bad[i], 400, __LINE__);
+}
+
+TEST(mhttp_bad_header_lines_are_400)
+{
+	static const char *const bad[] = {
+		"GET / HTTP/1.1\r\nHost : x\r\n\r\n",            /* blank before the colon */
+		"GET / HTTP/1.1\r\nHost\t: x\r\n\r\n",
+		"GET / HTTP/1.1\r\n Host: x\r\n\r\n",            /* obsolete line folding */
+		"GET / HTTP/1.1\r\nHost: x\r\n continued\r\n\r\n",
+		"GET / HTTP/1.1\r\n\tHost: x\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost x\r\n\r\n",              /* no colon */
+		"GET / HTTP/1.1\r\nHost\r\n\r\n",
+		"GET / HTTP/1.1\r\n: x\r\n\r\n",                 /* no name */
+		"GET / HTTP/1.1\r\nHo(st: x\r\n\r\n",            /* not a token */
+		"GET / HTTP/1.1\r\nHo\"st: x\r\n\r\n",
+		"GET / HTTP/1.1\r\nH\xc3\xa9: x\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\nb\r\n\r\n",          /* bare LF */
+		"GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n",          /* bare CR */
+		"GET / HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\x01z\r\n\r\n",        /* control characters */
+		"GET / HTTP/1.1\r\nHost: a\x1fz\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\x7fz\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nAccept: y",        /* cut in a line */
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct mhttp_req r = parse(bad[i]);
+
+		if (r.status != 400)
+			unit_fail(__FILE__, __LINE__, "status %d, want 400 for case %zu", r.status, i);
+	}
+	/* a NUL in a value, with an explicit length */
+	{
+		static const char head[] = "GET / HTTP/1.1\r\nHost: a\0b\r\n\r\n";
+		struct mhttp_req r;
+
+		mhttp_parse(head, sizeof(head) - 1, &r);
+		CHECK_EQ(r.status, 400);
+	}
+}
+
+/* The length is honoured: bytes past it are not read (the head is not
+ * NUL-terminated in the listener's buffer). */
+TEST(mhttp_reads_only_len_bytes)
+{
+	static const char head[] = "GET /metrics HTTP/1.1\r\n\r\n";
+	char *copy = malloc(sizeof(head) - 1); /* no terminator: ASan sees overreads */
+	struct mhttp_req r;
+
+	REQUIRE(copy);
+	memcpy(copy, head, sizeof(head) - 1);
+	mhttp_parse(copy, sizeof(head) - 1, &r);
+	CHECK_EQ(r.status, 0);
+	CHECK_STR(r.path, "/metrics");
+	for (size_t len = 0; len < sizeof(head) - 1; len++) {
+		mhttp_parse(copy, len, &r);
+		/* cut before the request line's CRLF: 400 */
+		if (len < sizeof("GET /metrics HTTP/1.1\r\n") - 1 && r.status != 400)
+			unit_fail(__FILE__, __LINE__, "prefix of %zu bytes: status %d", len, r.status);
+	}
+	free(copy);
+}
+
+/* A refused head leaves no method or path behind but for 405 and 414. */
+TEST(mhttp_fields_on_error)
+{
+	struct mhttp_req r = parse("GET /metrics HTTP/3\r\n\r\n");
+
+	CHECK_EQ(r.status, 400);
+	CHECK_STR(r.method, "");
+	CHECK_STR(r.path, "");
+	CHECK(!r.head);
+	r = parse("HEAD /metrics HTTP/1.1\r\nBad Header: x\r\n\r\n");
+	CHECK_EQ(r.status, 400);
+	CHECK(!r.head);
+	CHECK_STR(r.method, "");
+}
