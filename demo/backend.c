@@ -3,6 +3,7 @@
  *
  *   weir-backend --listen ADDR:PORT [--name NAME] [--mode http|echo]
  *                [--fail-mode reset|close-early|drain|slow:MS] [--verbose]
+ *                [--agent ADDR:PORT [--agent-reply TEXT]]
  *
  * http: an HTTP/1.1 server whose answer is chosen by the request path, so
  *       a test can steer it through a proxy (backend_routes.c has the
@@ -12,8 +13,12 @@
  *       Keep-alive for HTTP/1.1 unless "Connection: close", pipelining,
  *       Content-Length and chunked bodies, 100-continue, an upgrade to a
  *       raw echo. --fail-mode makes every request fail one way.
+ *       GET /health answers 200 "ok\n" until /health/set changes it.
  * echo: sends back what it reads; when the client half-closes, it writes
  *       "[eof NAME]\n" and closes, which proves a half-close got through.
+ * --agent: a second port, for a load balancer's agent check: to each
+ *       connection it writes one line, TEXT "\n" (--agent-reply TEXT,
+ *       default "up"; GET /agent/set?say=TEXT changes it), then closes.
  * --verbose logs one line per request to stderr. Runs until SIGINT/SIGTERM.
  *
  * This file owns the sockets: it reads into conn->in, lets the state of the
@@ -352,6 +357,37 @@ static void accept_cb(struct loop_io *io, uint32_t events)
 	}
 }
 
+/* An agent connection: its one line is queued at once; the connection then
+ * ends like an HTTP one (our FIN, what the peer sent is read and dropped,
+ * so that a check which sends first never sees an RST for an answer). */
+static void agent_accept_cb(struct loop_io *io, uint32_t events)
+{
+	struct server *s = container_of(io, struct server, agent_lio);
+
+	(void)events;
+	for (;;) {
+		int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct conn *c;
+
+		if (fd < 0)
+			return;
+		c = conn_new(s, fd);
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		s->agent_polls++;
+		conn_sendf(c, "%s\n", s->agent_say);
+		conn_finish(c, FIN_CLOSE);
+		if (s->verbose)
+			fprintf(stderr, "weir-backend %s: agent says '%s'\n", s->name, s->agent_say);
+		if (loop_add(s->loop, &c->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
+			close(fd);
+			conn_free(c);
+		}
+	}
+}
+
 static void sig_cb(struct loop_io *io, uint32_t events)
 {
 	struct server *s = container_of(io, struct server, sig);
@@ -369,7 +405,25 @@ static int parse_fail_mode(struct server *s, const char *arg)
 	return s->fail_route ? 0 : -EINVAL;
 }
 
-static int parse_args(struct server *s, int argc, char **argv, const char **listen_at)
+/* --agent-reply <arg>: one printable line. Returns 0 or -EINVAL. */
+static int parse_agent_reply(struct server *s, const char *arg)
+{
+	size_t i, n = strlen(arg);
+
+	if (n >= sizeof(s->agent_say))
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (arg[i] < 0x20 || arg[i] > 0x7e)
+			return -EINVAL;
+	memcpy(s->agent_say, arg, n + 1);
+	return 0;
+}
+
+struct addrs {
+	const char *listen_at, *agent_at;
+};
+
+static int parse_args(struct server *s, int argc, char **argv, struct addrs *at)
 {
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
@@ -377,15 +431,22 @@ static int parse_args(struct server *s, int argc, char **argv, const char **list
 		{ "mode", required_argument, NULL, 'm' },
 		{ "fail-mode", required_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "agent", required_argument, NULL, 'a' },
+		{ "agent-reply", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "l:n:m:f:v", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "l:n:m:f:va:r:", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'l': *listen_at = optarg; break;
+		case 'l': at->listen_at = optarg; break;
+		case 'a': at->agent_at = optarg; break;
 		case 'n': s->name = optarg; break;
 		case 'v': s->verbose = true; break;
+		case 'r':
+			if (parse_agent_reply(s, optarg) != 0)
+				return -EINVAL;
+			break;
 		case 'm':
 			if (strcmp(optarg, "echo") == 0)
 				s->mode = MODE_ECHO;
@@ -400,35 +461,54 @@ static int parse_args(struct server *s, int argc, char **argv, const char **list
 			return -EINVAL;
 		}
 	}
-	return *listen_at && optind == argc ? 0 : -EINVAL;
+	return at->listen_at && optind == argc ? 0 : -EINVAL;
 }
 
-static int listen_on(struct server *s, const struct weir_addr *a)
+/* Listens on <at> with <lio>, whose callback is <cb>. Returns 0 or -errno,
+ * with the reason printed. */
+static int listen_on(struct server *s, struct loop_io *lio, const char *at,
+		     void (*cb)(struct loop_io *io, uint32_t events))
 {
-	int one = 1;
+	struct weir_addr a;
+	int one = 1, rc;
 
-	s->lio.fd = socket(addr_family(a), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->lio.fd < 0)
-		return -errno;
-	s->lio.cb = accept_cb;
-	setsockopt(s->lio.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(s->lio.fd, &a->u.sa, addr_len(a)) != 0 || listen(s->lio.fd, 4096) != 0)
-		return -errno;
-	return loop_add(s->loop, &s->lio, EPOLLIN);
+	rc = addr_parse(at, false, &a);
+	if (rc != 0)
+		goto out_print;
+	lio->cb = cb;
+	lio->fd = socket(addr_family(&a), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (lio->fd < 0) {
+		rc = -errno;
+		goto out_print;
+	}
+	setsockopt(lio->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lio->fd, &a.u.sa, addr_len(&a)) != 0 || listen(lio->fd, 4096) != 0)
+		rc = -errno;
+	else
+		rc = loop_add(s->loop, lio, EPOLLIN);
+	if (rc == 0)
+		return 0;
+out_print:
+	fprintf(stderr, "weir-backend: %s: %s\n", at, strerror(-rc));
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	struct server s = { .name = "backend", .mode = MODE_HTTP };
+	struct server s = {
+		.name = "backend", .mode = MODE_HTTP, .health_status = 200,
+		.agent_lio = { .fd = -1 }, .agent_say = "up",
+	};
 	struct weir_addr a;
-	const char *listen_at = NULL;
+	struct addrs at = { NULL, NULL };
 	sigset_t set;
-	int rc;
 
-	if (parse_args(&s, argc, argv, &listen_at) != 0 || addr_parse(listen_at, false, &a) != 0) {
+	if (parse_args(&s, argc, argv, &at) != 0 || addr_parse(at.listen_at, false, &a) != 0 ||
+	    (at.agent_at && addr_parse(at.agent_at, false, &a) != 0)) {
 		fprintf(stderr, "usage: weir-backend --listen ADDR:PORT [--name NAME] "
 			"[--mode http|echo]\n"
-			"       [--fail-mode reset|close-early|drain|slow:MS] [--verbose]\n");
+			"       [--fail-mode reset|close-early|drain|slow:MS] [--verbose]\n"
+			"       [--agent ADDR:PORT [--agent-reply TEXT]]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -439,16 +519,16 @@ int main(int argc, char **argv)
 	s.loop = loop_new();
 	if (!s.loop)
 		return 1;
-	rc = listen_on(&s, &a);
-	if (rc != 0) {
-		fprintf(stderr, "weir-backend: %s: %s\n", listen_at, strerror(-rc));
+	if (listen_on(&s, &s.lio, at.listen_at, accept_cb) != 0 ||
+	    (at.agent_at && listen_on(&s, &s.agent_lio, at.agent_at, agent_accept_cb) != 0))
 		return 1;
-	}
 	s.sig.fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	s.sig.cb = sig_cb;
 	loop_add(s.loop, &s.sig, EPOLLIN);
 	loop_run(s.loop);
 	close(s.lio.fd);
+	if (s.agent_lio.fd >= 0)
+		close(s.agent_lio.fd);
 	close(s.sig.fd);
 	loop_free(s.loop);
 	return 0;

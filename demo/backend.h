@@ -2,7 +2,8 @@
  * backend.h - the pieces of weir-backend shared by its files.
  *
  *   backend.c         the server: options, sockets, a connection's I/O and
- *                     its state machine, echo mode, closing and resetting
+ *                     its state machine, echo mode, closing and resetting,
+ *                     the agent port (--agent)
  *   backend_http.c    reads HTTP/1.x requests: head, Content-Length and
  *                     chunked bodies, 100-continue, keep-alive, pipelining
  *   backend_routes.c  answers them: one entry per path in a table
@@ -32,6 +33,7 @@
 #define OUT_HIGH   (256u << 10)       /* no new request until out drains below */
 #define OUT_MAX    (BODY_MAX + HEAD_MAX + 2 * OUT_HIGH) /* /echo of the largest body */
 #define LINGER_MS  2000               /* after our FIN, wait this long for theirs */
+#define AGENT_SAY_MAX 128             /* the agent's line, with its NUL */
 
 enum mode { MODE_HTTP, MODE_ECHO };
 
@@ -45,7 +47,13 @@ struct server {
 	bool verbose;
 	const struct route *fail_route;  /* --fail-mode reset|close-early|drain */
 	uint32_t fail_delay_ms;          /* --fail-mode slow:MS */
-	uint64_t conns;                  /* accepted so far */
+	int fail_status;                 /* /fail/set?code=N: traffic answers N; 0 = off */
+	int health_status;               /* /health answers this ... */
+	bool health_drain;               /* ... or the drain signal, if set */
+	struct loop_io agent_lio;        /* --agent; fd -1 when not asked for */
+	char agent_say[AGENT_SAY_MAX];   /* what the agent port answers, without "\n" */
+	uint64_t agent_polls;            /* agent connections accepted so far */
+	uint64_t conns;                  /* accepted so far (the agent's not counted) */
 	uint64_t requests;               /* answered, refused or failed on purpose */
 };
 
@@ -133,10 +141,13 @@ void http_request_end(struct conn *c);
 void http_error(struct conn *c, int status);
 
 /* backend_routes.c */
-/* The route for <r>'s path; the default one (answers NAME) if unlisted. */
-const struct route *route_find(const struct http_req *r);
-/* The route that answers an upgrade to "echo". */
-const struct route *route_upgrade(void);
+/* The route that answers <r> on <s>: the one of its path (the default, which
+ * answers NAME, if unlisted), unless a failure mode of <s> or an upgrade
+ * takes over. The health and control paths are never failed on purpose. */
+const struct route *route_pick(const struct server *s, const struct http_req *r);
+/* Whether <rt> is a health or control path, which --fail-mode slow:MS does
+ * not delay either. */
+bool route_is_control(const struct route *rt);
 /* The route a --fail-mode <name> forces, NULL if there is none. */
 const struct route *route_fail_mode(const char *name);
 /* Whether <rt> answers without reading the body. */

@@ -577,7 +577,9 @@ void http_timer(struct conn *c)
 /* The body is read: answer now or after the route's delay. */
 static void request_ready(struct conn *c)
 {
-	uint64_t ms = (uint64_t)route_delay(c->req.route, &c->req) + c->srv->fail_delay_ms;
+	const struct route *rt = c->req.route;
+	uint64_t ms = (uint64_t)route_delay(rt, &c->req) +
+		      (route_is_control(rt) ? 0 : c->srv->fail_delay_ms);
 
 	if (ms) {
 		conn_delay(c, (uint32_t)MIN(ms, (uint64_t)UINT32_MAX));
@@ -592,8 +594,7 @@ static void request_route(struct conn *c)
 	struct http_req *r = &c->req;
 	const struct server *s = c->srv;
 
-	r->route = s->fail_route ? s->fail_route :
-		   r->upgrade_echo ? route_upgrade() : route_find(r);
+	r->route = route_pick(s, r);
 	if (r->chunked)
 		r->bst = CHUNK_SIZE;
 	else if (r->has_clen && r->clen)

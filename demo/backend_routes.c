@@ -2,7 +2,9 @@
  * backend_routes.c - what weir-backend answers, chosen by the request path
  * so that a test can steer one server through a proxy. One table entry per
  * path; an unlisted path gets the first entry ("NAME\n"). --fail-mode
- * reset|close-early|drain forces the route of that name on every request.
+ * reset|close-early|drain forces the route of that name on every request,
+ * and /fail/set a status, except on the health and control paths (the
+ * last block below): a test steers those separately.
  *
  *   /              200 "NAME\n"
  *   /echo          200, the head exactly as received then the body;
@@ -23,6 +25,18 @@
  *   /expect-reject 417 before the body (the connection then closes)
  * and any path, with "Connection: upgrade" and "Upgrade: echo": 101, then
  * the connection echoes raw bytes ("[eof NAME]\n" after the client's FIN).
+ *
+ * Health and control (what a load balancer's checks see, changed at run time):
+ *   /health             200 "ok\n"; or the status /health/set chose
+ *                       (body "N Reason\n"), or the drain signal (as /drain)
+ *   /health/set?code=N  /health answers N (200..599) and forgets drain=1;
+ *              ?drain=1 /health answers the drain signal (drain=0: not)
+ *   /agent              200 "TEXT\n", what the --agent port says now;
+ *                       X-Agent-Polls: agent connections so far
+ *   /agent/set?say=TEXT the --agent port says TEXT (URL-encoded, printable
+ *                       ASCII, up to 127 bytes; "weight%2040", "drain")
+ *   /fail/set?code=N    every other path answers N (200..599), body
+ *                       "N Reason\n"; code=0 stops it
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,6 +50,7 @@
 #define ROUTE_KEEP_BODY  0x1   /* keep and hash the body (/echo) */
 #define ROUTE_SKIP_BODY  0x2   /* answer before the body (/expect-reject) */
 #define ROUTE_FAIL_MODE  0x4   /* --fail-mode may name it */
+#define ROUTE_CONTROL    0x8   /* health and control: never failed on purpose */
 
 #define SLOW_MAX_MS  3600000u
 #define BIG_MAX      (1ull << 40)
@@ -108,9 +123,9 @@ void reply(struct conn *c, int status, const char *extra, const char *body, size
 		body_send(c, body, blen);
 }
 
-/* Finds "<key>=<decimal>" in <r>'s query; the value must be <= <max>.
- * Returns 0, -ENOENT or -EINVAL. */
-static int query_u64(const struct http_req *r, const char *key, uint64_t max, uint64_t *out)
+/* Finds "<key>=<value>" in <r>'s query; <value> may be empty. Returns 0
+ * or -ENOENT. */
+static int query_find(const struct http_req *r, const char *key, struct span *value)
 {
 	const char *p = r->query.p, *end = p + r->query.len;
 	size_t klen = strlen(key);
@@ -118,26 +133,75 @@ static int query_u64(const struct http_req *r, const char *key, uint64_t max, ui
 	while (p < end) {
 		const char *amp = memchr(p, '&', (size_t)(end - p));
 		const char *pair_end = amp ? amp : end;
-		uint64_t v = 0;
 
 		if ((size_t)(pair_end - p) > klen && memcmp(p, key, klen) == 0 && p[klen] == '=') {
-			const char *d = p + klen + 1;
-
-			if (d == pair_end)
-				return -EINVAL;
-			for (; d < pair_end; d++) {
-				if (*d < '0' || *d > '9' || v > max)
-					return -EINVAL;
-				v = v * 10 + (uint64_t)(*d - '0');
-			}
-			if (v > max)
-				return -EINVAL;
-			*out = v;
+			value->p = p + klen + 1;
+			value->len = (size_t)(pair_end - value->p);
 			return 0;
 		}
 		p = pair_end + 1;
 	}
 	return -ENOENT;
+}
+
+/* Finds "<key>=<decimal>" in <r>'s query; the value must be <= <max>.
+ * Returns 0, -ENOENT or -EINVAL. */
+static int query_u64(const struct http_req *r, const char *key, uint64_t max, uint64_t *out)
+{
+	struct span v;
+	uint64_t n = 0;
+	size_t i;
+
+	if (query_find(r, key, &v) != 0)
+		return -ENOENT;
+	if (!v.len)
+		return -EINVAL;
+	for (i = 0; i < v.len; i++) {
+		if (v.p[i] < '0' || v.p[i] > '9' || n > max)
+			return -EINVAL;
+		n = n * 10 + (uint64_t)(v.p[i] - '0');
+	}
+	if (n > max)
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
+static int hex_value(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
+		return (ch | 0x20) - 'a' + 10;
+	return -1;
+}
+
+/* Decodes the URL-encoded <v> ('+' is a blank, %XX a byte) into <out>, a
+ * string of at most <size> - 1 bytes. Only printable ASCII may result: the
+ * text goes on one line of a protocol. Returns 0 or -EINVAL. */
+static int url_decode(struct span v, char *out, size_t size)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < v.len; i++) {
+		int ch = (unsigned char)v.p[i];
+
+		if (ch == '+') {
+			ch = ' ';
+		} else if (ch == '%') {
+			if (i + 2 >= v.len)
+				return -EINVAL;
+			if (hex_value(v.p[i + 1]) < 0 || hex_value(v.p[i + 2]) < 0)
+				return -EINVAL;
+			ch = hex_value(v.p[i + 1]) * 16 + hex_value(v.p[i + 2]);
+			i += 2;
+		}
+		if (ch < 0x20 || ch > 0x7e || n + 1 >= size)
+			return -EINVAL;
+		out[n++] = (char)ch;
+	}
+	out[n] = '\0';
+	return 0;
 }
 
 static void reply_text(struct conn *c, int status, const char *extra, const char *fmt, ...)
@@ -319,6 +383,87 @@ static void answer_upgrade(struct conn *c)
 	c->state = ST_RAW;
 }
 
+/* --- health and control --------------------------------------------------- */
+
+static void answer_health(struct conn *c)
+{
+	int status = c->srv->health_status;
+
+	if (c->srv->health_drain)
+		answer_drain(c);
+	else if (status == 200)
+		reply_text(c, 200, NULL, "ok\n");
+	else
+		reply_text(c, status, NULL, "%d %s\n", status, reason(status));
+}
+
+/* "code=N" and "drain=0|1", either or both; code=N also ends a drain. */
+static void answer_health_set(struct conn *c)
+{
+	struct server *s = c->srv;
+	uint64_t code = 0, drain = 0;
+	int has_code = query_u64(&c->req, "code", 599, &code);
+	int has_drain = query_u64(&c->req, "drain", 1, &drain);
+
+	if (has_code == -EINVAL || has_drain == -EINVAL || (has_code == 0 && code < 200) ||
+	    (has_code == -ENOENT && has_drain == -ENOENT)) {
+		reply_text(c, 400, NULL, "health/set needs code=200..599 or drain=0|1\n");
+		return;
+	}
+	if (has_code == 0) {
+		s->health_status = (int)code;
+		s->health_drain = false;
+	}
+	if (has_drain == 0)
+		s->health_drain = drain;
+	if (s->health_drain)
+		reply_text(c, 200, NULL, "health drain\n");
+	else
+		reply_text(c, 200, NULL, "health %d\n", s->health_status);
+}
+
+static void answer_agent(struct conn *c)
+{
+	char extra[64];
+
+	snprintf(extra, sizeof(extra), "X-Agent-Polls: %" PRIu64 "\r\n", c->srv->agent_polls);
+	reply_text(c, 200, extra, "%s\n", c->srv->agent_say);
+}
+
+static void answer_agent_set(struct conn *c)
+{
+	char say[AGENT_SAY_MAX];
+	struct span v;
+
+	if (query_find(&c->req, "say", &v) != 0 || url_decode(v, say, sizeof(say)) != 0) {
+		reply_text(c, 400, NULL, "agent/set needs say=TEXT (URL-encoded, printable, "
+			   "at most %d bytes)\n", AGENT_SAY_MAX - 1);
+		return;
+	}
+	memcpy(c->srv->agent_say, say, sizeof(say));
+	reply_text(c, 200, NULL, "agent says %s\n", say);
+}
+
+static void answer_fail_set(struct conn *c)
+{
+	uint64_t code;
+
+	if (query_u64(&c->req, "code", 599, &code) != 0 || (code && code < 200)) {
+		reply_text(c, 400, NULL, "fail/set needs code=200..599, or 0 to stop\n");
+		return;
+	}
+	c->srv->fail_status = (int)code;
+	reply_text(c, 200, NULL, "fail %d\n", (int)code);
+}
+
+/* What every traffic path answers after /fail/set?code=N. */
+static void answer_fail_status(struct conn *c)
+{
+	int status = c->srv->fail_status;
+
+	reply_text(c, status, NULL, "%d %s\n", status, reason(status));
+}
+
 static const struct route routes[] = {
 	{ "/", answer_name, NULL, 0 },   /* first: the default */
 	{ "/echo", answer_echo, NULL, ROUTE_KEEP_BODY },
@@ -335,11 +480,17 @@ static const struct route routes[] = {
 	{ "/chunked", answer_chunked, NULL, 0 },
 	{ "/big", answer_big, NULL, 0 },
 	{ "/expect-reject", answer_expect_reject, NULL, ROUTE_SKIP_BODY },
+	{ "/health", answer_health, NULL, ROUTE_CONTROL },
+	{ "/health/set", answer_health_set, NULL, ROUTE_CONTROL },
+	{ "/agent", answer_agent, NULL, ROUTE_CONTROL },
+	{ "/agent/set", answer_agent_set, NULL, ROUTE_CONTROL },
+	{ "/fail/set", answer_fail_set, NULL, ROUTE_CONTROL },
 };
 
 static const struct route upgrade_route = { "upgrade", answer_upgrade, NULL, 0 };
+static const struct route fail_status_route = { "fail", answer_fail_status, NULL, 0 };
 
-const struct route *route_find(const struct http_req *r)
+static const struct route *route_find(const struct http_req *r)
 {
 	size_t i;
 
@@ -350,9 +501,23 @@ const struct route *route_find(const struct http_req *r)
 	return &routes[0];
 }
 
-const struct route *route_upgrade(void)
+const struct route *route_pick(const struct server *s, const struct http_req *r)
 {
-	return &upgrade_route;
+	const struct route *rt = route_find(r);
+	bool control = rt->flags & ROUTE_CONTROL;
+
+	if (s->fail_route && !control)
+		return s->fail_route;
+	if (s->fail_status && !control)
+		return &fail_status_route;
+	if (r->upgrade_echo)
+		return &upgrade_route;
+	return rt;
+}
+
+bool route_is_control(const struct route *rt)
+{
+	return rt->flags & ROUTE_CONTROL;
 }
 
 const struct route *route_fail_mode(const char *name)

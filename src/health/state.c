@@ -269,7 +269,13 @@ void health_agent_done(struct real_server *rs, bool ok, const struct agent_answe
 	now_state = h->agent;
 	now_w = rs->ss.weight;
 	pthread_mutex_unlock(&svc->lock);
-	if (reason[0] || now_w != was_w) {
+	if (!ok) {
+		char name[3 * ADDR_STRLEN];
+
+		/* the agent is advisory: nothing changes, but say why not */
+		rs_name(rs, name, sizeof(name));
+		log_info("%s: agent: %s; state unchanged", name, what);
+	} else if (reason[0] || now_w != was_w) {
 		char name[3 * ADDR_STRLEN];
 
 		rs_name(rs, name, sizeof(name));

@@ -95,8 +95,8 @@ class Backend:
 class FlagBackend(Backend):
     """A Backend started with extra flags; its stderr goes to a file."""
 
-    def __init__(self, name, flags, tmpdir):
-        super().__init__(name)
+    def __init__(self, name, flags, tmpdir, host="127.0.0.1"):
+        super().__init__(name, host=host)
         self.flags = list(flags)
         self.log = os.path.join(tmpdir, f"{name}.log")
 
@@ -117,8 +117,8 @@ def flagged(tmpdir_path):
     """A factory of backends started with extra flags, stopped at the end."""
     made = []
 
-    def make(name, *flags):
-        b = FlagBackend(name, flags, tmpdir_path).start()
+    def make(name, *flags, host="127.0.0.1"):
+        b = FlagBackend(name, flags, tmpdir_path, host).start()
         made.append(b)
         return b
     yield make
@@ -245,3 +245,162 @@ def service_conf(port, servers, sched="rr", extra=""):
     return (f"workers 2;\nlog_level info;\ngrace 2s;\n"
             f"service tcp 127.0.0.1:{port} {{\n    proxy tcp;\n    scheduler {sched};\n"
             f"{extra}" + "\n".join(lines) + "\n}\n")
+
+
+# --- health, run-time control and the numbers (issue 5) ------------------------
+#
+# Helpers shared by test_health.py, test_server_states.py and test_metrics.py.
+# weir-backend's health and control paths (demo/backend_routes.c): /health,
+# /health/set?code=N|drain=1, /agent/set?say=TEXT, /fail/set?code=N.
+
+def http_get(port, path="/", host="127.0.0.1", timeout=5.0):
+    """One GET on a new connection: (status, headers with lowercase names,
+    body bytes)."""
+    import http.client
+    c = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        c.close()
+
+
+def backend_ctl(b, path):
+    """GETs a control <path> from backend <b> itself; it must answer 200."""
+    status, _, body = http_get(b.port, path, host=b.host)
+    assert status == 200, (b.name, path, status, body)
+    return body.decode()
+
+
+def wait_log(w, pattern, since=0, timeout=10.0, what=None):
+    """Waits until weir's log, from offset <since>, matches the regex
+    <pattern>; returns the match. `since = len(w.read_log())` taken before
+    an action finds only what the action caused."""
+    import re
+    found = []
+
+    def seen():
+        m = re.search(pattern, w.read_log()[since:])
+        if m:
+            found.append(m)
+        return bool(m)
+    try:
+        wait_for(seen, timeout, what or f"log line /{pattern}/")
+    except AssertionError:
+        raise AssertionError(f"timed out waiting for log /{pattern}/:\n"
+                             f"{w.read_log()[since:][-3000:]}") from None
+    return found[0]
+
+
+def rs_log(rip):
+    """The start of weir's log lines about real server <rip>, as a regex."""
+    import re
+    return rf"-> {re.escape(rip)}: "
+
+
+class Load:
+    """Client threads sending GET <path> through weir in a loop, each request
+    on a new connection (HTTP/1.0), until stop(). Every answer is kept as
+    (monotonic time, status, server name) and every failure (no answer, not
+    200) in <failures>: the issue's promise is that there are none.
+    Use as a context manager so the threads stop even when a test fails."""
+
+    def __init__(self, port, threads=4, path="/", pace=0.005, timeout=5.0):
+        import threading
+        self.port, self.path, self.pace, self.timeout = port, path, pace, timeout
+        self.answers, self.failures = [], []
+        self.done = threading.Event()
+        self.threads = [threading.Thread(target=self._run, daemon=True)
+                        for _ in range(threads)]
+
+    def _one(self):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=self.timeout) as s:
+            s.sendall(f"GET {self.path} HTTP/1.0\r\nHost: x\r\n\r\n".encode())
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/1.") else 0
+        return status, body.decode(errors="replace").strip()
+
+    def _run(self):
+        while not self.done.is_set():
+            t = time.monotonic()
+            try:
+                status, name = self._one()
+            except OSError as e:
+                self.failures.append((t, repr(e)))
+                continue
+            self.answers.append((t, status, name))
+            if status != 200:
+                self.failures.append((t, f"status {status}: {name[:80]}"))
+            if self.pace:
+                time.sleep(self.pace)
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def stop(self):
+        self.done.set()
+        for t in self.threads:
+            t.join(self.timeout + 5)
+        assert not any(t.is_alive() for t in self.threads), "client threads stuck"
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def sent(self):
+        return len(self.answers) + sum(1 for f in self.failures if not f[1].startswith("status"))
+
+    def names(self, since=0.0, until=float("inf")):
+        """How many 200 answers each server gave between two instants."""
+        from collections import Counter
+        return Counter(n for t, s, n in list(self.answers) if s == 200 and since <= t < until)
+
+    def wait_answers(self, n, timeout=10.0):
+        start = len(self.answers)
+        wait_for(lambda: len(self.answers) >= start + n, timeout, f"{n} more answers")
+
+
+def weir_json(w, *args):
+    """weirctl <args> --json, parsed."""
+    import json
+    r = w.ctl(*args, "--json")
+    try:
+        return json.loads(r.stdout)
+    except ValueError as e:
+        raise AssertionError(f"weirctl {' '.join(args)} --json: not JSON ({e}):\n"
+                             f"{r.stdout[:2000]}") from None
+
+
+def json_server(w, vip, rip):
+    """The server <rip> of service <vip> in `weirctl -L -n --json`."""
+    doc = weir_json(w, "-L", "-n")
+    for svc in doc["services"]:
+        if svc["address"] == vip:
+            for s in svc["servers"]:
+                if s["address"] == rip:
+                    return s
+    raise AssertionError(f"{vip} -> {rip} not in -L --json: {doc}")
+
+
+def svc_conf(port, servers, proxy="http", sched="rr", extra=(), top=(), workers=2):
+    """A config with one service on 127.0.0.1:<port>. <servers> are server
+    lines without "server" and ';' ("127.0.0.1:9001 weight 3"); <extra> are
+    service directives and <top> top-level ones, without their ';'."""
+    lines = [f"    proxy {proxy};", f"    scheduler {sched};"]
+    lines += [f"    {d};" for d in extra]
+    lines += [f"    server {s}" + ("" if s.endswith("}") else ";") for s in servers]
+    head = "".join(f"{d};\n" for d in top)
+    return (f"workers {workers};\nlog_level info;\ngrace 2s;\n{head}"
+            f"service tcp 127.0.0.1:{port} {{\n" + "\n".join(lines) + "\n}\n")

@@ -642,3 +642,101 @@ def test_verbose_logs_one_line_per_request(flagged):
     assert " 400 " in lines[2]
     assert all(line.startswith("weir-backend l1: 127.0.0.1:") for line in lines)
     assert quiet.read_log() == ""
+
+
+# --- health and control paths, the agent port ---------------------------------
+
+def agent_line(port, host="127.0.0.1", send=b""):
+    """Connects to an agent port, sends <send>, reads to the close."""
+    with socket.create_connection((host, port), timeout=5) as s:
+        if send:
+            s.sendall(send)
+        return read_all(s)
+
+
+def test_health_default_and_set(srv):
+    assert get(srv, "/health")[0::2] == (200, b"ok\n")
+    assert get(srv, "/health/set?code=503")[0::2] == (200, b"health 503\n")
+    assert get(srv, "/health")[0::2] == (503, b"503 Service Unavailable\n")
+    status, r, body = get(srv, "/health/set?drain=1")
+    assert (status, body) == (200, b"health drain\n")
+    status, r, body = get(srv, "/health")
+    assert (status, r.getheader("X-Weir-Drain"), body) == (503, "1", b"draining\n")
+    assert get(srv, "/health/set?code=200")[0::2] == (200, b"health 200\n")
+    status, r, body = get(srv, "/health")
+    assert (status, r.getheader("X-Weir-Drain"), body) == (200, None, b"ok\n")
+    assert get(srv, "/health", "HEAD")[0::2] == (200, b"")
+    # the traffic paths never changed
+    assert get(srv, "/")[0::2] == (200, b"b1\n")
+
+
+@pytest.mark.parametrize("query", ["", "?code=199", "?code=600", "?code=x", "?drain=2",
+                                   "?drain=", "?other=1"])
+def test_health_set_refuses_bad_queries(srv, query):
+    status, r, body = get(srv, "/health/set" + query)
+    assert status == 400 and b"health/set needs" in body
+    assert get(srv, "/health")[0::2] == (200, b"ok\n")
+
+
+def test_fail_set_fails_traffic_not_health(srv):
+    assert get(srv, "/fail/set?code=500")[0::2] == (200, b"fail 500\n")
+    for path in ("/", "/echo", "/status?code=200", "/big?bytes=10"):
+        assert get(srv, path)[0::2] == (500, b"500 Internal Server Error\n"), path
+    assert get(srv, "/health")[0::2] == (200, b"ok\n")
+    assert get(srv, "/fail/set?code=0")[0::2] == (200, b"fail 0\n")
+    assert get(srv, "/")[0::2] == (200, b"b1\n")
+    assert get(srv, "/fail/set?code=42")[0] == 400
+
+
+def test_fail_mode_spares_health_and_control(flagged):
+    b = flagged("f1", "--fail-mode", "reset")
+    assert get(b, "/health")[0::2] == (200, b"ok\n")
+    assert get(b, "/health/set?code=500")[0] == 200
+    assert get(b, "/health")[0] == 500
+    slow = flagged("f2", "--fail-mode", "slow:2000")
+    t = time.monotonic()
+    assert get(slow, "/health")[0] == 200
+    assert time.monotonic() - t < 1.5
+
+
+def test_agent_port(flagged):
+    port = free_port()
+    b = flagged("ag", "--agent", f"127.0.0.1:{port}")
+    assert agent_line(port) == b"up\n"
+    assert get(b, "/agent/set?say=weight%2040")[0::2] == (200, b"agent says weight 40\n")
+    assert agent_line(port) == b"weight 40\n"
+    # an agent check that speaks first gets its line all the same (no RST)
+    assert agent_line(port, send=b"hello\n" * 1000) == b"weight 40\n"
+    assert get(b, "/agent/set?say=drain+75%25")[0] == 200
+    assert agent_line(port) == b"drain 75%\n"
+    status, r, body = get(b, "/agent")
+    assert (status, body, r.getheader("X-Agent-Polls")) == (200, b"drain 75%\n", "4")
+    # HTTP traffic is not counted as agent polls, nor polls as connections
+    assert get(b, "/conns")[2] == b"5\n"
+
+
+@pytest.mark.parametrize("say", ["a%0Ab", "%7", "%zz", "x%00", "%C3%A9", "a" * 128])
+def test_agent_set_refuses_unprintable_or_long(flagged, say):
+    port = free_port()
+    b = flagged("ag", "--agent", f"127.0.0.1:{port}", "--agent-reply", "maint")
+    status, r, body = get(b, "/agent/set?say=" + say)
+    assert status == 400 and b"agent/set needs" in body
+    assert agent_line(port) == b"maint\n"
+
+
+def test_agent_reply_option_and_echo_mode(flagged):
+    port = free_port()
+    b = flagged("ag", "--mode", "echo", "--agent", f"127.0.0.1:{port}",
+                "--agent-reply", "ready 50%")
+    assert agent_line(port) == b"ready 50%\n"
+    with connect(b) as s:
+        s.sendall(b"ping")
+        assert s.recv(4) == b"ping"
+
+
+@pytest.mark.parametrize("args", [["--agent", "nowhere"], ["--agent-reply", "a\nb"],
+                                  ["--agent-reply", "x" * 128]])
+def test_agent_options_refused(args):
+    r = subprocess.run([BACKEND, "--listen", f"127.0.0.1:{free_port()}", *args],
+                       capture_output=True, timeout=10)
+    assert r.returncode == 2 and b"usage" in r.stderr
