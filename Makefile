@@ -52,9 +52,11 @@ $(BPF_OUT)/vmlinux.h:
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@
 $(BPF_OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_OUT)/vmlinux.h
 	clang $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+$(BPF_OUT)/%.bpf.o: bench/%.bpf.c $(BPF_OUT)/vmlinux.h
+	clang $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 $(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
 	bpftool gen skeleton $< name $* > $@
-.SECONDARY: $(BPF_SKELS:.skel.h=.bpf.o)
+.SECONDARY: $(BPF_SKELS:.skel.h=.bpf.o) $(BPF_OUT)/xdp_cost.bpf.o
 # whatever includes a skeleton waits for it (the .d files know after one build)
 XDP_SRC := $(wildcard src/xdp/*.c)
 $(patsubst %.c,$(REL)/obj/%.o,$(XDP_SRC)) $(patsubst %.c,$(ASAN)/obj/%.o,$(XDP_SRC)): $(BPF_SKELS)
@@ -151,8 +153,15 @@ test: deps
 	WEIR_BUILD=$(ASAN) scripts/pytest.sh tests/integration
 	$(MAKE) fuzz-quick
 
-bench: deps all
+bench: deps all $(REL)/xdp-cost
 	bench/run.sh
+
+# ns per packet of weir_xdp (bench/xdp_cost.c), in the fixtures' namespace
+$(REL)/xdp-cost: $(REL)/obj/bench/xdp_cost.o $(REL)/obj/tests/bpf/harness.o $(REL)/obj/tests/bpf/pkt.o
+	$(CC) $(LDFLAGS_REL) -o $@ $^ $(LDLIBS)
+$(REL)/obj/bench/xdp_cost.o: $(BPF_SKELS) $(BPF_OUT)/xdp_cost.skel.h
+$(REL)/obj/bench/xdp_cost.o: CFLAGS_REL += -Itests/bpf
+$(REL)/obj/tests/bpf/harness.o: $(BPF_SKELS)
 
 clean:
 	rm -rf build

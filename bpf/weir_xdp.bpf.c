@@ -26,6 +26,7 @@
 #include "weir_xdp.h"
 #include "wx_hash.h"
 #include "wx_packet.bpf.h"
+#include "wx_route.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL"; /* bpf_fib_lookup is GPL-only */
 
@@ -126,6 +127,23 @@ struct {
 	__type(value, __u64);
 } wx_global SEC(".maps");
 
+/* The source addresses NAT/FULLNAT reals answer from: a byte per hash of
+ * the address, set when a reply entry is made, never cleared. A packet
+ * whose source's byte is 0 is no reply: it skips the wx_back lookup, which
+ * most packets (the clients') would only miss. */
+#define NAT_SRC_SLOTS   (1u << 16)
+struct wx_nat_srcs {
+	__u8 seen[NAT_SRC_SLOTS];
+};
+
+/* which source addresses may be NAT/FULLNAT replies (see above) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wx_nat_srcs);
+} wx_nat_srcs SEC(".maps");
+
 enum { FLOW_NONE, FLOW_USE, FLOW_DROP };
 
 /* --- counters ------------------------------------------------------------- */
@@ -192,6 +210,37 @@ static __always_inline void active_add(__u32 real, __s64 n)
 
 	if (a)
 		*a += n;
+}
+
+static __always_inline __u8 *nat_src(const struct wx_addr *a)
+{
+	struct wx_nat_srcs *s;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&wx_nat_srcs, &zero);
+	if (!s)
+		return NULL;
+	/* a multiplicative hash is plenty: only a handful of bytes are set */
+	return &s->seen[((a->w[0] ^ a->w[1] ^ a->w[2] ^ a->w[3]) * 0x9e3779b1u) >> 16];
+}
+
+/* Real <a> answers through weir: its packets may be replies. Done for
+ * every client packet, not once per flow, so that reply entries kept
+ * across a reload of the program (pinned maps) find their mark again. */
+static __always_inline void nat_src_mark(const struct wx_addr *a)
+{
+	__u8 *seen = nat_src(a);
+
+	if (seen && !*seen)
+		*seen = 1;
+}
+
+/* Can a packet from <a> be a NAT/FULLNAT reply? */
+static __always_inline int maybe_reply(const struct wx_addr *a)
+{
+	__u8 *seen = nat_src(a);
+
+	return !seen || *seen;
 }
 
 /* --- reals and ages ------------------------------------------------------- */
@@ -383,7 +432,9 @@ static __always_inline int flow_existing(const struct wx_pkt *p, const struct wx
 		return FLOW_DROP;
 	}
 	flow_track(f, p->tcp_flags, 1);
-	f->seen_ns = now;
+	/* the coarse clock moves once a tick: no need to dirty the line more */
+	if (f->seen_ns != now)
+		f->seen_ns = now;
 	if (svc->persist_ms)
 		persist_touch(p, svc, f->real, now);
 	*out = *f;
@@ -581,32 +632,8 @@ static __always_inline int flow_new(const struct wx_pkt *p, const struct wx_svc 
 
 /* --- forwarding -------------------------------------------------------------- */
 
-/* Routes a packet <src> -> <dst> of <len> IP bytes as if forwarding it from
- * the interface it came in on: next hop's MAC, egress, MTU. */
-static __always_inline int route(struct xdp_md *ctx, struct bpf_fib_lookup *fib,
-				 const struct wx_pkt *p, const struct wx_addr *src,
-				 const struct wx_addr *dst, __u16 sport, __u16 dport, __u32 len)
-{
-	__builtin_memset(fib, 0, sizeof(*fib));
-	fib->l4_protocol = p->key.proto;
-	fib->sport = sport;
-	fib->dport = dport;
-	fib->tot_len = len;
-	fib->ifindex = ctx->ingress_ifindex;
-	if (p->key.family == 4) {
-		fib->family = AF_INET;
-		fib->tos = p->tos;
-		fib->ipv4_src = src->w[0];
-		fib->ipv4_dst = dst->w[0];
-	} else {
-		fib->family = AF_INET6;
-		__builtin_memcpy(fib->ipv6_src, src->w, 16);
-		__builtin_memcpy(fib->ipv6_dst, dst->w, 16);
-	}
-	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
-}
-
-/* No route or no neighbour: the stack can resolve it and will know better. */
+/* No route or no neighbour (or a DR/NAT packet bigger than the route
+ * takes): the stack will know better, and resolve the neighbour. */
 static __always_inline int route_failed(void)
 {
 	count(WX_G_FIB_FAIL);
@@ -615,14 +642,13 @@ static __always_inline int route_failed(void)
 
 /* DR: the same IP packet to the real's MAC. */
 static __always_inline int fwd_dr(struct xdp_md *ctx, const struct wx_pkt *p,
-				  const struct wx_real *r)
+				  const struct wx_real *r, __u32 idx, __u64 now)
 {
-	struct bpf_fib_lookup fib;
+	struct wx_nh nh;
 
-	if (route(ctx, &fib, p, &p->key.src, &r->addr, p->key.sport, p->key.dport,
-		  p->l3_len) != BPF_FIB_LKUP_RET_SUCCESS)
+	if (nh_real(ctx, p, idx, &p->key.src, &r->addr, &nh, now) || p->l3_len > nh.mtu)
 		return route_failed();
-	return xmit(ctx, &fib);
+	return xmit(ctx, &nh);
 }
 
 /* TUN, the packet too big for the tunnel: tell the client the MTU it has
@@ -646,36 +672,35 @@ static __always_inline int fwd_too_big(struct xdp_md *ctx, const struct wx_pkt *
 
 /* TUN: the packet inside a new IP header local -> real. */
 static __always_inline int fwd_tun(struct xdp_md *ctx, const struct wx_pkt *p,
-				   const struct wx_real *r, const struct wx_config *cfg)
+				   const struct wx_real *r, __u32 idx,
+				   const struct wx_config *cfg, __u64 now)
 {
 	const struct wx_addr *local = p->key.family == 4 ? &cfg->local4 : &cfg->local6;
 	__u32 outer = p->key.family == 4 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
-	struct bpf_fib_lookup fib;
-	int rc, err;
+	struct wx_nh nh;
+	int err;
 
-	rc = route(ctx, &fib, p, local, &r->addr, p->key.sport, p->key.dport,
-		   p->l3_len + outer);
-	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
-		return fwd_too_big(ctx, p, fib.mtu_result);
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+	if (nh_real(ctx, p, idx, local, &r->addr, &nh, now))
 		return route_failed();
+	if (p->l3_len + outer > nh.mtu)
+		return fwd_too_big(ctx, p, nh.mtu);
 	if (p->key.family == 4)
 		err = encap4(ctx, p, local->w[0], r->addr.w[0]);
 	else
 		err = encap6(ctx, p, local->w, r->addr.w);
 	if (err)
 		return XDP_DROP;
-	return xmit(ctx, &fib);
+	return xmit(ctx, &nh);
 }
 
 /* NAT: destination -> the real; FULLNAT: and source -> the local address
  * and port of flow <f>. Routed first, so a packet the stack gets back is
  * untouched. */
 static __always_inline int fwd_nat(struct xdp_md *ctx, const struct wx_pkt *p,
-				   const struct wx_real *r, const struct wx_flow *f)
+				   const struct wx_real *r, const struct wx_flow *f, __u64 now)
 {
-	struct bpf_fib_lookup fib;
 	struct wx_nat n = {};
+	struct wx_nh nh;
 
 	n.set_dst = 1;
 	n.daddr = r->addr;
@@ -688,12 +713,12 @@ static __always_inline int fwd_nat(struct xdp_md *ctx, const struct wx_pkt *p,
 		n.saddr = p->key.src;
 		n.sport = p->key.sport;
 	}
-	if (route(ctx, &fib, p, &n.saddr, &n.daddr, n.sport, n.dport, p->l3_len) !=
-	    BPF_FIB_LKUP_RET_SUCCESS)
+	if (nh_real(ctx, p, f->real, &n.saddr, &n.daddr, &nh, now) || p->l3_len > nh.mtu)
 		return route_failed();
+	nat_src_mark(&r->addr);
 	if (nat_apply(ctx, p, &n))
 		return XDP_DROP;
-	return xmit(ctx, &fib);
+	return xmit(ctx, &nh);
 }
 
 /* --- the two directions --------------------------------------------------------- */
@@ -703,10 +728,10 @@ static __always_inline int fwd_nat(struct xdp_md *ctx, const struct wx_pkt *p,
 static __always_inline int reply(struct xdp_md *ctx, const struct wx_pkt *p, struct wx_back *b)
 {
 	struct wx_flow_key fk = {};
-	struct bpf_fib_lookup fib;
 	struct wx_nat n = {};
 	struct wx_flow *f;
-	__u64 now = bpf_ktime_get_ns();
+	struct wx_nh nh;
+	__u64 now = bpf_ktime_get_coarse_ns();
 
 	n.set_src = 1;
 	n.saddr = b->src;
@@ -716,7 +741,8 @@ static __always_inline int reply(struct xdp_md *ctx, const struct wx_pkt *p, str
 	n.set_dst = b->dport != p->key.dport || b->dst.w[0] != p->key.dst.w[0] ||
 		    b->dst.w[1] != p->key.dst.w[1] || b->dst.w[2] != p->key.dst.w[2] ||
 		    b->dst.w[3] != p->key.dst.w[3];
-	b->seen_ns = now;
+	if (b->seen_ns != now)
+		b->seen_ns = now;
 	fk.src = b->dst;
 	fk.dst = b->src;
 	fk.sport = b->dport;
@@ -726,16 +752,16 @@ static __always_inline int reply(struct xdp_md *ctx, const struct wx_pkt *p, str
 	f = bpf_map_lookup_elem(&wx_flows, &fk);
 	if (f && f->real == b->real) {
 		flow_track(f, p->tcp_flags, 0);
-		f->seen_ns = now;
+		if (f->seen_ns != now)
+			f->seen_ns = now;
 	}
 	if (b->svc_id < WX_MAX_SERVICES && b->real < WX_MAX_REALS)
 		stats_pkt(b->svc_id, b->real, p->l3_len, 0);
-	if (route(ctx, &fib, p, &n.saddr, &n.daddr, n.sport, n.dport, p->l3_len) !=
-	    BPF_FIB_LKUP_RET_SUCCESS)
+	if (nh_client(ctx, p, &n.saddr, &n.daddr, &nh, now) || p->l3_len > nh.mtu)
 		return route_failed();
 	if (nat_apply(ctx, p, &n))
 		return XDP_DROP;
-	return xmit(ctx, &fib);
+	return xmit(ctx, &nh);
 }
 
 static __always_inline const struct wx_svc *service(const struct wx_pkt *p)
@@ -771,7 +797,7 @@ static __always_inline int request(struct xdp_md *ctx, const struct wx_pkt *p)
 	cfg = bpf_map_lookup_elem(&wx_config, &zero);
 	if (!cfg)
 		return XDP_PASS;
-	now = bpf_ktime_get_ns();
+	now = bpf_ktime_get_coarse_ns();
 	rc = flow_existing(p, svc, cfg, now, &f);
 	if (rc == FLOW_DROP)
 		return XDP_DROP;
@@ -783,12 +809,12 @@ static __always_inline int request(struct xdp_md *ctx, const struct wx_pkt *p)
 	stats_pkt(svc->id, f.real, p->l3_len, 1);
 	switch (r->mode) {
 	case WX_DR:
-		return fwd_dr(ctx, p, r);
+		return fwd_dr(ctx, p, r, f.real, now);
 	case WX_TUN:
-		return fwd_tun(ctx, p, r, cfg);
+		return fwd_tun(ctx, p, r, f.real, cfg, now);
 	case WX_NAT:
 	case WX_FULLNAT:
-		return fwd_nat(ctx, p, r, &f);
+		return fwd_nat(ctx, p, r, &f, now);
 	}
 	return XDP_DROP;
 }
@@ -804,8 +830,10 @@ int weir_xdp(struct xdp_md *ctx)
 		return verdict(XDP_PASS);
 	/* replies first: a FULLNAT reply to a local address that is also a
 	 * persistent VIP must not be taken for a new client */
-	b = bpf_map_lookup_elem(&wx_back, &p.key);
-	if (b)
-		return verdict(reply(ctx, &p, b));
+	if (maybe_reply(&p.key.src)) {
+		b = bpf_map_lookup_elem(&wx_back, &p.key);
+		if (b)
+			return verdict(reply(ctx, &p, b));
+	}
 	return verdict(request(ctx, &p));
 }

@@ -25,6 +25,11 @@
  *   wx_config    ARRAY    0 -> wx_config             director-wide settings
  *   wx_global    PERCPU_ARRAY u32 WX_G_* -> u64      what the program did, for operators
  *
+ * weir_xdp.bpf.c has three more maps of its own, which user space leaves
+ * alone: wx_nh_real and wx_nh_client (bpf_fib_lookup answers kept 100 ms)
+ * and wx_nat_srcs (which sources may be NAT replies). If wx_back is kept
+ * across a reload of the program, keep wx_nat_srcs with it.
+ *
  * and the one map of the real servers' tc decapsulator (bpf/tc_decap.bpf.c):
  *   wx_vips      HASH     wx_vip_key -> __u8         VIPs bound on lo whose IP-in-IP
  *                                                    packets it decapsulates (value 1)
@@ -108,7 +113,8 @@ enum wx_state { WX_ST_SYN = 1, WX_ST_EST = 2, WX_ST_FIN = 3, WX_ST_CLOSE = 4, WX
 struct wx_flow {
 	__u32 real;
 	__u32 svc_id;
-	__u64 seen_ns;        /* bpf_ktime_get_ns() of its last packet */
+	__u64 seen_ns;        /* bpf_ktime_get_coarse_ns() of its last packet
+	                       * (CLOCK_MONOTONIC, to a tick) */
 	__u8 state;           /* enum wx_state */
 	__u8 pad;
 	__u16 lport;          /* FULLNAT: the local port it was given */

@@ -486,22 +486,4 @@ static __always_inline int too_big6(struct xdp_md *ctx, __u32 mtu)
 	return 0;
 }
 
-/* --- leaving ------------------------------------------------------------------ */
-
-/* Sets the Ethernet addresses the route gave and sends the frame out of the
- * route's interface: XDP_TX when that is where it came in. */
-static __always_inline int xmit(struct xdp_md *ctx, const struct bpf_fib_lookup *fib)
-{
-	void *data = pkt_data(ctx), *end = pkt_end(ctx);
-	struct ethhdr *eth = data;
-
-	if ((void *)(eth + 1) > end)
-		return XDP_DROP;
-	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
-	if (fib->ifindex == ctx->ingress_ifindex)
-		return XDP_TX;
-	return bpf_redirect(fib->ifindex, 0);
-}
-
 #endif

@@ -241,11 +241,13 @@ void health_agent_done(struct real_server *rs, bool ok, const struct agent_answe
 	struct rs_health *h = &rs->h;
 	uint8_t was_state, now_state;
 	uint32_t was_w, now_w;
+	bool new_answer;
 	char reason[sizeof(h->reason)] = "";
 
 	pthread_mutex_lock(&svc->lock);
 	was_state = h->agent;
 	was_w = rs->ss.weight;
+	new_answer = strncmp(h->agent_last, what, sizeof(h->agent_last) - 1) != 0;
 	snprintf(h->agent_last, sizeof(h->agent_last), "%s", what);
 	if (ok) {
 		if (a->state != AGENT_NONE)
@@ -269,10 +271,10 @@ void health_agent_done(struct real_server *rs, bool ok, const struct agent_answe
 	now_state = h->agent;
 	now_w = rs->ss.weight;
 	pthread_mutex_unlock(&svc->lock);
-	if (!ok) {
+	if (!ok && new_answer) {
 		char name[3 * ADDR_STRLEN];
 
-		/* the agent is advisory: nothing changes, but say why not */
+		/* the agent is advisory: nothing changes, but say why not (once) */
 		rs_name(rs, name, sizeof(name));
 		log_info("%s: agent: %s; state unchanged", name, what);
 	} else if (reason[0] || now_w != was_w) {
