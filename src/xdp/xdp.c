@@ -108,6 +108,29 @@ static void detach(struct att *a)
 	memset(a, 0, sizeof(*a));
 }
 
+/* The kernel's next-hop lookup (bpf_fib_lookup) refuses to forward for an
+ * interface without forwarding on: say so rather than drop silently. */
+static void check_forwarding(const char *name)
+{
+	static const char *const paths[] = { "/proc/sys/net/ipv4/conf/%s/forwarding",
+					     "/proc/sys/net/ipv6/conf/%s/forwarding" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		char path[128], v = '1';
+		FILE *f;
+
+		snprintf(path, sizeof(path), paths[i], name);
+		if ((f = fopen(path, "r"))) {
+			v = (char)fgetc(f);
+			fclose(f);
+		}
+		if (v == '0')
+			log_warn("xdp: %s has IPv%c forwarding off: weir cannot forward its "
+				 "packets (set net.ipv%c.%s.forwarding=1)", name, i ? '6' : '4',
+				 i ? '6' : '4', i ? "conf.all" : "ip_forward / conf.*");
+	}
+}
+
 static int attach(const char *name, bool generic, struct att *a, char *err)
 {
 	int ifindex = (int)if_nametoindex(name);
@@ -136,6 +159,7 @@ static int attach(const char *name, bool generic, struct att *a, char *err)
 	a->ifindex = ifindex;
 	log_info("xdp: attached to %s (%s mode)", name,
 		 opts.flags == XDP_FLAGS_SKB_MODE ? "generic" : "native");
+	check_forwarding(name);
 	return 0;
 }
 
