@@ -172,6 +172,19 @@ static bool http_verdict(struct hcheck *hc, bool eof)
 	return true;
 }
 
+/* After a recv/send that returned <n>: 1 go on, 0 retry (EINTR), -1 stop
+ * (would block, or failed: the check is finished). */
+static int io_step(struct hcheck *hc, ssize_t n)
+{
+	if (n >= 0)
+		return 1;
+	if (errno == EINTR)
+		return 0;
+	if (errno != EAGAIN)
+		hc_fail_errno(hc, errno);
+	return -1;
+}
+
 static void hc_read(struct hcheck *hc)
 {
 	size_t cap = hc->kind == HC_AGENT ? AGENT_LINE : CHECK_BUF;
@@ -179,15 +192,12 @@ static void hc_read(struct hcheck *hc)
 	for (;;) {
 		ssize_t n = hc->len < cap ? recv(hc->io.fd, hc->buf + hc->len, cap - hc->len, 0) : 0;
 		bool eof = n == 0;
+		int st = io_step(hc, n);
 
-		if (n < 0 && errno == EINTR)
+		if (st == 0)
 			continue;
-		if (n < 0 && errno == EAGAIN)
+		if (st < 0)
 			return;
-		if (n < 0) {
-			hc_fail_errno(hc, errno);
-			return;
-		}
 		hc->len += (size_t)n;
 		hc->buf[hc->len] = '\0';
 		if (hc->kind == HC_AGENT) {
@@ -217,15 +227,12 @@ static void hc_write(struct hcheck *hc)
 {
 	while (hc->sent < hc->reqlen) {
 		ssize_t n = send(hc->io.fd, hc->req + hc->sent, hc->reqlen - hc->sent, MSG_NOSIGNAL);
+		int st = io_step(hc, n);
 
-		if (n < 0 && errno == EINTR)
+		if (st == 0)
 			continue;
-		if (n < 0 && errno == EAGAIN)
+		if (st < 0)
 			return;
-		if (n < 0) {
-			hc_fail_errno(hc, errno);
-			return;
-		}
 		hc->sent += (size_t)n;
 	}
 }
