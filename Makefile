@@ -44,7 +44,8 @@ all: bpf $(REL)/weir $(REL)/weirctl $(REL)/weir-backend $(REL)/sched-predict
 # vmlinux.h comes from the running kernel's BTF; each bpf/NAME.bpf.c becomes
 # build/bpf/NAME.bpf.o and the skeleton build/bpf/NAME.skel.h (struct NAME).
 BPF_OUT    := build/bpf
-BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -I$(BPF_OUT) -Ibpf -Wall -Werror
+# -mcpu=v3: atomic fetch-and-add (the shared rr cursor); kernels >= 5.12
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I$(BPF_OUT) -Ibpf -Wall -Werror
 BPF_SKELS  := $(BPF_OUT)/weir_xdp.skel.h $(BPF_OUT)/tc_decap.skel.h
 bpf: $(BPF_SKELS)
 $(BPF_OUT)/vmlinux.h:

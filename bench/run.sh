@@ -6,3 +6,6 @@ cd "$(dirname "$0")/.."
 bench/tcp_proxy.sh
 bench/http_proxy.sh
 bench/sched.sh
+# ns per packet of the XDP data path (root: BPF_PROG_TEST_RUN in a network
+# namespace of its own; built by `make bench`)
+build/rel/xdp-cost

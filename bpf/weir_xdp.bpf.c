@@ -1,8 +1,10 @@
 /*
  * weir_xdp.bpf.c - the LVS packet modes in XDP: direct routing (DR), IP
- * tunnel (TUN), NAT and FULLNAT; IPv4 and IPv6, TCP and UDP. The maps and
- * their layouts are the contract in weir_xdp.h; what is done to packet
- * bytes is in wx_packet.bpf.h.
+ * tunnel (TUN), NAT and FULLNAT; IPv4 and IPv6, TCP and UDP. This file is
+ * the policy: which real server, which state, which mode. The maps'
+ * layouts are the contract in weir_xdp.h, the maps themselves and their
+ * counters are in wx_maps.bpf.h, what is done to packet bytes in
+ * wx_packet.bpf.h, next hops in wx_route.bpf.h.
  *
  * One packet's way through weir_xdp():
  *   parse     untagged Ethernet, IPv4 without options or fragments, IPv6
@@ -16,15 +18,18 @@
  *   forward   by the real server's mode, next hop from bpf_fib_lookup
  *
  * Concurrency: the per-CPU maps need no care. Flow, reply and template
- * entries are shared; two CPUs racing on one flow can both count its end
- * or both take one FULLNAT port, which the LRU sorts out later. An RSS'd
- * NIC sends a connection's packets to one CPU, so races stay rare.
+ * entries are shared and written without locks: two CPUs on one flow at
+ * once can both count its end in wx_active, and two new FULLNAT flows at
+ * once can be given the same local port (replies then reach the later
+ * client only). A NIC's RSS sends a connection's packets to one CPU, and
+ * two clients collide only if they hash to the same port too: rare.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "weir_xdp.h"
 #include "wx_hash.h"
+#include "wx_maps.bpf.h"
 #include "wx_packet.bpf.h"
 #include "wx_route.bpf.h"
 
@@ -39,209 +44,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL"; /* bpf_fib_lookup is GPL-only */
 #define PORT_TRIES      16      /* FULLNAT local ports tried per new flow */
 #define NS_PER_MS       1000000ull
 
-/* virtual services: VIP, port, protocol -> ring, scheduler kind, policy */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, WX_MAX_SERVICES);
-	__type(key, struct wx_svc_key);
-	__type(value, struct wx_svc);
-} wx_services SEC(".maps");
-
-/* real servers by index: address, port, mode, state */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, WX_MAX_REALS);
-	__type(key, __u32);
-	__type(value, struct wx_real);
-} wx_reals SEC(".maps");
-
-/* per-service lookup tables built by the scheduler library: slot -> real */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, WX_MAX_SERVICES * WX_RING);
-	__type(key, __u32);
-	__type(value, __u32);
-} wx_rings SEC(".maps");
-
-/* the connection table, keyed by the packet as the client sent it */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, WX_MAX_FLOWS);
-	__type(key, struct wx_flow_key);
-	__type(value, struct wx_flow);
-} wx_flows SEC(".maps");
-
-/* NAT/FULLNAT replies, keyed by the packet as the real server sends it */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, WX_MAX_FLOWS);
-	__type(key, struct wx_flow_key);
-	__type(value, struct wx_back);
-} wx_back SEC(".maps");
-
-/* persistence templates (-p): client prefix and service -> real */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, WX_MAX_PERSIST);
-	__type(key, struct wx_persist_key);
-	__type(value, struct wx_persist);
-} wx_persist SEC(".maps");
-
-/* packet, byte and connection counters: services, then WX_STATS_REAL + real */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, WX_STATS_SIZE);
-	__type(key, __u32);
-	__type(value, struct wx_stats);
-} wx_stats SEC(".maps");
-
-/* flows opened minus flows ended, per real (input of lc, wlc, sed, nq...) */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, WX_MAX_REALS);
-	__type(key, __u32);
-	__type(value, __s64);
-} wx_active SEC(".maps");
-
-/* the next ring slot of a WX_PICK_SEQ service */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, WX_MAX_SERVICES);
-	__type(key, __u32);
-	__type(value, __u32);
-} wx_cursor SEC(".maps");
-
-/* director-wide settings: local addresses, FULLNAT ports, timeouts */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct wx_config);
-} wx_config SEC(".maps");
-
-/* what the program did (enum wx_global), for operators */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, WX_G_COUNT);
-	__type(key, __u32);
-	__type(value, __u64);
-} wx_global SEC(".maps");
-
-/* The source addresses NAT/FULLNAT reals answer from: a byte per hash of
- * the address, set when a reply entry is made, never cleared. A packet
- * whose source's byte is 0 is no reply: it skips the wx_back lookup, which
- * most packets (the clients') would only miss. */
-#define NAT_SRC_SLOTS   (1u << 16)
-struct wx_nat_srcs {
-	__u8 seen[NAT_SRC_SLOTS];
-};
-
-/* which source addresses may be NAT/FULLNAT replies (see above) */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct wx_nat_srcs);
-} wx_nat_srcs SEC(".maps");
-
 enum { FLOW_NONE, FLOW_USE, FLOW_DROP };
-
-/* --- counters ------------------------------------------------------------- */
-
-static __always_inline void count(__u32 what)
-{
-	__u64 *c = bpf_map_lookup_elem(&wx_global, &what);
-
-	if (c)
-		*c += 1;
-}
-
-/* Counts the verdict (RX = PASS + FWD + DROP) and returns it. */
-static __always_inline int verdict(int act)
-{
-	if (act == XDP_PASS)
-		count(WX_G_PASS);
-	else if (act == XDP_TX || act == XDP_REDIRECT)
-		count(WX_G_FWD);
-	else
-		count(WX_G_DROP);
-	return act;
-}
-
-static __always_inline struct wx_stats *stats(__u32 slot)
-{
-	return bpf_map_lookup_elem(&wx_stats, &slot);
-}
-
-/* <in>: client -> real; else real -> client. <svc> and <real> are in range. */
-static __always_inline void stats_pkt(__u32 svc, __u32 real, __u32 bytes, int in)
-{
-	struct wx_stats *s[2] = { stats(svc), stats(WX_STATS_REAL + real) };
-
-#pragma clang loop unroll(full)
-	for (int i = 0; i < 2; i++) {
-		if (!s[i])
-			continue;
-		if (in) {
-			s[i]->inpkts++;
-			s[i]->inbytes += bytes;
-		} else {
-			s[i]->outpkts++;
-			s[i]->outbytes += bytes;
-		}
-	}
-}
-
-static __always_inline void stats_conn(__u32 svc, __u32 real)
-{
-	struct wx_stats *s = stats(svc);
-
-	if (s)
-		s->conns++;
-	s = stats(WX_STATS_REAL + real);
-	if (s)
-		s->conns++;
-	count(WX_G_NEW);
-}
-
-static __always_inline void active_add(__u32 real, __s64 n)
-{
-	__s64 *a = bpf_map_lookup_elem(&wx_active, &real);
-
-	if (a)
-		*a += n;
-}
-
-static __always_inline __u8 *nat_src(const struct wx_addr *a)
-{
-	struct wx_nat_srcs *s;
-	__u32 zero = 0;
-
-	s = bpf_map_lookup_elem(&wx_nat_srcs, &zero);
-	if (!s)
-		return NULL;
-	/* a multiplicative hash is plenty: only a handful of bytes are set */
-	return &s->seen[((a->w[0] ^ a->w[1] ^ a->w[2] ^ a->w[3]) * 0x9e3779b1u) >> 16];
-}
-
-/* Real <a> answers through weir: its packets may be replies. Done for
- * every client packet, not once per flow, so that reply entries kept
- * across a reload of the program (pinned maps) find their mark again. */
-static __always_inline void nat_src_mark(const struct wx_addr *a)
-{
-	__u8 *seen = nat_src(a);
-
-	if (seen && !*seen)
-		*seen = 1;
-}
-
-/* Can a packet from <a> be a NAT/FULLNAT reply? */
-static __always_inline int maybe_reply(const struct wx_addr *a)
-{
-	__u8 *seen = nat_src(a);
-
-	return !seen || *seen;
-}
 
 /* --- reals and ages ------------------------------------------------------- */
 
@@ -378,8 +181,7 @@ static __always_inline void flow_forget(const struct wx_pkt *p, const struct wx_
 	bpf_map_delete_elem(&wx_flows, &p->key);
 }
 
-/* A packet of a persistent service's flow keeps its template alive, as
- * IPVS keeps a template while it controls connections. */
+/* The template key of <p>'s client: its address cut to the prefix. */
 static __always_inline void persist_key(struct wx_persist_key *k, const struct wx_pkt *p,
 					const struct wx_svc *svc)
 {
@@ -396,6 +198,8 @@ static __always_inline void persist_key(struct wx_persist_key *k, const struct w
 	}
 }
 
+/* A packet of a persistent service's flow keeps its template alive, as
+ * IPVS keeps a template while it controls connections. */
 static __always_inline void persist_touch(const struct wx_pkt *p, const struct wx_svc *svc,
 					  __u32 real, __u64 now)
 {
@@ -459,7 +263,7 @@ static __always_inline __u32 pick(const struct wx_pkt *p, const struct wx_svc *s
 		cursor = bpf_map_lookup_elem(&wx_cursor, &svc->id);
 		if (!cursor)
 			return WX_NONE;
-		slot = *cursor % size;
+		slot = __sync_fetch_and_add(cursor, 1) % size;
 		break;
 	case WX_PICK_SRC:
 		slot = wx_hash_addr(p->key.src.w) % size;
@@ -473,20 +277,18 @@ static __always_inline __u32 pick(const struct wx_pkt *p, const struct wx_svc *s
 	default:
 		return WX_NONE;
 	}
-	for (int i = 0; i < PICK_TRIES; i++) {
+	for (__u32 i = 0; i < PICK_TRIES; i++) {
 		__u32 k = base + slot, *idx = bpf_map_lookup_elem(&wx_rings, &k);
 
 		if (idx && real_usable(*idx, p->key.family)) {
 			/* the sequence goes on after the slot used, as rr
 			 * goes on after the server it skipped to */
-			if (cursor)
-				*cursor = slot + 1;
+			if (cursor && i)
+				__sync_fetch_and_add(cursor, i);
 			return *idx;
 		}
 		slot = slot + 1 < size ? slot + 1 : 0;
 	}
-	if (cursor)
-		*cursor = slot;
 	return WX_NONE;
 }
 
@@ -536,11 +338,14 @@ static __always_inline int back_stale(const struct wx_back *b, const struct wx_f
 	return !f || f->lport != k->dport || f->real != b->real || !flow_alive(f, cfg, now);
 }
 
+/* A hash of the client's connection: where its FULLNAT port search starts. */
 static __always_inline __u32 flow_hash(const struct wx_pkt *p)
 {
 	__u32 h = wx_hash_addr_port(p->key.src.w, p->key.sport);
 
-	return wx_hash_final(wx_hash_step(h, p->key.dst.w[0] ^ p->key.dst.w[3]) ^ p->key.dport, 4);
+	h = wx_hash_step(h, p->key.dst.w[0] ^ p->key.dst.w[3]);
+	h = wx_hash_step(h, p->key.dport);
+	return wx_hash_final(h, 8);
 }
 
 /* Takes a free local port for a FULLNAT flow: the client's 5-tuple hashed

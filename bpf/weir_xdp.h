@@ -21,7 +21,8 @@
  *                                                    services, then reals (WX_STATS_REAL + idx)
  *   wx_active    PERCPU_ARRAY u32 real idx -> __s64  flows opened minus flows ended, per
  *                                                    real (the lc family's input)
- *   wx_cursor    PERCPU_ARRAY u32 svc_id -> u32      next slot of a sequence service
+ *   wx_cursor    ARRAY    u32 svc_id -> u32          next slot of a sequence service
+ *                                                    (one for all CPUs, atomic)
  *   wx_config    ARRAY    0 -> wx_config             director-wide settings
  *   wx_global    PERCPU_ARRAY u32 WX_G_* -> u64      what the program did, for operators
  *
@@ -56,7 +57,7 @@ enum wx_mode {
 
 /* How a new flow picks its slot in the service's ring. */
 enum wx_pick {
-	WX_PICK_SEQ = 0,      /* the next slot of a per-CPU cursor (rr, wrr, lc ...:
+	WX_PICK_SEQ = 0,      /* the next slot of a shared cursor (rr, wrr, lc ...:
 	                       * user space writes the sequence of picks) */
 	WX_PICK_SRC = 1,      /* hash of the source address (sh, mh) */
 	WX_PICK_SRC_PORT = 2, /* ... and source port (sh-port, mh-port) */

@@ -1,8 +1,9 @@
 /*
  * wx_packet.bpf.h - what weir_xdp.bpf.c does to packet bytes: parse,
  * rewrite addresses and ports with incremental checksums, encapsulate,
- * answer "too big", set the Ethernet header for the next hop. BPF side
- * only; the policy (which real, which mode) lives in weir_xdp.bpf.c.
+ * answer "too big". BPF side only; the policy (which real, which mode)
+ * lives in weir_xdp.bpf.c, next hops and Ethernet addresses in
+ * wx_route.bpf.h.
  *
  * Offsets: weir takes only untagged Ethernet, IPv4 without options and
  * IPv6 with TCP/UDP directly after its header, so every header sits at a
