@@ -154,8 +154,12 @@ test: deps
 	WEIR_BUILD=$(ASAN) scripts/pytest.sh tests/integration
 	$(MAKE) fuzz-quick
 
-bench: deps all $(REL)/xdp-cost
+bench: deps all $(REL)/xdp-cost $(REL)/xdp-lc-sim
 	bench/run.sh
+
+# how close the data path's connection-count scheduling comes to IPVS's
+$(REL)/xdp-lc-sim: $(REL)/obj/bench/xdp_lc_sim.o $(REL)/libweir.a
+	$(CC) $(LDFLAGS_REL) -o $@ $^ $(LDLIBS)
 
 # ns per packet of weir_xdp (bench/xdp_cost.c), in the fixtures' namespace
 $(REL)/xdp-cost: $(REL)/obj/bench/xdp_cost.o $(REL)/obj/tests/bpf/harness.o $(REL)/obj/tests/bpf/pkt.o

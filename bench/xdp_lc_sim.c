@@ -5,7 +5,8 @@
  * IPVS runs lc/wlc/sed/nq on every new connection with the live counts. The
  * XDP program cannot: it walks a sequence of picks that user space
  * simulated (sched_sequence) from the counts it read, rebuilt every
- * rebuild interval, one cursor per CPU. This simulation feeds both with the
+ * rebuild interval, with one cursor for all CPUs that restarts at each new
+ * sequence (so the CPUs argument changes nothing; it is kept to show so). This simulation feeds both with the
  * same connections (Poisson arrivals, exponential durations, a seeded
  * generator) and compares, over time, each server's share of open
  * connections with its weight's share: the mean and worst relative error,
@@ -143,10 +144,7 @@ int main(int argc, char **argv)
 			req.now_ms = now;
 			n = sched_sequence(ops, &p, seq.ptrs, NSRV, &req, ring, 1024);
 			ring_len = n > 0 ? (uint32_t)n : 0;
-			/* a new table: CPU c walks slots c, c + cpus, ... so that
-			 * together the CPUs take the picks in their order */
-			for (int c = 0; c < cpus; c++)
-				cursor[c] = (uint32_t)c;
+			cursor[0] = 0; /* the data path's cursor restarts */
 		}
 		while (next_arrival < (double)now + 1) {
 			uint64_t dur = (uint64_t)(-log(uniform()) * mean_ms) + 1;
@@ -157,10 +155,9 @@ int main(int argc, char **argv)
 			idx = sched_pick(exact.s, &req);
 			if (idx >= 0)
 				add_conn(&exact, idx, now + dur);
-			if (ring_len) {
-				add_conn(&seq, ring[cursor[cpu] % ring_len], now + dur);
-				cursor[cpu] += (uint32_t)cpus;
-			}
+			(void)cpu;
+			if (ring_len)
+				add_conn(&seq, ring[cursor[0]++ % ring_len], now + dur);
 			next_arrival += -log(uniform()) * 1000.0 / rate;
 		}
 		if (now % 10 == 0 && now > 5000) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -59,6 +60,8 @@ static struct {
 	struct xsvc *svcs;
 	struct retired *retired;
 	struct wx_stats *last;          /* [WX_STATS_SIZE]: sums already folded */
+	int64_t swept[WX_MAX_REALS];    /* open flows the sweep removed, per real:
+	                                 * wx_active cannot count those down */
 	struct wx_stats *pcpu;          /* [ncpus]: a lookup's buffer */
 	int32_t *ring;                  /* [WX_RING] scratch */
 	uint32_t *slots;                /* [WX_RING] scratch */
@@ -443,10 +446,22 @@ static void read_active(struct virtual_service *svc, uint64_t *out, size_t n)
 			continue;
 		for (int c = 0; c < X.ncpus; c++)
 			sum += v[c];
+		sum -= X.swept[idx];
 		out[i] = sum > 0 ? (uint64_t)sum : 0;
 		rs->xdp_active = out[i];
 	}
 	free(v);
+}
+
+/* A slot given to a new real starts with no open flows. */
+static void zero_active(uint32_t idx)
+{
+	int64_t *zeros = calloc((size_t)X.ncpus, sizeof(*zeros));
+
+	if (zeros)
+		bpf_map_update_elem(map_fd(X.skel->maps.wx_active), &idx, zeros, BPF_ANY);
+	free(zeros);
+	X.swept[idx] = 0;
 }
 
 /* Builds and writes <x>'s table and service entry. */
@@ -491,6 +506,13 @@ static void write_service(struct xsvc *x, uint64_t now)
 	v.persist_ms = svc->spec.persist_s * 1000u;
 	if (bpf_map_update_elem(map_fd(X.skel->maps.wx_services), &x->key, &v, BPF_ANY) != 0)
 		log_err("xdp: cannot write a service: %s", strerror(errno));
+	/* a new sequence is walked from its start: its first picks are the
+	 * ones computed from the freshest counts */
+	if (pick == WX_PICK_SEQ) {
+		uint32_t zero = 0;
+
+		bpf_map_update_elem(map_fd(X.skel->maps.wx_cursor), &x->id, &zero, BPF_ANY);
+	}
 }
 
 static struct xsvc *find_xsvc(const struct virtual_service *svc)
@@ -576,9 +598,13 @@ static void sync_service(struct virtual_service *svc, uint64_t now)
 	for (size_t i = 0; i < svc->nservers; i++) {
 		struct real_server *rs = svc->servers[i];
 
-		if (rs->xdp_idx < 0 && (rs->xdp_idx = alloc_slot(X.real_used, WX_MAX_REALS)) < 0) {
-			log_err("xdp: no room for more real servers (%d at most)", WX_MAX_REALS);
-			continue;
+		if (rs->xdp_idx < 0) {
+			if ((rs->xdp_idx = alloc_slot(X.real_used, WX_MAX_REALS)) < 0) {
+				log_err("xdp: no room for more real servers (%d at most)",
+					WX_MAX_REALS);
+				continue;
+			}
+			zero_active((uint32_t)rs->xdp_idx);
 		}
 		pthread_mutex_lock(&svc->lock);
 		write_real(rs, x->id);
@@ -628,6 +654,63 @@ void xdp_sync(struct vs_table *t)
 
 /* --- the ticks --------------------------------------------------------------------- */
 
+/* How long a flow in <state> lives after its last packet (as the program). */
+static uint64_t life_ns(uint8_t state)
+{
+	uint32_t ms;
+
+	switch (state) {
+	case WX_ST_SYN: ms = X.spec.tcp_syn_ms; break;
+	case WX_ST_EST: ms = X.spec.tcp_est_ms; break;
+	case WX_ST_FIN:
+	case WX_ST_CLOSE: ms = X.spec.tcp_fin_ms; break;
+	default: ms = X.spec.udp_ms; break;
+	}
+	return (uint64_t)ms * 1000000u;
+}
+
+/* Deletes the flows whose life is over. The program counts a flow down in
+ * wx_active when it sees its FIN or RST, or replaces it; one that just
+ * went quiet (a client gone, UDP) is counted down here, in X.swept. */
+static void sweep_flows(void)
+{
+	enum { CHUNK = 4096 };
+	int fd = map_fd(X.skel->maps.wx_flows);
+	struct wx_flow_key *keys = calloc(CHUNK, sizeof(*keys));
+	struct wx_flow *vals = calloc(CHUNK, sizeof(*vals));
+	struct timespec ts;
+	uint32_t in = 0, out = 0;
+	bool first = true;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	for (int done = 0; keys && vals && !done;) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+		__u32 count = CHUNK;
+		int rc = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count,
+					      &opts);
+
+		if (rc < 0 && errno != ENOENT)
+			break;
+		done = rc < 0; /* ENOENT: the last chunk */
+		for (__u32 i = 0; i < count; i++) {
+			const struct wx_flow *f = &vals[i];
+
+			if (now < f->seen_ns || now - f->seen_ns <= life_ns(f->state) + 1000000000u)
+				continue;
+			if (bpf_map_delete_elem(fd, &keys[i]) != 0)
+				continue;
+			if (f->state != WX_ST_FIN && f->state != WX_ST_CLOSE && f->real < WX_MAX_REALS)
+				X.swept[f->real]++;
+		}
+		in = out;
+		first = false;
+	}
+	free(keys);
+	free(vals);
+}
+
 /* Frees the slots of retired reals whose flows are over. */
 static void reap_retired(uint64_t now)
 {
@@ -640,6 +723,7 @@ static void reap_retired(uint64_t now)
 			continue;
 		}
 		bpf_map_update_elem(map_fd(X.skel->maps.wx_reals), &r->idx, &none, BPF_ANY);
+		zero_active(r->idx);
 		X.real_used[r->idx] = 0;
 		*pp = r->next;
 		free(r);
@@ -709,6 +793,7 @@ void xdp_fold_counters(struct vs_table *t)
 {
 	if (!X.skel)
 		return;
+	sweep_flows();
 	for (struct xsvc *x = X.svcs; x; x = x->next) {
 		uint64_t *active = calloc(x->svc->nservers + 1, sizeof(*active));
 

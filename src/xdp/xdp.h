@@ -13,7 +13,8 @@
  * Lookup tables: for sh, dh and mh the scheduler's own static table (mh
  * with WX_RING slots); for every other scheduler the sequence of its next
  * picks, simulated on a copy of the servers with their current open-flow
- * counts, which the program walks with a per-CPU cursor. Tables of the
+ * counts, which the program walks with one cursor for all CPUs (reset to
+ * the start when a new sequence is written). Tables of the
  * connection-count schedulers (lc, wlc, sed, nq, lblc, lblcr) and of the
  * randomised ones are rebuilt every rebuild_interval; the others when a
  * server, weight or state changes.
