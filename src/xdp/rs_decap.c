@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "core/util.h"
 #include "tc_decap.skel.h"
 #include "weir_xdp.h"
 #include "xdp/rs_decap.h"
@@ -86,6 +87,52 @@ static void detach_dev(const char *dev)
 		printf("weir rs: the decapsulator left %s\n", dev);
 }
 
+/* The VIP map of the decapsulator weir attached to <dev>, or -1. */
+static int map_of_dev(const char *dev)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO);
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info), ids[16];
+	int prog, found = -1;
+
+	hook.ifindex = (int)if_nametoindex(dev);
+	if (!hook.ifindex || bpf_tc_query(&hook, &opts) != 0)
+		return -1;
+	if ((prog = bpf_prog_get_fd_by_id(opts.prog_id)) < 0)
+		return -1;
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = ARRAY_SIZE(ids);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(prog, &info, &len) == 0) {
+		for (__u32 i = 0; i < info.nr_map_ids && i < ARRAY_SIZE(ids) && found < 0; i++) {
+			struct bpf_map_info mi;
+			__u32 mlen = sizeof(mi);
+			int fd = bpf_map_get_fd_by_id(ids[i]);
+
+			memset(&mi, 0, sizeof(mi));
+			if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &mi, &mlen) == 0 &&
+			    strcmp(mi.name, "wx_vips") == 0)
+				found = fd;
+			else if (fd >= 0)
+				close(fd);
+		}
+	}
+	close(prog);
+	return found;
+}
+
+/* The VIP list in use: pinned, or (a fresh mount namespace, as under `ip
+ * netns exec`, sees no pins) the one of a filter already attached. */
+static int existing_map(const char *const *devs, int ndevs)
+{
+	int fd = bpf_obj_get(PIN_VIPS);
+
+	for (int i = 0; fd < 0 && i < ndevs; i++)
+		fd = map_of_dev(devs[i]);
+	return fd;
+}
+
 static bool map_empty(int fd)
 {
 	struct wx_vip_key k;
@@ -97,7 +144,7 @@ int rs_decap(bool add, const struct weir_addr *vip, const char *const *devs, int
 {
 	struct tc_decap *skel;
 	struct wx_vip_key k;
-	int pinned = bpf_obj_get(PIN_VIPS), rc = 0, fd;
+	int pinned = existing_map(devs, ndevs), rc = 0, fd;
 	__u8 one = 1;
 
 	vip_key(vip, &k);
@@ -127,9 +174,14 @@ int rs_decap(bool add, const struct weir_addr *vip, const char *const *devs, int
 		goto out;
 	}
 	fd = bpf_map__fd(skel->maps.wx_vips);
-	if (pinned < 0 && (rc = bpf_obj_pin(fd, PIN_VIPS)) != 0) {
-		fprintf(stderr, "weir rs: cannot pin %s: %s\n", PIN_VIPS, strerror(errno));
-		goto out;
+	{
+		int have = bpf_obj_get(PIN_VIPS);
+
+		if (have >= 0)
+			close(have);
+		else if (bpf_obj_pin(fd, PIN_VIPS) != 0)
+			fprintf(stderr, "weir rs: cannot pin %s (%s): later commands find the "
+				"list through the attached filter\n", PIN_VIPS, strerror(errno));
 	}
 	if (bpf_map_update_elem(fd, &k, &one, BPF_ANY) != 0) {
 		rc = -errno;
@@ -147,9 +199,17 @@ out:
 
 int rs_decap_show(void)
 {
+	struct if_nameindex *ifs = if_nameindex();
 	int fd = bpf_obj_get(PIN_VIPS);
 	struct wx_vip_key k, *prev = NULL;
 
+	for (struct if_nameindex *i = ifs; fd < 0 && i && i->if_index; i++) {
+		fd = map_of_dev(i->if_name);
+		if (fd >= 0)
+			printf("decapsulator on %s\n", i->if_name);
+	}
+	if (ifs)
+		if_freenameindex(ifs);
 	if (fd < 0) {
 		printf("no tc-BPF decapsulator VIPs\n");
 		return 0;

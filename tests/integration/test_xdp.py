@@ -1,0 +1,593 @@
+"""The XDP data path end to end (issue 6): weir in a director namespace
+steering a client's real TCP and UDP connections to real servers in their
+own namespaces, by direct routing (DR), IP tunnel (TUN), NAT and FULLNAT;
+spread as the scheduler says; connections kept across table changes;
+counters; the program leaving the interfaces when weir exits.
+
+Every test builds its own namespaces (netns.Lab, a unique prefix), with
+addresses in 10.77.0.0/16 and fd77::/16 only, and tears them down, with the
+processes and the XDP/tc programs in them, pass or fail.
+
+Three topologies:
+  lan     DR: client, director and reals on one bridge (10.77.0.0/24,
+          fd77::/64); the client routes the VIP via the director; the reals
+          own the VIP on lo (`weir rs add`) and answer the client directly.
+  tunneled  TUN: as lan, but the reals are behind a router (10.77.3.0/24,
+          fd77:3::/64): only a tunnel reaches them.
+  routed  NAT and FULLNAT: the client on 10.77.1.0/24 (fd77:1::/64), the
+          reals on 10.77.2.0/24 (fd77:2::/64), the director on both with XDP
+          on both. NAT: the reals' default route is the director. FULLNAT:
+          the reals have no route off their subnet; the director's `local`
+          address is on theirs.
+
+Native mode on veth needs an XDP program on the peer of the interface that
+transmits with XDP_TX/redirect: the lab attaches tests/xdp_pass.bpf.c to
+the switch side of every veth. Generic mode runs without it.
+"""
+import collections
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import tempfile
+
+import pytest
+
+from conftest import BACKEND, WEIR, wait_for, wait_log
+from netns import Lab, NsWeir, build_pass_prog, run
+
+VIP4, VIP6 = "10.77.100.1", "fd77:100::1"
+PORT, UPORT = 80, 5353
+NREALS = 3
+
+
+# --- fixtures ------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def pass_obj():
+    with tempfile.TemporaryDirectory(prefix="weir-xdp-pass-") as d:
+        yield build_pass_prog(d)
+
+
+@pytest.fixture
+def labs(pass_obj):
+    """A factory of Labs (native: with the pass program on the switch side),
+    each closed at the end."""
+    made = []
+
+    def make(tag, native=True):
+        lab = Lab(tag, pass_obj if native else None)
+        made.append(lab)
+        return lab.setup()
+    try:
+        yield make
+    finally:
+        for lab in made:
+            lab.close()
+
+
+@pytest.fixture
+def directors(labs, tmpdir_path):
+    """A factory of weir daemons running in a namespace; each is stopped
+    (exit 0, sanitizers clean) at the end, before the labs close."""
+    made = []
+
+    def make(ns, config, ifaces=("eth0",)):
+        w = NsWeir(ns, tempfile.mkdtemp(dir=tmpdir_path), config)
+        made.append(w)
+        w.start()
+        for i in ifaces:
+            wait_log(w, rf"xdp: attached to {i} ")
+        return w
+    yield make
+    errors = []
+    for w in made:
+        if w.proc is None:
+            continue
+        try:
+            rc = w.stop()
+        except AssertionError as e:   # a sanitizer report, or it hung
+            errors.append(str(e)[-3000:])
+            continue
+        if rc != 0:
+            errors.append(f"weir exited {rc}:\n{w.read_log()[-3000:]}")
+    assert not errors, "\n".join(errors)
+
+
+# --- topologies ----------------------------------------------------------------------
+
+class Topo:
+    """A lab's hosts: client, director, reals r1..rN with their backends."""
+
+    def __init__(self, lab):
+        self.lab = lab
+        self.client = lab.host("cl")
+        self.director = lab.host("dir")
+        self.reals = [lab.host(f"r{i}") for i in range(1, NREALS + 1)]
+
+    def start_backends(self):
+        for i, r in enumerate(self.reals, 1):
+            r.popen(BACKEND, "--listen", f"[::]:{PORT}", "--name", f"r{i}")
+        for r in self.reals:
+            wait_for(lambda: r.listening(PORT), 10, f"backend in {r.name}")
+
+    def start_udp_echo(self, bind):
+        for i, r in enumerate(self.reals, 1):
+            r.py_popen("udp-echo", bind, UPORT, f"r{i}")
+        for r in self.reals:
+            wait_for(lambda: r.listening(UPORT, "u"), 10, f"udp echo in {r.name}")
+
+    def forwarding_on(self):
+        self.director.sysctl("net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1")
+
+
+def lan(lab):
+    """DR/TUN: everyone on br0. Real i is 10.77.0.1i and fd77::1i."""
+    t = Topo(lab)
+    lab.bridge("br0")
+    lab.plug(t.client, "br0", addrs=["10.77.0.10/24", "fd77::10/64"])
+    lab.plug(t.director, "br0", addrs=["10.77.0.2/24", "fd77::2/64"])
+    t.rips4 = [f"10.77.0.1{i}" for i in range(1, NREALS + 1)]
+    t.rips6 = [f"fd77::1{i}" for i in range(1, NREALS + 1)]
+    for r, a4, a6 in zip(t.reals, t.rips4, t.rips6):
+        lab.plug(r, "br0", addrs=[f"{a4}/24", f"{a6}/64"])
+    t.client.ip("route", "add", f"{VIP4}/32", "via", "10.77.0.2")
+    t.client.ip("-6", "route", "add", f"{VIP6}/128", "via", "fd77::2")
+    t.forwarding_on()
+    t.director.py("prime", *t.rips4, *t.rips6, "10.77.0.10", "fd77::10")
+    return t
+
+
+def tunneled(lab):
+    """TUN: the reals are two hops away, on brt (10.77.3.0/24, fd77:3::/64)
+    behind a router on br0, so only a tunnel reaches them with the VIP as
+    the inner destination (a DR packet would stop at the router, which has
+    no route to the VIP). They answer the client through the router, not
+    through the director."""
+    t = Topo(lab)
+    router = lab.host("rt")
+    lab.bridge("br0")
+    lab.bridge("brt")
+    lab.plug(t.client, "br0", addrs=["10.77.0.10/24", "fd77::10/64"])
+    lab.plug(t.director, "br0", addrs=["10.77.0.2/24", "fd77::2/64"])
+    lab.plug(router, "br0", "eth0", addrs=["10.77.0.3/24", "fd77::3/64"])
+    lab.plug(router, "brt", "eth1", addrs=["10.77.3.1/24", "fd77:3::1/64"])
+    router.sysctl("net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1",
+                  "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0")
+    t.rips4 = [f"10.77.3.1{i}" for i in range(1, NREALS + 1)]
+    t.rips6 = [f"fd77:3::1{i}" for i in range(1, NREALS + 1)]
+    for r, a4, a6 in zip(t.reals, t.rips4, t.rips6):
+        lab.plug(r, "brt", addrs=[f"{a4}/24", f"{a6}/64"])
+        r.ip("route", "add", "default", "via", "10.77.3.1")
+        r.ip("-6", "route", "add", "default", "via", "fd77:3::1")
+    t.director.ip("route", "add", "10.77.3.0/24", "via", "10.77.0.3")
+    t.director.ip("-6", "route", "add", "fd77:3::/64", "via", "fd77::3")
+    t.client.ip("route", "add", f"{VIP4}/32", "via", "10.77.0.2")
+    t.client.ip("-6", "route", "add", f"{VIP6}/128", "via", "fd77::2")
+    t.forwarding_on()
+    t.director.py("prime", "10.77.0.3", "fd77::3", "10.77.0.10", "fd77::10")
+    return t
+
+
+def routed(lab, gateway=True):
+    """NAT/FULLNAT: client on brc, reals on brs, the director on both.
+    <gateway>: the reals' default route is the director (NAT)."""
+    t = Topo(lab)
+    lab.bridge("brc")
+    lab.bridge("brs")
+    lab.plug(t.client, "brc", addrs=["10.77.1.10/24", "fd77:1::10/64"])
+    lab.plug(t.director, "brc", "eth0", addrs=["10.77.1.1/24", "fd77:1::1/64"])
+    lab.plug(t.director, "brs", "eth1", addrs=["10.77.2.1/24", "fd77:2::1/64"])
+    t.rips4 = [f"10.77.2.1{i}" for i in range(1, NREALS + 1)]
+    t.rips6 = [f"fd77:2::1{i}" for i in range(1, NREALS + 1)]
+    for r, a4, a6 in zip(t.reals, t.rips4, t.rips6):
+        lab.plug(r, "brs", addrs=[f"{a4}/24", f"{a6}/64"])
+        if gateway:
+            r.ip("route", "add", "default", "via", "10.77.2.1")
+            r.ip("-6", "route", "add", "default", "via", "fd77:2::1")
+    t.client.ip("route", "add", "default", "via", "10.77.1.1")
+    t.client.ip("-6", "route", "add", "default", "via", "fd77:1::1")
+    t.local4 = "10.77.2.1"
+    t.forwarding_on()
+    t.director.py("prime", *t.rips4, *t.rips6, "10.77.1.10", "fd77:1::10")
+    return t
+
+
+def rs_add(t, vip, *args):
+    """`weir rs add VIP ARGS` in every real's namespace: what is tested too."""
+    for r in t.reals:
+        out = r.run(WEIR, "rs", "add", vip, *args).stdout
+        assert f"{vip}/" in out and "on lo" in out, out
+
+
+# --- configs and listings ------------------------------------------------------------
+
+def hostport(addr, port):
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
+
+
+def service(proto, vip, port, servers, sched="rr", extra=()):
+    """A packet-mode service block; <servers> are "ADDR:PORT OPTIONS"."""
+    lines = [f"    scheduler {sched};", *[f"    {d};" for d in extra],
+             *[f"    server {s};" for s in servers]]
+    return f"service {proto} {hostport(vip, port)} {{\n" + "\n".join(lines) + "\n}\n"
+
+
+def config(services, ifaces=("eth0",), mode="native", local=()):
+    xdp = f"interface {' '.join(ifaces)}; mode {mode};"
+    for a in [local] if isinstance(local, str) else local:
+        xdp += f" local {a};"
+    return ("workers 1;\nlog_level info;\ngrace 1s;\n"
+            f"xdp {{ {xdp} }}\n" + "".join(services))
+
+
+def servers(rips, port, forward, weights=None):
+    weights = weights or [1] * len(rips)
+    return [f"{hostport(a, port)} forward {forward} weight {w}" for a, w in zip(rips, weights)]
+
+
+def stats(w, proto, vip, port):
+    """The service's and its servers' `-L -n --stats --exact` columns:
+    {address: [conns, inpkts, outpkts, inbytes, outbytes]}, the service's
+    under "service"."""
+    out = w.ctl("-L", "-n", "--stats", "--exact").stdout
+    found, rows, want = False, {}, f"{proto.upper()}  {hostport(vip, port)}"
+    for line in out.splitlines():
+        if line.startswith(("TCP", "UDP")):
+            found = line.startswith(want + " ")
+            if found:
+                rows["service"] = [int(x) for x in line.split()[2:7]]
+        elif found and line.strip().startswith("->") and len(line.split()) >= 7:
+            f = line.split()
+            rows[f[1]] = [int(x) for x in f[2:7]]
+    assert "service" in rows, out
+    return rows, out
+
+
+def wait_conns(w, proto, vip, port, n, timeout=6.0):
+    """Waits until the service's Conns is <n> (weir folds the data path's
+    counters every 2 s); returns the rows."""
+    last = {}
+
+    def done():
+        last["rows"], last["out"] = stats(w, proto, vip, port)
+        return last["rows"]["service"][0] == n
+    try:
+        wait_for(done, timeout, "Conns")
+    except AssertionError:
+        raise AssertionError(f"-L -n --stats: Conns is not {n} after {timeout}s "
+                             f"(counted: {last.get('rows')}):\n{last.get('out')}\n"
+                             f"{global_counters(w.ns)}") from None
+    return last["rows"]
+
+
+def global_counters(ns=None):
+    """wx_global, what the data path did, for a failure's message: that of
+    the program on <ns>'s eth0, else of the newest weir program (maps are
+    global, not per namespace)."""
+    ids = []
+    if ns is not None:
+        m = re.search(r"prog/xdp id (\d+)", ns.ip("-d", "link", "show", "eth0", check=False).stdout)
+        if m:
+            prog = json.loads(run(["bpftool", "-j", "prog", "show", "id", m.group(1)]).stdout)
+            for mid in prog.get("map_ids", []):
+                info = json.loads(run(["bpftool", "-j", "map", "show", "id", str(mid)]).stdout)
+                if info.get("name") == "wx_global":
+                    ids = [mid]
+    if not ids:
+        maps = json.loads(run(["bpftool", "-j", "map", "show"], check=False).stdout or "[]")
+        ids = [m["id"] for m in maps if m.get("name") == "wx_global"]
+    if not ids:
+        return "wx_global: no such map (weir stopped?)"
+    dump = json.loads(run(["bpftool", "-j", "map", "dump", "id", str(max(ids))]).stdout)
+    names = ["rx", "pass", "fwd", "drop", "new", "no_real", "fib_fail", "too_big",
+             "ports_full"]
+    sums = {}
+    for e in dump:
+        k = e["key"] if isinstance(e["key"], int) else int.from_bytes(
+            bytes(int(b, 16) for b in e["key"]), "little")
+        sums[names[k] if k < len(names) else k] = sum(
+            int(v["value"]) if not isinstance(v["value"], list)
+            else int.from_bytes(bytes(int(b, 16) for b in v["value"]), "little")
+            for v in e["values"])
+    return f"wx_global (map id {max(ids)}): {sums}"
+
+
+def get(t, vip, n, **kw):
+    """<n> new connections from the client; the names that answered."""
+    args = [vip, PORT, n, kw.get("src", ""), kw.get("cpus", ""), kw.get("timeout", 3.0)]
+    return t.client.py("get", *args, timeout=60)
+
+
+def answered(names, what, w=None):
+    errors = [n for n in names if not re.fullmatch(r"r\d", str(n))]
+    assert not errors, (f"{what}: {len(errors)} of {len(names)} connections not answered "
+                        f"by a real: {errors[:3]}\n{global_counters(w.ns if w else None)}"
+                        + (f"\nweir log:\n{w.read_log()[-2000:]}" if w else ""))
+
+
+def per_real(rows, names, rips):
+    """Each real's Conns in <rows> equals the connections it answered."""
+    got = {f"r{i}": rows[hostport(a, PORT)][0] for i, a in enumerate(rips, 1)}
+    want = {f"r{i}": names.count(f"r{i}") for i in range(1, len(rips) + 1)}
+    assert got == want, f"per-real Conns {got}, answered {want}: {rows}"
+
+
+def balanced(names, k=NREALS):
+    c = collections.Counter(names)
+    return c, len(c) == k and len(set(c.values())) == 1
+
+
+# --- DR, TUN, NAT, FULLNAT -----------------------------------------------------------
+
+@pytest.mark.parametrize("family", [4, 6])
+@pytest.mark.parametrize("mode", ["native", "generic"])
+def test_dr(labs, directors, mode, family):
+    """Direct routing: every connection answered by a real (directly), rr
+    over the reals, Conns counted, and no program left after SIGTERM."""
+    t = lan(labs(f"dr{family}{mode[0]}", native=mode == "native"))
+    vip, rips = (VIP4, t.rips4) if family == 4 else (VIP6, t.rips6)
+    rs_add(t, vip)
+    t.start_backends()
+    w = directors(t.director, config([service("tcp", vip, PORT, servers(rips, PORT, "route"))],
+                                     mode=mode))
+    assert f"eth0 ({mode} mode)" in w.read_log(), w.read_log()
+    names = get(t, vip, 9)
+    answered(names, f"DR IPv{family} {mode}", w)
+    assert set(names) == {"r1", "r2", "r3"}, names
+    rows = wait_conns(w, "tcp", vip, PORT, 9)
+    assert rows["service"][1] >= 9 * 3, rows      # SYN, ACK, request, FIN...
+    assert rows["service"][2] == 0, rows          # answers bypass the director
+    per_real(rows, names, rips)
+    assert t.director.xdp_attached("eth0")
+    assert w.stop() == 0
+    assert not t.director.xdp_attached("eth0"), \
+        t.director.ip("-d", "link", "show", "eth0").stdout
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_tun(labs, directors, family):
+    """IP tunnel to reals behind a router: they decapsulate with weir's tc
+    program (`weir rs add VIP --mode tun`) and answer the client without the
+    director; TCP and UDP."""
+    t = tunneled(labs(f"tun{family}"))
+    vip, rips, client = ((VIP4, t.rips4, "10.77.0.10") if family == 4
+                         else (VIP6, t.rips6, "fd77::10"))
+    for r in t.reals:
+        out = r.run(WEIR, "rs", "add", vip, "--mode", "tun", "--dev", "eth0").stdout
+        assert "decapsulat" in out, out
+    t.start_backends()
+    t.start_udp_echo(vip)   # DR/TUN answers come from the VIP: bind it
+    w = directors(t.director, config(
+        [service("tcp", vip, PORT, servers(rips, PORT, "tunnel")),
+         service("udp", vip, UPORT, servers(rips, UPORT, "tunnel"))],
+        local=["10.77.0.2", "fd77::2"]))
+    names = get(t, vip, 9)
+    answered(names, f"TUN IPv{family} TCP", w)
+    assert set(names) == {"r1", "r2", "r3"}, names
+    got = t.client.py("udp", vip, UPORT, 6)
+    answered([g[0] if isinstance(g, list) else g for g in got], f"TUN IPv{family} UDP", w)
+    assert all(g[1] == client for g in got), got
+    rows = wait_conns(w, "tcp", vip, PORT, 9)
+    assert rows["service"][2] == 0, rows
+    per_real(rows, names, rips)
+
+
+def test_tun_two_vips(labs, directors):
+    """A dual-stack real server: `weir rs add` of an IPv4 and an IPv6 VIP,
+    one command each (each `ip netns exec` is a new mount namespace, as a
+    new shell in a container may be); both VIPs keep being decapsulated."""
+    t = tunneled(labs("tun46"))
+    for r in t.reals:
+        for vip in (VIP4, VIP6):
+            r.run(WEIR, "rs", "add", vip, "--mode", "tun", "--dev", "eth0")
+    t.start_backends()
+    w = directors(t.director, config(
+        [service("tcp", VIP4, PORT, servers(t.rips4, PORT, "tunnel")),
+         service("tcp", VIP6, PORT, servers(t.rips6, PORT, "tunnel"))],
+        local=["10.77.0.2", "fd77::2"]))
+    shown = t.reals[0].run(WEIR, "rs", "show").stdout
+    for vip in (VIP4, VIP6):
+        names = get(t, vip, 3, timeout=1.5)
+        answered(names, f"TUN to {vip} after `weir rs add {VIP4}` and `{VIP6}` "
+                 f"(weir rs show in r1: {shown.strip()!r})", w)
+
+
+@pytest.mark.parametrize("family", [4, 6])
+@pytest.mark.parametrize("mode", ["native", "generic"])
+def test_nat(labs, directors, mode, family):
+    """NAT: the director rewrites both ways (two interfaces, XDP on both);
+    the reals see the client's address; TCP and UDP."""
+    t = routed(labs(f"nat{family}{mode[0]}", native=mode == "native"), gateway=True)
+    vip, rips = (VIP4, t.rips4) if family == 4 else (VIP6, t.rips6)
+    client = "10.77.1.10" if family == 4 else "fd77:1::10"
+    t.start_backends()
+    t.start_udp_echo("::")
+    w = directors(t.director, config(
+        [service("tcp", vip, PORT, servers(rips, PORT, "masq")),
+         service("udp", vip, UPORT, servers(rips, UPORT, "masq"))],
+        ifaces=("eth0", "eth1"), mode=mode), ifaces=("eth0", "eth1"))
+    for dev in ("eth0", "eth1"):
+        assert f"{dev} ({mode} mode)" in w.read_log(), w.read_log()
+    names = get(t, vip, 9)
+    answered(names, f"NAT IPv{family} {mode} TCP", w)
+    assert set(names) == {"r1", "r2", "r3"}, names
+    got = t.client.py("udp", vip, UPORT, 6)
+    answered([g[0] if isinstance(g, list) else g for g in got],
+             f"NAT IPv{family} {mode} UDP", w)
+    assert all(g[1] == client for g in got), got
+    rows = wait_conns(w, "tcp", vip, PORT, 9)
+    assert rows["service"][2] >= 9 * 2, rows     # answers come back through it
+    per_real(rows, names, rips)
+
+
+def test_fullnat(labs, directors):
+    """FULLNAT: the reals have no route to the client; they see the
+    director's local address; TCP and UDP."""
+    t = routed(labs("fnat"), gateway=False)
+    t.start_backends()
+    t.start_udp_echo("0.0.0.0")
+    w = directors(t.director, config(
+        [service("tcp", VIP4, PORT, servers(t.rips4, PORT, "fullnat")),
+         service("udp", VIP4, UPORT, servers(t.rips4, UPORT, "fullnat"))],
+        ifaces=("eth0", "eth1"), local=t.local4), ifaces=("eth0", "eth1"))
+    names = get(t, VIP4, 9)
+    answered(names, "FULLNAT TCP", w)
+    assert set(names) == {"r1", "r2", "r3"}, names
+    got = t.client.py("udp", VIP4, UPORT, 6)
+    answered([g[0] if isinstance(g, list) else g for g in got], "FULLNAT UDP", w)
+    assert all(g[1] == t.local4 for g in got), got
+    rows = wait_conns(w, "tcp", VIP4, PORT, 9)
+    assert rows["service"][2] >= 9 * 2, rows
+    per_real(rows, names, t.rips4)
+
+
+# --- spread as the scheduler says ---------------------------------------------------
+
+def dr_lab(labs, directors, tag, sched, weights=None, extra=()):
+    t = lan(labs(tag))
+    rs_add(t, VIP4)
+    t.start_backends()
+    w = directors(t.director, config([service(
+        "tcp", VIP4, PORT, servers(t.rips4, PORT, "route", weights), sched, extra)]))
+    return t, w
+
+
+def test_rr_walks_the_sequence(labs, directors):
+    """rr, one client on one CPU: 30 new connections, 10 per real, in turn."""
+    t, w = dr_lab(labs, directors, "rr1", "rr")
+    names = get(t, VIP4, 30, cpus="0")
+    answered(names, "rr", w)
+    c, ok = balanced(names)
+    assert ok, f"rr over 3 reals, 30 connections: {dict(c)}: {names}"
+    assert all(names[i] == names[i % 3] for i in range(30)), names
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
+def test_rr_equal_across_cpus(labs, directors):
+    """rr as IPVS: equal counts over 3k connections however the director's
+    CPUs receive them (a multi-queue NIC spreads flows over CPUs; here the
+    client alternates CPUs, so the director's program runs on both)."""
+    t, w = dr_lab(labs, directors, "rr2", "rr")
+    names = get(t, VIP4, 9, cpus="0,1")
+    answered(names, "rr", w)
+    c, ok = balanced(names)
+    assert ok, (f"rr over 3 reals, 9 new connections arriving on CPUs 0,1,0,1...: "
+                f"{dict(c)} (IPVS: 3 each): {names}")
+
+
+def test_wrr_weights(labs, directors):
+    """wrr 3:2:1: 60 connections split 30/20/10, within 3."""
+    t, w = dr_lab(labs, directors, "wrr", "wrr", weights=[3, 2, 1])
+    names = get(t, VIP4, 60, cpus="0,1")
+    answered(names, "wrr", w)
+    c = collections.Counter(names)
+    for name, want in (("r1", 30), ("r2", 20), ("r3", 10)):
+        assert abs(c[name] - want) <= 3, f"wrr 3:2:1 over 60: {dict(c)}"
+
+
+def test_sh_keeps_a_client(labs, directors):
+    """sh: each client address stays on one real; several addresses spread."""
+    t, w = dr_lab(labs, directors, "sh", "sh")
+    srcs = [f"10.77.0.{20 + i}" for i in range(8)]
+    for a in srcs:
+        t.client.ip("addr", "add", f"{a}/24", "dev", "eth0")
+    t.director.py("prime", *srcs)
+    seen = {}
+    for a in srcs:
+        names = get(t, VIP4, 5, src=a, cpus="0,1")
+        answered(names, f"sh from {a}", w)
+        assert len(set(names)) == 1, f"sh: client {a} went to {names}"
+        seen[a] = names[0]
+    assert len(set(seen.values())) >= 2, f"sh: 8 clients all on one real: {seen}"
+
+
+# --- connections kept across changes ------------------------------------------------
+
+class Held:
+    """Keep-alive connections from the client (netns.py hold)."""
+
+    def __init__(self, t):
+        self.director = t.director
+        self.p = t.client.py_popen("hold", VIP4, PORT, stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, text=True)
+
+    def cmd(self, line, timeout=10.0):
+        self.p.stdin.write(line + "\n")
+        self.p.stdin.flush()
+        ready, _, _ = select.select([self.p.stdout], [], [], timeout)
+        assert ready, f"hold: no answer to {line!r} in {timeout}s"
+        ans = json.loads(self.p.stdout.readline())
+        assert "error" not in ans, \
+            f"hold: {line!r}: {ans}\n{global_counters(self.director)}"
+        return ans
+
+    def open(self):
+        return self.cmd("open")["conn"]
+
+    def name(self, i):
+        return self.cmd(f"get {i}")["name"]
+
+
+def test_weight_change_and_removal_keep_connections(labs, directors):
+    """An open connection stays on its real, and works, across a weight
+    change (weirctl -e) and when its real is removed (weirctl -d, with
+    on_server_gone keep); the removed real gets no new connections."""
+    t, w = dr_lab(labs, directors, "keep", "wrr", extra=["on_server_gone keep"])
+    held = Held(t)
+    on = {}
+    for _ in range(9):
+        i = held.open()
+        on.setdefault(held.name(i), i)
+        if len(on) == 3:
+            break
+    assert len(on) == 3, f"9 connections did not reach all three reals: {on}"
+    svc = hostport(VIP4, PORT)
+
+    w.ctl("-e", "-t", svc, "-r", hostport(t.rips4[0], PORT), "-g", "-w", "4")
+    for _ in range(3):
+        for name, i in on.items():
+            assert held.name(i) == name, f"after -e, connection {i} left {name}"
+    names = get(t, VIP4, 12, cpus="0")
+    answered(names, "after -e", w)
+    c = collections.Counter(names)
+    assert c["r1"] == 8 and c["r2"] == 2 and c["r3"] == 2, \
+        f"wrr 4:1:1 over 12 new connections: {dict(c)}"
+
+    w.ctl("-d", "-t", svc, "-r", hostport(t.rips4[1], PORT))
+    names = get(t, VIP4, 12, cpus="0,1")
+    answered(names, "after -d", w)
+    assert "r2" not in names, f"r2 was removed but got new connections: {names}"
+    for _ in range(3):
+        for name, i in on.items():
+            assert held.name(i) == name, f"after -d, connection {i} left {name}"
+    held.p.stdin.close()
+    held.p.wait(10)
+
+
+# --- leaving the interfaces --------------------------------------------------------
+
+def test_detach_on_exit(labs, directors):
+    """The program leaves the interfaces when weir stops (SIGTERM) and when
+    it is killed (SIGKILL: its BPF links close with the process)."""
+    t = routed(labs("det"), gateway=True)
+    conf = config([service("tcp", VIP4, PORT, servers(t.rips4, PORT, "masq"))],
+                  ifaces=("eth0", "eth1"))
+    w = directors(t.director, conf, ifaces=("eth0", "eth1"))
+    assert t.director.xdp_attached("eth0") and t.director.xdp_attached("eth1")
+    assert w.stop() == 0
+    for dev in ("eth0", "eth1"):
+        assert not t.director.xdp_attached(dev), \
+            f"after SIGTERM: {t.director.ip('-d', 'link', 'show', dev).stdout}"
+
+    w = directors(t.director, conf, ifaces=("eth0", "eth1"))
+    assert t.director.xdp_attached("eth0") and t.director.xdp_attached("eth1")
+    w.proc.send_signal(signal.SIGKILL)
+    w.proc.wait(10)
+    w.proc = None
+    w.logf.close()
+    for dev in ("eth0", "eth1"):
+        wait_for(lambda: not t.director.xdp_attached(dev), 5,
+                 f"no XDP program on {dev} after SIGKILL")
