@@ -168,6 +168,13 @@ $(REL)/obj/bench/xdp_cost.o: $(BPF_SKELS) $(BPF_OUT)/xdp_cost.skel.h
 $(REL)/obj/bench/xdp_cost.o: CFLAGS_REL += -Itests/bpf
 $(REL)/obj/tests/bpf/harness.o: $(BPF_SKELS)
 
+# packets per second through one director core (bench/xdp_pps.sh): the
+# generator and the sink's XDP program
+$(REL)/blaster: $(REL)/obj/bench/blaster.o
+	$(CC) $(LDFLAGS_REL) -o $@ $^ $(LDLIBS)
+$(REL)/obj/bench/blaster.o: $(BPF_OUT)/xdp_pps_gen.skel.h
+.SECONDARY: $(BPF_OUT)/xdp_pps_gen.bpf.o
+
 clean:
 	rm -rf build
 

@@ -9,3 +9,6 @@ bench/sched.sh
 # ns per packet of the XDP data path (root: BPF_PROG_TEST_RUN in a network
 # namespace of its own; built by `make bench`)
 build/rel/xdp-cost
+# packets per second through one director core: weir's XDP NAT/DR against
+# nftables DNAT (root: network namespaces of its own)
+bench/xdp_pps.sh
