@@ -80,8 +80,8 @@ struct http_session {
 	struct reqstore store;
 	char line[200];                /* "METHOD target" for the access log */
 	uint64_t t_start;              /* the head was complete */
-	uint64_t t_dispatch;           /* a server was first chosen */
-	uint64_t t_connected;          /* a server connection was ready */
+	uint64_t t_dispatch;           /* a server was first chosen (log_stamp) */
+	uint64_t t_connected;          /* a server connection was ready (log_stamp) */
 	uint64_t t_resp;               /* the response head was complete */
 	int ntried;
 	struct real_server *tried[MAX_TRIES]; /* references */
@@ -200,6 +200,13 @@ static int access_log_fd(const char *path)
 static uint64_t ms_between(uint64_t from, uint64_t to)
 {
 	return from && to > from ? (to - from) / 1000000 : 0;
+}
+
+/* The time for a timing only the access log shows: no clock read without
+ * one. */
+static uint64_t log_stamp(struct http_session *s)
+{
+	return s->rt.http.access_log[0] ? now_ns() : 0;
 }
 
 /* One line per request, HAProxy-httplog-like: client, service, server,
@@ -449,7 +456,7 @@ static bool hop_by_hop(const char *base, const struct http_head *h, const struct
 		return true;
 	}
 	if (hd->name.len >= 64)
-		return false; /* longer than any token weir matches */
+		return false; /* as ever: so long a name is not looked for in Connection */
 	for (int c = k->first[HK_CONNECTION]; c >= 0 && c < h->nhdr; c++)
 		if (k->kind[c] == HK_CONNECTION &&
 		    list_has(base, h->hdr[c].value, base + hd->name.off, hd->name.len))
@@ -665,6 +672,8 @@ static const char *route_header(void *arg, const char *name, size_t *len)
 
 static void set_target(struct http_session *s, struct virtual_service *t)
 {
+	if (t == s->target)
+		return; /* the same as the last request's: no reference to move */
 	if (t)
 		svc_get(t);
 	if (s->target)
@@ -680,16 +689,20 @@ static void route_request(struct http_session *s, const char *base)
 	const struct http_head *h = &s->rh;
 	struct hdr_lookup l = { h, base };
 	const struct route *r;
-	int host = http_find(h, base, "host", 0);
-	struct route_req q = {
+	int host;
+
+	if (!rt) {
+		set_target(s, s->svc);
+		return;
+	}
+	host = http_find(h, base, "host", 0);
+	r = route_match(rt, &(struct route_req){
 		.method = base + h->method.off, .method_len = h->method.len,
 		.host = host >= 0 ? base + h->hdr[host].value.off : NULL,
 		.host_len = host >= 0 ? h->hdr[host].value.len : 0,
 		.path = base + h->path.off, .path_len = h->path.len,
 		.header = route_header, .arg = &l,
-	};
-
-	r = rt ? route_match(rt, &q) : NULL;
+	});
 	set_target(s, r && r->pool ? r->pool : s->svc);
 	route_table_put(rt);
 }
@@ -1027,7 +1040,7 @@ static void dispatch(struct http_session *s)
 	}
 	counter_add(&stats_mine(&s->rs->stats)->conns, 1);
 	if (!s->t_dispatch)
-		s->t_dispatch = now_ns();
+		s->t_dispatch = log_stamp(s);
 	/* a request that must not be repeated gets a fresh connection: a
 	 * pooled one may have been closed by the server meanwhile */
 	s->sc = s->idempotent && !s->rt.send_proxy ? srvpool_take(s->w, s->rs) : NULL;
@@ -1049,7 +1062,7 @@ static void dispatch(struct http_session *s)
 	deadline_after(s, s->sc->connected ? s->rt.http.server_timeout_ms :
 		       s->rt.connect_timeout_ms);
 	if (s->sc->connected) {
-		s->t_connected = now_ns(); /* a pooled one */
+		s->t_connected = log_stamp(s); /* a pooled one */
 		server_pump(s);
 	}
 }
@@ -1356,7 +1369,7 @@ static void srv_event(struct srvconn *sc, uint32_t events)
 			return;
 		}
 		sc->connected = true;
-		s->t_connected = now_ns();
+		s->t_connected = log_stamp(s);
 		deadline_after(s, s->rt.http.server_timeout_ms);
 	}
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
