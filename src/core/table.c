@@ -105,6 +105,20 @@ static uint64_t hist_p99(const uint64_t *h)
 	return rt_bucket_upper(RT_BUCKETS - 1);
 }
 
+/* The p99 of what the histogram gained since the window's start: the
+ * oldest snapshot kept. Read at any time, on the control thread. */
+static uint64_t window_p99(const struct vs_stats *s, int nthreads)
+{
+	const struct vs_derived *d = s->d;
+	const uint64_t *old = d->snaps[d->nsnaps < RT_WINDOW_SNAPS ? 0 : d->snap_next];
+	uint64_t h[RT_BUCKETS];
+
+	hist_sum(s, nthreads, h);
+	for (unsigned b = 0; b < RT_BUCKETS; b++)
+		h[b] -= MIN(h[b], old[b]);
+	return hist_p99(h);
+}
+
 /* Every rate tick: the response-time average and the p99 window. */
 static void stats_derive(struct vs_stats *s, int nthreads)
 {
@@ -130,14 +144,7 @@ static void stats_derive(struct vs_stats *s, int nthreads)
 		if (d->nsnaps < RT_WINDOW_SNAPS)
 			d->nsnaps++;
 	}
-	/* the oldest snapshot kept is where the window starts */
-	{
-		const uint64_t *old = d->snaps[d->nsnaps < RT_WINDOW_SNAPS ? 0 : d->snap_next];
-
-		for (unsigned b = 0; b < RT_BUCKETS; b++)
-			h[b] -= MIN(h[b], old[b]);
-	}
-	d->p99_us = hist_p99(h);
+	d->p99_us = window_p99(s, nthreads);
 }
 
 void stats_view(const struct vs_stats *s, int nthreads, struct stats_view *v)
@@ -166,7 +173,7 @@ void stats_view(const struct vs_stats *s, int nthreads, struct stats_view *v)
 	v->rt_sum_us -= s->zero_rt_sum;
 	v->timed -= s->zero_timed;
 	v->rt_ewma_us = s->d->rt_ewma_us;
-	v->p99_us = s->d->p99_us;
+	v->p99_us = window_p99(s, nthreads); /* up to date, not as of the tick */
 }
 
 /* --- references ------------------------------------------------------------ */

@@ -37,6 +37,7 @@
 
 #include "core/log.h"
 #include "core/table.h"
+#include "health/state.h"
 #include "proto/http.h"
 #include "proto/proxy_proto.h"
 #include "proxy/http.h"
@@ -603,8 +604,12 @@ static int client_read(struct http_session *s, size_t limit)
 			return -ENOMEM;
 		n = recv(s->cli.fd, dst, READ_CHUNK, 0);
 		if (n > 0) {
+			struct vs_counters *cs = stats_mine(&s->svc->stats);
+
 			buf_commit(&s->cin, (size_t)n);
-			counter_add(&stats_mine(&s->svc->stats)->inbytes, (uint64_t)n);
+			/* a "packet" of a proxy is a read that moved data */
+			counter_add(&cs->inbytes, (uint64_t)n);
+			counter_add(&cs->inpkts, 1);
 			if (n < READ_CHUNK && !s->cli_hup)
 				s->cli_readable = false; /* drained */
 		} else if (n == 0) {
@@ -1004,6 +1009,10 @@ static void server_failed(struct http_session *s, const char *why, bool seen, in
 		s->sc = NULL;
 	}
 	if (s->rs) {
+		/* passive checks: a failure, unless it was the drain signal (the
+		 * only 503 here), which is the server's way to leave cleanly */
+		if (status != 503)
+			health_passive(s->rs, false);
 		if (s->ntried < MAX_TRIES) {
 			rs_get(s->rs);
 			s->tried[s->ntried++] = s->rs;
@@ -1078,7 +1087,7 @@ static void count_status(struct vs_counters *c, void *arg)
 
 static void count_rt(struct vs_counters *c, void *arg)
 {
-	counter_add(&c->resp_time_us, *(uint64_t *)arg);
+	stats_observe_rt(c, *(uint64_t *)arg);
 }
 
 static bool is_drain(struct http_session *s, const char *base)
@@ -1191,6 +1200,7 @@ static void on_response_head(struct http_session *s, int n)
 	s->resp_started = true;
 	s->t_resp = now_ns();
 	s->status = s->resph.status;
+	health_passive(s->rs, s->status < 500); /* 5xx in a row eject */
 	reqstore_release(&s->store);
 	relay_response_head(s, base);
 	buf_consume(&s->sc->in, (size_t)n);
@@ -1235,9 +1245,14 @@ static int server_read(struct http_session *s)
 			return -ENOMEM;
 		n = recv(sc->io.fd, dst, READ_CHUNK, 0);
 		if (n > 0) {
+			struct vs_counters *cs = stats_mine(&s->svc->stats);
+			struct vs_counters *cr = stats_mine(&s->rs->stats);
+
 			buf_commit(&sc->in, (size_t)n);
-			counter_add(&stats_mine(&s->svc->stats)->outbytes, (uint64_t)n);
-			counter_add(&stats_mine(&s->rs->stats)->outbytes, (uint64_t)n);
+			counter_add(&cs->outbytes, (uint64_t)n);
+			counter_add(&cs->outpkts, 1);
+			counter_add(&cr->outbytes, (uint64_t)n);
+			counter_add(&cr->outpkts, 1);
 			if (n < READ_CHUNK && !s->srv_hup)
 				s->srv_readable = false; /* drained (see client_read) */
 		} else if (n == 0) {
@@ -1304,7 +1319,10 @@ static void server_pump(struct http_session *s)
 		return; /* srv_event starts once the connect is done */
 	/* the request: send, and pull more from the client as room appears */
 	while (s->sc && (sent = reqstore_send(&s->store, s->sc->io.fd)) > 0) {
-		counter_add(&stats_mine(&s->rs->stats)->inbytes, (uint64_t)sent);
+		struct vs_counters *cr = stats_mine(&s->rs->stats);
+
+		counter_add(&cr->inbytes, (uint64_t)sent);
+		counter_add(&cr->inpkts, 1);
 		if (s->cli_readable && (!s->req_done || s->state == HS_TUNNEL) &&
 		    !client_pull(s))
 			return;
