@@ -88,17 +88,6 @@ static inline uint32_t mh_hash(uint32_t fold, uint16_t port, uint32_t offset,
 	return sched_hsiphash_u32(offset + port + fold, key);
 }
 
-static uint32_t gcd32(uint32_t a, uint32_t b)
-{
-	while (b) {
-		uint32_t t = a % b;
-
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
 static uint32_t fls32(uint32_t v)
 {
 	return v ? 32 - (uint32_t)__builtin_clz(v) : 0;
@@ -114,7 +103,7 @@ static bool mh_permutate(const struct sched *s, const struct mh_state *st,
 	for (size_t i = 0; i < s->nsrv; i++) {
 		uint32_t lw = s->srv[i]->last_weight;
 
-		g = lw ? (g ? gcd32(lw, g) : lw) : g;
+		g = lw ? (g ? sched_gcd(lw, g) : lw) : g;
 		max = lw > max ? lw : max;
 	}
 	if (!g)

@@ -193,6 +193,18 @@ static inline bool sched_server_available(const struct sched_server *srv)
 			       SCHED_SRV_MAINT | SCHED_SRV_OVERLOAD));
 }
 
+/* Greatest common divisor (wrr's step, mh's turns, the XDP cycle). */
+static inline uint32_t sched_gcd(uint32_t a, uint32_t b)
+{
+	while (b) {
+		uint32_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
 static inline bool sched_skipped(const struct sched_req *req, int idx)
 {
 	return req->skip && (req->skip[idx >> 6] >> (idx & 63)) & 1u;

@@ -22,17 +22,6 @@ struct wrr_state {
 	uint32_t cap, n;
 };
 
-static uint32_t gcd32(uint32_t a, uint32_t b)
-{
-	while (b) {
-		uint32_t t = a % b;
-
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
 static inline uint32_t leaf_value(const struct sched_server *srv)
 {
 	return sched_server_available(srv) ? srv->weight : 0;
@@ -87,7 +76,7 @@ static int wrr_update(struct sched *s)
 	for (size_t i = 0; i < s->nsrv; i++) {
 		uint32_t w = sched_eff_weight(s->srv[i]);
 
-		g = w ? (g ? gcd32(w, g) : w) : g;
+		g = w ? (g ? sched_gcd(w, g) : w) : g;
 		max = w > max ? w : max;
 		st->mx[cap + i] = leaf_value(s->srv[i]);
 	}

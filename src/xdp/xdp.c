@@ -281,30 +281,20 @@ static bool is_periodic(const char *sched)
 	return false;
 }
 
-static uint64_t gcd64(uint64_t a, uint64_t b)
-{
-	while (b) {
-		uint64_t t = a % b;
-
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
 /* How many picks a sequence holds: whole cycles of a weighted round robin
  * (so every slot of the ring is walked in the right proportions), or a
  * fixed window for the schedulers whose picks change with the counts. */
 static uint32_t sequence_len(struct sched_server *const *srv, size_t n, bool periodic)
 {
-	uint64_t sum = 0, g = 0;
+	uint64_t sum = 0;
+	uint32_t g = 0;
 
 	if (periodic)
 		return 1024;
 	for (size_t i = 0; i < n; i++)
 		if (sched_server_available(srv[i])) {
 			sum += srv[i]->weight;
-			g = gcd64(g, srv[i]->weight);
+			g = sched_gcd(g, srv[i]->weight);
 		}
 	if (!sum)
 		return 0;
