@@ -10,16 +10,24 @@
  * applies the rules of RFC 9112 that concern the whole head (one Host; no
  * Transfer-Encoding in HTTP/1.0).
  */
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
 #include "proto/http.h"
 
-/* RFC 9110 token characters: what a field name is made of. */
+/* RFC 9110 token characters: what a field name is made of (a table: this
+ * runs for every byte of every header name). */
+static const bool tchar[256] = {
+	['a' ... 'z'] = true, ['A' ... 'Z'] = true, ['0' ... '9'] = true,
+	['!'] = true, ['#'] = true, ['$'] = true, ['%'] = true, ['&'] = true,
+	['\''] = true, ['*'] = true, ['+'] = true, ['-'] = true, ['.'] = true,
+	['^'] = true, ['_'] = true, ['`'] = true, ['|'] = true, ['~'] = true,
+};
+
 static bool is_tchar(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
+	return tchar[c];
 }
 
 /* Chunked trailers, met while scanning a body, are checked here as the head
@@ -223,32 +231,37 @@ static int head_scan(struct http_msg *m, const char *buf, size_t len)
 {
 	size_t i = m->scanned;
 
-	for (; i < len; i++) {
-		char c = buf[i];
+	/* line by line: memchr finds the LF, and what lies before it is
+	 * checked for NUL and CR in bulk rather than byte by byte */
+	while (i < len) {
+		const char *nl = memchr(buf + i, '\n', len - i);
+		size_t end = nl ? (size_t)(nl - buf) : len; /* the LF, or the end */
+		const char *cr;
 
-		if (c == '\0')
+		if (memchr(buf + i, '\0', end - i))
 			return refuse(m, 400, "NUL byte in head");
-		if (c == '\r') {
-			if (i + 1 == len)
-				break; /* wait for the next byte */
-			if (buf[i + 1] != '\n')
+		cr = memchr(buf + i, '\r', end - i);
+		if (!nl) {
+			if (cr && (size_t)(cr - buf) != len - 1)
 				return refuse(m, 400, "bare CR in head");
-			continue;
+			i = cr ? len - 1 : len; /* a CR at the end waits for its LF */
+			break;
 		}
-		if (c != '\n')
-			continue;
-		if (i == 0 || buf[i - 1] != '\r')
+		if (end == 0 || buf[end - 1] != '\r')
 			return refuse(m, 400, "bare LF in head");
-		if (i >= 3 && buf[i - 2] == '\n' && buf[i - 3] == '\r') {
-			if (i + 1 > m->max_head)
+		if (cr && (size_t)(cr - buf) != end - 1)
+			return refuse(m, 400, "bare CR in head");
+		if (end >= 3 && buf[end - 2] == '\n' && buf[end - 3] == '\r') {
+			if (end + 1 > m->max_head)
 				return refuse(m, 431, "head too large");
-			m->scanned = (uint32_t)i + 1;
-			return (int)(i + 1);
+			m->scanned = (uint32_t)end + 1;
+			return (int)(end + 1);
 		}
-		if (i == 1)
+		if (end == 1)
 			return refuse(m, 400, "empty line before the request");
-		if (i + 1 < len && (buf[i + 1] == ' ' || buf[i + 1] == '\t'))
+		if (end + 1 < len && (buf[end + 1] == ' ' || buf[end + 1] == '\t'))
 			return refuse(m, 400, "obsolete line folding");
+		i = end + 1;
 	}
 	m->scanned = (uint32_t)i;
 	if (i >= m->max_head)
@@ -324,7 +337,9 @@ int http_head_parse(struct http_msg *m, const char *buf, size_t len, struct http
 
 	if (n <= 0)
 		return n;
-	memset(h, 0, sizeof(*h));
+	/* all but the header array (nhdr says how much of it is in use) */
+	memset(h, 0, offsetof(struct http_head, hdr));
+	memset(&h->len, 0, sizeof(*h) - offsetof(struct http_head, len));
 	m->base = buf;
 	m->h = h;
 	e = llhttp_execute(&m->p, buf, (size_t)n);
