@@ -64,59 +64,8 @@ declare -A P_PROXY=([weir]=19001 [haproxy]=19002 [nginx]=19003)
 ALL_PORTS="$P_B1 $P_B2 19001 19002 19003"
 
 WORK=$(mktemp -d /tmp/weir-bench-http.XXXXXX)
-PIDS=()                    # every process this script started
-
-cleanup() {
-	local rc=$? pid alive
-	trap - EXIT INT TERM
-	for pid in "${PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	# up to 15 s: a run in progress ends its own children first
-	for _ in $(seq 150); do
-		alive=0
-		for pid in "${PIDS[@]}"; do
-			kill -0 "$pid" 2>/dev/null && alive=1
-		done
-		[ $alive = 0 ] && break
-		sleep 0.1
-	done
-	for pid in "${PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-	rm -rf "$WORK"
-	[ $rc = 0 ] || echo "bench: failed (exit $rc)" >&2
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-
-# start NAME CPU CMD... : runs CMD pinned to CPU, logs to $WORK/NAME.log and
-# sets PID_NAME.
-start() {
-	local name=$1 cpu=$2
-	shift 2
-	taskset -c "$cpu" "$@" >"$WORK/$name.log" 2>&1 &
-	PIDS+=($!)
-	printf -v "PID_$name" %s $!
-}
-
-wait_listen() {
-	local port=$1 name=$2 pid=$3
-	for _ in $(seq 50); do
-		[ -n "$(ss -Htln "( sport = :$port )")" ] && return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	tail -5 "$WORK/$name.log" >&2
-	die "$name does not listen on 127.0.0.1:$port"
-}
+NAME=bench
+. "$(dirname "$0")/lib.sh"
 
 # The PID and its children (nginx's master and its worker).
 tree_pids() { echo "$1" $(pgrep -P "$1" || true); }

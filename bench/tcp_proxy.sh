@@ -55,61 +55,8 @@ declare -A P_IDLE=([weir]=17003 [haproxy]=17103)
 ALL_PORTS="$P_IPERF $P_HTTP $P_ECHO 17001 17002 17003 17101 17102 17103 17111"
 
 WORK=$(mktemp -d /tmp/weir-bench.XXXXXX)
-PIDS=()                    # every process this script started
-IDLE_PID=""
-
-cleanup() {
-	local rc=$? pid alive
-	trap - EXIT INT TERM
-	for pid in ${IDLE_PID:-} "${PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	# up to 15 s: a short-connection run ends its own children after its
-	# wrk returns
-	for _ in $(seq 150); do
-		alive=0
-		for pid in ${IDLE_PID:-} "${PIDS[@]}"; do
-			kill -0 "$pid" 2>/dev/null && alive=1
-		done
-		[ $alive = 0 ] && break
-		sleep 0.1
-	done
-	for pid in ${IDLE_PID:-} "${PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-	rm -rf "$WORK"
-	[ $rc = 0 ] || echo "bench: failed (exit $rc)" >&2
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-
-# start NAME CPU CMD... : runs CMD pinned to CPU, logs to $WORK/NAME.log and
-# sets PID_NAME.
-start() {
-	local name=$1 cpu=$2
-	shift 2
-	taskset -c "$cpu" "$@" >"$WORK/$name.log" 2>&1 &
-	PIDS+=($!)
-	printf -v "PID_$name" %s $!
-}
-
-wait_listen() {
-	local port=$1 name=$2 pid=$3
-	for _ in $(seq 50); do
-		[ -n "$(ss -Htln "( sport = :$port )")" ] && return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	tail -5 "$WORK/$name.log" >&2
-	die "$name does not listen on 127.0.0.1:$port"
-}
+NAME=bench
+. "$(dirname "$0")/lib.sh"
 
 # stop PID: ends one process this script started and forgets it.
 stop() {
@@ -235,6 +182,7 @@ idle_run() {
 	python3 bench/kmem.py snap "$pid" "$WORK/$tag.before"
 	coproc IDLE { exec taskset -c "$GEN_CPU" python3 bench/idle_conns.py \
 		"127.0.0.1:$port" "$N" --timeout 60 --hold 120; }
+	EXTRA_PIDS=("$IDLE_PID") # the cleanup stops it too
 	read -r -t 90 -u "${IDLE[0]}" line || true
 	[ "$line" = "ready $N" ] || die "idle $tag: client said '${line:-nothing}'"
 	sleep 2
@@ -248,7 +196,7 @@ idle_run() {
 		sed "s/^\([a-z_]*\)=/idle_\1_$tag /" >>"$RES"
 	echo >&"${IDLE[1]}"
 	wait "${IDLE_PID:-}" 2>/dev/null || true
-	IDLE_PID=""
+	EXTRA_PIDS=()
 	for _ in $(seq 100); do
 		[ "$(estab "dport = :$P_ECHO")" -eq 0 ] && return 0
 		sleep 0.1

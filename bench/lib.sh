@@ -1,0 +1,61 @@
+# lib.sh - what the benchmark scripts share: the processes they start,
+# pinned to a core, and their cleanup. Source it after setting WORK (a
+# scratch directory it removes) and NAME (for messages); it sets PIDS and
+# the EXIT/INT/TERM traps. A script may list more pids to stop in
+# EXTRA_PIDS (e.g. a process started outside start()).
+
+PIDS=()                    # every process the script started
+EXTRA_PIDS=()
+
+bench_cleanup() {
+	local rc=$? pid alive
+	trap - EXIT INT TERM
+	for pid in "${EXTRA_PIDS[@]}" "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	# up to 15 s: a run in progress ends its own children first
+	for _ in $(seq 150); do
+		alive=0
+		for pid in "${EXTRA_PIDS[@]}" "${PIDS[@]}"; do
+			kill -0 "$pid" 2>/dev/null && alive=1
+		done
+		[ $alive = 0 ] && break
+		sleep 0.1
+	done
+	for pid in "${EXTRA_PIDS[@]}" "${PIDS[@]}"; do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	rm -rf "$WORK"
+	[ $rc = 0 ] || echo "$NAME: failed (exit $rc)" >&2
+	exit $rc
+}
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() {
+	echo "$NAME: $*" >&2
+	exit 1
+}
+
+# start NAME CPU CMD... : runs CMD pinned to CPU, logs to $WORK/NAME.log and
+# sets PID_NAME.
+start() {
+	local name=$1 cpu=$2
+	shift 2
+	taskset -c "$cpu" "$@" >"$WORK/$name.log" 2>&1 &
+	PIDS+=($!)
+	printf -v "PID_$name" %s $!
+}
+
+# wait_listen PORT NAME PID: until something listens on PORT, or PID died.
+wait_listen() {
+	local port=$1 name=$2 pid=$3
+	for _ in $(seq 50); do
+		[ -n "$(ss -Htln "( sport = :$port )")" ] && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	tail -5 "$WORK/$name.log" >&2
+	die "$name does not listen on 127.0.0.1:$port"
+}
