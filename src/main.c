@@ -209,7 +209,7 @@ static void tick_cb(struct timer *t)
 {
 	struct daemon *d = container_of(t, struct daemon, tick);
 
-	xdp_fold_counters(&d->table);
+	xdp_fold_counters();
 	table_tick(&d->table, loop_now(d->loop));
 	timer_arm(d->loop, t, loop_now(d->loop) + RATE_INTERVAL_MS);
 }
@@ -219,7 +219,7 @@ static void health_tick_cb(struct timer *t)
 	struct daemon *d = container_of(t, struct daemon, health_tick);
 
 	health_tick(&d->table, loop_now(d->loop));
-	xdp_tick(&d->table, loop_now(d->loop));
+	xdp_tick(loop_now(d->loop));
 	timer_arm(d->loop, t, loop_now(d->loop) + HEALTH_TICK_MS);
 }
 

@@ -184,12 +184,11 @@ static const struct {
 };
 
 /* `check WORDS` (the whole rest of the line) for a service, pool or server. */
-static int check_words(struct cfg_ctx *ctx, const struct conf_node *n, int first,
-		       struct check_spec *out)
+static int check_words(struct cfg_ctx *ctx, const struct conf_node *n, struct check_spec *out)
 {
 	char err[SPEC_ERR_MAX];
 
-	if (check_spec_parse(n->args + first, n->nargs - first, out, err) != 0)
+	if (check_spec_parse(n->args, n->nargs, out, err) != 0)
 		return cfg_fail(ctx, n->line, "%s", err);
 	return 0;
 }
@@ -232,7 +231,7 @@ static int svc_server(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
 		const struct conf_node *c = &n->children[i];
 
 		if (strcmp(c->name, "check") == 0 && !c->block) {
-			if ((rc = check_words(ctx, c, 0, &r.check)) != 0)
+			if ((rc = check_words(ctx, c, &r.check)) != 0)
 				return rc;
 			continue;
 		}
@@ -518,7 +517,7 @@ static int svc_check(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
 {
 	struct service_spec *svc = obj;
 
-	return check_words(ctx, n, 0, &svc->check);
+	return check_words(ctx, n, &svc->check);
 }
 
 static int svc_agent(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)

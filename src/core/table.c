@@ -119,11 +119,12 @@ static uint64_t window_p99(const struct vs_stats *s, int nthreads)
 	return hist_p99(h);
 }
 
-/* Every rate tick: the response-time average and the p99 window. */
+/* Every rate tick: the response-time average, and every RT_SNAP_TICKS a
+ * histogram snapshot (where a later p99 window starts). */
 static void stats_derive(struct vs_stats *s, int nthreads)
 {
 	struct vs_derived *d = s->d;
-	uint64_t sum = 0, timed = 0, h[RT_BUCKETS];
+	uint64_t sum = 0, timed = 0;
 
 	for (int i = 0; i < nthreads; i++) {
 		sum += counter_read(&s->pt[i].resp_time_us);
@@ -137,14 +138,12 @@ static void stats_derive(struct vs_stats *s, int nthreads)
 	}
 	d->last_timed = timed;
 	d->last_rt_sum = sum;
-	hist_sum(s, nthreads, h);
 	if (d->ticks++ % RT_SNAP_TICKS == 0) {
-		memcpy(d->snaps[d->snap_next], h, sizeof(h));
+		hist_sum(s, nthreads, d->snaps[d->snap_next]);
 		d->snap_next = (d->snap_next + 1) % RT_WINDOW_SNAPS;
 		if (d->nsnaps < RT_WINDOW_SNAPS)
 			d->nsnaps++;
 	}
-	d->p99_us = window_p99(s, nthreads);
 }
 
 void stats_view(const struct vs_stats *s, int nthreads, struct stats_view *v)

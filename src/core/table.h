@@ -53,7 +53,6 @@ struct vs_derived {
 	uint64_t last_timed, last_rt_sum;
 	uint64_t snaps[RT_WINDOW_SNAPS][RT_BUCKETS]; /* histogram history */
 	uint32_t snap_next, nsnaps, ticks;
-	uint64_t p99_us;          /* over the window */
 };
 
 struct vs_stats {

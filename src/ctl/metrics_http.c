@@ -4,12 +4,7 @@
 #include "ctl/exec.h"
 #include "ctl/metrics_http.h"
 #include "ctl/report.h"
-
-static bool is_tchar(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
-}
+#include "proto/http.h"
 
 /* One header line "Name: value" (RFC 9112: no blank before the colon, no
  * control characters but tab in the value). */
@@ -17,7 +12,7 @@ static bool header_ok(const char *p, size_t n)
 {
 	size_t i = 0;
 
-	while (i < n && is_tchar(p[i]))
+	while (i < n && http_is_tchar((unsigned char)p[i]))
 		i++;
 	if (i == 0 || i == n || p[i] != ':')
 		return false;
@@ -49,7 +44,7 @@ void mhttp_parse(const char *head, size_t len, struct mhttp_req *r)
 	if (mlen == 0 || mlen >= sizeof(r->method) || tlen == 0)
 		return;
 	for (size_t i = 0; i < mlen; i++)
-		if (!is_tchar(head[i]))
+		if (!http_is_tchar((unsigned char)head[i]))
 			return;
 	for (const char *p = sp1 + 1; p < sp2; p++)
 		if ((unsigned char)*p <= 0x20 || *p == 0x7f)

@@ -469,8 +469,7 @@ static struct hcheck *hc_new(struct real_server *rs, struct virtual_service *svc
 }
 
 static bool hc_same(const struct hcheck *hc, enum hc_kind kind, const struct check_spec *c,
-		    const struct agent_spec *a, const struct virtual_service *svc,
-		    const struct real_server *rs)
+		    const struct agent_spec *a, const struct virtual_service *svc)
 {
 	if (hc->kind != kind || hc->drain_status != svc->spec.http.drain_status ||
 	    strcmp(hc->drain_header, svc->spec.http.drain_header) != 0)
@@ -485,7 +484,7 @@ static void sync_one(struct virtual_service *svc, struct real_server *rs, enum h
 {
 	struct hcheck *hc = rs->checks[kind];
 
-	if (hc && want && hc_same(hc, kind, c, a, svc, rs)) {
+	if (hc && want && hc_same(hc, kind, c, a, svc)) {
 		hc->seen = true;
 		return;
 	}

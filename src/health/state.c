@@ -1,6 +1,7 @@
 /* state.c - a real server's state (see state.h). */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,9 +92,17 @@ static void rs_name(const struct real_server *rs, char *out, size_t size)
 		 addr_str(&rs->svc->addr, a), addr_str(&rs->addr, b));
 }
 
-static void note_change(struct real_server *rs, const char *fmt, const char *what)
+/* Records why and when <rs>'s state changed. Lock held. */
+static void note_change(struct real_server *rs, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note_change(struct real_server *rs, const char *fmt, ...)
 {
-	snprintf(rs->h.reason, sizeof(rs->h.reason), fmt, what);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rs->h.reason, sizeof(rs->h.reason), fmt, ap);
+	va_end(ap);
 	rs->h.changed_ms = wall_ms();
 }
 
@@ -322,9 +331,8 @@ void health_passive(struct real_server *rs, bool ok)
 		h->ejections++;
 		h->ejected_until = now + dur;
 		atomic_store_explicit(&rs->fails_in_row, 0, memory_order_relaxed);
-		snprintf(h->reason, sizeof(h->reason), "ejected for %llu ms after %u failures in a row",
-			 (unsigned long long)dur, n);
-		h->changed_ms = wall_ms();
+		note_change(rs, "ejected for %llu ms after %u failures in a row",
+			    (unsigned long long)dur, n);
 		snprintf(reason, sizeof(reason), "%s", h->reason);
 		atomic_store_explicit(&svc->health_busy, true, memory_order_relaxed);
 		rs_refresh_locked(rs, now);
@@ -373,8 +381,7 @@ static void tick_service(struct virtual_service *svc, struct virtual_service *ow
 			h->ejected_until = 0;
 			h->back_ms = now;
 			atomic_store_explicit(&rs->fails_in_row, 0, memory_order_relaxed);
-			snprintf(h->reason, sizeof(h->reason), "ejection over");
-			h->changed_ms = wall_ms();
+			note_change(rs, "ejection over");
 			rs_name(rs, name, sizeof(name));
 			log_info("%s: real server is back after its ejection", name);
 		}

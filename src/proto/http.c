@@ -25,7 +25,7 @@ static const bool tchar[256] = {
 	['^'] = true, ['_'] = true, ['`'] = true, ['|'] = true, ['~'] = true,
 };
 
-static bool is_tchar(unsigned char c)
+bool http_is_tchar(unsigned char c)
 {
 	return tchar[c];
 }
@@ -38,7 +38,7 @@ static int trailer_check(struct http_msg *m, const char *at, size_t len, bool na
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)at[i];
 
-		if (name ? !is_tchar(c) : (c == '\r' || c == '\n' || c == '\0')) {
+		if (name ? !http_is_tchar(c) : (c == '\r' || c == '\n' || c == '\0')) {
 			m->why = name ? "invalid trailer name" : "invalid trailer value";
 			return -1;
 		}
@@ -289,7 +289,7 @@ static bool names_valid(const char *buf, const struct http_head *h)
 		if (h->hdr[i].name.len == 0)
 			return false;
 		for (uint32_t k = 0; k < h->hdr[i].name.len; k++)
-			if (!is_tchar((unsigned char)buf[h->hdr[i].name.off + k]))
+			if (!http_is_tchar((unsigned char)buf[h->hdr[i].name.off + k]))
 				return false;
 	}
 	return true;

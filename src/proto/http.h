@@ -102,6 +102,8 @@ void http_msg_eof(struct http_msg *m);
 int http_find(const struct http_head *h, const char *base, const char *name, int from);
 /* True if span <s> of <base> equals <str>, ignoring case. */
 bool http_span_ieq(const char *base, struct http_span s, const char *str);
+/* RFC 9110 token characters: what a method or a field name is made of. */
+bool http_is_tchar(unsigned char c);
 /* True if the comma-separated list in header value <s> holds <token>. */
 bool http_list_has(const char *base, struct http_span s, const char *token);
 

@@ -995,9 +995,10 @@ static void count_retry(struct vs_counters *c, void *arg)
 	counter_add(&c->retries, 1);
 }
 
-/* The server failed before the response started. <seen> is false when it
- * cannot have processed the request (connect failed, drain signal). */
-static void server_failed(struct http_session *s, const char *why, bool seen, int status)
+/* The request leaves its server before the response started, for another
+ * one if it may be retried, else with <status>. <seen> is false when the
+ * server cannot have processed it (connect failed, drain signal). */
+static void server_left(struct http_session *s, const char *why, bool seen, int status)
 {
 	char a[ADDR_STRLEN];
 	bool may = !seen || s->idempotent || s->rt.http.retry_unsafe;
@@ -1009,10 +1010,6 @@ static void server_failed(struct http_session *s, const char *why, bool seen, in
 		s->sc = NULL;
 	}
 	if (s->rs) {
-		/* passive checks: a failure, unless it was the drain signal (the
-		 * only 503 here), which is the server's way to leave cleanly */
-		if (status != 503)
-			health_passive(s->rs, false);
 		if (s->ntried < MAX_TRIES) {
 			rs_get(s->rs);
 			s->tried[s->ntried++] = s->rs;
@@ -1029,6 +1026,15 @@ static void server_failed(struct http_session *s, const char *why, bool seen, in
 	counters(s, count_retry, NULL);
 	reqstore_rewind(&s->store);
 	dispatch(s);
+}
+
+/* The server failed before the response started: as server_left(), and a
+ * failure for the passive checks. */
+static void server_failed(struct http_session *s, const char *why, bool seen, int status)
+{
+	if (s->rs)
+		health_passive(s->rs, false);
+	server_left(s, why, seen, status);
 }
 
 static void srv_event(struct srvconn *sc, uint32_t events);
@@ -1194,7 +1200,7 @@ static void on_response_head(struct http_session *s, int n)
 	}
 	if (is_drain(s, base)) {
 		svc_server_drain(s->rs);
-		server_failed(s, "drain signal", false, 503);
+		server_left(s, "drain signal", false, 503); /* not a failure */
 		return;
 	}
 	s->resp_started = true;

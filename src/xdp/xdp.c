@@ -720,7 +720,7 @@ static void reap_retired(uint64_t now)
 	}
 }
 
-void xdp_tick(struct vs_table *t, uint64_t now)
+void xdp_tick(uint64_t now)
 {
 	if (!X.skel)
 		return;
@@ -741,7 +741,6 @@ void xdp_tick(struct vs_table *t, uint64_t now)
 		}
 	}
 	reap_retired(now);
-	(void)t;
 }
 
 /* Sums one wx_stats slot over the CPUs. */
@@ -779,7 +778,7 @@ static void fold(uint32_t key, struct vs_stats *st)
 	*last = now;
 }
 
-void xdp_fold_counters(struct vs_table *t)
+void xdp_fold_counters(void)
 {
 	if (!X.skel)
 		return;
@@ -798,7 +797,6 @@ void xdp_fold_counters(struct vs_table *t)
 			read_active(x->svc, active, x->svc->nservers);
 		free(active);
 	}
-	(void)t;
 }
 
 void xdp_stop(void)

@@ -38,9 +38,9 @@ int xdp_configure(const struct xdp_spec *spec, char *err);
 void xdp_sync(struct vs_table *t);
 /* Every HEALTH_TICK_MS: tables of services whose servers changed, and the
  * periodic rebuilds. */
-void xdp_tick(struct vs_table *t, uint64_t now);
+void xdp_tick(uint64_t now);
 /* Every rate tick: the data path's counters into the table's. */
-void xdp_fold_counters(struct vs_table *t);
+void xdp_fold_counters(void);
 /* Detaches and unloads. */
 void xdp_stop(void);
 /* True while the data path is loaded. */
