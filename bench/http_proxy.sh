@@ -213,20 +213,7 @@ LOG=${OUT%.md}.log         # every run's wrk output
 put() { echo "$1 $2" >>"$RES"; }
 
 [ "$(nproc)" -ge 2 ] || die "needs 2 cores (balancer and load on different cores)"
-# The numbers mean something only on an otherwise idle machine. Measure the
-# CPU time nobody of ours used during the run: all busy time (/proc/stat)
-# minus this script and its reaped descendants (cutime), the processes it
-# started that still run, and ksoftirqd (our loopback traffic).
-all_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
-our_ticks() {
-	local pid t k
-	t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$$/stat")
-	for pid in "${PIDS[@]}" $(pgrep -x 'ksoftirqd/[0-9]+' || true); do
-		k=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) && t=$((t + k))
-	done
-	echo "$t"
-}
-ALL0=$(all_ticks) OURS0=$(our_ticks) T0=$(date +%s%N)
+load_start
 
 NS=()
 if [ "${NO_NETNS:-0}" = 1 ]; then
@@ -277,25 +264,9 @@ for r in $(seq "$ROUNDS"); do
 	done
 done
 put rounds "$ROUNDS"
-OTHER=$(( ($(all_ticks) - ALL0 - $(our_ticks) + OURS0) * 100 * 1000000000 /
-	(($(date +%s%N) - T0) * $(getconf CLK_TCK) * $(nproc)) ))
-[ "$OTHER" -ge 0 ] || OTHER=0
-put other_load "$OTHER"
-[ "$OTHER" -le 3 ] ||
-	echo "bench: warning: other processes used ${OTHER}% of the machine during the run" >&2
+put other_load "$(load_end)"
 
 # --- report ----------------------------------------------------------------------
-weir_rev() {
-	if [ -n "${WEIR_REV:-}" ]; then
-		echo "$WEIR_REV"
-	elif [ -n "${WEIR_BUILD:-}" ]; then
-		echo "from $WEIR_BUILD"
-	elif git diff --quiet HEAD -- src demo 2>/dev/null; then
-		git rev-parse --short HEAD
-	else
-		echo "$(git rev-parse --short HEAD)+uncommitted"
-	fi
-}
 python3 - "$RES" "$ORDER" "$MODES" "$DURATION" "$(getconf CLK_TCK)" "$(weir_rev)" \
 	"$(haproxy -v | head -1 | awk '{ print $3 }')" \
 	"$(nginx -v 2>&1 | head -1 | sed 's/.*nginx\///')" \

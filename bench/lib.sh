@@ -59,3 +59,41 @@ wait_listen() {
 	tail -5 "$WORK/$name.log" >&2
 	die "$name does not listen on 127.0.0.1:$port"
 }
+
+# The numbers mean something only on an otherwise idle machine. Measure the
+# CPU time nobody of ours used during the run: all busy time (/proc/stat)
+# minus this script and its reaped descendants (cutime), the processes it
+# started that still run, and ksoftirqd (our loopback traffic).
+# load_start before the runs; load_end prints the foreign share in % and
+# warns above 3 %.
+all_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+our_ticks() {
+	local pid t k
+	t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$$/stat")
+	for pid in "${PIDS[@]}" $(pgrep -x 'ksoftirqd/[0-9]+' || true); do
+		k=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) && t=$((t + k))
+	done
+	echo "$t"
+}
+load_start() { ALL0=$(all_ticks) OURS0=$(our_ticks) T0=$(date +%s%N); }
+load_end() {
+	local other=$(( ($(all_ticks) - ALL0 - $(our_ticks) + OURS0) * 100 * 1000000000 /
+		(($(date +%s%N) - T0) * $(getconf CLK_TCK) * $(nproc)) ))
+	[ "$other" -ge 0 ] || other=0
+	[ "$other" -le 3 ] ||
+		echo "$NAME: warning: other processes used ${other}% of the machine during the run" >&2
+	echo "$other"
+}
+
+# What weir was measured: WEIR_REV, the WEIR_BUILD directory, or the commit.
+weir_rev() {
+	if [ -n "${WEIR_REV:-}" ]; then
+		echo "$WEIR_REV"
+	elif [ -n "${WEIR_BUILD:-}" ]; then
+		echo "from $WEIR_BUILD"
+	elif git diff --quiet HEAD -- src demo 2>/dev/null; then
+		git rev-parse --short HEAD
+	else
+		echo "$(git rev-parse --short HEAD)+uncommitted"
+	fi
+}

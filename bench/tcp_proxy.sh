@@ -136,20 +136,7 @@ RES=$WORK/results          # "key value" lines, turned into the report at the en
 put() { echo "$1 $2" >>"$RES"; }
 
 [ "$(nproc)" -ge 2 ] || die "needs 2 cores (balancer and load on different cores)"
-# The numbers mean something only on an otherwise idle machine. Measure the
-# CPU time nobody of ours used during the run: all busy time (/proc/stat)
-# minus this script and its reaped descendants (cutime), the processes it
-# started that still run, and ksoftirqd (our loopback traffic).
-all_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
-our_ticks() {
-	local pid t k
-	t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$$/stat")
-	for pid in "${PIDS[@]}" $(pgrep -x 'ksoftirqd/[0-9]+' || true); do
-		k=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) && t=$((t + k))
-	done
-	echo "$t"
-}
-ALL0=$(all_ticks) OURS0=$(our_ticks) T0=$(date +%s%N)
+load_start
 for p in $ALL_PORTS; do
 	[ -z "$(ss -Htln "( sport = :$p )")" ] || die "port $p is already in use"
 done
@@ -287,23 +274,9 @@ for r in $(seq "$SHORT_ROUNDS"); do
 	done
 done
 put short_rounds "$SHORT_ROUNDS"
-OTHER=$(( ($(all_ticks) - ALL0 - $(our_ticks) + OURS0) * 100 * 1000000000 /
-	(($(date +%s%N) - T0) * $(getconf CLK_TCK) * $(nproc)) ))
-[ "$OTHER" -ge 0 ] || OTHER=0
-put other_load "$OTHER"
-[ "$OTHER" -le 3 ] ||
-	echo "bench: warning: other processes used ${OTHER}% of the machine during the run" >&2
+put other_load "$(load_end)"
 
 # --- report ----------------------------------------------------------------------
-weir_rev() {
-	if [ -n "${WEIR_BUILD:-}" ]; then
-		echo "from $WEIR_BUILD"
-	elif git diff --quiet HEAD -- src demo 2>/dev/null; then
-		git rev-parse --short HEAD
-	else
-		echo "$(git rev-parse --short HEAD)+uncommitted"
-	fi
-}
 mkdir -p "$(dirname "$OUT")"
 python3 - "$RES" "$ORDER" "$BULK_DURATION" "$SHORT_DURATION" \
 	"$(weir_rev)" \
