@@ -432,8 +432,12 @@ int http_find(const struct http_head *h, const char *base, const char *name, int
 
 bool http_list_has(const char *base, struct http_span s, const char *token)
 {
+	return http_list_has_n(base, s, token, strlen(token));
+}
+
+bool http_list_has_n(const char *base, struct http_span s, const char *token, size_t tl)
+{
 	const char *p = base + s.off, *end = p + s.len;
-	size_t tl = strlen(token);
 
 	while (p < end) {
 		const char *comma = memchr(p, ',', (size_t)(end - p));

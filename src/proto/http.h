@@ -104,7 +104,9 @@ int http_find(const struct http_head *h, const char *base, const char *name, int
 bool http_span_ieq(const char *base, struct http_span s, const char *str);
 /* RFC 9110 token characters: what a method or a field name is made of. */
 bool http_is_tchar(unsigned char c);
-/* True if the comma-separated list in header value <s> holds <token>. */
+/* True if the comma-separated list in header value <s> holds <token>
+ * (ignoring case); the _n form takes a token of <tl> bytes. */
 bool http_list_has(const char *base, struct http_span s, const char *token);
+bool http_list_has_n(const char *base, struct http_span s, const char *token, size_t tl);
 
 #endif

@@ -420,27 +420,6 @@ static void classify(const struct http_head *h, const char *base, struct head_ki
 	}
 }
 
-/* True if the comma-separated list <v> holds the token <t> (<tl> bytes),
- * ignoring case (http_list_has() with a token that is a span). */
-static bool list_has(const char *base, struct http_span v, const char *t, size_t tl)
-{
-	const char *p = base + v.off, *end = p + v.len;
-
-	while (p < end) {
-		const char *comma = memchr(p, ',', (size_t)(end - p));
-		const char *e = comma ? comma : end;
-
-		while (p < e && (*p == ' ' || *p == '\t'))
-			p++;
-		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if ((size_t)(e - p) == tl && strncasecmp(p, t, tl) == 0)
-			return true;
-		p = comma ? comma + 1 : end;
-	}
-	return false;
-}
-
 /* True if header <i> of <h> does not go past this hop: a hop-by-hop name,
  * or one a Connection field names. Connection and Upgrade stay when
  * <keep_upgrade> (an upgrade going through). */
@@ -460,7 +439,7 @@ static bool hop_by_hop(const char *base, const struct http_head *h, const struct
 		return false; /* as ever: so long a name is not looked for in Connection */
 	for (int c = k->first[HK_CONNECTION]; c >= 0 && c < h->nhdr; c++)
 		if (k->kind[c] == HK_CONNECTION &&
-		    list_has(base, h->hdr[c].value, base + hd->name.off, hd->name.len))
+		    http_list_has_n(base, h->hdr[c].value, base + hd->name.off, hd->name.len))
 			return true;
 	return false;
 }
