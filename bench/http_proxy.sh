@@ -79,18 +79,6 @@ tree_ticks() {
 	echo "$t"
 }
 
-# Ends when at most 100 TIME_WAIT sockets are left (only without a network
-# namespace). They live 60 s, but the kernel reaps them in batches.
-wait_tw_drained() {
-	local tw
-	for _ in $(seq 130); do
-		tw=$(awk '$1 == "TCP:" { for (i = 2; i < NF; i++) if ($i == "tw") print $(i + 1) }' \
-			/proc/net/sockstat)
-		[ "$tw" -le 100 ] && return 0
-		sleep 1
-	done
-	die "$tw TIME_WAIT sockets still there after 130 s"
-}
 
 # --- one run, inside its own network namespace ------------------------------------
 # "--one TOOL MODE": fresh backends and a fresh TOOL, one wrk run; prints

@@ -97,3 +97,17 @@ weir_rev() {
 		echo "$(git rev-parse --short HEAD)+uncommitted"
 	fi
 }
+
+# Ends when at most 100 TIME_WAIT sockets are left (for runs that cannot
+# have a network namespace of their own). They live 60 s, but the kernel
+# reaps them in batches: allow twice that.
+wait_tw_drained() {
+	local tw
+	for _ in $(seq 130); do
+		tw=$(awk '$1 == "TCP:" { for (i = 2; i < NF; i++) if ($i == "tw") print $(i + 1) }' \
+			/proc/net/sockstat)
+		[ "$tw" -le 100 ] && return 0
+		sleep 1
+	done
+	die "$tw TIME_WAIT sockets still there after 130 s"
+}

@@ -84,19 +84,6 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 user_ticks() { awk '{ print $14 }' "/proc/$1/stat"; }
 estab() { ss -Htn state established "( $1 )" | wc -l; }
 
-# Ends when at most 100 TIME_WAIT sockets are left (only used when no
-# network namespace can be had; see short_run). They live 60 s, but the
-# kernel reaps them in batches: allow twice that.
-wait_tw_drained() {
-	local tw
-	for _ in $(seq 130); do
-		tw=$(awk '$1 == "TCP:" { for (i = 2; i < NF; i++) if ($i == "tw") print $(i + 1) }' \
-			/proc/net/sockstat)
-		[ "$tw" -le 100 ] && return 0
-		sleep 1
-	done
-	die "$tw TIME_WAIT sockets still there after 130 s"
-}
 
 # --- short-connection run, inside its own network namespace -------------------
 # "--short TOOL": a fresh backend and a fresh TOOL, one wrk run; prints
