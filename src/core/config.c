@@ -18,6 +18,7 @@
 #include "core/healthspec.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "proto/http.h"
 #include "proxy/proxy.h"
 #include "sched/sched.h"
 
@@ -366,7 +367,7 @@ static int svc_max_header_size(struct cfg_ctx *ctx, const struct conf_node *n, v
 
 static int svc_max_body_size(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
 {
-	return arg_size(ctx, n, UINT64_MAX >> 1, &hopts(obj)->max_body);
+	return arg_size(ctx, n, HTTP_MAX_BODY, &hopts(obj)->max_body);
 }
 
 static int svc_retry_buffer(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
@@ -407,6 +408,11 @@ static int svc_pool_max_idle(struct cfg_ctx *ctx, const struct conf_node *n, voi
 static int svc_retry_unsafe(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
 {
 	return arg_bool(ctx, n, &hopts(obj)->retry_unsafe);
+}
+
+static int svc_request_codings(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	return arg_bool(ctx, n, &hopts(obj)->request_codings);
 }
 
 static int svc_forwarded_headers(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
@@ -726,6 +732,7 @@ static const struct directive service_table[] = {
 	{ "server_keepalive_timeout", 1, 1, svc_pool_idle_timeout, false },
 	{ "server_keepalive_max", 1, 1, svc_pool_max_idle, false },
 	{ "retry_unsafe", 1, 1, svc_retry_unsafe, false },
+	{ "request_transfer_codings", 1, 1, svc_request_codings, false },
 	{ "forwarded_headers", 1, 1, svc_forwarded_headers, false },
 	{ "via", 1, 1, svc_via, false },
 	{ "drain_signal", 1, 2, svc_drain_signal, false },

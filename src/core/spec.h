@@ -58,6 +58,8 @@ struct http_opts {
 	uint32_t retry_mem;            /* request bytes kept in memory for a retry;
 	                                * beyond, they spill to a temporary file */
 	bool retry_unsafe;             /* retry non-idempotent requests on any failure */
+	bool request_codings;          /* requests may carry transfer codings before
+	                                * chunked (else 501) */
 	uint16_t drain_status;         /* a server answering this status... */
 	char drain_header[64];         /* ... with this header is draining; "" = status only */
 	bool forwarded;                /* add X-Forwarded-For/-Proto and Forwarded */

@@ -1,15 +1,16 @@
 /*
- * http.c - HTTP/1.x heads and body framing over llhttp (see http.h).
+ * http.c - HTTP/1.x heads over llhttp (see http.h; bodies: http_body.c).
  *
  * llhttp runs strict (no lenient flags): it refuses Content-Length together
  * with Transfer-Encoding, duplicate or invalid Content-Length, a
- * Transfer-Encoding whose last coding is not chunked, bad chunk sizes,
- * invalid characters in names, values and targets. Before llhttp sees a
- * head, head_scan() refuses what llhttp would let through and a proxy must
- * not: a bare CR or LF, a NUL, obsolete line folding. After it, head_check()
- * applies the rules of RFC 9112 that concern the whole head (one Host; no
- * Transfer-Encoding in HTTP/1.0).
+ * Transfer-Encoding whose last coding is not chunked, invalid characters in
+ * names, values and targets. Before llhttp sees a head, head_scan() refuses
+ * what llhttp would let through and a proxy must not: a bare CR or LF, a
+ * NUL, obsolete line folding. After it, head_check() applies the rules of
+ * RFC 9112 that concern the whole head (one valid Host; the target's form;
+ * no Transfer-Encoding in HTTP/1.0; only chunked on a request).
  */
+#include <ctype.h>
 #include <stddef.h>
 #include <string.h>
 #include <strings.h>
@@ -28,22 +29,6 @@ static const bool tchar[256] = {
 bool http_is_tchar(unsigned char c)
 {
 	return tchar[c];
-}
-
-/* Chunked trailers, met while scanning a body, are checked here as the head
- * is by head_scan()/names_valid(): a name of token characters, a value
- * without CR or LF (no folding). They are forwarded as they are. */
-static int trailer_check(struct http_msg *m, const char *at, size_t len, bool name)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)at[i];
-
-		if (name ? !http_is_tchar(c) : (c == '\r' || c == '\n' || c == '\0')) {
-			m->why = name ? "invalid trailer name" : "invalid trailer value";
-			return -1;
-		}
-	}
-	return 0;
 }
 
 /* --- llhttp callbacks: record spans into the head ---------------------------- */
@@ -74,8 +59,6 @@ static int on_method(llhttp_t *p, const char *at, size_t len)
 {
 	struct http_msg *m = msg_of(p);
 
-	if (!m->h)
-		return 0; /* chunked trailers, met while scanning the body */
 	extend(m, &m->h->method, at, len);
 	return 0;
 }
@@ -84,8 +67,6 @@ static int on_url(llhttp_t *p, const char *at, size_t len)
 {
 	struct http_msg *m = msg_of(p);
 
-	if (!m->h)
-		return 0; /* chunked trailers, met while scanning the body */
 	extend(m, &m->h->target, at, len);
 	return 0;
 }
@@ -93,11 +74,8 @@ static int on_url(llhttp_t *p, const char *at, size_t len)
 static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
 	struct http_msg *m = msg_of(p);
-
 	struct http_head *h = m->h;
 
-	if (!h)
-		return trailer_check(m, at, len, true);
 	if (m->in_value || h->nhdr == 0) {
 		if (h->nhdr == HTTP_MAX_HEADERS) {
 			m->status = 431;
@@ -117,12 +95,8 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
 	struct http_msg *m = msg_of(p);
+	struct http_header *hd = &m->h->hdr[m->h->nhdr - 1];
 
-	struct http_header *hd;
-
-	if (!m->h)
-		return trailer_check(m, at, len, false);
-	hd = &m->h->hdr[m->h->nhdr - 1];
 	extend(m, &hd->value, at, len);
 	m->in_value = true;
 	return 0;
@@ -131,12 +105,8 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
 static int on_header_value_complete(llhttp_t *p)
 {
 	struct http_msg *m = msg_of(p);
+	struct http_header *hd = &m->h->hdr[m->h->nhdr - 1];
 
-	struct http_header *hd;
-
-	if (!m->h)
-		return 0;
-	hd = &m->h->hdr[m->h->nhdr - 1];
 	while (hd->value.len && (m->base[hd->value.off + hd->value.len - 1] == ' ' ||
 				 m->base[hd->value.off + hd->value.len - 1] == '\t'))
 		hd->value.len--;
@@ -145,12 +115,8 @@ static int on_header_value_complete(llhttp_t *p)
 
 static int on_header_field_complete(llhttp_t *p)
 {
-	struct http_msg *m = msg_of(p);
-
-	if (!m->h)
-		return 0;
 	/* a value callback may not come for an empty value */
-	m->in_value = true;
+	msg_of(p)->in_value = true;
 	return 0;
 }
 
@@ -174,17 +140,6 @@ static int on_headers_complete(llhttp_t *p)
 	return 0;
 }
 
-static int on_chunk_header(llhttp_t *p)
-{
-	struct http_msg *m = msg_of(p);
-
-	if (p->content_length == 0) {
-		m->last_chunk = true;
-		return HPE_PAUSED; /* http_body_scan() notes where trailers start */
-	}
-	return 0;
-}
-
 static int on_message_complete(llhttp_t *p)
 {
 	struct http_msg *m = msg_of(p);
@@ -202,7 +157,6 @@ static const llhttp_settings_t callbacks = {
 	.on_header_value_complete = on_header_value_complete,
 	.on_headers_complete = on_headers_complete,
 	.on_message_complete = on_message_complete,
-	.on_chunk_header = on_chunk_header,
 };
 
 void http_msg_init(struct http_msg *m, llhttp_type_t kind, uint32_t max_head)
@@ -231,6 +185,15 @@ static int head_scan(struct http_msg *m, const char *buf, size_t len)
 {
 	size_t i = m->scanned;
 
+	/* one empty line before a request line is ignored (RFC 9112 2.2): a
+	 * client's stray CRLF after a body; it is part of the head's bytes */
+	if (i == 0 && m->kind == HTTP_REQUEST && len && buf[0] == '\r') {
+		if (len < 2)
+			return 0;
+		if (buf[1] == '\n')
+			m->lead = i = 2;
+	}
+
 	/* line by line: memchr finds the LF, and what lies before it is
 	 * checked for NUL and CR in bulk rather than byte by byte */
 	while (i < len) {
@@ -251,13 +214,13 @@ static int head_scan(struct http_msg *m, const char *buf, size_t len)
 			return refuse(m, 400, "bare LF in head");
 		if (cr && (size_t)(cr - buf) != end - 1)
 			return refuse(m, 400, "bare CR in head");
-		if (end >= 3 && buf[end - 2] == '\n' && buf[end - 3] == '\r') {
+		if (end >= (size_t)m->lead + 3 && buf[end - 2] == '\n' && buf[end - 3] == '\r') {
 			if (end + 1 > m->max_head)
 				return refuse(m, 431, "head too large");
 			m->scanned = (uint32_t)end + 1;
 			return (int)(end + 1);
 		}
-		if (end == 1)
+		if (end == (size_t)m->lead + 1)
 			return refuse(m, 400, "empty line before the request");
 		if (end + 1 < len && (buf[end + 1] == ' ' || buf[end + 1] == '\t'))
 			return refuse(m, 400, "obsolete line folding");
@@ -269,18 +232,78 @@ static int head_scan(struct http_msg *m, const char *buf, size_t len)
 	return 0;
 }
 
-static void split_target(const char *base, struct http_head *h)
-{
-	const char *t = base + h->target.off;
-	const char *q = memchr(t, '?', h->target.len);
+/* RFC 3986 reg-name characters (unreserved, pct-encoded, sub-delims) but
+ * the comma: a Host that is a list is refused, whatever reads it. */
+static const bool host_char[256] = {
+	['a' ... 'z'] = true, ['A' ... 'Z'] = true, ['0' ... '9'] = true,
+	['-'] = true, ['.'] = true, ['_'] = true, ['~'] = true, ['%'] = true,
+	['!'] = true, ['$'] = true, ['&'] = true, ['\''] = true, ['('] = true,
+	[')'] = true, ['*'] = true, ['+'] = true, [';'] = true, ['='] = true,
+};
 
-	h->path = h->target;
-	h->query = (struct http_span){ h->target.off + h->target.len, 0 };
-	if (q) {
-		h->path.len = (uint32_t)(q - t);
-		h->query.off = h->target.off + h->path.len + 1;
-		h->query.len = h->target.len - h->path.len - 1;
+/* uri-host [ ":" port ], as Host and an absolute-form target carry it:
+ * a reg-name or IPv4 address, or an IP literal in brackets. */
+static bool authority_valid(const char *p, size_t len)
+{
+	size_t i = 0;
+
+	if (len && p[0] == '[') {
+		const char *close = memchr(p, ']', len);
+
+		if (!close || close == p + 1)
+			return false;
+		for (const char *c = p + 1; c < close; c++)
+			if (!isxdigit((unsigned char)*c) && *c != ':' && *c != '.')
+				return false;
+		i = (size_t)(close - p) + 1;
+	} else {
+		while (i < len && host_char[(unsigned char)p[i]])
+			i++;
 	}
+	if (i < len && p[i] == ':') {
+		for (size_t k = ++i; k < len; k++)
+			if (!isdigit((unsigned char)p[k]))
+				return false;
+		return len - i <= 5;
+	}
+	return i == len;
+}
+
+/* The target's form (RFC 9112 3.2): origin-form, absolute-form (whose
+ * authority replaces Host), or "*" for OPTIONS. Sets path, query, origin
+ * and authority; returns 0 or -1 (refused). */
+static int target_form(struct http_msg *m, const char *base, struct http_head *h, int host)
+{
+	const char *t = base + h->target.off, *end = t + h->target.len, *p = t, *q;
+
+	h->authority = host >= 0 ? h->hdr[host].value : (struct http_span){ 0, 0 };
+	if (h->target.len == 1 && t[0] == '*') {
+		if (h->method_id != HTTP_OPTIONS)
+			return refuse(m, 400, "asterisk-form is only for OPTIONS");
+		h->asterisk = true;
+	} else if (t[0] != '/') {
+		const char *auth;
+
+		if (h->target.len > 7 && strncasecmp(t, "http://", 7) == 0)
+			auth = t + 7;
+		else if (h->target.len > 8 && strncasecmp(t, "https://", 8) == 0)
+			auth = t + 8;
+		else
+			return refuse(m, 400, "invalid request target");
+		p = auth;
+		while (p < end && *p != '/' && *p != '?')
+			p++;
+		if (p == auth || !authority_valid(auth, (size_t)(p - auth)))
+			return refuse(m, 400, "invalid authority in the target");
+		h->absolute = true;
+		h->authority = (struct http_span){ (uint32_t)(auth - base), (uint32_t)(p - auth) };
+	}
+	h->origin = (struct http_span){ (uint32_t)(p - base), (uint32_t)(end - p) };
+	q = memchr(p, '?', (size_t)(end - p));
+	h->path = (struct http_span){ (uint32_t)(p - base), (uint32_t)((q ? q : end) - p) };
+	h->query = q ? (struct http_span){ (uint32_t)(q + 1 - base), (uint32_t)(end - q - 1) } :
+		       (struct http_span){ (uint32_t)(end - base), 0 };
+	return 0;
 }
 
 static bool names_valid(const char *buf, const struct http_head *h)
@@ -306,6 +329,8 @@ static int head_check(struct http_msg *m, const char *buf, struct http_head *h)
 		return refuse(m, 400, "invalid header field name");
 	if (h->major != 1)
 		return refuse(m, 505, "only HTTP/1.0 and HTTP/1.1 are spoken here");
+	if (h->has_length && h->length > HTTP_MAX_BODY)
+		return refuse(m, 400, "Content-Length too large");
 	if (m->kind == HTTP_RESPONSE) {
 		h->until_close = !h->chunked && !h->has_length && !m->head_request &&
 				 h->status >= 200 && h->status != 204 && h->status != 304;
@@ -318,6 +343,11 @@ static int head_check(struct http_msg *m, const char *buf, struct http_head *h)
 		return refuse(m, 400, "more than one Host");
 	if (host < 0 && h->major == 1 && h->minor == 1)
 		return refuse(m, 400, "HTTP/1.1 request without Host");
+	if (host >= 0 && h->hdr[host].value.len &&
+	    !authority_valid(buf + h->hdr[host].value.off, h->hdr[host].value.len))
+		return refuse(m, 400, "invalid Host");
+	if (te >= 0 && !m->allow_codings && !http_span_ieq(buf, h->hdr[te].value, "chunked"))
+		return refuse(m, 501, "transfer coding other than chunked");
 	if (h->method_id == HTTP_CONNECT)
 		return refuse(m, 405, "CONNECT is not proxied");
 	if (ex >= 0) {
@@ -326,8 +356,7 @@ static int head_check(struct http_msg *m, const char *buf, struct http_head *h)
 		h->expect_continue = true;
 	}
 	h->no_body = m->complete;
-	split_target(buf, h);
-	return 0;
+	return target_form(m, buf, h, host);
 }
 
 int http_head_parse(struct http_msg *m, const char *buf, size_t len, struct http_head *h)
@@ -342,7 +371,7 @@ int http_head_parse(struct http_msg *m, const char *buf, size_t len, struct http
 	memset(&h->len, 0, sizeof(*h) - offsetof(struct http_head, len));
 	m->base = buf;
 	m->h = h;
-	e = llhttp_execute(&m->p, buf, (size_t)n);
+	e = llhttp_execute(&m->p, buf + m->lead, (size_t)n - m->lead);
 	m->base = NULL;
 	m->h = NULL;
 	if (e == HPE_PAUSED_UPGRADE) {
@@ -357,62 +386,8 @@ int http_head_parse(struct http_msg *m, const char *buf, size_t len, struct http
 	h->len = (uint32_t)n;
 	if (head_check(m, buf, h) != 0)
 		return -1;
+	http_body_start(m, h);
 	return n;
-}
-
-/* --- the body --------------------------------------------------------------- */
-
-/* The trailer section's raw bytes: llhttp lets obsolete folding through
- * there, so refuse it here, with bare CR and LF. */
-static int trailers_scan(struct http_msg *m, const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char c = p[i], prev = m->trailer_prev;
-
-		if ((prev == '\n' && (c == ' ' || c == '\t')) || (c == '\n' && prev != '\r') ||
-		    (prev == '\r' && c != '\n')) {
-			m->why = "malformed trailer section";
-			return -1;
-		}
-		m->trailer_prev = c;
-	}
-	return 0;
-}
-
-long http_body_scan(struct http_msg *m, const char *buf, size_t len)
-{
-	const char *p = buf, *end = buf + len;
-	llhttp_errno_t e;
-
-	if (m->complete || len == 0)
-		return 0;
-	for (;;) {
-		const char *from = p;
-
-		e = llhttp_execute(&m->p, p, (size_t)(end - p));
-		p = e == HPE_OK ? end : llhttp_get_error_pos(&m->p);
-		if (m->in_trailers && trailers_scan(m, from, (size_t)(p - from)) != 0)
-			return -1;
-		if (e == HPE_PAUSED && m->last_chunk && !m->in_trailers && !m->complete) {
-			/* paused at the last chunk's size line: what follows is
-			 * the trailer section, which starts on a fresh line */
-			m->in_trailers = true;
-			m->trailer_prev = '\n';
-			llhttp_resume(&m->p);
-			continue;
-		}
-		break;
-	}
-	if (e == HPE_OK || e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE)
-		return p - buf;
-	m->why = llhttp_errno_name(e);
-	return -1;
-}
-
-void http_msg_eof(struct http_msg *m)
-{
-	if (m->head_done && !m->complete && llhttp_message_needs_eof(&m->p))
-		m->complete = true;
 }
 
 /* --- header helpers -------------------------------------------------------- */

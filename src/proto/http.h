@@ -27,6 +27,10 @@
 #include <llhttp.h>
 
 #define HTTP_MAX_HEADERS 128
+/* No body, and no chunk, may be larger than this (256 TiB): a chunk size or
+ * a Content-Length beyond it is refused at once, and the body size limit
+ * of a service cannot be set above it. */
+#define HTTP_MAX_BODY (1ull << 48)
 
 /* Message kinds are llhttp's: HTTP_REQUEST, HTTP_RESPONSE. */
 
@@ -40,7 +44,16 @@ struct http_header {
 
 struct http_head {
 	struct http_span method, target;      /* request line */
-	struct http_span path, query;         /* target split at '?' (query without it) */
+	struct http_span path, query;         /* target split at '?' (query without it);
+					       * the path after the authority in
+					       * absolute-form */
+	struct http_span origin;              /* path and query: the origin-form
+					       * target (empty: "/") */
+	struct http_span authority;           /* the host the request names: the
+					       * target's authority in absolute-form,
+					       * else the Host value (RFC 9112 3.2) */
+	bool absolute;                        /* absolute-form target */
+	bool asterisk;                        /* "OPTIONS *" */
 	uint8_t method_id;                    /* llhttp_method_t */
 	uint16_t status;                      /* response status */
 	uint8_t major, minor;
@@ -63,6 +76,7 @@ struct http_msg {
 	llhttp_type_t kind;
 	uint32_t max_head;       /* refuse heads longer than this */
 	uint32_t scanned;        /* bytes of the head checked so far */
+	uint8_t lead;            /* an empty line before the request line: 2 */
 	bool head_done;
 	bool complete;           /* the message's last byte has been scanned */
 	bool head_request;       /* response to HEAD: no body whatever it says */
@@ -73,11 +87,17 @@ struct http_msg {
 	struct http_head *h;
 	bool in_value;
 	int hosts;
-	/* chunked trailers: checked byte by byte as they stream */
-	bool last_chunk;         /* the zero-size chunk was seen: trailers follow */
-	bool in_trailers;
-	char trailer_prev;
+	bool allow_codings;      /* requests may carry codings before chunked */
+	uint64_t max_body;       /* a chunk larger than this is refused (413); 0: none */
+	/* the body (http_body.c) */
+	uint8_t body;            /* HTTP_BODY_*: how its end is found */
+	uint8_t cs;              /* chunked: where in the grammar */
+	bool cs_failed;          /* a framing error was found: it stays */
+	uint32_t line_len;       /* bytes of the current chunk line, or trailers */
+	uint64_t left;           /* bytes of the chunk or Content-Length to come */
 };
+
+enum { HTTP_BODY_NONE, HTTP_BODY_LENGTH, HTTP_BODY_CHUNKED, HTTP_BODY_EOF };
 
 #define HTTP_DEFAULT_MAX_HEAD (32u << 10)
 
@@ -91,8 +111,12 @@ int http_head_parse(struct http_msg *m, const char *buf, size_t len, struct http
 /* Scans <len> body bytes that follow the head (or earlier body bytes).
  * Returns how many belong to this message (m->complete is set once the
  * last one is seen; the rest belong to the next message), or -1 on a
- * framing error (bad chunk size...). */
+ * framing error: m->status (400, 413, 431; 502 for responses) and m->why
+ * say which. Bytes before the error were valid; none after it is. */
 long http_body_scan(struct http_msg *m, const char *buf, size_t len);
+
+/* Sets up body framing from a parsed head (http_head_parse does it). */
+void http_body_start(struct http_msg *m, const struct http_head *h);
 
 /* The peer closed: a body that runs until close is now complete. */
 void http_msg_eof(struct http_msg *m);

@@ -51,7 +51,21 @@
 #define STORE_HIGH (256u << 10)   /* stop reading the client above this unsent */
 #define READ_CHUNK 16384
 
-enum hs_state { HS_HEAD, HS_FORWARD, HS_TUNNEL, HS_CLOSED };
+enum hs_state { HS_HEAD, HS_FORWARD, HS_TUNNEL, HS_LINGER, HS_CLOSED };
+
+/*
+ * Lingering close, as nginx's: closing a socket with bytes unread makes the
+ * kernel send a reset, which can overtake the answer just written (and a
+ * client still sending sees its send fail before it reads the status). So
+ * when weir ends a connection while the client may still be sending (its
+ * own error answers, a request not read whole, bytes pipelined behind),
+ * it shuts its write side (the answer, then EOF), reads and drops what
+ * still comes until the client closes, and closes after LINGER_MS in all,
+ * LINGER_IDLE_MS without a byte, or LINGER_MAX bytes, whichever is first.
+ */
+#define LINGER_MS 5000
+#define LINGER_IDLE_MS 2000
+#define LINGER_MAX (64ull << 20)
 
 struct http_session {
 	struct session_link link;
@@ -69,6 +83,9 @@ struct http_session {
 	struct buf cin, cout;
 	bool cli_readable, cli_eof, close_after;
 	bool cli_hup;                  /* the client's FIN was reported: read to EOF */
+	bool linger;                   /* weir answered an error: linger on close */
+	uint64_t linger_end;           /* ms: HS_LINGER ends then at the latest */
+	uint64_t linger_bytes;         /* dropped so far */
 	enum hs_state state;
 	struct timer timer;            /* fires at or before <deadline> */
 	uint64_t deadline;             /* ms; 0: none */
@@ -108,6 +125,7 @@ static void session_close(struct http_session *s);
 static void count_status(struct vs_counters *c, void *arg);
 static void dispatch(struct http_session *s);
 static void client_flush(struct http_session *s);
+static void linger_start(struct http_session *s);
 static void server_pump(struct http_session *s);
 static void next_request(struct http_session *s);
 static bool client_pull(struct http_session *s);
@@ -251,6 +269,7 @@ static void respond_error(struct http_session *s, int status, const char *why)
 
 	s->status = (uint16_t)status;
 	s->close_after = true;
+	s->linger = true;
 	counters(s, count_status, &cls);
 	if (why)
 		log_debug("http: %d to %s: %s", status, addr_str(&s->client, (char[ADDR_STRLEN]){ 0 }),
@@ -374,6 +393,7 @@ enum hdr_kind {
 	HK_XFF,          /* x-forwarded-for */
 	HK_XFP,          /* x-forwarded-proto */
 	HK_FORWARDED,
+	HK_HOST,
 };
 
 static bool name_is(const char *n, const char *lower, size_t len)
@@ -386,6 +406,7 @@ static enum hdr_kind hdr_kind(const char *n, size_t len)
 {
 	switch (len) {
 	case 2: return name_is(n, "te", 2) ? HK_HOP : HK_OTHER;
+	case 4: return name_is(n, "host", 4) ? HK_HOST : HK_OTHER;
 	case 7: return name_is(n, "upgrade", 7) ? HK_UPGRADE : HK_OTHER;
 	case 9: return name_is(n, "forwarded", 9) ? HK_FORWARDED : HK_OTHER;
 	case 10:
@@ -405,7 +426,7 @@ static enum hdr_kind hdr_kind(const char *n, size_t len)
  * none). */
 struct head_kinds {
 	uint8_t kind[HTTP_MAX_HEADERS];
-	int first[HK_FORWARDED + 1];
+	int first[HK_HOST + 1];
 };
 
 static void classify(const struct http_head *h, const char *base, struct head_kinds *k)
@@ -500,14 +521,15 @@ static void append_forwarded(struct http_session *s, struct head_out *o,
 	}
 }
 
-/* "METHOD target HTTP/1.x\r\n" */
+/* "METHOD target HTTP/1.x\r\n", the target in origin-form: an
+ * absolute-form one loses its scheme and authority (they become Host). */
 static void out_request_line(struct head_out *o, const struct http_head *h)
 {
 	const char *b = o->base;
 	uint32_t te = h->target.off + h->target.len;
 
 	/* in bounds: the head goes on past the request line */
-	if (h->method.off == 0 && h->target.off == h->method.len + 1 && b[h->method.len] == ' ' &&
+	if (!h->absolute && h->method.off == 0 && h->target.off == h->method.len + 1 && b[h->method.len] == ' ' &&
 	    h->minor < 10 && memcmp(b + te, " HTTP/1.", 8) == 0 && b[te + 8] == '0' + h->minor &&
 	    b[te + 9] == '\r' && b[te + 10] == '\n') {
 		out_span(o, 0, te + 11);
@@ -515,7 +537,12 @@ static void out_request_line(struct head_out *o, const struct http_head *h)
 	}
 	out_field(o, h->method);
 	out_lit(o, " ");
-	out_field(o, h->target);
+	if (h->origin.len)
+		out_field(o, h->origin);
+	else if (h->method_id == HTTP_OPTIONS)
+		out_lit(o, "*"); /* OPTIONS http://a HTTP/1.1 (RFC 9112 3.2.4) */
+	else
+		out_lit(o, "/");
 	out_lit(o, " HTTP/1.");
 	out_uint(o, h->minor);
 	out_lit(o, "\r\n");
@@ -531,8 +558,14 @@ static int build_request_head(struct http_session *s, const char *base)
 
 	classify(h, base, &k);
 	out_request_line(&o, h);
+	if (h->absolute) {
+		/* the target's authority wins over Host (RFC 9112 3.2.2) */
+		out_lit(&o, "Host: ");
+		out_field(&o, h->authority);
+		out_lit(&o, "\r\n");
+	}
 	for (int i = 0; i < h->nhdr; i++) {
-		if (hop_by_hop(base, h, &k, i, h->upgrade))
+		if (hop_by_hop(base, h, &k, i, h->upgrade) || (h->absolute && k.kind[i] == HK_HOST))
 			continue;
 		if (fwd && (k.kind[i] == HK_XFF || k.kind[i] == HK_XFP || k.kind[i] == HK_FORWARDED))
 			continue; /* rewritten below */
@@ -611,7 +644,7 @@ static int take_body(struct http_session *s)
 		return 0;
 	k = http_body_scan(&s->req, buf_head(&s->cin), s->cin.len);
 	if (k < 0)
-		return -EBADMSG;
+		return -EBADMSG; /* s->req.status says which answer */
 	s->body_bytes += (uint64_t)k;
 	if (s->rt.http.max_body && s->body_bytes > s->rt.http.max_body)
 		return -EFBIG;
@@ -632,8 +665,8 @@ static void request_failed_body(struct http_session *s, int err)
 		srvconn_close(s->sc);
 		s->sc = NULL;
 	}
-	respond_error(s, err == -EFBIG ? 413 : err == -EBADMSG ? 400 : 502,
-		      err == -EFBIG ? "body too large" : "request body");
+	respond_error(s, err == -EFBIG ? 413 : err == -EBADMSG ? s->req.status : 502,
+		      err == -EFBIG ? "body too large" : err == -EBADMSG ? s->req.why : "request body");
 }
 
 /* --- routing ------------------------------------------------------------------- */
@@ -673,17 +706,15 @@ static void route_request(struct http_session *s, const char *base)
 	const struct http_head *h = &s->rh;
 	struct hdr_lookup l = { h, base };
 	const struct route *r;
-	int host;
 
 	if (!rt) {
 		set_target(s, s->svc);
 		return;
 	}
-	host = http_find(h, base, "host", 0);
+	/* the host the request names: an absolute-form target's, else Host */
 	r = route_match(rt, &(struct route_req){
 		.method = base + h->method.off, .method_len = h->method.len,
-		.host = host >= 0 ? base + h->hdr[host].value.off : NULL,
-		.host_len = host >= 0 ? h->hdr[host].value.len : 0,
+		.host = base + h->authority.off, .host_len = h->authority.len,
 		.path = base + h->path.off, .path_len = h->path.len,
 		.header = route_header, .arg = &l,
 	});
@@ -745,11 +776,15 @@ static void sticky_key_of(struct http_session *s, const char *base)
 	}
 }
 
-/* The first choice of a sticky request; NULL: let the scheduler choose. */
+/* The choice of a sticky request; NULL: let the scheduler choose. Only the
+ * first try follows the key: a retry goes where the scheduler says, and in
+ * insert mode the cookie follows it there. */
 static struct real_server *sticky_pick(struct http_session *s)
 {
 	struct real_server *want, *rs = NULL;
 
+	if (s->ntried && s->sticky_len && s->rt.http.sticky == STICKY_INSERT)
+		s->set_cookie = true; /* its server failed this request */
 	if (!s->sticky_len || s->ntried)
 		return NULL;
 	if (s->rt.http.sticky != STICKY_INSERT)
@@ -785,8 +820,9 @@ static void redirect(struct http_session *s, const char *base)
 		buf_printf(&s->cout, "%s", rs->spec.url);
 	else
 		buf_printf(&s->cout, "http://%s", addr_str(&rs->addr, a));
-	buf_printf(&s->cout, "%.*s\r\nContent-Length: 0\r\n%s\r\n", (int)s->rh.target.len,
-		   base + s->rh.target.off, s->keepalive ? "" : "Connection: close\r\n");
+	buf_printf(&s->cout, "%s%.*s\r\nContent-Length: 0\r\n%s\r\n", s->rh.origin.len ? "" : "/",
+		   (int)s->rh.origin.len, base + s->rh.origin.off,
+		   s->keepalive ? "" : "Connection: close\r\n");
 	counter_add(&stats_mine(&rs->stats)->conns, 1);
 	access_log(s);
 	svc_conn_close(rs, true, &s->client, loop_ms(s));
@@ -795,7 +831,7 @@ static void redirect(struct http_session *s, const char *base)
 		s->close_after = true;
 	s->served++;
 	client_flush(s);
-	if (s->state != HS_CLOSED)
+	if (s->state != HS_CLOSED && s->state != HS_LINGER)
 		next_request(s);
 }
 
@@ -935,11 +971,19 @@ static void try_head(struct http_session *s)
 		deadline_after(s, s->rt.http.header_timeout_ms);
 }
 
+/* Readies the parser for the next request, with the service's limits. */
+static void request_msg_init(struct http_session *s)
+{
+	http_msg_init(&s->req, HTTP_REQUEST, s->rt.http.max_head);
+	s->req.max_body = s->rt.http.max_body;
+	s->req.allow_codings = s->rt.http.request_codings;
+}
+
 /* The request and its response are over: get ready for the next one. */
 static void next_request(struct http_session *s)
 {
 	s->state = HS_HEAD;
-	http_msg_init(&s->req, HTTP_REQUEST, s->rt.http.max_head);
+	request_msg_init(s);
 	if (s->close_after || !s->keepalive) {
 		deadline_clear(s);
 		s->close_after = true;
@@ -1403,9 +1447,52 @@ static void client_flush(struct http_session *s)
 		}
 	}
 	if (s->close_after && !s->sc) {
+		if (!s->cli_eof && (s->linger || s->cin.len || s->cli_readable || !s->req_done))
+			linger_start(s);
+		else
+			session_close(s);
+	}
+}
+
+/* Reads and drops what the client still sends, until EOF or a bound. */
+static void linger_read(struct http_session *s)
+{
+	char drop[16384];
+	uint64_t now = loop_ms(s);
+
+	for (;;) {
+		ssize_t n = recv(s->cli.fd, drop, sizeof(drop), 0);
+
+		if (n > 0) {
+			s->linger_bytes += (uint64_t)n;
+			if (s->linger_bytes <= LINGER_MAX)
+				continue;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && errno == EAGAIN) {
+			break;
+		}
+		session_close(s); /* EOF, an error, or enough */
+		return;
+	}
+	if (now >= s->linger_end) {
 		session_close(s);
 		return;
 	}
+	deadline_set(s, MIN(now + LINGER_IDLE_MS, s->linger_end));
+}
+
+static void linger_start(struct http_session *s)
+{
+	if (shutdown(s->cli.fd, SHUT_WR) != 0) {
+		session_close(s);
+		return;
+	}
+	s->state = HS_LINGER;
+	buf_consume(&s->cin, s->cin.len);
+	s->linger_bytes = 0;
+	s->linger_end = loop_ms(s) + LINGER_MS;
+	linger_read(s);
 }
 
 /* Pulls what the client sent while a request is being forwarded into the
@@ -1457,6 +1544,11 @@ static void cli_cb(struct loop_io *io, uint32_t events)
 
 	if (s->state == HS_CLOSED)
 		return;
+	if (s->state == HS_LINGER) {
+		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			linger_read(s);
+		return;
+	}
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		s->cli_readable = true;
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
@@ -1586,7 +1678,7 @@ static void accept_common(struct listener *li, int fd, const struct weir_addr *p
 	s->link.graceful = graceful;
 	s->state = HS_HEAD;
 	reqstore_init(&s->store, s->rt.http.retry_mem);
-	http_msg_init(&s->req, HTTP_REQUEST, s->rt.http.max_head);
+	request_msg_init(s);
 	session_begin(w, &s->link, s->svc);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	s->local = s->svc->addr;

@@ -24,7 +24,7 @@ static int verdict(const char *req, size_t len)
 		return -1; /* incomplete */
 	k = http_body_scan(&m, req + n, len - (size_t)n);
 	if (k < 0)
-		return 400;
+		return m.status;
 	return m.complete ? 0 : -1;
 }
 
@@ -70,7 +70,26 @@ static const struct { const char *name; const char *req; size_t len; int status;
 	S("bad version", "GET / HTTP/1.7\r\nHost: a\r\n\r\n", 400),
 	S("space in target", "GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", 400),
 	S("control in target", "GET /\x01 HTTP/1.1\r\nHost: a\r\n\r\n", 400),
-	S("leading blank line", "\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	S("two leading blank lines", "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	S("leading CR alone", "\rGET / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	/* the target's form and Host (RFC 9112 3.2) */
+	S("Host list", "GET / HTTP/1.1\r\nHost: a, b\r\n\r\n", 400),
+	S("Host list no space", "GET / HTTP/1.1\r\nHost: a,b\r\n\r\n", 400),
+	S("Host with space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
+	S("Host with path", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400),
+	S("Host with userinfo", "GET / HTTP/1.1\r\nHost: u@a\r\n\r\n", 400),
+	S("Host bad port", "GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n", 400),
+	S("Host port too long", "GET / HTTP/1.1\r\nHost: a:123456\r\n\r\n", 400),
+	S("Host bad literal", "GET / HTTP/1.1\r\nHost: [zz]\r\n\r\n", 400),
+	S("asterisk GET", "GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	S("asterisk path", "OPTIONS */x HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	S("relative target", "GET a/b HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	S("other scheme", "GET ftp://a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	S("absolute no authority", "GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	S("absolute userinfo", "GET http://u@a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+	/* only chunked is a transfer coding a request may have */
+	S("TE gzip, chunked", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
+	S("CL beyond any body", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000000000000\r\n\r\n", 400),
 	S("CONNECT", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 405),
 	S("unknown expectation", "POST / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\nContent-Length: 0\r\n\r\n", 417),
 #undef S
@@ -98,6 +117,43 @@ TEST(http_valid_requests)
 	CHECK_EQ(V("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n0\r\n\r\n"), 0);
 	CHECK_EQ(V("GET http://a/b?c HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
 	CHECK_EQ(V("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
+	/* one empty line before the request line is ignored (RFC 9112 2.2) */
+	CHECK_EQ(V("\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
+	CHECK_EQ(V("GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n"), 0);
+	CHECK_EQ(V("GET / HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n"), 0);
+	CHECK_EQ(V("GET / HTTP/1.1\r\nHost:\r\n\r\n"), 0);
+	CHECK_EQ(V("GET HTTPS://a:443 HTTP/1.1\r\nHost: b\r\n\r\n"), 0);
+}
+
+/* The spans a target gives: what routing and the forwarded head use. */
+TEST(http_target_forms)
+{
+	static const struct {
+		const char *req, *path, *query, *origin, *authority;
+		bool absolute;
+	} t[] = {
+		{ "GET /p?q HTTP/1.1\r\nHost: h\r\n\r\n", "/p", "q", "/p?q", "h", false },
+		{ "GET http://admin.example/x?y=1 HTTP/1.1\r\nHost: public.example\r\n\r\n",
+		  "/x", "y=1", "/x?y=1", "admin.example", true },
+		{ "GET http://a:81 HTTP/1.1\r\nHost: b\r\n\r\n", "", "", "", "a:81", true },
+		{ "GET http://a?z HTTP/1.1\r\nHost: b\r\n\r\n", "", "z", "?z", "a", true },
+		{ "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", "*", "", "*", "h", false },
+		{ "\r\nGET /lead HTTP/1.1\r\nHost: h\r\n\r\n", "/lead", "", "/lead", "h", false },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct http_msg m;
+		struct http_head h;
+		const char *r = t[i].req;
+
+		http_msg_init(&m, HTTP_REQUEST, 0);
+		REQUIRE(http_head_parse(&m, r, strlen(r), &h) == (int)strlen(r));
+		CHECK(http_span_ieq(r, h.path, t[i].path));
+		CHECK(http_span_ieq(r, h.query, t[i].query));
+		CHECK(http_span_ieq(r, h.origin, t[i].origin));
+		CHECK(http_span_ieq(r, h.authority, t[i].authority));
+		CHECK_EQ(h.absolute, t[i].absolute);
+	}
 }
 
 TEST(http_head_fields)
