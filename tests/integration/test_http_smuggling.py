@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import free_port, wait_for, can_connect
-from test_http_proxy import direct_int, http_conf, is_closed, raw_connect, read_response
+from test_http_proxy import direct_int, http_conf, is_closed, raw_connect, read_response, start
 
 SMUG = b"GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n"
 H = b"Host: a\r\n"
@@ -205,3 +205,62 @@ def test_valid_requests_still_pass(proxy):
         s2.sendall(b"GET / HTTP/1.0\r\n\r\n")
         assert read_response(s2.makefile("rb"))[0] == 200
     assert direct_int(b, "/requests") == before + len(valid) + 2
+
+
+def test_absolute_form_authority_wins_over_host(weir, backends):
+    """RFC 9112 3.2.2: an absolute-form target's authority replaces Host.
+    The request is routed by it (the admin pool here, not the public
+    default) and the server gets an origin-form target with that Host."""
+    public, admin = backends("public"), backends("admin")
+    port = free_port()
+    weir(f"""workers 1;
+service tcp 127.0.0.1:{port} {{
+    proxy http;
+    scheduler rr;
+    server {public.addr};
+    pool admin {{ server {admin.addr}; }}
+    route {{ host admin.example; pool admin; }}
+}}
+""")
+    wait_for(lambda: can_connect(port), what="weir listening")
+    with raw_connect(port, timeout=5) as s:
+        s.sendall(b"GET http://admin.example/echo?x=1 HTTP/1.1\r\nHost: public.example\r\n\r\n")
+        code, headers, body, _ = read_response(s.makefile("rb"))
+    assert code == 200 and headers.get("x-backend") == "admin", (headers, body)
+    assert body.startswith(b"GET /echo?x=1 HTTP/1.1\r\nHost: admin.example\r\n"), body
+    assert b"public.example" not in body
+    # without a path: "/"
+    with raw_connect(port, timeout=5) as s:
+        s.sendall(b"GET http://public.example HTTP/1.1\r\nHost: admin.example\r\n\r\n")
+        code, headers, body, _ = read_response(s.makefile("rb"))
+    assert code == 200 and headers.get("x-backend") == "public", (headers, body)
+
+
+def test_empty_line_before_request_ignored(proxy):
+    """RFC 9112 2.2: one CRLF before a request line is ignored, as the stray
+    CRLF some clients send after a POST body; the next request is served."""
+    w, port, b = proxy
+    before = direct_int(b, "/requests")
+    with raw_connect(port, timeout=5) as s:
+        s.sendall(b"\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"
+                  b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc\r\n"
+                  b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        f = s.makefile("rb")
+        assert [read_response(f)[0] for _ in range(3)] == [200, 200, 200]
+    assert direct_int(b, "/requests") == before + 4    # (this reading is one)
+
+
+@pytest.mark.parametrize("allow,by_server", [("off", False), ("on", True)])
+def test_request_codings_501_unless_allowed(weir, backends, allow, by_server):
+    """Transfer codings before chunked on a request: weir answers 501 by
+    default (RFC 9112 6.1); when the service allows them the request goes
+    to the server as it is (the demo backend then answers 501 itself)."""
+    b = backends("b1")
+    w, port = start(weir, [b], [f"request_transfer_codings {allow}"])
+    with raw_connect(port, timeout=5) as s:
+        s.sendall(b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                  b"3\r\nabc\r\n0\r\n\r\n")
+        code, headers, body, _ = read_response(s.makefile("rb"))
+    assert code == 501, body
+    assert ("x-backend" in headers) == by_server, headers
+    assert (body == b"Not Implemented\n") == (not by_server), body

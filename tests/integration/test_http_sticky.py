@@ -71,3 +71,24 @@ def test_hash_sticky(weir, backends, how, req):
             assert ask(port, path, hdrs)[0] == owner[k]
     # the keys spread over the servers
     assert len(set(owner.values())) == 3
+
+
+def test_cookie_follows_replacement_when_server_stops(weir, backends):
+    """The cookie's server stops (no health check to notice): requests that
+    carry its cookie are retried on another server, and the answer carries a
+    new cookie naming that server; with it the client sticks there."""
+    bs = [backends(f"b{i}") for i in range(3)]
+    port = free_port()
+    weir(conf(port, bs, "cookie WEIRSRV"))
+    first, cookie = ask(port)
+    value = re.match(r"WEIRSRV=([^;]+)", cookie).group(1)
+    [b for b in bs if b.name == first][0].kill()
+    body, new = ask(port, headers={"Cookie": f"WEIRSRV={value}"})
+    assert body != first and new and value not in new
+    value2 = re.match(r"WEIRSRV=([^;]+)", new).group(1)
+    seen = collections.Counter()
+    for _ in range(20):
+        b, again = ask(port, headers={"Cookie": f"WEIRSRV={value2}"})
+        seen[b] += 1
+        assert again is None
+    assert seen == {body: 20}
