@@ -459,5 +459,14 @@ add(HAP, "http-2-version", b"GET / HTTP/2.0\r\n" + HOST + b"\r\n" + SMUG)
 add(HAP, "header-name-8bit", b"GET / HTTP/1.1\r\n" + HOST + b"X\x80: y\r\n\r\n" + SMUG)
 add(HAP, "host-empty-and-host", b"GET / HTTP/1.1\r\nHost:\r\nHost: a\r\n\r\n" + SMUG)
 
+# -- RFC 9112 7.1.1 itself: chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ),
+#    and a recipient removes the bad whitespace: all valid --------------------------
+RFC = "rfc9112"
+add(RFC, "ext-bws-after-semicolon", CHUNKED + b"5; a=b\r\nhello\r\n0\r\n\r\n", PASS)
+add(RFC, "ext-bws-around-equals", CHUNKED + b"5;a = b\r\nhello\r\n0\r\n\r\n", PASS)
+add(RFC, "ext-valued-then-bare", CHUNKED + b"5;a=b;c\r\nhello\r\n0\r\n\r\n", PASS)
+add(RFC, "ext-on-last-chunk", CHUNKED + b"5\r\nhello\r\n0;a=b;c=d\r\n\r\n", PASS)
+add(RFC, "ext-quoted-escape", CHUNKED + b'5;a="x\\"y"\r\nhello\r\n0\r\n\r\n', PASS)
+
 ids = [c.id for c in CASES]
 assert len(ids) == len(set(ids)), "duplicate case names"

@@ -276,6 +276,20 @@ def test_corpus_is_large_enough():
                                          "http11probe", "haproxy"}
 
 
+def test_readers_model_what_they_claim():
+    """The framings themselves (no weir): they agree on every valid case,
+    and the lenient ones do fall for the issue's stream and a CL.TE shape
+    that the strict one refuses, or the corpus would prove nothing."""
+    for case in CASES:
+        if case.expect == PASS:
+            f = corpus.framings(case.raw)
+            assert all(len(m) == case.oks and tail == "" for m, tail in f.values()), (case.id, f)
+    for raw in (CASES[0].raw, corpus.te_cl(b"Transfer-Encoding: chunked\r\n")):
+        f = corpus.framings(raw)
+        assert f["strict"][0] == [] and f["strict"][1].startswith("error")
+        assert [m["target"] for m in f["lenient-lf"][0]] == ["/", "/smuggled"]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_corpus(env, case):
     w, port, rec = env
