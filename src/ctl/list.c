@@ -157,12 +157,32 @@ static bool has_mask(const struct service_spec *s)
 	return s->persist_prefix != spec_full_prefix(&s->addr);
 }
 
+/* The --stats or --rate row of a service or pool: false in other views. */
+static bool counters_row(struct buf *out, const char *name, const struct vs_stats *st,
+			 const struct list_opts *o, int nthreads)
+{
+	struct rate_totals t;
+	struct rate_value r;
+
+	if (o->stats) {
+		totals_since_zero(st, nthreads, &t);
+		buf_printf(out, "%-33s", name);
+		five(out, t.conns, t.inpkts, t.outpkts, t.inbytes, t.outbytes, o->exact);
+		return true;
+	}
+	if (o->rate) {
+		rate_read(&st->est, &r);
+		buf_printf(out, "%-33s", name);
+		five(out, r.cps, r.inpps, r.outpps, r.inbps, r.outbps, o->exact);
+		return true;
+	}
+	return false;
+}
+
 static void service_line(struct buf *out, const struct virtual_service *svc,
 			 const struct list_opts *o, int nthreads)
 {
 	const struct service_spec *sp = &svc->spec;
-	struct rate_totals t;
-	struct rate_value r;
 	char name[ADDR_STRLEN + 8], tmp[64];
 
 	svc_name(svc->proto, &svc->addr, name, sizeof(name));
@@ -170,18 +190,8 @@ static void service_line(struct buf *out, const struct virtual_service *svc,
 		http_row(out, name, &svc->stats, nthreads, o->exact);
 		return;
 	}
-	if (o->stats) {
-		totals_since_zero(&svc->stats, nthreads, &t);
-		buf_printf(out, "%-33s", name);
-		five(out, t.conns, t.inpkts, t.outpkts, t.inbytes, t.outbytes, o->exact);
+	if (counters_row(out, name, &svc->stats, o, nthreads))
 		return;
-	}
-	if (o->rate) {
-		rate_read(&svc->stats.est, &r);
-		buf_printf(out, "%-33s", name);
-		five(out, r.cps, r.inpps, r.outpps, r.inbps, r.outbps, o->exact);
-		return;
-	}
 	buf_printf(out, "%s %s", name, sp->sched);
 	if (sp->sched_flags) {
 		sched_flag_names(sp->sched_flags, sp->sched, tmp, sizeof(tmp));
@@ -301,14 +311,27 @@ static void servers_of(struct buf *out, struct virtual_service *svc,
 	free(v);
 }
 
+/* "  pool NAME": a pool of an HTTP service, after the service's own servers
+ * and before its own. With --stats and --rate it carries the pool's numbers
+ * in the service columns; otherwise its scheduler. ipvsadm has no such line:
+ * a service without pools lists exactly as in ipvsadm. */
+static void pool_line(struct buf *out, const char *name, const struct virtual_service *pool,
+		      const struct list_opts *o, int nthreads)
+{
+	char row[48];
+
+	snprintf(row, sizeof(row), "  pool %s", name);
+	if (!counters_row(out, row, &pool->stats, o, nthreads))
+		buf_printf(out, "%s %s\n", row, pool->spec.sched);
+}
+
 static void service_block(struct buf *out, struct virtual_service *svc,
 			  const struct list_opts *o, int nthreads)
 {
 	service_line(out, svc, o, nthreads);
 	servers_of(out, svc, o, nthreads);
-	/* pools: in weir's own views (ipvsadm's have no place for them) */
-	for (size_t i = 0; (o->health || o->http) && i < svc->npools; i++) {
-		buf_printf(out, "  pool %s %s\n", svc->pool_names[i], svc->pools[i]->spec.sched);
+	for (size_t i = 0; i < svc->npools; i++) {
+		pool_line(out, svc->pool_names[i], svc->pools[i], o, nthreads);
 		servers_of(out, svc->pools[i], o, nthreads);
 	}
 }
