@@ -399,33 +399,34 @@ static void save_quoted(struct buf *out, const char *opt, const char *v)
 	buf_append(out, "\"", 1);
 }
 
-/* The health options that differ from the defaults. */
-static void save_health(struct buf *out, const struct service_spec *s)
+/* The health options of <s> that differ from <def>'s: the defaults for a
+ * service, its service's for a pool (which takes those it is not given). */
+static void save_health(struct buf *out, const struct service_spec *s,
+			const struct service_spec *def)
 {
-	struct service_spec def;
 	char words[1024];
 
-	spec_service_defaults(&def);
-	if (memcmp(&s->check, &def.check, sizeof(def.check)) != 0) {
+	if (memcmp(&s->check, &def->check, sizeof(def->check)) != 0) {
 		check_spec_format(&s->check, words, sizeof(words));
 		save_quoted(out, "--check", words);
 	}
-	if (memcmp(&s->agent, &def.agent, sizeof(def.agent)) != 0) {
+	if (memcmp(&s->agent, &def->agent, sizeof(def->agent)) != 0) {
 		agent_spec_format(&s->agent, words, sizeof(words));
 		save_quoted(out, "--agent", words);
 	}
-	if (memcmp(&s->outlier, &def.outlier, sizeof(def.outlier)) != 0) {
+	if (memcmp(&s->outlier, &def->outlier, sizeof(def->outlier)) != 0) {
 		outlier_spec_format(&s->outlier, words, sizeof(words));
 		save_quoted(out, "--outlier", words);
 	}
-	if (s->slow_start_ms)
+	if (s->slow_start_ms != def->slow_start_ms)
 		buf_printf(out, " --slow-start %ums", s->slow_start_ms);
-	if (s->reset_gone)
+	if (s->reset_gone != def->reset_gone)
 		buf_printf(out, " --on-server-gone reset");
 }
 
 static void save_service(struct buf *out, const struct service_spec *s)
 {
+	struct service_spec def;
 	char a[ADDR_STRLEN], tmp[64];
 	const char *p = s->proto == IPPROTO_UDP ? "-u" : "-t";
 
@@ -452,31 +453,89 @@ static void save_service(struct buf *out, const struct service_spec *s)
 		buf_printf(out, " --max-conn %u", s->maxconn);
 	if (s->retries != 3)
 		buf_printf(out, " --retries %u", s->retries);
-	save_health(out, s);
+	spec_service_defaults(&def);
+	save_health(out, s, &def);
 	buf_printf(out, "\n");
-	for (size_t i = 0; i < s->nservers; i++) {
-		const struct server_spec *r = &s->servers[i];
-		char ra[ADDR_STRLEN];
+}
 
-		buf_printf(out, "-a %s %s -r %s %s -w %u", p, a, addr_str(&r->addr, ra),
-			   fwd_switch(r->fwd), r->weight);
-		/* ipvsadm does not save thresholds; weir does, so -R is exact */
-		if (r->upper)
-			buf_printf(out, " -x %u", r->upper);
-		if (r->lower)
-			buf_printf(out, " -y %u", r->lower);
-		if (r->fwd == FWD_TUNNEL)
-			buf_printf(out, " --tun-type ipip");
-		if (r->check.kind != CHECK_INHERIT) {
-			char words[1024];
+/* " --pool NAME", quoted when the name is not one plain word. */
+static void save_pool_name(struct buf *out, const char *name)
+{
+	if (name[strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			"0123456789_.-")])
+		save_quoted(out, "--pool", name);
+	else
+		buf_printf(out, " --pool %s", name);
+}
 
-			check_spec_format(&r->check, words, sizeof(words));
-			save_quoted(out, "--check", words);
-		}
-		if (r->admin != ADMIN_UNSET)
-			buf_printf(out, " --state %s", admin_state_name((enum admin_state)r->admin));
-		buf_printf(out, "\n");
+static void save_server(struct buf *out, const char *p, const char *a,
+			const struct server_spec *r, const char *pool)
+{
+	char ra[ADDR_STRLEN];
+
+	buf_printf(out, "-a %s %s -r %s %s -w %u", p, a, addr_str(&r->addr, ra),
+		   fwd_switch(r->fwd), r->weight);
+	/* ipvsadm does not save thresholds; weir does, so -R is exact */
+	if (r->upper)
+		buf_printf(out, " -x %u", r->upper);
+	if (r->lower)
+		buf_printf(out, " -y %u", r->lower);
+	if (r->fwd == FWD_TUNNEL)
+		buf_printf(out, " --tun-type ipip");
+	if (r->check.kind != CHECK_INHERIT) {
+		char words[1024];
+
+		check_spec_format(&r->check, words, sizeof(words));
+		save_quoted(out, "--check", words);
 	}
+	if (r->admin != ADMIN_UNSET)
+		buf_printf(out, " --state %s", admin_state_name((enum admin_state)r->admin));
+	if (pool)
+		save_pool_name(out, pool);
+	buf_printf(out, "\n");
+}
+
+static int cmp_server_spec(const void *a, const void *b)
+{
+	return addr_cmp(&((const struct server_spec *)a)->addr,
+			&((const struct server_spec *)b)->addr);
+}
+
+/* The -a lines of <s>'s servers (of its pool <pool> when not NULL),
+ * sorted by address unless <nosort>. */
+static void save_servers(struct buf *out, const struct service_spec *s, const char *pool,
+			 bool nosort)
+{
+	struct server_spec *v = malloc((s->nservers + 1) * sizeof(*v));
+	const char *p = s->proto == IPPROTO_UDP ? "-u" : "-t";
+	char a[ADDR_STRLEN];
+
+	if (!v)
+		return;
+	if (s->nservers)
+		memcpy(v, s->servers, s->nservers * sizeof(*v));
+	if (!nosort)
+		qsort(v, s->nservers, sizeof(*v), cmp_server_spec);
+	addr_str(&s->addr, a);
+	for (size_t i = 0; i < s->nservers; i++)
+		save_server(out, p, a, &v[i], pool);
+	free(v);
+}
+
+/* A pool of <svc>: "-A VIP --pool NAME" with its scheduler and the health
+ * options that are not the service's, then its servers. */
+static void save_pool(struct buf *out, const struct service_spec *svc,
+		      const struct pool_spec *pl, bool nosort)
+{
+	const struct service_spec *s = &pl->s;
+	char a[ADDR_STRLEN];
+
+	buf_printf(out, "-A %s %s", s->proto == IPPROTO_UDP ? "-u" : "-t", addr_str(&s->addr, a));
+	save_pool_name(out, pl->name);
+	buf_printf(out, " -s %s", s->sched);
+	save_health(out, s, svc);
+	buf_printf(out, "\n");
+	save_servers(out, &pl->s, pl->name, nosort);
 }
 
 static int cmp_spec(const void *a, const void *b)
@@ -485,12 +544,6 @@ static int cmp_spec(const void *a, const void *b)
 	const struct service_spec *y = *(const struct service_spec *const *)b;
 
 	return cmp_key(x->proto, &x->addr, y->proto, &y->addr);
-}
-
-static int cmp_server_spec(const void *a, const void *b)
-{
-	return addr_cmp(&((const struct server_spec *)a)->addr,
-			&((const struct server_spec *)b)->addr);
 }
 
 void ctl_save(const struct weir_config *cfg, bool nosort, struct buf *out)
@@ -504,17 +557,11 @@ void ctl_save(const struct weir_config *cfg, bool nosort, struct buf *out)
 	if (!nosort)
 		qsort(v, cfg->nservices, sizeof(*v), cmp_spec);
 	for (size_t i = 0; i < cfg->nservices; i++) {
-		struct service_spec s = *v[i];
-
-		s.servers = malloc((s.nservers + 1) * sizeof(*s.servers));
-		if (!s.servers)
-			break;
-		if (s.nservers)
-			memcpy(s.servers, v[i]->servers, s.nservers * sizeof(*s.servers));
-		if (!nosort)
-			qsort(s.servers, s.nservers, sizeof(*s.servers), cmp_server_spec);
-		save_service(out, &s);
-		free(s.servers);
+		save_service(out, v[i]);
+		save_servers(out, v[i], NULL, nosort);
+		/* pools in their declared order: it is the config's */
+		for (size_t k = 0; k < v[i]->npools; k++)
+			save_pool(out, v[i], &v[i]->pools[k], nosort);
 	}
 	free(v);
 }

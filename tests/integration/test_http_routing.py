@@ -203,3 +203,27 @@ def test_pool_numbers_are_their_own(weir, backends):
     doc = weir_json(w, "-L", "-n")
     (js,) = [s for s in doc["services"] if s["address"] == vip]
     assert all(p["stats"]["requests"] == 0 for p in js["pools"])
+
+
+def test_pool_servers_save_and_restore(weir, backends):
+    """-S writes a service's pools and their servers (-A --pool, -a
+    --pool); after -C, -R rebuilds them: the same -S, the pool serving
+    again once a reload brings its route back."""
+    d, api = backends("default"), backends("api")
+    port, mport = free_port(), free_port()
+    w = weir(pools_conf(port, mport, d, api))
+    wait_for(lambda: ask(port, "/api/x") == "api", what="weir listening")
+    vip = f"127.0.0.1:{port}"
+    saved = w.ctl("-S", "-n").stdout
+    assert f"-A -t {vip} --pool api -s wrr\n" in saved, saved
+    assert f"-a -t {vip} -r {api.addr} -g -w 2 --pool api\n" in saved, saved
+    w.ctl("-C")
+    assert w.ctl("-S", "-n").stdout == ""
+    w.ctl("-R", stdin=saved)
+    assert w.ctl("-S", "-n").stdout == saved
+    listing = w.ctl("-L", "-n").stdout
+    assert f"  pool api wrr\n  -> {api.addr}" in listing, listing
+    # the routes live in the file: a reload brings them back
+    w.signal(signal.SIGHUP)
+    wait_for(lambda: ask(port, "/api/x") == "api", what="route after reload")
+    assert w.ctl("-S", "-n").stdout == saved
