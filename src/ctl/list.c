@@ -279,8 +279,11 @@ static int cmp_rs(const void *a, const void *b)
 	return addr_cmp(&x->rs->addr, &y->rs->addr);
 }
 
+/* The server lines of <svc>: a service, or a pool of <owner> (whose
+ * forwarding method its servers use). */
 static void servers_of(struct buf *out, struct virtual_service *svc,
-		       const struct list_opts *o, int nthreads)
+		       const struct virtual_service *owner, const struct list_opts *o,
+		       int nthreads)
 {
 	struct rs_view *v;
 	size_t n;
@@ -305,7 +308,7 @@ static void servers_of(struct buf *out, struct virtual_service *svc,
 	if (!o->nosort)
 		qsort(v, n, sizeof(*v), cmp_rs);
 	for (size_t i = 0; i < n; i++) {
-		server_line(out, svc, &v[i], o, nthreads);
+		server_line(out, owner, &v[i], o, nthreads);
 		rs_put(v[i].rs);
 	}
 	free(v);
@@ -329,10 +332,10 @@ static void service_block(struct buf *out, struct virtual_service *svc,
 			  const struct list_opts *o, int nthreads)
 {
 	service_line(out, svc, o, nthreads);
-	servers_of(out, svc, o, nthreads);
+	servers_of(out, svc, svc, o, nthreads);
 	for (size_t i = 0; i < svc->npools; i++) {
 		pool_line(out, svc->pool_names[i], svc->pools[i], o, nthreads);
-		servers_of(out, svc->pools[i], o, nthreads);
+		servers_of(out, svc->pools[i], svc, o, nthreads);
 	}
 }
 

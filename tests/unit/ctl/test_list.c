@@ -581,6 +581,47 @@ TEST(ctllist_stats_full_listing_has_the_header)
 	list_close(&f);
 }
 
+/* An HTTP service's pools follow its own servers in every view: "  pool
+ * NAME SCHED", or with --stats/--rate the pool's numbers in the service
+ * columns; then the pool's servers. */
+TEST(ctllist_pools_in_every_view)
+{
+	struct list_fx f;
+	struct list_opts o = { .stats = true };
+	struct virtual_service *svc;
+	static const char *const lines[] = {
+		"-A -t 127.0.0.1:18090 --proxy http -s rr",
+		"-a -t 127.0.0.1:18090 -r 127.0.0.1:9001",
+		"-A -t 127.0.0.1:18090 --pool api -s wrr",
+		"-a -t 127.0.0.1:18090 -r 127.0.0.1:9003 -w 2 --pool api",
+		NULL,
+	};
+
+	REQUIRE(list_open(&f, lines));
+	svc = svc_at(&f, IPPROTO_TCP, "127.0.0.1:18090");
+	REQUIRE(svc != NULL && svc->npools == 1);
+	set_counters(&svc->stats, 8, 8, 16, 632, 1512);
+	set_counters(&svc->servers[0]->stats, 3, 3, 6, 237, 567);
+	set_counters(&svc->pools[0]->stats, 5, 5, 10, 395, 945);
+	set_counters(&svc->pools[0]->servers[0]->stats, 5, 5, 10, 395, 945);
+	CHECK_STR(list(&f, &o),
+		  HEADER STATS_TITLE
+		  "TCP  127.0.0.1:18090                     8        8       16      632     1512\n"
+		  "  -> 127.0.0.1:9001                      3        3        6      237      567\n"
+		  "  pool api                               5        5       10      395      945\n"
+		  "  -> 127.0.0.1:9003                      5        5       10      395      945\n");
+	o = (struct list_opts){ 0 };
+	CHECK_STR(list(&f, &o),
+		  HEADER TITLE
+		  "TCP  127.0.0.1:18090 rr\n"
+		  "  -> 127.0.0.1:9001               Proxy   1      0          0         \n"
+		  "  pool api wrr\n"
+		  "  -> 127.0.0.1:9003               Proxy   2      0          0         \n");
+	o = (struct list_opts){ .rate = true, .only = svc };
+	CHECK(strstr(list(&f, &o), "\n  pool api                               0        0") != NULL);
+	list_close(&f);
+}
+
 /* -Z: counters restart from zero; rates forget their history. */
 TEST(ctllist_zero_counters)
 {
