@@ -241,7 +241,7 @@ static int svc_server(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
 		if ((rc = server_opt(ctx, c, c->name, c->args[0], &r)) != 0)
 			return rc;
 	}
-	if (spec_add_server(&tmp, svc->proto, &svc->addr, &r, err) != 0)
+	if (spec_add_server(&tmp, svc->proto, &svc->addr, NULL, &r, err) != 0)
 		return cfg_fail(ctx, n->line, "server %s: %s", n->args[0],
 				strcmp(err, "Destination already exists") == 0 ?
 				"declared twice in this service" : err);

@@ -465,10 +465,111 @@ static struct service_spec *need_service(struct weir_config *c, int proto,
 	return s;
 }
 
-int spec_add_server(struct weir_config *c, int proto, const struct weir_addr *vip,
-		    const struct server_spec *srv, char *err)
+/* The index of <svc>'s pool <name>, or npools. */
+static size_t pool_index(const struct service_spec *svc, const char *name)
+{
+	size_t i = 0;
+
+	while (i < svc->npools && strcmp(svc->pools[i].name, name) != 0)
+		i++;
+	return i;
+}
+
+struct service_spec *spec_find_pool(struct service_spec *svc, const char *name)
+{
+	size_t i = pool_index(svc, name);
+
+	return i < svc->npools ? &svc->pools[i].s : NULL;
+}
+
+/* The servers' owner: the service, or its pool <pool>. */
+static struct service_spec *need_owner(struct weir_config *c, int proto,
+				       const struct weir_addr *vip, const char *pool, char *err)
+{
+	struct service_spec *s = need_service(c, proto, vip, err), *p;
+
+	if (!s || !pool || strcmp(pool, "default") == 0)
+		return s;
+	if (!(p = spec_find_pool(s, pool)))
+		snprintf(err, SPEC_ERR_MAX, "No such pool: %s", pool);
+	return p;
+}
+
+int spec_add_pool(struct weir_config *c, int proto, const struct weir_addr *vip,
+		  const char *name, const struct service_spec *opts, char *err)
 {
 	struct service_spec *s = need_service(c, proto, vip, err);
+	struct pool_spec *arr, p = { 0 };
+	int rc;
+
+	if (!s)
+		return -ESRCH;
+	if (s->proxy != PROXY_HTTP) {
+		snprintf(err, SPEC_ERR_MAX, "routes and pools are for 'proxy http' services");
+		return -EINVAL;
+	}
+	if (!*name || strlen(name) >= sizeof(p.name) || strcmp(name, "default") == 0) {
+		snprintf(err, SPEC_ERR_MAX, "illegal pool name `%s'", name);
+		return -EINVAL;
+	}
+	if (spec_find_pool(s, name)) {
+		snprintf(err, SPEC_ERR_MAX, "Pool already exists");
+		return -EEXIST;
+	}
+	strcpy(p.name, name);
+	/* as the config file: the service's options, the scheduler and
+	 * health options its own */
+	p.s = *s;
+	p.s.servers = NULL;
+	p.s.nservers = 0;
+	p.s.pools = NULL;
+	p.s.npools = 0;
+	p.s.routes = NULL;
+	p.s.nroutes = 0;
+	memcpy(p.s.sched, opts->sched, sizeof(p.s.sched));
+	p.s.check = opts->check;
+	p.s.agent = opts->agent;
+	p.s.outlier = opts->outlier;
+	p.s.slow_start_ms = opts->slow_start_ms;
+	if ((rc = spec_check_service(&p.s, err)) != 0)
+		return rc;
+	arr = realloc(s->pools, (s->npools + 1) * sizeof(*arr));
+	if (!arr) {
+		snprintf(err, SPEC_ERR_MAX, "Memory allocation problem");
+		return -ENOMEM;
+	}
+	s->pools = arr;
+	arr[s->npools++] = p;
+	return 0;
+}
+
+int spec_del_pool(struct weir_config *c, int proto, const struct weir_addr *vip,
+		  const char *name, char *err)
+{
+	struct service_spec *s = need_service(c, proto, vip, err);
+	size_t i;
+
+	if (!s)
+		return -ESRCH;
+	if ((i = pool_index(s, name)) == s->npools) {
+		snprintf(err, SPEC_ERR_MAX, "No such pool: %s", name);
+		return -ENOENT;
+	}
+	for (size_t k = 0; k < s->nroutes; k++)
+		if (strcmp(s->routes[k].pool, name) == 0) {
+			snprintf(err, SPEC_ERR_MAX, "pool %s: a route sends requests to it", name);
+			return -EBUSY;
+		}
+	free(s->pools[i].s.servers);
+	memmove(&s->pools[i], &s->pools[i + 1], (s->npools - i - 1) * sizeof(*s->pools));
+	s->npools--;
+	return 0;
+}
+
+int spec_add_server(struct weir_config *c, int proto, const struct weir_addr *vip,
+		    const char *pool, const struct server_spec *srv, char *err)
+{
+	struct service_spec *s = need_owner(c, proto, vip, pool, err);
 	struct server_spec *arr, r = *srv;
 	int rc;
 
@@ -492,9 +593,9 @@ int spec_add_server(struct weir_config *c, int proto, const struct weir_addr *vi
 }
 
 int spec_edit_server(struct weir_config *c, int proto, const struct weir_addr *vip,
-		     const struct server_spec *srv, char *err)
+		     const char *pool, const struct server_spec *srv, char *err)
 {
-	struct service_spec *s = need_service(c, proto, vip, err);
+	struct service_spec *s = need_owner(c, proto, vip, pool, err);
 	struct server_spec *cur, r = *srv;
 	int rc;
 
@@ -512,9 +613,9 @@ int spec_edit_server(struct weir_config *c, int proto, const struct weir_addr *v
 }
 
 int spec_del_server(struct weir_config *c, int proto, const struct weir_addr *vip,
-		    const struct weir_addr *rip, char *err)
+		    const char *pool, const struct weir_addr *rip, char *err)
 {
-	struct service_spec *s = need_service(c, proto, vip, err);
+	struct service_spec *s = need_owner(c, proto, vip, pool, err);
 	struct server_spec *cur, r = { .addr = *rip, .fwd = FWD_MASQ };
 	size_t i;
 

@@ -236,12 +236,23 @@ void spec_normalize_server(const struct service_spec *svc, struct server_spec *r
 int spec_add_service(struct weir_config *c, const struct service_spec *svc, char *err);
 int spec_edit_service(struct weir_config *c, const struct service_spec *svc, char *err);
 int spec_del_service(struct weir_config *c, int proto, const struct weir_addr *addr, char *err);
+/* A named pool of an HTTP service: <opts> gives its scheduler and health
+ * options (its servers, pools and routes are ignored). Deleting a pool a
+ * route names is refused. */
+int spec_add_pool(struct weir_config *c, int proto, const struct weir_addr *vip,
+		  const char *name, const struct service_spec *opts, char *err);
+int spec_del_pool(struct weir_config *c, int proto, const struct weir_addr *vip,
+		  const char *name, char *err);
+/* The pool <name> of <svc>; NULL when it has none of that name. */
+struct service_spec *spec_find_pool(struct service_spec *svc, const char *name);
+/* Servers of the service, or of its pool <pool> (NULL or "default": the
+ * service's own). */
 int spec_add_server(struct weir_config *c, int proto, const struct weir_addr *vip,
-		    const struct server_spec *srv, char *err);
+		    const char *pool, const struct server_spec *srv, char *err);
 int spec_edit_server(struct weir_config *c, int proto, const struct weir_addr *vip,
-		     const struct server_spec *srv, char *err);
+		     const char *pool, const struct server_spec *srv, char *err);
 int spec_del_server(struct weir_config *c, int proto, const struct weir_addr *vip,
-		    const struct weir_addr *rip, char *err);
+		    const char *pool, const struct weir_addr *rip, char *err);
 void spec_clear(struct weir_config *c);
 
 /* Parses "10.0.0.0/8", "::1", "192.0.2.7" into <out>. 0 or -EINVAL. */

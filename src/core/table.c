@@ -190,6 +190,7 @@ static void svc_free(struct virtual_service *svc)
 	sched_destroy(svc->sched);
 	free(svc->servers);
 	stats_fini(&svc->stats);
+	stats_fini(&svc->own);
 	pthread_mutex_destroy(&svc->lock);
 	free(svc);
 }
@@ -578,7 +579,7 @@ static struct virtual_service *service_new(const struct service_spec *sp, int nt
 	runtime_of(sp, &svc->rt);
 	health_opts_set(svc, sp);
 	trusted_set(svc, sp);
-	if (stats_init(&svc->stats, nthreads) != 0)
+	if (stats_init(&svc->stats, nthreads) != 0 || stats_init(&svc->own, nthreads) != 0)
 		goto out_free;
 	svc->sched = sched_create(sched_find(sp->sched), &params);
 	if (!svc->sched)
@@ -1117,6 +1118,7 @@ static void tick_one(struct virtual_service *svc, struct virtual_service *owner,
 	struct tick_ctx *c = arg;
 
 	stats_tick(&svc->stats, c->nthreads);
+	stats_tick(&svc->own, c->nthreads);
 	pthread_mutex_lock(&svc->lock);
 	if (svc->persist)
 		persist_expire(svc->persist, c->now, 4096);
@@ -1163,6 +1165,7 @@ static void zero_one(struct virtual_service *svc, struct virtual_service *owner,
 	if (z->only && svc != z->only && owner != z->only)
 		return;
 	stats_zero(&svc->stats, z->nthreads);
+	stats_zero(&svc->own, z->nthreads);
 	pthread_mutex_lock(&svc->lock);
 	for (size_t i = 0; i < svc->nservers; i++)
 		stats_zero(&svc->servers[i]->stats, z->nthreads);

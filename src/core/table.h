@@ -151,7 +151,10 @@ struct virtual_service {
 	const struct proxy_ops *proxy; /* NULL = packet mode */
 	void *proxy_priv;              /* the proxy's listeners */
 	bool removed;                  /* control thread */
-	struct vs_stats stats;
+	struct vs_stats stats;         /* the whole service */
+	/* HTTP: the share of the requests that went to the service's own
+	 * servers, not to a pool (pool "default" when it has pools) */
+	struct vs_stats own;
 	struct virtual_service *next;  /* table list, control thread */
 	/* HTTP routing: pools are hidden services (no listener, not in the
 	 * table list) with their own servers and scheduler */

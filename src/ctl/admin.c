@@ -151,6 +151,26 @@ static void client_timeout(struct timer *t)
 	client_close(c);
 }
 
+/* Answers <fd> with <busy> and closes it. The end of the answer is a FIN,
+ * not a reset: closing with the request unread would make the kernel
+ * reset the connection (TCP), or fail the client's next read with
+ * ECONNRESET (UNIX), either of which can hide the answer. So the request
+ * that has arrived is read first; one that arrives later may still reset,
+ * which is why weirctl keeps an answer it read before a reset. */
+static void refuse(int fd, const char *busy)
+{
+	char sink[4096];
+	int n = 16; /* at most 64 KiB: the control thread does not wait */
+
+	if (send(fd, busy, strlen(busy), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		/* the client will see the close */
+	}
+	shutdown(fd, SHUT_WR);
+	while (n-- > 0 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+		;
+	close(fd);
+}
+
 static void admin_accept(struct loop_io *io, uint32_t events)
 {
 	struct admin *a = container_of(io, struct admin, io);
@@ -167,12 +187,7 @@ static void admin_accept(struct loop_io *io, uint32_t events)
 			return;
 		}
 		if (a->nclients >= ADMIN_MAX_CLIENTS || !(c = calloc(1, sizeof(*c)))) {
-			const char *busy = a->proto->busy;
-
-			if (send(fd, busy, strlen(busy), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-				/* the client will see the close */
-			}
-			close(fd);
+			refuse(fd, a->proto->busy);
 			continue;
 		}
 		c->io.fd = fd;

@@ -35,6 +35,7 @@ enum ctl_opt {
 	O_EXACT, O_OPS, O_SCHED_FLAGS, O_PROXY, O_CONNECT_TIMEOUT,
 	O_IDLE_TIMEOUT, O_MAX_CONN, O_RETRIES, O_TUN_TYPE, O_HTTP, O_SORT,
 	O_CHECK, O_AGENT, O_OUTLIER, O_SLOW_START, O_STATE, O_HEALTH, O_JSON, O_ON_GONE,
+	O_POOL,
 	O_COUNT
 };
 
@@ -49,13 +50,16 @@ struct ctl_cmd {
 	struct service_spec svc;      /* -t/-u, -s, -p, -M, -b, weir options */
 	struct server_spec rs;        /* -r, -g/-i/-m, -w, -x, -y */
 	enum ctl_server_action action; /* OP_SERVER */
+	char pool[32];                /* --pool: a pool of the service (HTTP) */
 };
 
 #define CTL_ERR_MAX 512
 
+#define BIT(o) (1ull << (o))   /* an option's bit in <given> and the matrix */
+
 static inline bool ctl_has(const struct ctl_cmd *c, enum ctl_opt o)
 {
-	return c->given & (1ull << o);
+	return c->given & BIT(o);
 }
 
 /* Parses <argc> words. Returns 0, or CTL_EXIT_USAGE with a message in

@@ -58,6 +58,20 @@ int ctl_split(char *line, char **words, int max)
 
 /* --- changes to the working config -------------------------------------- */
 
+/* The health options <cmd> does not give are <cur>'s. */
+static void keep_health_opts(const struct ctl_cmd *cmd, const struct service_spec *cur,
+			     struct service_spec *svc)
+{
+	if (!ctl_has(cmd, O_CHECK))
+		svc->check = cur->check;
+	if (!ctl_has(cmd, O_AGENT))
+		svc->agent = cur->agent;
+	if (!ctl_has(cmd, O_OUTLIER))
+		svc->outlier = cur->outlier;
+	if (!ctl_has(cmd, O_SLOW_START))
+		svc->slow_start_ms = cur->slow_start_ms;
+}
+
 /* -E keeps weir's own options unless given; ipvsadm's are replaced. */
 static void edit_keep_weir_opts(const struct ctl_cmd *cmd, const struct service_spec *cur,
 				struct service_spec *svc)
@@ -72,14 +86,7 @@ static void edit_keep_weir_opts(const struct ctl_cmd *cmd, const struct service_
 		svc->maxconn = cur->maxconn;
 	if (!ctl_has(cmd, O_RETRIES))
 		svc->retries = cur->retries;
-	if (!ctl_has(cmd, O_CHECK))
-		svc->check = cur->check;
-	if (!ctl_has(cmd, O_AGENT))
-		svc->agent = cur->agent;
-	if (!ctl_has(cmd, O_OUTLIER))
-		svc->outlier = cur->outlier;
-	if (!ctl_has(cmd, O_SLOW_START))
-		svc->slow_start_ms = cur->slow_start_ms;
+	keep_health_opts(cmd, cur, svc);
 	if (!ctl_has(cmd, O_ON_GONE))
 		svc->reset_gone = cur->reset_gone;
 }
@@ -133,19 +140,47 @@ static int server_action(struct service_spec *svc, const struct ctl_cmd *cmd, ch
 	return 0;
 }
 
+/* What -A --pool may say of a pool: the rest is the service's. */
+#define POOL_OPTS (BIT(O_SERVICE) | BIT(O_SCHEDULER) | BIT(O_POOL) | BIT(O_CHECK) | \
+		   BIT(O_AGENT) | BIT(O_OUTLIER) | BIT(O_SLOW_START) | BIT(O_NUMERIC))
+
+/* -A --pool: as the config file's pool block, the health options not
+ * given are the service's. */
+static int add_pool(struct weir_config *cfg, const struct ctl_cmd *cmd,
+		    const struct service_spec *cur, char *err)
+{
+	struct service_spec opts = cmd->svc;
+
+	if (cmd->given & ~POOL_OPTS) {
+		snprintf(err, SPEC_ERR_MAX, "--pool: a pool takes only -s, --check, --agent, "
+			 "--outlier and --slow-start; the rest is its service's");
+		return -EINVAL;
+	}
+	if (cur)
+		keep_health_opts(cmd, cur, &opts);
+	return spec_add_pool(cfg, cmd->svc.proto, &cmd->svc.addr, cmd->pool, &opts, err);
+}
+
 int ctl_apply_change(struct weir_config *cfg, const struct ctl_cmd *cmd, char *err)
 {
 	struct service_spec *cur = spec_find_service(cfg, cmd->svc.proto, &cmd->svc.addr);
 	struct service_spec svc = cmd->svc;
+	const char *pool = ctl_has(cmd, O_POOL) ? cmd->pool : NULL;
 
+	if (cur && pool && (cmd->op == OP_ADD_RS || cmd->op == OP_EDIT_RS))
+		cur = spec_find_pool(cur, pool); /* server_opts() reads the pool's */
 	switch (cmd->op) {
 	case OP_ADD_SVC:
+		if (pool)
+			return add_pool(cfg, cmd, cur, err);
 		return spec_add_service(cfg, &svc, err);
 	case OP_EDIT_SVC:
 		if (cur)
 			edit_keep_weir_opts(cmd, cur, &svc);
 		return spec_edit_service(cfg, &svc, err);
 	case OP_DEL_SVC:
+		if (pool)
+			return spec_del_pool(cfg, svc.proto, &svc.addr, pool, err);
 		return spec_del_service(cfg, svc.proto, &svc.addr, err);
 	case OP_CLEAR:
 		spec_clear(cfg);
@@ -156,8 +191,8 @@ int ctl_apply_change(struct weir_config *cfg, const struct ctl_cmd *cmd, char *e
 
 		server_opts(cmd, cur, &rs);
 		if (cmd->op == OP_ADD_RS)
-			return spec_add_server(cfg, svc.proto, &svc.addr, &rs, err);
-		return spec_edit_server(cfg, svc.proto, &svc.addr, &rs, err);
+			return spec_add_server(cfg, svc.proto, &svc.addr, pool, &rs, err);
+		return spec_edit_server(cfg, svc.proto, &svc.addr, pool, &rs, err);
 	}
 	case OP_SERVER:
 		if (!cur) {
@@ -166,7 +201,7 @@ int ctl_apply_change(struct weir_config *cfg, const struct ctl_cmd *cmd, char *e
 		}
 		return server_action(cur, cmd, err);
 	case OP_DEL_RS:
-		return spec_del_server(cfg, svc.proto, &svc.addr, &cmd->rs.addr, err);
+		return spec_del_server(cfg, svc.proto, &svc.addr, pool, &cmd->rs.addr, err);
 	default:
 		return 0;
 	}

@@ -21,8 +21,6 @@
 
 enum arg_kind { ARG_NONE, ARG_REQUIRED, ARG_OPTIONAL };
 
-#define BIT(o) (1ull << (o))
-
 struct ctl_command {
 	char shortname;          /* 0 = long only / a word */
 	const char *longname;
@@ -304,6 +302,17 @@ static int set_state(struct ctl_cmd *c, const char *arg, char *err)
 	return 0;
 }
 
+static int set_pool(struct ctl_cmd *c, const char *arg, char *err)
+{
+	for (const char *p = arg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return fail(err, "illegal pool name (a control character)");
+	if (!*arg || strlen(arg) >= sizeof(c->pool))
+		return fail(err, "illegal pool name `%s'", arg);
+	snprintf(c->pool, sizeof(c->pool), "%s", arg);
+	return 0;
+}
+
 /* --- the grammar ------------------------------------------------------------- */
 
 #define SVC_OPTS (BIT(O_SCHEDULER) | BIT(O_PERSISTENT) | BIT(O_NETMASK) | BIT(O_OPS) | \
@@ -312,19 +321,19 @@ static int set_state(struct ctl_cmd *c, const char *arg, char *err)
 		  BIT(O_CHECK) | BIT(O_AGENT) | BIT(O_OUTLIER) | BIT(O_SLOW_START) |     \
 		  BIT(O_ON_GONE))
 #define RS_OPTS  (BIT(O_FORWARD) | BIT(O_WEIGHT) | BIT(O_UPPER) | BIT(O_LOWER) | \
-		  BIT(O_TUN_TYPE) | BIT(O_CHECK) | BIT(O_STATE))
+		  BIT(O_TUN_TYPE) | BIT(O_CHECK) | BIT(O_STATE) | BIT(O_POOL))
 #define LIST_OPTS (BIT(O_NUMERIC) | BIT(O_STATS) | BIT(O_RATE) | BIT(O_THRESHOLDS) | \
 		   BIT(O_PERSISTENT_CONN) | BIT(O_NOSORT) | BIT(O_EXACT) | BIT(O_HTTP) | \
 		   BIT(O_HEALTH) | BIT(O_JSON))
 #define LIST_ONE (BIT(O_CONNECTION) | BIT(O_SERVICE) | BIT(O_TIMEOUT) | BIT(O_DAEMON))
 
 static const struct ctl_command commands[] = {
-	{ 'A', "add-service", "add-service", OP_ADD_SVC, BIT(O_SERVICE), SVC_OPTS, 0,
-	  "add a virtual service" },
+	{ 'A', "add-service", "add-service", OP_ADD_SVC, BIT(O_SERVICE), SVC_OPTS | BIT(O_POOL), 0,
+	  "add a virtual service (with --pool NAME: a pool of an HTTP service)" },
 	{ 'E', "edit-service", "edit-service", OP_EDIT_SVC, BIT(O_SERVICE), SVC_OPTS, 0,
 	  "edit a virtual service (unnamed ipvsadm options take their defaults)" },
-	{ 'D', "delete-service", "delete-service", OP_DEL_SVC, BIT(O_SERVICE), 0, 0,
-	  "delete a virtual service" },
+	{ 'D', "delete-service", "delete-service", OP_DEL_SVC, BIT(O_SERVICE), BIT(O_POOL), 0,
+	  "delete a virtual service (with --pool NAME: one of its pools)" },
 	{ 'C', "clear", "flush", OP_CLEAR, 0, 0, 0, "delete every virtual service" },
 	{ 'R', "restore", "restore", OP_RESTORE, 0, 0, 0,
 	  "restore rules from standard input (one command a line, as -S writes)" },
@@ -335,7 +344,7 @@ static const struct ctl_command commands[] = {
 	{ 'e', "edit-server", "edit-server", OP_EDIT_RS, BIT(O_SERVICE) | BIT(O_REAL_SERVER),
 	  RS_OPTS, 0, "edit a real server (unnamed options take their defaults)" },
 	{ 'd', "delete-server", "delete-server", OP_DEL_RS, BIT(O_SERVICE) | BIT(O_REAL_SERVER),
-	  0, 0, "delete a real server" },
+	  BIT(O_POOL), 0, "delete a real server" },
 	{ 'L', "list", "list", OP_LIST, 0, LIST_OPTS, LIST_ONE,
 	  "list the table (one service with -t/-u)" },
 	{ 'l', NULL, "list", OP_LIST, 0, LIST_OPTS, LIST_ONE, NULL },
@@ -427,6 +436,8 @@ static const struct ctl_option options[] = {
 	  "--slow-start T     weir: a server coming back ramps up over T (off)" },
 	{ 0, "state", O_STATE, ARG_REQUIRED, "state", set_state,
 	  "--state S          weir: a server's admin state: ready, drain or maint" },
+	{ 0, "pool", O_POOL, ARG_REQUIRED, "pool", set_pool,
+	  "--pool NAME        weir: -A/-D a pool of an HTTP service; -a/-e/-d a server of that pool" },
 	{ 0, "health", O_HEALTH, ARG_NONE, "health", set_flag,
 	  "--health           weir: listing of server states, weights, last checks" },
 	{ 0, "json", O_JSON, ARG_NONE, "json", set_flag,

@@ -157,12 +157,32 @@ static bool has_mask(const struct service_spec *s)
 	return s->persist_prefix != spec_full_prefix(&s->addr);
 }
 
+/* The --stats or --rate row of a service or pool: false in other views. */
+static bool counters_row(struct buf *out, const char *name, const struct vs_stats *st,
+			 const struct list_opts *o, int nthreads)
+{
+	struct rate_totals t;
+	struct rate_value r;
+
+	if (o->stats) {
+		totals_since_zero(st, nthreads, &t);
+		buf_printf(out, "%-33s", name);
+		five(out, t.conns, t.inpkts, t.outpkts, t.inbytes, t.outbytes, o->exact);
+		return true;
+	}
+	if (o->rate) {
+		rate_read(&st->est, &r);
+		buf_printf(out, "%-33s", name);
+		five(out, r.cps, r.inpps, r.outpps, r.inbps, r.outbps, o->exact);
+		return true;
+	}
+	return false;
+}
+
 static void service_line(struct buf *out, const struct virtual_service *svc,
 			 const struct list_opts *o, int nthreads)
 {
 	const struct service_spec *sp = &svc->spec;
-	struct rate_totals t;
-	struct rate_value r;
 	char name[ADDR_STRLEN + 8], tmp[64];
 
 	svc_name(svc->proto, &svc->addr, name, sizeof(name));
@@ -170,18 +190,8 @@ static void service_line(struct buf *out, const struct virtual_service *svc,
 		http_row(out, name, &svc->stats, nthreads, o->exact);
 		return;
 	}
-	if (o->stats) {
-		totals_since_zero(&svc->stats, nthreads, &t);
-		buf_printf(out, "%-33s", name);
-		five(out, t.conns, t.inpkts, t.outpkts, t.inbytes, t.outbytes, o->exact);
+	if (counters_row(out, name, &svc->stats, o, nthreads))
 		return;
-	}
-	if (o->rate) {
-		rate_read(&svc->stats.est, &r);
-		buf_printf(out, "%-33s", name);
-		five(out, r.cps, r.inpps, r.outpps, r.inbps, r.outbps, o->exact);
-		return;
-	}
 	buf_printf(out, "%s %s", name, sp->sched);
 	if (sp->sched_flags) {
 		sched_flag_names(sp->sched_flags, sp->sched, tmp, sizeof(tmp));
@@ -269,8 +279,11 @@ static int cmp_rs(const void *a, const void *b)
 	return addr_cmp(&x->rs->addr, &y->rs->addr);
 }
 
+/* The server lines of <svc>: a service, or a pool of <owner> (whose
+ * forwarding method its servers use). */
 static void servers_of(struct buf *out, struct virtual_service *svc,
-		       const struct list_opts *o, int nthreads)
+		       const struct virtual_service *owner, const struct list_opts *o,
+		       int nthreads)
 {
 	struct rs_view *v;
 	size_t n;
@@ -295,21 +308,34 @@ static void servers_of(struct buf *out, struct virtual_service *svc,
 	if (!o->nosort)
 		qsort(v, n, sizeof(*v), cmp_rs);
 	for (size_t i = 0; i < n; i++) {
-		server_line(out, svc, &v[i], o, nthreads);
+		server_line(out, owner, &v[i], o, nthreads);
 		rs_put(v[i].rs);
 	}
 	free(v);
+}
+
+/* "  pool NAME": a pool of an HTTP service, after the service's own servers
+ * and before its own. With --stats and --rate it carries the pool's numbers
+ * in the service columns; otherwise its scheduler. ipvsadm has no such line:
+ * a service without pools lists exactly as in ipvsadm. */
+static void pool_line(struct buf *out, const char *name, const struct virtual_service *pool,
+		      const struct list_opts *o, int nthreads)
+{
+	char row[48];
+
+	snprintf(row, sizeof(row), "  pool %s", name);
+	if (!counters_row(out, row, &pool->stats, o, nthreads))
+		buf_printf(out, "%s %s\n", row, pool->spec.sched);
 }
 
 static void service_block(struct buf *out, struct virtual_service *svc,
 			  const struct list_opts *o, int nthreads)
 {
 	service_line(out, svc, o, nthreads);
-	servers_of(out, svc, o, nthreads);
-	/* pools: in weir's own views (ipvsadm's have no place for them) */
-	for (size_t i = 0; (o->health || o->http) && i < svc->npools; i++) {
-		buf_printf(out, "  pool %s %s\n", svc->pool_names[i], svc->pools[i]->spec.sched);
-		servers_of(out, svc->pools[i], o, nthreads);
+	servers_of(out, svc, svc, o, nthreads);
+	for (size_t i = 0; i < svc->npools; i++) {
+		pool_line(out, svc->pool_names[i], svc->pools[i], o, nthreads);
+		servers_of(out, svc->pools[i], svc, o, nthreads);
 	}
 }
 
@@ -376,33 +402,34 @@ static void save_quoted(struct buf *out, const char *opt, const char *v)
 	buf_append(out, "\"", 1);
 }
 
-/* The health options that differ from the defaults. */
-static void save_health(struct buf *out, const struct service_spec *s)
+/* The health options of <s> that differ from <def>'s: the defaults for a
+ * service, its service's for a pool (which takes those it is not given). */
+static void save_health(struct buf *out, const struct service_spec *s,
+			const struct service_spec *def)
 {
-	struct service_spec def;
 	char words[1024];
 
-	spec_service_defaults(&def);
-	if (memcmp(&s->check, &def.check, sizeof(def.check)) != 0) {
+	if (memcmp(&s->check, &def->check, sizeof(def->check)) != 0) {
 		check_spec_format(&s->check, words, sizeof(words));
 		save_quoted(out, "--check", words);
 	}
-	if (memcmp(&s->agent, &def.agent, sizeof(def.agent)) != 0) {
+	if (memcmp(&s->agent, &def->agent, sizeof(def->agent)) != 0) {
 		agent_spec_format(&s->agent, words, sizeof(words));
 		save_quoted(out, "--agent", words);
 	}
-	if (memcmp(&s->outlier, &def.outlier, sizeof(def.outlier)) != 0) {
+	if (memcmp(&s->outlier, &def->outlier, sizeof(def->outlier)) != 0) {
 		outlier_spec_format(&s->outlier, words, sizeof(words));
 		save_quoted(out, "--outlier", words);
 	}
-	if (s->slow_start_ms)
+	if (s->slow_start_ms != def->slow_start_ms)
 		buf_printf(out, " --slow-start %ums", s->slow_start_ms);
-	if (s->reset_gone)
+	if (s->reset_gone != def->reset_gone)
 		buf_printf(out, " --on-server-gone reset");
 }
 
 static void save_service(struct buf *out, const struct service_spec *s)
 {
+	struct service_spec def;
 	char a[ADDR_STRLEN], tmp[64];
 	const char *p = s->proto == IPPROTO_UDP ? "-u" : "-t";
 
@@ -429,31 +456,89 @@ static void save_service(struct buf *out, const struct service_spec *s)
 		buf_printf(out, " --max-conn %u", s->maxconn);
 	if (s->retries != 3)
 		buf_printf(out, " --retries %u", s->retries);
-	save_health(out, s);
+	spec_service_defaults(&def);
+	save_health(out, s, &def);
 	buf_printf(out, "\n");
-	for (size_t i = 0; i < s->nservers; i++) {
-		const struct server_spec *r = &s->servers[i];
-		char ra[ADDR_STRLEN];
+}
 
-		buf_printf(out, "-a %s %s -r %s %s -w %u", p, a, addr_str(&r->addr, ra),
-			   fwd_switch(r->fwd), r->weight);
-		/* ipvsadm does not save thresholds; weir does, so -R is exact */
-		if (r->upper)
-			buf_printf(out, " -x %u", r->upper);
-		if (r->lower)
-			buf_printf(out, " -y %u", r->lower);
-		if (r->fwd == FWD_TUNNEL)
-			buf_printf(out, " --tun-type ipip");
-		if (r->check.kind != CHECK_INHERIT) {
-			char words[1024];
+/* " --pool NAME", quoted when the name is not one plain word. */
+static void save_pool_name(struct buf *out, const char *name)
+{
+	if (name[strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			"0123456789_.-")])
+		save_quoted(out, "--pool", name);
+	else
+		buf_printf(out, " --pool %s", name);
+}
 
-			check_spec_format(&r->check, words, sizeof(words));
-			save_quoted(out, "--check", words);
-		}
-		if (r->admin != ADMIN_UNSET)
-			buf_printf(out, " --state %s", admin_state_name((enum admin_state)r->admin));
-		buf_printf(out, "\n");
+static void save_server(struct buf *out, const char *p, const char *a,
+			const struct server_spec *r, const char *pool)
+{
+	char ra[ADDR_STRLEN];
+
+	buf_printf(out, "-a %s %s -r %s %s -w %u", p, a, addr_str(&r->addr, ra),
+		   fwd_switch(r->fwd), r->weight);
+	/* ipvsadm does not save thresholds; weir does, so -R is exact */
+	if (r->upper)
+		buf_printf(out, " -x %u", r->upper);
+	if (r->lower)
+		buf_printf(out, " -y %u", r->lower);
+	if (r->fwd == FWD_TUNNEL)
+		buf_printf(out, " --tun-type ipip");
+	if (r->check.kind != CHECK_INHERIT) {
+		char words[1024];
+
+		check_spec_format(&r->check, words, sizeof(words));
+		save_quoted(out, "--check", words);
 	}
+	if (r->admin != ADMIN_UNSET)
+		buf_printf(out, " --state %s", admin_state_name((enum admin_state)r->admin));
+	if (pool)
+		save_pool_name(out, pool);
+	buf_printf(out, "\n");
+}
+
+static int cmp_server_spec(const void *a, const void *b)
+{
+	return addr_cmp(&((const struct server_spec *)a)->addr,
+			&((const struct server_spec *)b)->addr);
+}
+
+/* The -a lines of <s>'s servers (of its pool <pool> when not NULL),
+ * sorted by address unless <nosort>. */
+static void save_servers(struct buf *out, const struct service_spec *s, const char *pool,
+			 bool nosort)
+{
+	struct server_spec *v = malloc((s->nservers + 1) * sizeof(*v));
+	const char *p = s->proto == IPPROTO_UDP ? "-u" : "-t";
+	char a[ADDR_STRLEN];
+
+	if (!v)
+		return;
+	if (s->nservers)
+		memcpy(v, s->servers, s->nservers * sizeof(*v));
+	if (!nosort)
+		qsort(v, s->nservers, sizeof(*v), cmp_server_spec);
+	addr_str(&s->addr, a);
+	for (size_t i = 0; i < s->nservers; i++)
+		save_server(out, p, a, &v[i], pool);
+	free(v);
+}
+
+/* A pool of <svc>: "-A VIP --pool NAME" with its scheduler and the health
+ * options that are not the service's, then its servers. */
+static void save_pool(struct buf *out, const struct service_spec *svc,
+		      const struct pool_spec *pl, bool nosort)
+{
+	const struct service_spec *s = &pl->s;
+	char a[ADDR_STRLEN];
+
+	buf_printf(out, "-A %s %s", s->proto == IPPROTO_UDP ? "-u" : "-t", addr_str(&s->addr, a));
+	save_pool_name(out, pl->name);
+	buf_printf(out, " -s %s", s->sched);
+	save_health(out, s, svc);
+	buf_printf(out, "\n");
+	save_servers(out, &pl->s, pl->name, nosort);
 }
 
 static int cmp_spec(const void *a, const void *b)
@@ -462,12 +547,6 @@ static int cmp_spec(const void *a, const void *b)
 	const struct service_spec *y = *(const struct service_spec *const *)b;
 
 	return cmp_key(x->proto, &x->addr, y->proto, &y->addr);
-}
-
-static int cmp_server_spec(const void *a, const void *b)
-{
-	return addr_cmp(&((const struct server_spec *)a)->addr,
-			&((const struct server_spec *)b)->addr);
 }
 
 void ctl_save(const struct weir_config *cfg, bool nosort, struct buf *out)
@@ -481,17 +560,11 @@ void ctl_save(const struct weir_config *cfg, bool nosort, struct buf *out)
 	if (!nosort)
 		qsort(v, cfg->nservices, sizeof(*v), cmp_spec);
 	for (size_t i = 0; i < cfg->nservices; i++) {
-		struct service_spec s = *v[i];
-
-		s.servers = malloc((s.nservers + 1) * sizeof(*s.servers));
-		if (!s.servers)
-			break;
-		if (s.nservers)
-			memcpy(s.servers, v[i]->servers, s.nservers * sizeof(*s.servers));
-		if (!nosort)
-			qsort(s.servers, s.nservers, sizeof(*s.servers), cmp_server_spec);
-		save_service(out, &s);
-		free(s.servers);
+		save_service(out, v[i]);
+		save_servers(out, v[i], NULL, nosort);
+		/* pools in their declared order: it is the config's */
+		for (size_t k = 0; k < v[i]->npools; k++)
+			save_pool(out, v[i], &v[i]->pools[k], nosort);
 	}
 	free(v);
 }

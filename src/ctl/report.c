@@ -26,7 +26,8 @@ struct svc_snap {
 	struct virtual_service *svc;
 	struct virtual_service *owner; /* the service a pool belongs to; NULL */
 	const char *pool;
-	struct stats_view v;
+	struct stats_view v;           /* the pool's; for a service, pool "default" */
+	struct stats_view total;       /* the whole service (= v for a pool) */
 	struct rs_snap *rs;
 	size_t nrs;
 	uint64_t active, inactive;
@@ -61,7 +62,13 @@ static void snap_one(struct virtual_service *svc, struct virtual_service *owner,
 	ss->svc = svc;
 	ss->owner = owner;
 	ss->pool = pool ? pool : "default";
-	stats_view(&svc->stats, sn->nthreads, &ss->v);
+	stats_view(&svc->stats, sn->nthreads, &ss->total);
+	/* with named pools, "default" is the requests to the service's own
+	 * servers; without, it is the whole service */
+	if (!owner && svc->npools)
+		stats_view(&svc->own, sn->nthreads, &ss->v);
+	else
+		ss->v = ss->total;
 	pthread_mutex_lock(&svc->lock);
 	ss->rs = calloc(svc->nservers + 1, sizeof(*ss->rs));
 	for (size_t i = 0; ss->rs && i < svc->nservers; i++) {
@@ -246,6 +253,7 @@ void report_json(struct vs_table *t, const struct virtual_service *only, struct 
 		const struct service_spec *sp = &s->svc->spec;
 		char a[ADDR_STRLEN];
 		bool first_rs = true;
+		size_t first;
 
 		if (s->owner)
 			continue; /* pools are listed inside their service */
@@ -260,10 +268,12 @@ void report_json(struct vs_table *t, const struct virtual_service *only, struct 
 		json_key(out, "scheduler", sp->sched);
 		buf_printf(out, ",\"persistent\":%u,\"active_conns\":%" PRIu64
 			   ",\"inactive_conns\":%" PRIu64 ",", sp->persist_s, s->active, s->inactive);
-		json_stats(out, &s->v);
+		json_stats(out, &s->total);
 		buf_printf(out, ",\"pools\":[");
-		for (size_t k = i + 1; k < sn.n && sn.s[k].owner == s->svc; k++) {
-			buf_printf(out, "%s{", k > i + 1 ? "," : "");
+		/* "default" is listed with the named pools, when there are some */
+		first = s->svc->npools ? i : i + 1;
+		for (size_t k = first; k < sn.n && (k == i || sn.s[k].owner == s->svc); k++) {
+			buf_printf(out, "%s{", k > first ? "," : "");
 			json_key(out, "name", sn.s[k].pool);
 			buf_append(out, ",", 1);
 			json_key(out, "scheduler", sn.s[k].svc->spec.sched);

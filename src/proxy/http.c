@@ -162,9 +162,20 @@ static void deadline_clear(struct http_session *s)
 	timer_cancel(s->w->loop, &s->timer);
 }
 
+/* The counters of the share the request went to: its pool, or the
+ * service's own servers (svc->own). */
+static struct vs_counters *share(struct http_session *s)
+{
+	return stats_mine(s->target == s->svc ? &s->svc->own : &s->target->stats);
+}
+
+/* The service's counters, its share's once the request is routed (a head
+ * refused before that counts in the service's alone), and the server's. */
 static void counters(struct http_session *s, void (*fn)(struct vs_counters *, void *), void *arg)
 {
 	fn(stats_mine(&s->svc->stats), arg);
+	if (s->target && s->state != HS_HEAD)
+		fn(share(s), arg);
 	if (s->rs)
 		fn(stats_mine(&s->rs->stats), arg);
 }
@@ -824,6 +835,7 @@ static void redirect(struct http_session *s, const char *base)
 		   (int)s->rh.origin.len, base + s->rh.origin.off,
 		   s->keepalive ? "" : "Connection: close\r\n");
 	counter_add(&stats_mine(&rs->stats)->conns, 1);
+	counter_add(&share(s)->conns, 1);
 	access_log(s);
 	svc_conn_close(rs, true, &s->client, loop_ms(s));
 	s->rs = NULL;
@@ -880,6 +892,7 @@ static void start_request(struct http_session *s, int n)
 	deadline_after(s, s->rt.http.server_timeout_ms);
 	sticky_key_of(s, base);
 	route_request(s, base);
+	counter_add(&share(s)->requests, 1);
 	if (s->redirect) {
 		/* a request with a body is answered, then the connection
 		 * closes: its body is never read */
@@ -1077,6 +1090,7 @@ static void dispatch(struct http_session *s)
 		return;
 	}
 	counter_add(&stats_mine(&s->rs->stats)->conns, 1);
+	counter_add(&share(s)->conns, 1);
 	if (!s->t_dispatch)
 		s->t_dispatch = log_stamp(s);
 	/* a request that must not be repeated gets a fresh connection: a
@@ -1276,12 +1290,15 @@ static int server_read(struct http_session *s)
 		if (n > 0) {
 			struct vs_counters *cs = stats_mine(&s->svc->stats);
 			struct vs_counters *cr = stats_mine(&s->rs->stats);
+			struct vs_counters *cp = share(s);
 
 			buf_commit(&sc->in, (size_t)n);
 			counter_add(&cs->outbytes, (uint64_t)n);
 			counter_add(&cs->outpkts, 1);
 			counter_add(&cr->outbytes, (uint64_t)n);
 			counter_add(&cr->outpkts, 1);
+			counter_add(&cp->outbytes, (uint64_t)n);
+			counter_add(&cp->outpkts, 1);
 			if (n < READ_CHUNK && !s->srv_hup)
 				s->srv_readable = false; /* drained (see client_read) */
 		} else if (n == 0) {
@@ -1349,9 +1366,12 @@ static void server_pump(struct http_session *s)
 	/* the request: send, and pull more from the client as room appears */
 	while (s->sc && (sent = reqstore_send(&s->store, s->sc->io.fd)) > 0) {
 		struct vs_counters *cr = stats_mine(&s->rs->stats);
+		struct vs_counters *cp = share(s);
 
 		counter_add(&cr->inbytes, (uint64_t)sent);
 		counter_add(&cr->inpkts, 1);
+		counter_add(&cp->inbytes, (uint64_t)sent);
+		counter_add(&cp->inpkts, 1);
 		if (s->cli_readable && (!s->req_done || s->state == HS_TUNNEL) &&
 		    !client_pull(s))
 			return;

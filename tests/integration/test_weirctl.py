@@ -203,3 +203,36 @@ def test_status_and_weirctl_env(weir, backends):
     r = subprocess.run([WEIRCTL, "status"], capture_output=True, text=True, env=env, timeout=10)
     assert r.returncode == 0
     assert "workers:" in r.stdout and "services: 0" in r.stdout
+
+
+ADMIN_MAX_CLIENTS = 32   # src/ctl/admin.h
+
+
+def test_too_many_admin_connections_shows_the_daemons_word(weir):
+    """With every admin slot taken, weirctl prints what the daemon said
+    ("too many admin connections") and exits 255, not "Connection reset by
+    peer"; once a slot frees, it works again."""
+    w = weir()
+    held = []
+    try:
+        for _ in range(ADMIN_MAX_CLIENTS):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(w.sock)
+            held.append(s)
+        # the daemon has taken them all once one more is refused
+        def refused():
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.connect(w.sock)
+                s.settimeout(5)
+                return s.recv(256).startswith(b"ERR 255 too many admin connections\n")
+        wait_for(refused, what="the admin slots all taken")
+        for _ in range(10):   # each run: the request races the refusal
+            r = w.ctl("-L", "-n", check=False)
+            assert r.returncode == 255, (r.returncode, r.stderr)
+            assert r.stderr == "too many admin connections\n", r.stderr
+            r = w.ctl("-A", "-t", "127.0.0.1:1", "-s", "rr", check=False)
+            assert r.returncode == 255 and "too many admin connections" in r.stderr, r.stderr
+    finally:
+        for s in held:
+            s.close()
+    wait_for(lambda: w.ctl("-L", "-n", check=False).returncode == 0, what="a free slot")

@@ -59,8 +59,8 @@ static void two_servers(struct weir_config *c)
 
 	spec_init(c);
 	if (spec_add_service(c, &s, err) != 0 ||
-	    spec_add_server(c, IPPROTO_TCP, &s.addr, &r1, err) != 0 ||
-	    spec_add_server(c, IPPROTO_TCP, &s.addr, &r2, err) != 0)
+	    spec_add_server(c, IPPROTO_TCP, &s.addr, NULL, &r1, err) != 0 ||
+	    spec_add_server(c, IPPROTO_TCP, &s.addr, NULL, &r2, err) != 0)
 		unit_fail(__FILE__, __LINE__, "setup: %s", err);
 }
 
@@ -177,14 +177,14 @@ TEST(spec_server_edits_need_the_service)
 	char err[SPEC_ERR_MAX];
 
 	two_servers(&c);
-	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &vip, &r, err), -ESRCH);
+	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &vip, NULL, &r, err), -ESRCH);
 	CHECK_STR(err, "Service not defined");
-	CHECK_EQ(spec_edit_server(&c, IPPROTO_TCP, &vip, &r, err), -ESRCH);
+	CHECK_EQ(spec_edit_server(&c, IPPROTO_TCP, &vip, NULL, &r, err), -ESRCH);
 	CHECK_STR(err, "Service not defined");
-	CHECK_EQ(spec_del_server(&c, IPPROTO_TCP, &vip, &r.addr, err), -ESRCH);
+	CHECK_EQ(spec_del_server(&c, IPPROTO_TCP, &vip, NULL, &r.addr, err), -ESRCH);
 	CHECK_STR(err, "Service not defined");
 	vip = A("192.0.2.1:80"); /* right address, wrong protocol */
-	CHECK_EQ(spec_add_server(&c, IPPROTO_UDP, &vip, &r, err), -ESRCH);
+	CHECK_EQ(spec_add_server(&c, IPPROTO_UDP, &vip, NULL, &r, err), -ESRCH);
 	spec_free(&c);
 }
 
@@ -196,7 +196,7 @@ TEST(spec_add_server_duplicate)
 	char err[SPEC_ERR_MAX];
 
 	two_servers(&c);
-	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &vip, &r, err), -EEXIST);
+	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &vip, NULL, &r, err), -EEXIST);
 	CHECK_STR(err, "Destination already exists");
 	CHECK_EQ(c.services[0].nservers, 2);
 	CHECK_EQ(c.services[0].servers[0].weight, 1); /* unchanged */
@@ -211,9 +211,9 @@ TEST(spec_edit_and_del_missing_server)
 	char err[SPEC_ERR_MAX];
 
 	two_servers(&c);
-	CHECK_EQ(spec_edit_server(&c, IPPROTO_TCP, &vip, &r, err), -ENOENT);
+	CHECK_EQ(spec_edit_server(&c, IPPROTO_TCP, &vip, NULL, &r, err), -ENOENT);
 	CHECK_STR(err, "No such destination");
-	CHECK_EQ(spec_del_server(&c, IPPROTO_TCP, &vip, &r.addr, err), -ENOENT);
+	CHECK_EQ(spec_del_server(&c, IPPROTO_TCP, &vip, NULL, &r.addr, err), -ENOENT);
 	CHECK_STR(err, "No such destination");
 	CHECK_EQ(c.services[0].nservers, 2);
 	spec_free(&c);
@@ -229,14 +229,14 @@ TEST(spec_edit_and_del_server)
 	two_servers(&c);
 	r.upper = 10;
 	r.lower = 5;
-	CHECK_EQ(spec_edit_server(&c, IPPROTO_TCP, &vip, &r, err), 0);
+	CHECK_EQ(spec_edit_server(&c, IPPROTO_TCP, &vip, NULL, &r, err), 0);
 	REQUIRE(c.services[0].nservers == 2);
 	CHECK_EQ(c.services[0].servers[1].weight, 7);
 	CHECK_EQ(c.services[0].servers[1].fwd, FWD_TUNNEL);
 	CHECK_EQ(c.services[0].servers[1].upper, 10);
 	CHECK_EQ(c.services[0].servers[1].lower, 5);
 	/* a server address without a port is at the service's port */
-	CHECK_EQ(spec_del_server(&c, IPPROTO_TCP, &vip, &rip, err), 0);
+	CHECK_EQ(spec_del_server(&c, IPPROTO_TCP, &vip, NULL, &rip, err), 0);
 	REQUIRE(c.services[0].nservers == 1);
 	CHECK_STR(astr(&c.services[0].servers[0].addr), "10.0.0.2:80");
 	spec_free(&c);
@@ -252,21 +252,21 @@ TEST(spec_thresholds_lower_above_upper)
 	two_servers(&c);
 	r.upper = 5;
 	r.lower = 6;
-	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &vip, &r, err), -ERANGE);
+	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &vip, NULL, &r, err), -ERANGE);
 	CHECK(strncmp(err, "Numerical result out of range", 29) == 0);
 	CHECK_EQ(c.services[0].nservers, 2);
 	r.upper = 0; /* no upper: any lower is still above it (IPVS) */
 	r.lower = 1;
-	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &vip, &r, err), -ERANGE);
+	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &vip, NULL, &r, err), -ERANGE);
 	r = srv_of("10.0.0.1:80", FWD_ROUTE, 1);
 	r.upper = 3;
 	r.lower = 4;
-	CHECK_EQ(spec_edit_server(&c, IPPROTO_TCP, &vip, &r, err), -ERANGE);
+	CHECK_EQ(spec_edit_server(&c, IPPROTO_TCP, &vip, NULL, &r, err), -ERANGE);
 	CHECK_EQ(c.services[0].servers[0].upper, 0);
 	r.lower = 3; /* equal is fine */
-	CHECK_EQ(spec_edit_server(&c, IPPROTO_TCP, &vip, &r, err), 0);
+	CHECK_EQ(spec_edit_server(&c, IPPROTO_TCP, &vip, NULL, &r, err), 0);
 	r.weight = 65536;
-	CHECK_EQ(spec_edit_server(&c, IPPROTO_TCP, &vip, &r, err), -ERANGE);
+	CHECK_EQ(spec_edit_server(&c, IPPROTO_TCP, &vip, NULL, &r, err), -ERANGE);
 	spec_free(&c);
 }
 
@@ -287,10 +287,10 @@ TEST(spec_server_ports_by_forwarding_method)
 	spec_init(&c);
 	REQUIRE(spec_add_service(&c, &p, err) == 0);
 	REQUIRE(spec_add_service(&c, &x, err) == 0);
-	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &p.addr, &dr, err), 0);
-	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &p.addr, &tun, err), 0);
-	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &p.addr, &nat, err), 0);
-	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &p.addr, &nat0, err), 0);
+	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &p.addr, NULL, &dr, err), 0);
+	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &p.addr, NULL, &tun, err), 0);
+	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &p.addr, NULL, &nat, err), 0);
+	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &p.addr, NULL, &nat0, err), 0);
 	REQUIRE(c.services[0].nservers == 4);
 	CHECK_STR(astr(&c.services[0].servers[0].addr), "10.0.0.1:80");
 	CHECK_STR(astr(&c.services[0].servers[1].addr), "10.0.0.2:80");
@@ -298,17 +298,17 @@ TEST(spec_server_ports_by_forwarding_method)
 	CHECK_STR(astr(&c.services[0].servers[3].addr), "10.0.0.4:80");
 	/* the same DR server at another port is the same server */
 	dr = srv_of("10.0.0.1:9090", FWD_ROUTE, 1);
-	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &p.addr, &dr, err), -EEXIST);
+	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &p.addr, NULL, &dr, err), -EEXIST);
 	/* ... and it is found for -e and -d at any port */
 	dr.weight = 9;
-	CHECK_EQ(spec_edit_server(&c, IPPROTO_TCP, &p.addr, &dr, err), 0);
+	CHECK_EQ(spec_edit_server(&c, IPPROTO_TCP, &p.addr, NULL, &dr, err), 0);
 	CHECK_EQ(c.services[0].servers[0].weight, 9);
 	a = A("10.0.0.3:8080");
-	CHECK_EQ(spec_del_server(&c, IPPROTO_TCP, &p.addr, &a, err), 0);
+	CHECK_EQ(spec_del_server(&c, IPPROTO_TCP, &p.addr, NULL, &a, err), 0);
 	CHECK_EQ(c.services[0].nservers, 3);
 
 	dr = srv_of("10.0.0.1:8080", FWD_ROUTE, 1);
-	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &x.addr, &dr, err), 0);
+	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &x.addr, NULL, &dr, err), 0);
 	REQUIRE(c.services[1].nservers == 1);
 	CHECK_STR(astr(&c.services[1].servers[0].addr), "10.0.0.1:8080");
 	spec_free(&c);
@@ -325,10 +325,10 @@ TEST(spec_packet_servers_share_the_family)
 	spec_init(&c);
 	REQUIRE(spec_add_service(&c, &p, err) == 0);
 	REQUIRE(spec_add_service(&c, &x, err) == 0);
-	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &p.addr, &r6, err), -EINVAL);
+	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &p.addr, NULL, &r6, err), -EINVAL);
 	CHECK_STR(err, "real server [2001:db8::1]:80 is not of the service's address family");
 	/* a proxy connects to any family */
-	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &x.addr, &r6, err), 0);
+	CHECK_EQ(spec_add_server(&c, IPPROTO_TCP, &x.addr, NULL, &r6, err), 0);
 	spec_free(&c);
 }
 
@@ -382,8 +382,8 @@ TEST(spec_edit_service_mode_change_renormalises_servers)
 
 	spec_init(&c);
 	REQUIRE(spec_add_service(&c, &x, err) == 0);
-	REQUIRE(spec_add_server(&c, IPPROTO_TCP, &x.addr, &a, err) == 0);
-	REQUIRE(spec_add_server(&c, IPPROTO_TCP, &x.addr, &m, err) == 0);
+	REQUIRE(spec_add_server(&c, IPPROTO_TCP, &x.addr, NULL, &a, err) == 0);
+	REQUIRE(spec_add_server(&c, IPPROTO_TCP, &x.addr, NULL, &m, err) == 0);
 	x.proxy = PROXY_NONE;
 	CHECK_EQ(spec_edit_service(&c, &x, err), 0);
 	REQUIRE(c.services[0].nservers == 2);
@@ -393,7 +393,7 @@ TEST(spec_edit_service_mode_change_renormalises_servers)
 
 	x.proxy = PROXY_TCP;
 	REQUIRE(spec_edit_service(&c, &x, err) == 0);
-	REQUIRE(spec_add_server(&c, IPPROTO_TCP, &x.addr, &b, err) == 0);
+	REQUIRE(spec_add_server(&c, IPPROTO_TCP, &x.addr, NULL, &b, err) == 0);
 	x.proxy = PROXY_NONE;
 	CHECK_EQ(spec_edit_service(&c, &x, err), -EEXIST);
 	CHECK_STR(err, "Destination already exists");
@@ -422,7 +422,7 @@ TEST(spec_dup_is_deep)
 	/* edits of the copy do not reach the original */
 	d.services[0].servers[0].weight = 99;
 	snprintf(d.services[0].sched, sizeof(d.services[0].sched), "rr");
-	CHECK_EQ(spec_add_server(&d, IPPROTO_TCP, &c.services[0].addr, &r, err), 0);
+	CHECK_EQ(spec_add_server(&d, IPPROTO_TCP, &c.services[0].addr, NULL, &r, err), 0);
 	d.socket_path[1] = 'X';
 	CHECK_EQ(c.services[0].servers[0].weight, 1);
 	CHECK_STR(c.services[0].sched, "wlc");

@@ -1,5 +1,6 @@
 /* test_list.c - weirctl's listings against ipvsadm 1.31's formats: -L and
  * its views on a live table, and -S, whose output -R replays exactly. */
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 
@@ -154,6 +155,20 @@ static void check_round_trip(const struct weir_config *c, int at)
 		const struct service_spec *x = &c->services[i];
 		const struct service_spec *y = spec_find_service(&d, x->proto, &x->addr);
 
+		for (size_t k = 0; y && k < x->npools; k++) {
+			const struct pool_spec *px = &x->pools[k];
+			const struct pool_spec *py = k < y->npools ? &y->pools[k] : NULL;
+
+			if (!py || strcmp(px->name, py->name) != 0 ||
+			    strcmp(px->s.sched, py->s.sched) != 0 ||
+			    px->s.nservers != py->s.nservers ||
+			    memcmp(&px->s.check, &py->s.check, sizeof(px->s.check)) != 0)
+				unit_fail(__FILE__, at, "pool %s of %s differs after -S | -R",
+					  px->name, fx_addr(&x->addr));
+		}
+		if (y && y->npools != x->npools)
+			unit_fail(__FILE__, at, "%zu pools, want %zu", y->npools, x->npools);
+
 		if (!y || y->nservers != x->nservers || strcmp(x->sched, y->sched) != 0 ||
 		    x->sched_flags != y->sched_flags || x->persist_s != y->persist_s ||
 		    x->proxy != y->proxy || x->connect_timeout_ms != y->connect_timeout_ms ||
@@ -251,6 +266,78 @@ TEST(ctllist_save_of_a_config_file_replays)
 		"    netmask 48;\n"
 		"    server [2001:db8::5]:53;\n"
 		"}\n", __LINE__);
+}
+
+/* Pools and their servers: "-A VIP --pool NAME" with the pool's scheduler
+ * and health options, then "-a ... --pool NAME" for each server, after the
+ * service's own; -R rebuilds them (routes exist only in the file). */
+static const char pools_conf[] =
+	"service tcp 192.0.2.1:80 {\n"
+	"    proxy http;\n"
+	"    scheduler rr;\n"
+	"    check tcp;\n"
+	"    server 10.0.0.2:80;\n"
+	"    pool api { scheduler wrr; server 10.0.0.9:80 weight 3; server 10.0.0.8:80; }\n"
+	"    pool \"odd name\" { check off; server 10.0.0.7:80 state drain; }\n"
+	"}\n";
+
+TEST(ctllist_save_pools)
+{
+	struct weir_config c;
+	char err[CONFIG_ERR_MAX];
+	char *s;
+
+	REQUIRE(config_parse("t.conf", pools_conf, strlen(pools_conf), &c, err) == 0);
+	s = save_str(&c, false);
+	CHECK_STR(s,
+		  "-A -t 192.0.2.1:80 -s rr --proxy http --check \"tcp\"\n"
+		  "-a -t 192.0.2.1:80 -r 10.0.0.2:80 -g -w 1\n"
+		  "-A -t 192.0.2.1:80 --pool api -s wrr\n"
+		  "-a -t 192.0.2.1:80 -r 10.0.0.8:80 -g -w 1 --pool api\n"
+		  "-a -t 192.0.2.1:80 -r 10.0.0.9:80 -g -w 3 --pool api\n"
+		  "-A -t 192.0.2.1:80 --pool \"odd name\" -s rr --check \"off\"\n"
+		  "-a -t 192.0.2.1:80 -r 10.0.0.7:80 -g -w 1 --state drain --pool \"odd name\"\n");
+	free(s);
+	spec_free(&c);
+	check_config_round_trip(pools_conf, __LINE__);
+}
+
+TEST(ctllist_pool_commands)
+{
+	struct weir_config c;
+	char err[CTL_ERR_MAX];
+	static const char *const setup[] = {
+		"-A -t 192.0.2.1:80 --proxy http -s rr",
+		"-A -t 192.0.2.1:80 --pool api -s wrr",
+		"-a -t 192.0.2.1:80 -r 10.0.0.9:80 -w 2 --pool api",
+		"-A -t 192.0.2.2:80 -s rr",
+		NULL,
+	};
+
+	REQUIRE(fx_build(&c, setup));
+	REQUIRE(c.services[0].npools == 1);
+	CHECK_EQ(c.services[0].pools[0].s.nservers, 1);
+	CHECK_EQ(c.services[0].nservers, 0);
+	CHECK_EQ(fx_apply(&c, "-e -t 192.0.2.1:80 -r 10.0.0.9:80 -w 5 --pool api", err), 0);
+	CHECK_EQ(c.services[0].pools[0].s.servers[0].weight, 5);
+	/* refused: a pool twice, of a packet service, of a missing service;
+	 * "default" is the service's own; a pool option beyond the pool's */
+	CHECK_EQ(fx_apply(&c, "-A -t 192.0.2.1:80 --pool api -s rr", err), -EEXIST);
+	CHECK_EQ(fx_apply(&c, "-A -t 192.0.2.2:80 --pool api", err), -EINVAL);
+	CHECK_EQ(fx_apply(&c, "-A -t 192.0.2.9:80 --pool api", err), -ESRCH);
+	CHECK_EQ(fx_apply(&c, "-A -t 192.0.2.1:80 --pool default", err), -EINVAL);
+	CHECK_EQ(fx_apply(&c, "-A -t 192.0.2.1:80 --pool x -p 30", err), -EINVAL);
+	CHECK_EQ(fx_apply(&c, "-a -t 192.0.2.1:80 -r 10.0.0.1:80 --pool nope", err), -ESRCH);
+	CHECK(strstr(err, "No such pool") != NULL);
+	/* --pool default: the service's own servers */
+	CHECK_EQ(fx_apply(&c, "-a -t 192.0.2.1:80 -r 10.0.0.1:80 --pool default", err), 0);
+	CHECK_EQ(c.services[0].nservers, 1);
+	CHECK_EQ(fx_apply(&c, "-d -t 192.0.2.1:80 -r 10.0.0.9:80 --pool api", err), 0);
+	CHECK_EQ(c.services[0].pools[0].s.nservers, 0);
+	CHECK_EQ(fx_apply(&c, "-D -t 192.0.2.1:80 --pool api", err), 0);
+	CHECK_EQ(c.services[0].npools, 0);
+	CHECK_EQ(fx_apply(&c, "-D -t 192.0.2.1:80 --pool api", err), -ENOENT);
+	spec_free(&c);
 }
 
 /* What -R would refuse the config refuses too, so -S | -R always replays:
@@ -491,6 +578,47 @@ TEST(ctllist_stats_full_listing_has_the_header)
 		  HEADER STATS_TITLE
 		  "UDP  192.0.2.1:53                        0        0        0        0        0\n"
 		  "  -> 10.0.0.5:53                         0        0        0        0        0\n");
+	list_close(&f);
+}
+
+/* An HTTP service's pools follow its own servers in every view: "  pool
+ * NAME SCHED", or with --stats/--rate the pool's numbers in the service
+ * columns; then the pool's servers. */
+TEST(ctllist_pools_in_every_view)
+{
+	struct list_fx f;
+	struct list_opts o = { .stats = true };
+	struct virtual_service *svc;
+	static const char *const lines[] = {
+		"-A -t 127.0.0.1:18090 --proxy http -s rr",
+		"-a -t 127.0.0.1:18090 -r 127.0.0.1:9001",
+		"-A -t 127.0.0.1:18090 --pool api -s wrr",
+		"-a -t 127.0.0.1:18090 -r 127.0.0.1:9003 -w 2 --pool api",
+		NULL,
+	};
+
+	REQUIRE(list_open(&f, lines));
+	svc = svc_at(&f, IPPROTO_TCP, "127.0.0.1:18090");
+	REQUIRE(svc != NULL && svc->npools == 1);
+	set_counters(&svc->stats, 8, 8, 16, 632, 1512);
+	set_counters(&svc->servers[0]->stats, 3, 3, 6, 237, 567);
+	set_counters(&svc->pools[0]->stats, 5, 5, 10, 395, 945);
+	set_counters(&svc->pools[0]->servers[0]->stats, 5, 5, 10, 395, 945);
+	CHECK_STR(list(&f, &o),
+		  HEADER STATS_TITLE
+		  "TCP  127.0.0.1:18090                     8        8       16      632     1512\n"
+		  "  -> 127.0.0.1:9001                      3        3        6      237      567\n"
+		  "  pool api                               5        5       10      395      945\n"
+		  "  -> 127.0.0.1:9003                      5        5       10      395      945\n");
+	o = (struct list_opts){ 0 };
+	CHECK_STR(list(&f, &o),
+		  HEADER TITLE
+		  "TCP  127.0.0.1:18090 rr\n"
+		  "  -> 127.0.0.1:9001               Proxy   1      0          0         \n"
+		  "  pool api wrr\n"
+		  "  -> 127.0.0.1:9003               Proxy   2      0          0         \n");
+	o = (struct list_opts){ .rate = true, .only = svc };
+	CHECK(strstr(list(&f, &o), "\n  pool api                               0        0") != NULL);
 	list_close(&f);
 }
 

@@ -610,6 +610,7 @@ static void rp_busy(struct rp_fx *f)
 	counts_on(&f->pkt->stats, 1, 3);
 	counts_on(&f->pkt->servers[0]->stats, 1, 10);
 	counts_on(&f->http->stats, 0, 5);
+	counts_on(&f->http->own, 1, 1);      /* the http service's own servers' share */
 	counts_on(&f->http->pools[1]->stats, 0, 4);
 	counts_on(&f->http->pools[1]->servers[0]->stats, 0, 4);
 	table_tick(&f->t, 4000);
@@ -660,10 +661,10 @@ TEST(report_json_valid_with_values)
 	report_json(&f.t, NULL, &f.out);
 	s = rp_text(&f);
 	CHECK(json_valid(s, f.out.len, __LINE__));
-	/* three services, ten servers, two pools */
+	/* three services, ten servers, two pools and the default one */
 	CHECK_EQ(count_of(s, "\"proto\":"), 3);
 	CHECK_EQ(count_of(s, "\"effective_weight\":"), 10);
-	CHECK_EQ(count_of(s, "\"name\":"), 2);
+	CHECK_EQ(count_of(s, "\"name\":"), 3);
 	{
 		static const char start[] = "{\"services\":[{\"proto\":\"TCP\",\"address\":"
 					    "\"192.0.2.1:80\",\"proxy\":\"none\",\"scheduler\":\"wrr\","
@@ -691,8 +692,12 @@ TEST(report_json_valid_with_values)
 	CHECK_HAS(s, "\"ejections\":1,");
 	CHECK_HAS(s, "\"agent\":\"up 50%\"");
 	CHECK_HAS(s, "\"check\":\"http path /health expect 200-299 body \\\"say \\\\\\\"hi\\\\\\\"\\\"\"");
-	/* pools, with the odd name escaped */
-	CHECK_HAS(s, "\"pools\":[{\"name\":\"we\\\"ird\\\\pool\\u000aname\",\"scheduler\":\"wlc\"");
+	/* the service's whole numbers, then its pools: "default" (its own
+	 * servers' share) first, the odd name escaped */
+	CHECK_HAS(s, "\"inactive_conns\":0,\"stats\":{\"conns\":5,\"inpkts\":10,");
+	CHECK_HAS(s, "\"pools\":[{\"name\":\"default\",\"scheduler\":\"wlc\",\"stats\":{"
+		  "\"conns\":1,\"inpkts\":2,");
+	CHECK_HAS(s, "},{\"name\":\"we\\\"ird\\\\pool\\u000aname\",\"scheduler\":\"wlc\"");
 	CHECK_HAS(s, "{\"name\":\"api\",\"scheduler\":\"lc\",\"stats\":{\"conns\":4,");
 	CHECK_HAS(s, "\"address\":\"127.0.0.1:9003\",\"pool\":\"api\"");
 	CHECK_HAS(s, "\"pool\":\"we\\\"ird\\\\pool\\u000aname\"");
@@ -841,6 +846,9 @@ TEST(report_metrics_format_and_values)
 	CHECK_HAS(s, "\nweir_service_response_seconds_count{service=\"TCP 192.0.2.1:80\","
 		  "pool=\"default\"} 2\n");
 	CHECK_HAS(s, "\nweir_service_connections_total{service=\"UDP [2001:db8::1]:53\",pool=\"default\"} 0\n");
+	/* a service with pools: "default" is its own servers' share */
+	CHECK_HAS(s, "\nweir_service_connections_total{service=\"TCP 127.0.0.1:18080\",pool=\"default\"} 1\n");
+	CHECK_HAS(s, "\nweir_service_requests_total{service=\"TCP 127.0.0.1:18080\",pool=\"default\"} 1\n");
 	/* pools are labelled with their service and their (escaped) name */
 	CHECK_HAS(s, "\nweir_service_connections_total{service=\"TCP 127.0.0.1:18080\",pool=\"api\"} 4\n");
 	CHECK_HAS(s, "\nweir_service_connections_total{service=\"TCP 127.0.0.1:18080\","
