@@ -1452,8 +1452,16 @@ static void srv_event(struct srvconn *sc, uint32_t events)
 
 static void client_flush(struct http_session *s)
 {
+	/* the last bytes before weir closes (an answer of its own, or the end
+	 * of a response on a connection that closes after it) are held back
+	 * (MSG_MORE) until the close or shutdown that follows at once, which
+	 * sends them with the FIN: one segment instead of two */
+	bool last = s->close_after ? !s->sc :
+		    s->state == HS_FORWARD && s->resp_started && s->resp.complete && !s->keepalive;
+	int more = last ? MSG_MORE : 0;
+
 	while (s->cout.len) {
-		ssize_t n = send(s->cli.fd, buf_head(&s->cout), s->cout.len, MSG_NOSIGNAL);
+		ssize_t n = send(s->cli.fd, buf_head(&s->cout), s->cout.len, MSG_NOSIGNAL | more);
 
 		if (n > 0) {
 			buf_consume(&s->cout, (size_t)n);
