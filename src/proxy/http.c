@@ -75,7 +75,8 @@ struct http_session {
 	unsigned served;               /* requests answered on this connection */
 	/* the request in flight */
 	struct http_msg req;
-	struct http_head rh;
+	struct http_head *rh;          /* its head: req_head, while try_head() handles it */
+	uint8_t req_minor;             /* HTTP/1.<minor> of the request */
 	bool req_done, idempotent, keepalive, head_method;
 	uint64_t body_bytes;
 	struct reqstore store;
@@ -93,7 +94,8 @@ struct http_session {
 	bool srv_readable;
 	bool srv_hup;                  /* the server's FIN was reported: read to EOF */
 	struct http_msg resp;
-	struct http_head resph;
+	struct http_head *resph;       /* its head: resp_head, while server_pump() handles it */
+	bool resp_keep_alive, resp_until_close; /* what the final response's head said */
 	bool resp_started;
 	uint16_t status;
 	uint64_t resp_bytes;
@@ -103,6 +105,15 @@ struct http_session {
 	bool set_cookie;               /* insert mode: tell the client its server */
 	bool fresh_retry;              /* a pooled connection died: tried a new one */
 };
+
+/*
+ * The heads being handled. A head is parsed, used and forgotten in one go
+ * (the session keeps the few scalars it needs later), so its 128 header
+ * slots (2 KB) live once per worker thread, not in every session: an idle
+ * keep-alive connection does not carry them. <s->rh> and <s->resph> point
+ * here only while their head is handled, NULL otherwise.
+ */
+static _Thread_local struct http_head req_head, resp_head;
 
 static void session_close(struct http_session *s);
 static void count_status(struct vs_counters *c, void *arg);
@@ -453,12 +464,12 @@ static void list_so_far(struct http_session *s, struct head_out *o, const struct
 {
 	bool any = false;
 
-	for (int i = k->first[kind]; i >= 0 && i < s->rh.nhdr; i++) {
-		if (k->kind[i] != kind || !s->rh.hdr[i].value.len)
+	for (int i = k->first[kind]; i >= 0 && i < s->rh->nhdr; i++) {
+		if (k->kind[i] != kind || !s->rh->hdr[i].value.len)
 			continue;
 		if (!any)
 			out_str(o, shown);
-		out_field(o, s->rh.hdr[i].value);
+		out_field(o, s->rh->hdr[i].value);
 		out_lit(o, ", ");
 		any = true;
 	}
@@ -524,7 +535,7 @@ static void out_request_line(struct head_out *o, const struct http_head *h)
 /* Writes the head as the server gets it into the store. */
 static int build_request_head(struct http_session *s, const char *base)
 {
-	const struct http_head *h = &s->rh;
+	const struct http_head *h = s->rh;
 	struct head_out o = { .store = &s->store, .base = base };
 	struct head_kinds k;
 	bool fwd = s->rt.http.forwarded;
@@ -670,7 +681,7 @@ static void set_target(struct http_session *s, struct virtual_service *t)
 static void route_request(struct http_session *s, const char *base)
 {
 	struct route_table *rt = svc_routes_get(s->svc);
-	const struct http_head *h = &s->rh;
+	const struct http_head *h = s->rh;
 	struct hdr_lookup l = { h, base };
 	const struct route *r;
 	int host;
@@ -725,18 +736,18 @@ static void sticky_key_of(struct http_session *s, const char *base)
 	s->sticky_len = 0;
 	s->set_cookie = o->sticky == STICKY_INSERT;
 	if (o->sticky == STICKY_PARAM) {
-		len = find_pair(base + s->rh.query.off, s->rh.query.len, o->sticky_name, '&', &val);
+		len = find_pair(base + s->rh->query.off, s->rh->query.len, o->sticky_name, '&', &val);
 	} else if (o->sticky == STICKY_HEADER) {
-		int i = http_find(&s->rh, base, o->sticky_name, 0);
+		int i = http_find(s->rh, base, o->sticky_name, 0);
 
 		if (i >= 0) {
-			val = base + s->rh.hdr[i].value.off;
-			len = (int)s->rh.hdr[i].value.len;
+			val = base + s->rh->hdr[i].value.off;
+			len = (int)s->rh->hdr[i].value.len;
 		}
 	} else if (o->sticky == STICKY_COOKIE || o->sticky == STICKY_INSERT) {
-		for (int i = http_find(&s->rh, base, "cookie", 0); i >= 0 && len < 0;
-		     i = http_find(&s->rh, base, "cookie", i + 1))
-			len = find_pair(base + s->rh.hdr[i].value.off, s->rh.hdr[i].value.len,
+		for (int i = http_find(s->rh, base, "cookie", 0); i >= 0 && len < 0;
+		     i = http_find(s->rh, base, "cookie", i + 1))
+			len = find_pair(base + s->rh->hdr[i].value.off, s->rh->hdr[i].value.len,
 					o->sticky_name, ';', &val);
 	}
 	if (len > 0 && (size_t)len <= sizeof(s->sticky_key)) {
@@ -785,8 +796,8 @@ static void redirect(struct http_session *s, const char *base)
 		buf_printf(&s->cout, "%s", rs->spec.url);
 	else
 		buf_printf(&s->cout, "http://%s", addr_str(&rs->addr, a));
-	buf_printf(&s->cout, "%.*s\r\nContent-Length: 0\r\n%s\r\n", (int)s->rh.target.len,
-		   base + s->rh.target.off, s->keepalive ? "" : "Connection: close\r\n");
+	buf_printf(&s->cout, "%.*s\r\nContent-Length: 0\r\n%s\r\n", (int)s->rh->target.len,
+		   base + s->rh->target.off, s->keepalive ? "" : "Connection: close\r\n");
 	counter_add(&stats_mine(&rs->stats)->conns, 1);
 	access_log(s);
 	svc_conn_close(rs, true, &s->client, loop_ms(s));
@@ -804,7 +815,7 @@ static void redirect(struct http_session *s, const char *base)
 /* Keeps "METHOD target" (cut short) for the logs. */
 static void request_line_of(struct http_session *s, const char *base)
 {
-	const struct http_head *h = &s->rh;
+	const struct http_head *h = s->rh;
 	size_t ml = MIN(h->method.len, 16u), tl = MIN(h->target.len, 160u);
 
 	_Static_assert(sizeof(s->line) >= 16 + 1 + 160 + 1, "room for the request line");
@@ -818,7 +829,7 @@ static void request_line_of(struct http_session *s, const char *base)
 static void start_request(struct http_session *s, int n)
 {
 	const char *base = buf_head(&s->cin);
-	const struct http_head *h = &s->rh;
+	const struct http_head *h = s->rh;
 	int rc;
 
 	s->t_start = now_ns();
@@ -834,6 +845,7 @@ static void start_request(struct http_session *s, int n)
 	s->idempotent = method_idempotent(h->method_id);
 	s->head_method = h->method_id == HTTP_HEAD;
 	s->keepalive = h->keep_alive && !h->upgrade;
+	s->req_minor = h->minor;
 	request_line_of(s, base);
 	counter_add(&stats_mine(&s->svc->stats)->requests, 1);
 	if (s->rt.http.max_body && h->has_length && h->length > s->rt.http.max_body) {
@@ -914,11 +926,13 @@ static void try_head(struct http_session *s)
 		return;
 	if (s->need_proxy_header && !take_proxy_header(s))
 		return;
-	n = http_head_parse(&s->req, buf_head(&s->cin), s->cin.len, &s->rh);
-	if (n > 0) {
+	s->rh = &req_head;
+	n = http_head_parse(&s->req, buf_head(&s->cin), s->cin.len, s->rh);
+	if (n > 0)
 		start_request(s, n);
+	s->rh = NULL;
+	if (n > 0)
 		return;
-	}
 	if (n < 0) {
 		respond_error(s, s->req.status, s->req.why);
 		return;
@@ -1079,8 +1093,8 @@ static bool is_drain(struct http_session *s, const char *base)
 {
 	const struct http_opts *o = &s->rt.http;
 
-	return s->resph.status == o->drain_status &&
-	       (!o->drain_header[0] || http_find(&s->resph, base, o->drain_header, 0) >= 0);
+	return s->resph->status == o->drain_status &&
+	       (!o->drain_header[0] || http_find(s->resph, base, o->drain_header, 0) >= 0);
 }
 
 /* "HTTP/1.1 <status> <reason as the server wrote it>\r\n" */
@@ -1110,7 +1124,7 @@ static void out_status_line(struct head_out *o, const struct http_head *h)
 /* Writes the response head for the client. */
 static void relay_response_head(struct http_session *s, const char *base)
 {
-	const struct http_head *h = &s->resph;
+	const struct http_head *h = s->resph;
 	struct head_out o = { .buf = &s->cout, .base = base };
 	struct head_kinds k;
 
@@ -1135,7 +1149,7 @@ static void relay_response_head(struct http_session *s, const char *base)
 		out_lit(&o, "Connection: upgrade\r\n");
 	else if (!s->keepalive || h->until_close)
 		out_lit(&o, "Connection: close\r\n");
-	else if (s->rh.minor == 0)
+	else if (s->req_minor == 0)
 		out_lit(&o, "Connection: keep-alive\r\n");
 	out_end(&o, h);
 }
@@ -1145,7 +1159,7 @@ static void response_complete(struct http_session *s)
 	unsigned cls = s->status / 100;
 	uint64_t us = s->t_resp ? (s->t_resp - s->t_start) / 1000 : 0;
 	/* a connection that began with this client's PROXY header is its alone */
-	bool reusable = s->resph.keep_alive && !s->resph.until_close && s->req_done &&
+	bool reusable = s->resp_keep_alive && !s->resp_until_close && s->req_done &&
 			reqstore_unsent(&s->store) == 0 && !s->rt.send_proxy;
 
 	if (s->rs)
@@ -1158,7 +1172,7 @@ static void response_complete(struct http_session *s)
 	if (!s->req_done)
 		s->close_after = true; /* the rest of the body would be a new request */
 	release_server(s, reusable);
-	if (s->resph.until_close)
+	if (s->resp_until_close)
 		s->close_after = true;
 	s->served++;
 	next_request(s);
@@ -1169,7 +1183,7 @@ static void on_response_head(struct http_session *s, int n)
 {
 	const char *base = buf_head(&s->sc->in);
 
-	if (s->resph.status >= 100 && s->resph.status < 200 && s->resph.status != 101) {
+	if (s->resph->status >= 100 && s->resph->status < 200 && s->resph->status != 101) {
 		/* interim (100 Continue): pass it on, wait for the final one */
 		buf_append(&s->cout, base, (size_t)n);
 		buf_consume(&s->sc->in, (size_t)n);
@@ -1183,13 +1197,15 @@ static void on_response_head(struct http_session *s, int n)
 		return;
 	}
 	s->resp_started = true;
+	s->resp_keep_alive = s->resph->keep_alive;
+	s->resp_until_close = s->resph->until_close;
 	s->t_resp = now_ns();
-	s->status = s->resph.status;
+	s->status = s->resph->status;
 	health_passive(s->rs, s->status < 500); /* 5xx in a row eject */
 	reqstore_release(&s->store);
 	relay_response_head(s, base);
 	buf_consume(&s->sc->in, (size_t)n);
-	if (s->resph.status == 101) {
+	if (s->resph->status == 101) {
 		s->state = HS_TUNNEL;
 		deadline_after(s, s->rt.idle_timeout_ms);
 	}
@@ -1319,17 +1335,19 @@ static void server_pump(struct http_session *s)
 	while (s->sc) {
 		rc = server_read(s);
 		if (!s->resp_started && s->sc->in.len) {
-			int n = http_head_parse(&s->resp, buf_head(&s->sc->in), s->sc->in.len,
-						&s->resph);
+			int n;
 
+			s->resph = &resp_head;
+			n = http_head_parse(&s->resp, buf_head(&s->sc->in), s->sc->in.len, s->resph);
+			if (n > 0)
+				on_response_head(s, n);
+			s->resph = NULL;
 			if (n < 0) {
 				server_failed(s, s->resp.why, true, 502);
 				return;
 			}
-			if (n > 0) {
-				on_response_head(s, n);
+			if (n > 0)
 				continue;
-			}
 		}
 		if (s->resp_started && relay_body(s) != 0) {
 			server_gone(s, -EBADMSG);
