@@ -949,6 +949,19 @@ static void try_head(struct http_session *s)
 		deadline_after(s, s->rt.http.header_timeout_ms);
 }
 
+/* An idle keep-alive connection holds no buffer: between requests the
+ * client buffers and the request store go back to the allocator, and the
+ * next read allocates them again. Only what still holds bytes stays. */
+static void idle_release(struct http_session *s)
+{
+	if (s->state != HS_HEAD || s->cin.len)
+		return;
+	buf_free(&s->cin);
+	if (!s->cout.len)
+		buf_free(&s->cout);
+	reqstore_free(&s->store);
+}
+
 /* The request and its response are over: get ready for the next one. */
 static void next_request(struct http_session *s)
 {
@@ -967,6 +980,7 @@ static void next_request(struct http_session *s)
 		return;
 	}
 	try_head(s);
+	idle_release(s);
 }
 
 /* --- servers ----------------------------------------------------------------- */
@@ -1424,6 +1438,7 @@ static void client_flush(struct http_session *s)
 		session_close(s);
 		return;
 	}
+	idle_release(s); /* the last of a response went while idle */
 }
 
 /* Pulls what the client sent while a request is being forwarded into the
