@@ -10,10 +10,10 @@ weir-backend --mode http): bench/idle_conns.py --http 1 opens N client
 connections through it, each carrying one GET and then held idle. VmRSS
 of the proxy is read before (after a warm-up of 100 connections opened
 and closed, so start-up allocations are not charged to the flood), when
-all N are idle, and 3 s after they closed (weir returns memory to the
-kernel on a 1 s tick). Per connection = (peak - before) / N. R rounds
-(default 1) reuse the same proxy: after the first, "before" is the RSS
-the last flood left.
+all N are idle, and 5 s after they closed (weir returns memory to the
+kernel on a 1 s tick; AFTER=seconds changes the wait). Per connection =
+(peak - before) / N. R rounds (default 1) reuse the same proxy: after
+the first, "before" is the RSS the last flood left.
 """
 import os
 import resource
@@ -81,7 +81,7 @@ def measure(name, pid, port, n, rounds):
         time.sleep(1)
         peak = rss_kb(pid)
         release(p)
-        time.sleep(3)
+        time.sleep(float(os.environ.get('AFTER', '5')))
         after = rss_kb(pid)
         rows.append((name, before, peak, after, (peak - before) * 1024 / n))
     return rows
@@ -144,7 +144,7 @@ listen http
         wait_port(ph, hap, "haproxy")
         rows = measure("weir", weir.pid, pw, n, rounds) + measure("HAProxy", hap.pid, ph, n, rounds)
         print(f"{n} idle keep-alive HTTP connections, one GET each; VmRSS in KiB")
-        print("| proxy | before | all idle | 3 s after close | bytes per idle connection |")
+        print("| proxy | before | all idle | 5 s after close | bytes per idle connection |")
         print("|---|---:|---:|---:|---:|")
         for name, before, peak, after, per in rows:
             print(f"| {name} | {before} | {peak} | {after} | {per:.0f} |")
