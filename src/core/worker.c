@@ -1,6 +1,5 @@
 /* worker.c - see worker.h. */
 #include <errno.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -8,7 +7,6 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "core/memtrim.h"
 #include "core/table.h"
 #include "core/worker.h"
 
@@ -18,21 +16,6 @@ _Thread_local struct worker *this_worker;
 void (*worker_init_hook)(struct worker *w);
 void (*worker_fini_hook)(struct worker *w);
 static atomic_int running;
-
-#define TRIM_TICK_MS 1000
-
-/* Gives the memory a flood of sessions left behind back to the kernel
- * once most of them are gone (memtrim.h). */
-static void trim_tick(struct timer *t)
-{
-	struct worker *w = container_of(t, struct worker, trim_tick);
-
-	if (memtrim_due(w->nsessions, w->peak_sessions)) {
-		malloc_trim(0);
-		w->peak_sessions = w->nsessions;
-	}
-	timer_arm(w->loop, t, loop_now(w->loop) + TRIM_TICK_MS);
-}
 
 static void *worker_main(void *arg)
 {
@@ -46,8 +29,6 @@ static void *worker_main(void *arg)
 	this_worker = w;
 	if (worker_init_hook)
 		worker_init_hook(w);
-	w->trim_tick.cb = trim_tick;
-	timer_arm(w->loop, &w->trim_tick, loop_now(w->loop) + TRIM_TICK_MS);
 	rc = loop_run(w->loop);
 	if (rc)
 		log_err("event loop failed: %s", strerror(-rc));
@@ -160,8 +141,7 @@ void workers_join(void)
 
 void worker_session_open(struct worker *w)
 {
-	if (++w->nsessions > w->peak_sessions)
-		w->peak_sessions = w->nsessions;
+	w->nsessions++;
 }
 
 void worker_session_close(struct worker *w)

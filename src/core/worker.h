@@ -17,8 +17,6 @@ struct worker {
 	pthread_t thread;
 	struct loop *loop;
 	unsigned nsessions;     /* open sessions, all modes (worker thread only) */
-	unsigned peak_sessions; /* most open since the last trim (memtrim.h) */
-	struct timer trim_tick; /* once a second: memtrim_due()? */
 	bool stopping;          /* graceful stop: exit once nsessions is 0 */
 	bool exited;            /* its loop is over: posted tasks find nothing to do */
 	void (*on_stop)(struct worker *w);  /* close listeners (set by proxy layer) */
