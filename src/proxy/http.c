@@ -50,6 +50,7 @@
 #define OUT_HIGH (256u << 10)     /* stop reading the server above this */
 #define STORE_HIGH (256u << 10)   /* stop reading the client above this unsent */
 #define READ_CHUNK 16384
+#define PARK_AFTER_MS 1000        /* an idle keep-alive connection parks after this */
 
 enum hs_state { HS_HEAD, HS_FORWARD, HS_TUNNEL, HS_CLOSED };
 
@@ -122,6 +123,7 @@ static void client_flush(struct http_session *s);
 static void server_pump(struct http_session *s);
 static void next_request(struct http_session *s);
 static bool client_pull(struct http_session *s);
+static bool park_or_wait(struct http_session *s);
 
 /* --- small helpers ----------------------------------------------------------- */
 
@@ -949,17 +951,21 @@ static void try_head(struct http_session *s)
 		deadline_after(s, s->rt.http.header_timeout_ms);
 }
 
-/* An idle keep-alive connection holds no buffer: between requests the
- * client buffers and the request store go back to the allocator, and the
- * next read allocates them again. Only what still holds bytes stays. */
-static void idle_release(struct http_session *s)
+/*
+ * The wait for the next request began, or the last of a response reached
+ * the client during it: if the wait lasts PARK_AFTER_MS, the connection
+ * parks (timer_cb), giving back the session and its buffers. They are not
+ * freed sooner: between the requests of a busy connection, freeing the
+ * 16 KB input buffer and allocating it again halved the requests per
+ * second (glibc trims a thread's heap on such a free and grows it again
+ * on the next malloc, system calls and page faults on every request).
+ */
+static void idle_wait(struct http_session *s)
 {
-	if (s->state != HS_HEAD || s->cin.len)
+	if (s->state != HS_HEAD || s->cin.len || s->cout.len)
 		return;
-	buf_free(&s->cin);
-	if (!s->cout.len)
-		buf_free(&s->cout);
-	reqstore_free(&s->store);
+	if (timer_armed(&s->timer) && s->timer.when > loop_ms(s) + PARK_AFTER_MS)
+		timer_arm(s->w->loop, &s->timer, loop_ms(s) + PARK_AFTER_MS);
 }
 
 /* The request and its response are over: get ready for the next one. */
@@ -980,7 +986,7 @@ static void next_request(struct http_session *s)
 		return;
 	}
 	try_head(s);
-	idle_release(s);
+	idle_wait(s);
 }
 
 /* --- servers ----------------------------------------------------------------- */
@@ -1438,7 +1444,7 @@ static void client_flush(struct http_session *s)
 		session_close(s);
 		return;
 	}
-	idle_release(s); /* the last of a response went while idle */
+	idle_wait(s); /* the last of a response went while idle */
 }
 
 /* Pulls what the client sent while a request is being forwarded into the
@@ -1521,7 +1527,8 @@ static void timer_cb(struct timer *t)
 	struct http_session *s = container_of(t, struct http_session, timer);
 
 	if (s->deadline > loop_ms(s)) {
-		timer_arm(s->w->loop, &s->timer, s->deadline); /* pushed back meanwhile */
+		if (!park_or_wait(s))
+			timer_arm(s->w->loop, &s->timer, s->deadline); /* pushed back meanwhile */
 		return;
 	}
 	s->deadline = 0;
@@ -1595,22 +1602,20 @@ static void graceful(struct session_link *l)
 		s->close_after = true;
 }
 
-static void accept_common(struct listener *li, int fd, const struct weir_addr *peer,
-			  bool redirect_mode)
+/* A session for client <fd> of <svc>, waiting for a head; NULL when out of
+ * memory. The caller links it and registers <fd>. */
+static struct http_session *session_new(struct worker *w, struct virtual_service *svc,
+					bool redirect_mode, const struct weir_addr *client, int fd)
 {
 	struct http_session *s = calloc(1, sizeof(*s));
-	struct worker *w = li->w;
-	int one = 1;
 
-	if (!s) {
-		close(fd);
-		return;
-	}
+	if (!s)
+		return NULL;
 	s->w = w;
-	s->svc = li->svc;
+	s->svc = svc;
 	svc_runtime(s->svc, &s->rt);
 	s->redirect = redirect_mode;
-	s->client = *peer;
+	s->client = *client;
 	s->cli.fd = fd;
 	s->cli.cb = cli_cb;
 	s->cin.max = s->rt.http.max_head + READ_CHUNK + STORE_HIGH;
@@ -1620,6 +1625,163 @@ static void accept_common(struct listener *li, int fd, const struct weir_addr *p
 	s->state = HS_HEAD;
 	reqstore_init(&s->store, s->rt.http.retry_mem);
 	http_msg_init(&s->req, HTTP_REQUEST, s->rt.http.max_head);
+	return s;
+}
+
+/* --- parked connections ---------------------------------------------------------- */
+
+/*
+ * A keep-alive connection idle for PARK_AFTER_MS parks: its session
+ * (1.5 KB) is freed and this keeps the connection, with what the next
+ * request needs from before: the socket, the keep-alive deadline, the
+ * client and local addresses (as a PROXY header gave them), the mode. The
+ * first read event makes a new session of it again, with the service's
+ * options as they are then. Worker thread only, like a session; it is in
+ * the worker's session list and holds session_begin()'s reference.
+ */
+struct http_parked {
+	struct session_link link;
+	struct loop_io cli;
+	struct worker *w;
+	struct virtual_service *svc;   /* reference */
+	struct timer timer;            /* the keep-alive deadline */
+	struct weir_addr client, local;
+	bool redirect;
+	bool gone;                     /* closed or a session again: events are stale */
+};
+
+static void parked_close(struct http_parked *p)
+{
+	p->gone = true;
+	close(p->cli.fd);
+	timer_cancel(p->w->loop, &p->timer);
+	session_end(p->w, &p->link, p->svc);
+	if (loop_defer(p->w->loop, free, p) != 0)
+		fatalx("out of memory deferring a free");
+}
+
+static void parked_timer_cb(struct timer *t)
+{
+	parked_close(container_of(t, struct http_parked, timer));
+}
+
+/* force_close and graceful: a parked connection has nothing in flight */
+static void parked_link_close(struct session_link *l)
+{
+	parked_close(container_of(l, struct http_parked, link));
+}
+
+/* The client sent something: a session takes the connection back and
+ * handles the event. A client that left (EOF, reset) needs no session for
+ * that: a flood of parked connections closing allocates nothing. */
+static void parked_cb(struct loop_io *io, uint32_t events)
+{
+	struct http_parked *p = container_of(io, struct http_parked, cli);
+	struct http_session *s;
+	char c;
+	ssize_t n;
+
+	if (p->gone || !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		return;
+	n = recv(p->cli.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		parked_close(p);
+		return;
+	}
+	s = session_new(p->w, p->svc, p->redirect, &p->client, p->cli.fd);
+	if (!s || loop_mod(p->w->loop, &s->cli, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
+		free(s);
+		parked_close(p);
+		return;
+	}
+	s->local = p->local;
+	session_link_add(p->w, &s->link);
+	session_link_del(&p->link);
+	deadline_set(s, p->timer.when);
+	timer_cancel(p->w->loop, &p->timer);
+	p->gone = true;
+	if (loop_defer(p->w->loop, free, p) != 0)
+		fatalx("out of memory deferring a free");
+	cli_cb(&s->cli, events);
+}
+
+static bool parkable(const struct http_session *s)
+{
+	return s->state == HS_HEAD && !s->cin.len && !s->cout.len && !s->close_after &&
+	       !s->cli_readable && !s->cli_eof && !s->cli_hup && !s->need_proxy_header &&
+	       !s->sc && !s->rs;
+}
+
+/* Parks <s>; false (and <s> stays as it is) when out of memory. */
+static bool park(struct http_session *s)
+{
+	struct http_parked *p = calloc(1, sizeof(*p));
+	struct loop *l = s->w->loop;
+
+	if (!p)
+		return false;
+	p->w = s->w;
+	p->svc = s->svc;
+	p->client = s->client;
+	p->local = s->local;
+	p->redirect = s->redirect;
+	p->cli.fd = s->cli.fd;
+	p->cli.cb = parked_cb;
+	if (loop_mod(l, &p->cli, EPOLLIN | EPOLLRDHUP) != 0) {
+		free(p);
+		return false;
+	}
+	p->timer.cb = parked_timer_cb;
+	timer_arm(l, &p->timer, s->deadline);
+	p->link.force_close = parked_link_close;
+	p->link.graceful = parked_link_close;
+	session_link_add(s->w, &p->link);
+	session_link_del(&s->link);
+	/* what session_close() lets go of, but the socket and the session's
+	 * place in the counts, which the parked connection keeps */
+	s->state = HS_CLOSED;
+	deadline_clear(s);
+	for (int i = 0; i < s->ntried; i++)
+		rs_put(s->tried[i]);
+	s->ntried = 0;
+	set_target(s, NULL);
+	if (loop_defer(l, session_free, s) != 0)
+		fatalx("out of memory deferring a free");
+	return true;
+}
+
+/* The session's timer fired before its deadline: an idle keep-alive
+ * connection parks once it has waited PARK_AFTER_MS, or the timer comes
+ * back when it will have. False: not idle, or the deadline comes first
+ * (the caller re-arms for the deadline). */
+static bool park_or_wait(struct http_session *s)
+{
+	/* idle since the keep-alive wait began: deadline_after() in next_request() */
+	uint64_t since = s->deadline - s->rt.http.keepalive_timeout_ms;
+
+	if (!parkable(s))
+		return false;
+	if (loop_ms(s) >= since + PARK_AFTER_MS)
+		return park(s);
+	if (since + PARK_AFTER_MS >= s->deadline)
+		return false;
+	timer_arm(s->w->loop, &s->timer, since + PARK_AFTER_MS);
+	return true;
+}
+
+static void accept_common(struct listener *li, int fd, const struct weir_addr *peer,
+			  bool redirect_mode)
+{
+	struct worker *w = li->w;
+	struct http_session *s = session_new(w, li->svc, redirect_mode, peer, fd);
+	int one = 1;
+
+	if (!s) {
+		close(fd);
+		return;
+	}
 	session_begin(w, &s->link, s->svc);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	s->local = s->svc->addr;
