@@ -9,11 +9,12 @@ For each proxy (one weir worker, one HAProxy thread, both in front of one
 weir-backend --mode http): bench/idle_conns.py --http 1 opens N client
 connections through it, each carrying one GET and then held idle. VmRSS
 of the proxy is read before (after a warm-up of 100 connections opened
-and closed, so start-up allocations are not charged to the flood), when
-all N are idle, and 5 s after they closed (weir returns memory to the
-kernel on a 1 s tick; AFTER=seconds changes the wait). Per connection =
-(peak - before) / N. R rounds (default 1) reuse the same proxy: after
-the first, "before" is the RSS the last flood left.
+and closed, so start-up allocations are not charged to the flood), as
+the last connection is up, 4 s later (weir parks a keep-alive connection
+idle for 1 s and trims on a 2 s tick; SETTLE=seconds changes the wait),
+and 5 s after they closed (AFTER=seconds). Per connection = (4 s later -
+before) / N. R rounds (default 1) reuse the same proxy: after the first,
+"before" is the RSS the last flood left.
 """
 import os
 import resource
@@ -78,12 +79,13 @@ def measure(name, pid, port, n, rounds):
     for _ in range(rounds):
         before = rss_kb(pid)
         p = flood(port, n)
-        time.sleep(1)
+        ready = rss_kb(pid)
+        time.sleep(float(os.environ.get('SETTLE', '4')))
         peak = rss_kb(pid)
         release(p)
         time.sleep(float(os.environ.get('AFTER', '5')))
         after = rss_kb(pid)
-        rows.append((name, before, peak, after, (peak - before) * 1024 / n))
+        rows.append((name, before, ready, peak, after, (peak - before) * 1024 / n))
     return rows
 
 
@@ -144,10 +146,10 @@ listen http
         wait_port(ph, hap, "haproxy")
         rows = measure("weir", weir.pid, pw, n, rounds) + measure("HAProxy", hap.pid, ph, n, rounds)
         print(f"{n} idle keep-alive HTTP connections, one GET each; VmRSS in KiB")
-        print("| proxy | before | all idle | 5 s after close | bytes per idle connection |")
-        print("|---|---:|---:|---:|---:|")
-        for name, before, peak, after, per in rows:
-            print(f"| {name} | {before} | {peak} | {after} | {per:.0f} |")
+        print("| proxy | before | all up | 4 s later | 5 s after close | bytes per idle connection |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for name, before, ready, peak, after, per in rows:
+            print(f"| {name} | {before} | {ready} | {peak} | {after} | {per:.0f} |")
     finally:
         for p in procs:
             p.terminate()
