@@ -21,6 +21,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/memtrim.h"
 #include "core/table.h"
 #include "core/worker.h"
 #include "ctl/admin.h"
@@ -42,6 +43,7 @@ struct daemon {
 	struct weir_addr metrics_addr;
 	struct loop_io sig;
 	struct timer tick;        /* rates and persistence, every 2 s */
+	struct memtrim trim;      /* ... and freed memory back to the kernel */
 	struct timer health_tick; /* slow starts and ejections */
 	struct timer stop_check;  /* while stopping */
 	uint64_t stop_deadline;
@@ -211,6 +213,7 @@ static void tick_cb(struct timer *t)
 
 	xdp_fold_counters();
 	table_tick(&d->table, loop_now(d->loop));
+	memtrim_tick(&d->trim);
 	timer_arm(d->loop, t, loop_now(d->loop) + RATE_INTERVAL_MS);
 }
 

@@ -50,6 +50,7 @@
 #define OUT_HIGH (256u << 10)     /* stop reading the server above this */
 #define STORE_HIGH (256u << 10)   /* stop reading the client above this unsent */
 #define READ_CHUNK 16384
+#define PARK_AFTER_MS 1000        /* an idle keep-alive connection parks after this */
 
 enum hs_state { HS_HEAD, HS_FORWARD, HS_TUNNEL, HS_LINGER, HS_CLOSED };
 
@@ -92,7 +93,8 @@ struct http_session {
 	unsigned served;               /* requests answered on this connection */
 	/* the request in flight */
 	struct http_msg req;
-	struct http_head rh;
+	struct http_head *rh;          /* its head: req_head, while try_head() handles it */
+	uint8_t req_minor;             /* HTTP/1.<minor> of the request */
 	bool req_done, idempotent, keepalive, head_method;
 	uint64_t body_bytes;
 	struct reqstore store;
@@ -110,7 +112,8 @@ struct http_session {
 	bool srv_readable;
 	bool srv_hup;                  /* the server's FIN was reported: read to EOF */
 	struct http_msg resp;
-	struct http_head resph;
+	struct http_head *resph;       /* its head: resp_head, while server_pump() handles it */
+	bool resp_keep_alive, resp_until_close; /* what the final response's head said */
 	bool resp_started;
 	uint16_t status;
 	uint64_t resp_bytes;
@@ -121,6 +124,15 @@ struct http_session {
 	bool fresh_retry;              /* a pooled connection died: tried a new one */
 };
 
+/*
+ * The heads being handled. A head is parsed, used and forgotten in one go
+ * (the session keeps the few scalars it needs later), so its 128 header
+ * slots (2 KB) live once per worker thread, not in every session: an idle
+ * keep-alive connection does not carry them. <s->rh> and <s->resph> point
+ * here only while their head is handled, NULL otherwise.
+ */
+static _Thread_local struct http_head req_head, resp_head;
+
 static void session_close(struct http_session *s);
 static void count_status(struct vs_counters *c, void *arg);
 static void dispatch(struct http_session *s);
@@ -129,6 +141,7 @@ static void linger_start(struct http_session *s);
 static void server_pump(struct http_session *s);
 static void next_request(struct http_session *s);
 static bool client_pull(struct http_session *s);
+static bool park_or_wait(struct http_session *s);
 
 /* --- small helpers ----------------------------------------------------------- */
 
@@ -485,12 +498,12 @@ static void list_so_far(struct http_session *s, struct head_out *o, const struct
 {
 	bool any = false;
 
-	for (int i = k->first[kind]; i >= 0 && i < s->rh.nhdr; i++) {
-		if (k->kind[i] != kind || !s->rh.hdr[i].value.len)
+	for (int i = k->first[kind]; i >= 0 && i < s->rh->nhdr; i++) {
+		if (k->kind[i] != kind || !s->rh->hdr[i].value.len)
 			continue;
 		if (!any)
 			out_str(o, shown);
-		out_field(o, s->rh.hdr[i].value);
+		out_field(o, s->rh->hdr[i].value);
 		out_lit(o, ", ");
 		any = true;
 	}
@@ -562,7 +575,7 @@ static void out_request_line(struct head_out *o, const struct http_head *h)
 /* Writes the head as the server gets it into the store. */
 static int build_request_head(struct http_session *s, const char *base)
 {
-	const struct http_head *h = &s->rh;
+	const struct http_head *h = s->rh;
 	struct head_out o = { .store = &s->store, .base = base };
 	struct head_kinds k;
 	bool fwd = s->rt.http.forwarded;
@@ -714,7 +727,7 @@ static void set_target(struct http_session *s, struct virtual_service *t)
 static void route_request(struct http_session *s, const char *base)
 {
 	struct route_table *rt = svc_routes_get(s->svc);
-	const struct http_head *h = &s->rh;
+	const struct http_head *h = s->rh;
 	struct hdr_lookup l = { h, base };
 	const struct route *r;
 
@@ -767,18 +780,18 @@ static void sticky_key_of(struct http_session *s, const char *base)
 	s->sticky_len = 0;
 	s->set_cookie = o->sticky == STICKY_INSERT;
 	if (o->sticky == STICKY_PARAM) {
-		len = find_pair(base + s->rh.query.off, s->rh.query.len, o->sticky_name, '&', &val);
+		len = find_pair(base + s->rh->query.off, s->rh->query.len, o->sticky_name, '&', &val);
 	} else if (o->sticky == STICKY_HEADER) {
-		int i = http_find(&s->rh, base, o->sticky_name, 0);
+		int i = http_find(s->rh, base, o->sticky_name, 0);
 
 		if (i >= 0) {
-			val = base + s->rh.hdr[i].value.off;
-			len = (int)s->rh.hdr[i].value.len;
+			val = base + s->rh->hdr[i].value.off;
+			len = (int)s->rh->hdr[i].value.len;
 		}
 	} else if (o->sticky == STICKY_COOKIE || o->sticky == STICKY_INSERT) {
-		for (int i = http_find(&s->rh, base, "cookie", 0); i >= 0 && len < 0;
-		     i = http_find(&s->rh, base, "cookie", i + 1))
-			len = find_pair(base + s->rh.hdr[i].value.off, s->rh.hdr[i].value.len,
+		for (int i = http_find(s->rh, base, "cookie", 0); i >= 0 && len < 0;
+		     i = http_find(s->rh, base, "cookie", i + 1))
+			len = find_pair(base + s->rh->hdr[i].value.off, s->rh->hdr[i].value.len,
 					o->sticky_name, ';', &val);
 	}
 	if (len > 0 && (size_t)len <= sizeof(s->sticky_key)) {
@@ -831,8 +844,8 @@ static void redirect(struct http_session *s, const char *base)
 		buf_printf(&s->cout, "%s", rs->spec.url);
 	else
 		buf_printf(&s->cout, "http://%s", addr_str(&rs->addr, a));
-	buf_printf(&s->cout, "%s%.*s\r\nContent-Length: 0\r\n%s\r\n", s->rh.origin.len ? "" : "/",
-		   (int)s->rh.origin.len, base + s->rh.origin.off,
+	buf_printf(&s->cout, "%s%.*s\r\nContent-Length: 0\r\n%s\r\n", s->rh->origin.len ? "" : "/",
+		   (int)s->rh->origin.len, base + s->rh->origin.off,
 		   s->keepalive ? "" : "Connection: close\r\n");
 	counter_add(&stats_mine(&rs->stats)->conns, 1);
 	counter_add(&share(s)->conns, 1);
@@ -852,7 +865,7 @@ static void redirect(struct http_session *s, const char *base)
 /* Keeps "METHOD target" (cut short) for the logs. */
 static void request_line_of(struct http_session *s, const char *base)
 {
-	const struct http_head *h = &s->rh;
+	const struct http_head *h = s->rh;
 	size_t ml = MIN(h->method.len, 16u), tl = MIN(h->target.len, 160u);
 
 	_Static_assert(sizeof(s->line) >= 16 + 1 + 160 + 1, "room for the request line");
@@ -866,7 +879,7 @@ static void request_line_of(struct http_session *s, const char *base)
 static void start_request(struct http_session *s, int n)
 {
 	const char *base = buf_head(&s->cin);
-	const struct http_head *h = &s->rh;
+	const struct http_head *h = s->rh;
 	int rc;
 
 	s->t_start = now_ns();
@@ -882,6 +895,7 @@ static void start_request(struct http_session *s, int n)
 	s->idempotent = method_idempotent(h->method_id);
 	s->head_method = h->method_id == HTTP_HEAD;
 	s->keepalive = h->keep_alive && !h->upgrade;
+	s->req_minor = h->minor;
 	request_line_of(s, base);
 	counter_add(&stats_mine(&s->svc->stats)->requests, 1);
 	if (s->rt.http.max_body && h->has_length && h->length > s->rt.http.max_body) {
@@ -963,11 +977,13 @@ static void try_head(struct http_session *s)
 		return;
 	if (s->need_proxy_header && !take_proxy_header(s))
 		return;
-	n = http_head_parse(&s->req, buf_head(&s->cin), s->cin.len, &s->rh);
-	if (n > 0) {
+	s->rh = &req_head;
+	n = http_head_parse(&s->req, buf_head(&s->cin), s->cin.len, s->rh);
+	if (n > 0)
 		start_request(s, n);
+	s->rh = NULL;
+	if (n > 0)
 		return;
-	}
 	if (n < 0) {
 		respond_error(s, s->req.status, s->req.why);
 		return;
@@ -992,6 +1008,23 @@ static void request_msg_init(struct http_session *s)
 	s->req.allow_codings = s->rt.http.request_codings;
 }
 
+/*
+ * The wait for the next request began, or the last of a response reached
+ * the client during it: if the wait lasts PARK_AFTER_MS, the connection
+ * parks (timer_cb), giving back the session and its buffers. They are not
+ * freed sooner: between the requests of a busy connection, freeing the
+ * 16 KB input buffer and allocating it again halved the requests per
+ * second (glibc trims a thread's heap on such a free and grows it again
+ * on the next malloc, system calls and page faults on every request).
+ */
+static void idle_wait(struct http_session *s)
+{
+	if (s->state != HS_HEAD || s->cin.len || s->cout.len)
+		return;
+	if (timer_armed(&s->timer) && s->timer.when > loop_ms(s) + PARK_AFTER_MS)
+		timer_arm(s->w->loop, &s->timer, loop_ms(s) + PARK_AFTER_MS);
+}
+
 /* The request and its response are over: get ready for the next one. */
 static void next_request(struct http_session *s)
 {
@@ -1010,6 +1043,7 @@ static void next_request(struct http_session *s)
 		return;
 	}
 	try_head(s);
+	idle_wait(s);
 }
 
 /* --- servers ----------------------------------------------------------------- */
@@ -1137,8 +1171,8 @@ static bool is_drain(struct http_session *s, const char *base)
 {
 	const struct http_opts *o = &s->rt.http;
 
-	return s->resph.status == o->drain_status &&
-	       (!o->drain_header[0] || http_find(&s->resph, base, o->drain_header, 0) >= 0);
+	return s->resph->status == o->drain_status &&
+	       (!o->drain_header[0] || http_find(s->resph, base, o->drain_header, 0) >= 0);
 }
 
 /* "HTTP/1.1 <status> <reason as the server wrote it>\r\n" */
@@ -1168,7 +1202,7 @@ static void out_status_line(struct head_out *o, const struct http_head *h)
 /* Writes the response head for the client. */
 static void relay_response_head(struct http_session *s, const char *base)
 {
-	const struct http_head *h = &s->resph;
+	const struct http_head *h = s->resph;
 	struct head_out o = { .buf = &s->cout, .base = base };
 	struct head_kinds k;
 
@@ -1193,7 +1227,7 @@ static void relay_response_head(struct http_session *s, const char *base)
 		out_lit(&o, "Connection: upgrade\r\n");
 	else if (!s->keepalive || h->until_close)
 		out_lit(&o, "Connection: close\r\n");
-	else if (s->rh.minor == 0)
+	else if (s->req_minor == 0)
 		out_lit(&o, "Connection: keep-alive\r\n");
 	out_end(&o, h);
 }
@@ -1203,7 +1237,7 @@ static void response_complete(struct http_session *s)
 	unsigned cls = s->status / 100;
 	uint64_t us = s->t_resp ? (s->t_resp - s->t_start) / 1000 : 0;
 	/* a connection that began with this client's PROXY header is its alone */
-	bool reusable = s->resph.keep_alive && !s->resph.until_close && s->req_done &&
+	bool reusable = s->resp_keep_alive && !s->resp_until_close && s->req_done &&
 			reqstore_unsent(&s->store) == 0 && !s->rt.send_proxy;
 
 	if (s->rs)
@@ -1216,7 +1250,7 @@ static void response_complete(struct http_session *s)
 	if (!s->req_done)
 		s->close_after = true; /* the rest of the body would be a new request */
 	release_server(s, reusable);
-	if (s->resph.until_close)
+	if (s->resp_until_close)
 		s->close_after = true;
 	s->served++;
 	next_request(s);
@@ -1227,7 +1261,7 @@ static void on_response_head(struct http_session *s, int n)
 {
 	const char *base = buf_head(&s->sc->in);
 
-	if (s->resph.status >= 100 && s->resph.status < 200 && s->resph.status != 101) {
+	if (s->resph->status >= 100 && s->resph->status < 200 && s->resph->status != 101) {
 		/* interim (100 Continue): pass it on, wait for the final one */
 		buf_append(&s->cout, base, (size_t)n);
 		buf_consume(&s->sc->in, (size_t)n);
@@ -1241,13 +1275,15 @@ static void on_response_head(struct http_session *s, int n)
 		return;
 	}
 	s->resp_started = true;
+	s->resp_keep_alive = s->resph->keep_alive;
+	s->resp_until_close = s->resph->until_close;
 	s->t_resp = now_ns();
-	s->status = s->resph.status;
+	s->status = s->resph->status;
 	health_passive(s->rs, s->status < 500); /* 5xx in a row eject */
 	reqstore_release(&s->store);
 	relay_response_head(s, base);
 	buf_consume(&s->sc->in, (size_t)n);
-	if (s->resph.status == 101) {
+	if (s->resph->status == 101) {
 		s->state = HS_TUNNEL;
 		deadline_after(s, s->rt.idle_timeout_ms);
 	}
@@ -1383,17 +1419,19 @@ static void server_pump(struct http_session *s)
 	while (s->sc) {
 		rc = server_read(s);
 		if (!s->resp_started && s->sc->in.len) {
-			int n = http_head_parse(&s->resp, buf_head(&s->sc->in), s->sc->in.len,
-						&s->resph);
+			int n;
 
+			s->resph = &resp_head;
+			n = http_head_parse(&s->resp, buf_head(&s->sc->in), s->sc->in.len, s->resph);
+			if (n > 0)
+				on_response_head(s, n);
+			s->resph = NULL;
 			if (n < 0) {
 				server_failed(s, s->resp.why, true, 502);
 				return;
 			}
-			if (n > 0) {
-				on_response_head(s, n);
+			if (n > 0)
 				continue;
-			}
 		}
 		if (s->resp_started && relay_body(s) != 0) {
 			server_gone(s, -EBADMSG);
@@ -1479,7 +1517,9 @@ static void client_flush(struct http_session *s)
 			linger_start(s);
 		else
 			session_close(s);
+		return;
 	}
+	idle_wait(s); /* the last of a response went while idle */
 }
 
 /* Reads and drops what the client still sends, until EOF or a bound. */
@@ -1608,7 +1648,8 @@ static void timer_cb(struct timer *t)
 	struct http_session *s = container_of(t, struct http_session, timer);
 
 	if (s->deadline > loop_ms(s)) {
-		timer_arm(s->w->loop, &s->timer, s->deadline); /* pushed back meanwhile */
+		if (!park_or_wait(s))
+			timer_arm(s->w->loop, &s->timer, s->deadline); /* pushed back meanwhile */
 		return;
 	}
 	s->deadline = 0;
@@ -1682,22 +1723,20 @@ static void graceful(struct session_link *l)
 		s->close_after = true;
 }
 
-static void accept_common(struct listener *li, int fd, const struct weir_addr *peer,
-			  bool redirect_mode)
+/* A session for client <fd> of <svc>, waiting for a head; NULL when out of
+ * memory. The caller links it and registers <fd>. */
+static struct http_session *session_new(struct worker *w, struct virtual_service *svc,
+					bool redirect_mode, const struct weir_addr *client, int fd)
 {
 	struct http_session *s = calloc(1, sizeof(*s));
-	struct worker *w = li->w;
-	int one = 1;
 
-	if (!s) {
-		close(fd);
-		return;
-	}
+	if (!s)
+		return NULL;
 	s->w = w;
-	s->svc = li->svc;
+	s->svc = svc;
 	svc_runtime(s->svc, &s->rt);
 	s->redirect = redirect_mode;
-	s->client = *peer;
+	s->client = *client;
 	s->cli.fd = fd;
 	s->cli.cb = cli_cb;
 	s->cin.max = s->rt.http.max_head + READ_CHUNK + STORE_HIGH;
@@ -1707,6 +1746,163 @@ static void accept_common(struct listener *li, int fd, const struct weir_addr *p
 	s->state = HS_HEAD;
 	reqstore_init(&s->store, s->rt.http.retry_mem);
 	request_msg_init(s);
+	return s;
+}
+
+/* --- parked connections ---------------------------------------------------------- */
+
+/*
+ * A keep-alive connection idle for PARK_AFTER_MS parks: its session
+ * (1.5 KB) is freed and this keeps the connection, with what the next
+ * request needs from before: the socket, the keep-alive deadline, the
+ * client and local addresses (as a PROXY header gave them), the mode. The
+ * first read event makes a new session of it again, with the service's
+ * options as they are then. Worker thread only, like a session; it is in
+ * the worker's session list and holds session_begin()'s reference.
+ */
+struct http_parked {
+	struct session_link link;
+	struct loop_io cli;
+	struct worker *w;
+	struct virtual_service *svc;   /* reference */
+	struct timer timer;            /* the keep-alive deadline */
+	struct weir_addr client, local;
+	bool redirect;
+	bool gone;                     /* closed or a session again: events are stale */
+};
+
+static void parked_close(struct http_parked *p)
+{
+	p->gone = true;
+	close(p->cli.fd);
+	timer_cancel(p->w->loop, &p->timer);
+	session_end(p->w, &p->link, p->svc);
+	if (loop_defer(p->w->loop, free, p) != 0)
+		fatalx("out of memory deferring a free");
+}
+
+static void parked_timer_cb(struct timer *t)
+{
+	parked_close(container_of(t, struct http_parked, timer));
+}
+
+/* force_close and graceful: a parked connection has nothing in flight */
+static void parked_link_close(struct session_link *l)
+{
+	parked_close(container_of(l, struct http_parked, link));
+}
+
+/* The client sent something: a session takes the connection back and
+ * handles the event. A client that left (EOF, reset) needs no session for
+ * that: a flood of parked connections closing allocates nothing. */
+static void parked_cb(struct loop_io *io, uint32_t events)
+{
+	struct http_parked *p = container_of(io, struct http_parked, cli);
+	struct http_session *s;
+	char c;
+	ssize_t n;
+
+	if (p->gone || !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		return;
+	n = recv(p->cli.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		parked_close(p);
+		return;
+	}
+	s = session_new(p->w, p->svc, p->redirect, &p->client, p->cli.fd);
+	if (!s || loop_mod(p->w->loop, &s->cli, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
+		free(s);
+		parked_close(p);
+		return;
+	}
+	s->local = p->local;
+	session_link_add(p->w, &s->link);
+	session_link_del(&p->link);
+	deadline_set(s, p->timer.when);
+	timer_cancel(p->w->loop, &p->timer);
+	p->gone = true;
+	if (loop_defer(p->w->loop, free, p) != 0)
+		fatalx("out of memory deferring a free");
+	cli_cb(&s->cli, events);
+}
+
+static bool parkable(const struct http_session *s)
+{
+	return s->state == HS_HEAD && !s->cin.len && !s->cout.len && !s->close_after &&
+	       !s->cli_readable && !s->cli_eof && !s->cli_hup && !s->need_proxy_header &&
+	       !s->sc && !s->rs;
+}
+
+/* Parks <s>; false (and <s> stays as it is) when out of memory. */
+static bool park(struct http_session *s)
+{
+	struct http_parked *p = calloc(1, sizeof(*p));
+	struct loop *l = s->w->loop;
+
+	if (!p)
+		return false;
+	p->w = s->w;
+	p->svc = s->svc;
+	p->client = s->client;
+	p->local = s->local;
+	p->redirect = s->redirect;
+	p->cli.fd = s->cli.fd;
+	p->cli.cb = parked_cb;
+	if (loop_mod(l, &p->cli, EPOLLIN | EPOLLRDHUP) != 0) {
+		free(p);
+		return false;
+	}
+	p->timer.cb = parked_timer_cb;
+	timer_arm(l, &p->timer, s->deadline);
+	p->link.force_close = parked_link_close;
+	p->link.graceful = parked_link_close;
+	session_link_add(s->w, &p->link);
+	session_link_del(&s->link);
+	/* what session_close() lets go of, but the socket and the session's
+	 * place in the counts, which the parked connection keeps */
+	s->state = HS_CLOSED;
+	deadline_clear(s);
+	for (int i = 0; i < s->ntried; i++)
+		rs_put(s->tried[i]);
+	s->ntried = 0;
+	set_target(s, NULL);
+	if (loop_defer(l, session_free, s) != 0)
+		fatalx("out of memory deferring a free");
+	return true;
+}
+
+/* The session's timer fired before its deadline: an idle keep-alive
+ * connection parks once it has waited PARK_AFTER_MS, or the timer comes
+ * back when it will have. False: not idle, or the deadline comes first
+ * (the caller re-arms for the deadline). */
+static bool park_or_wait(struct http_session *s)
+{
+	/* idle since the keep-alive wait began: deadline_after() in next_request() */
+	uint64_t since = s->deadline - s->rt.http.keepalive_timeout_ms;
+
+	if (!parkable(s))
+		return false;
+	if (loop_ms(s) >= since + PARK_AFTER_MS)
+		return park(s);
+	if (since + PARK_AFTER_MS >= s->deadline)
+		return false;
+	timer_arm(s->w->loop, &s->timer, since + PARK_AFTER_MS);
+	return true;
+}
+
+static void accept_common(struct listener *li, int fd, const struct weir_addr *peer,
+			  bool redirect_mode)
+{
+	struct worker *w = li->w;
+	struct http_session *s = session_new(w, li->svc, redirect_mode, peer, fd);
+	int one = 1;
+
+	if (!s) {
+		close(fd);
+		return;
+	}
 	session_begin(w, &s->link, s->svc);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	s->local = s->svc->addr;

@@ -371,6 +371,44 @@ def test_keepalive_timeout_closes_idle_client(weir, backends):
         assert 0.4 < time.monotonic() - t0 < 3.0
 
 
+def test_parked_keepalive_connection_serves_the_next_request(weir, backends):
+    # idle for 1 s, a keep-alive connection parks (its session is freed):
+    # the next request on it is served as before, and the keep-alive
+    # timeout still counts from the end of the last answer
+    b = backends("b1")
+    w, port = start(weir, [b], ["keepalive_timeout 3s"], workers=1)
+    get = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    # the last one in pieces across a park: a slow head still works
+    asks = [[get], [get], [b"GET / HTTP/1.1\r\n", b"Host: x\r\n\r\n"]]
+    with raw_connect(port) as s:
+        f = s.makefile("rb")
+        for n, pieces in enumerate(asks):
+            if n:
+                time.sleep(1.6)
+            for i, piece in enumerate(pieces):
+                if i:
+                    time.sleep(1.3)
+                s.sendall(piece)
+            status, _, body, _ = read_response(f)
+            assert (status, body) == (200, b"b1\n"), n
+        t0 = time.monotonic()
+        assert is_closed(s, 6.0)
+        assert 2.0 < time.monotonic() - t0 < 4.5
+
+
+def test_parked_connection_the_client_closes_is_released(weir, backends):
+    # max_conn 1: the second client is served only once the first one's
+    # parked connection has really ended
+    b = backends("b1")
+    w, port = start(weir, [b], ["max_conn 1"], workers=1)
+    with raw_connect(port) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(s.makefile("rb"))[0] == 200
+        time.sleep(1.6)   # parked
+    wait_for(lambda: request(port, "GET", "/", timeout=1.0)[0] == 200, timeout=5.0,
+             what="a new connection served after the parked one closed")
+
+
 # --- pipelining --------------------------------------------------------------------
 
 def test_pipelined_requests_answered_in_order(weir, backends):
