@@ -553,8 +553,8 @@ static void out_request_line(struct head_out *o, const struct http_head *h)
 	uint32_t te = h->target.off + h->target.len;
 
 	/* in bounds: the head goes on past the request line */
-	if (!h->absolute && h->method.off == 0 && h->target.off == h->method.len + 1 && b[h->method.len] == ' ' &&
-	    h->minor < 10 && memcmp(b + te, " HTTP/1.", 8) == 0 && b[te + 8] == '0' + h->minor &&
+	if (!h->absolute && h->method.off == 0 && h->target.off == h->method.len + 1 &&
+	    b[h->method.len] == ' ' && h->minor < 10 && memcmp(b + te, " HTTP/1.", 8) == 0 && b[te + 8] == '0' + h->minor &&
 	    b[te + 9] == '\r' && b[te + 10] == '\n') {
 		out_span(o, 0, te + 11);
 		return;
