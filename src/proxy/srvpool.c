@@ -180,9 +180,10 @@ void srvconn_release(struct srvconn *sc, bool reusable, uint32_t max_idle, uint3
 		srvconn_close(sc);
 		return;
 	}
-	/* count[b] bounds the server's idle connections: count only past it */
+	/* count[b] bounds the server's idle connections: count only past it,
+	 * and only up to <max_idle> (the surplus makes the list longer) */
 	if (p->count[b] >= max_idle)
-		for (struct srvconn *o = p->bucket[b]; o; o = o->next)
+		for (struct srvconn *o = p->bucket[b]; o && n < max_idle; o = o->next)
 			n += o->rs == sc->rs;
 	if (n >= max_idle)
 		idle_ms = MIN(idle_ms, SURPLUS_IDLE_MS); /* surplus: see above */
