@@ -30,7 +30,9 @@
 # LB_CPU (1), GEN_CPU (0), OUT (build/bench/http_realistic.md), WEIR_BUILD,
 # WEIR_REV, WEIR_BASE (a directory with another weir build: ORDER may then
 # name "base", e.g. ORDER="base weir haproxy" for a before/after in the
-# same rounds). The defaults take about 25 minutes.
+# same rounds), WEIR_ACCESS_LOG (a file: weir logs every request there,
+# with its wait/connect/response/total times; for diagnosis, not for the
+# CPU figures). The defaults take about 25 minutes.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,7 +48,7 @@ LB_CPU=${LB_CPU:-1}
 GEN_CPU=${GEN_CPU:-0}
 OUT=${OUT:-build/bench/http_realistic.md}
 BIN=${WEIR_BUILD:-build/rel}
-export DURATION LB_CPU GEN_CPU BIN WEIR_BASE=${WEIR_BASE:-}
+export DURATION LB_CPU GEN_CPU BIN WEIR_BASE=${WEIR_BASE:-} WEIR_ACCESS_LOG=${WEIR_ACCESS_LOG:-}
 
 P_B1=19081 P_B2=19082
 declare -A P_PROXY=([weir]=19001 [haproxy]=19002 [nginx]=19003 [base]=19004)
@@ -120,6 +122,7 @@ if [ "${1:-}" = --one ]; then
 		wbin=$BIN
 		[ "$tool" = weir ] || wbin=$WEIR_BASE
 		sed -e "s/^workers 1;/workers $nw;/" -e "s/127.0.0.1:19001/127.0.0.1:$port/" \
+			-e "s|access_log off;|access_log ${WEIR_ACCESS_LOG:-off};|" \
 			bench/weir-http.conf >"$WORK/weir.conf"
 		start proxy "$LB_CPUS" "$wbin/weir" -c "$WORK/weir.conf" --socket "$WORK/weir.sock"
 		;;
@@ -150,17 +153,19 @@ if [ "${1:-}" = --one ]; then
 	done
 
 	a=$(tree_ticks "$PID_proxy")
+	load_start
 	t0=$(date +%s%N)
 	out=$(timeout $((DURATION + 40)) taskset -c "$WRK_CPUS" wrk -t1 -c"$conns" -d"${DURATION}s" \
 		--timeout 10s --latency -s bench/realistic.lua "http://127.0.0.1:$port/" \
 		-- "$mode") || die "wrk through $tool failed"
 	t1=$(date +%s%N)
 	b=$(tree_ticks "$PID_proxy")
+	other=$(load_end 2>/dev/null)
 	kill -0 "$PID_proxy" 2>/dev/null || die "$tool died during the run"
 	echo "$out" >&2
 	# this namespace's TCP counters: connects, retransmits, queue drops
 	nstat -as 2>/dev/null | awk '$1 ~ /^Tcp/ { printf "%s %s; ", $1, $2 } END { print "" }' >&2 || true
-	echo "$out" | awk -v ticks=$((b - a)) -v ns=$((t1 - t0)) '
+	echo "$out" | awk -v ticks=$((b - a)) -v ns=$((t1 - t0)) -v other="$other" '
 		function us(v) {
 			if (v ~ /us$/) return v + 0
 			if (v ~ /ms$/) return v * 1000
@@ -174,8 +179,8 @@ if [ "${1:-}" = --one ]; then
 		/Socket errors/ { gsub(",", ""); err = $4 + $6 + $8 + $10 }
 		/Non-2xx/ { err += $5 }
 		END {
-			printf "rps %.1f\nn %d\nticks %d\nns %s\np50 %.1f\np99 %.1f\nerr %d\n",
-				rps, n, ticks, ns, p50, p99, err
+			printf "rps %.1f\nn %d\nticks %d\nns %s\np50 %.1f\np99 %.1f\nerr %d\nother %d\n",
+				rps, n, ticks, ns, p50, p99, err, other
 		}'
 	exit 0
 fi
@@ -266,7 +271,7 @@ for w in workers:
 print()
 if "haproxy" in order and "weir" in order:
     print("weir / HAProxy (targets: p99 ≤ 1.00; CPU ≤ 0.70 keep-alive, ≤ 0.80 close):\n")
-    print("| workers | clients | mode | p99 ratio | p99 per round (weir/HAProxy ms) | CPU ratio | verdict |")
+    print("| workers | clients | mode | p99 ratio | p99 per round, weir/HAProxy ms (foreign load during each) | CPU ratio | verdict |")
     print("|---:|---:|---|---:|---|---:|---|")
     for w in workers:
         for c in clients:
@@ -274,8 +279,9 @@ if "haproxy" in order and "weir" in order:
                 pr = p("p99", "weir", m, c, w) / p("p99", "haproxy", m, c, w)
                 cr = cpu("weir", m, c, w) / cpu("haproxy", m, c, w)
                 lim = 0.7 if m == "keepalive" else 0.8
-                per = ", ".join(f"{a / 1000:.1f}/{b / 1000:.1f}" for a, b in
-                                zip(vals("p99", "weir", m, c, w), vals("p99", "haproxy", m, c, w)))
+                per = ", ".join(f"{a / 1000:.1f}/{b / 1000:.1f} ({o:.0f}/{h:.0f} %)" for a, b, o, h in
+                                zip(vals("p99", "weir", m, c, w), vals("p99", "haproxy", m, c, w),
+                                    vals("other", "weir", m, c, w), vals("other", "haproxy", m, c, w)))
                 ok = ("p99 met" if pr <= 1 else "p99 missed") + ", " + \
                      ("CPU met" if cr <= lim else "CPU missed")
                 print(f"| {w} | {c} | {m} | {pr:.2f} | {per} | {cr:.2f} | {ok} |")
