@@ -20,7 +20,12 @@
 #
 # Per run: wrk --latency p50/p99 (--timeout 10s, so that slow answers are
 # counted rather than dropped), requests/s, the balancer's CPU time
-# (utime+stime from /proc/PID/stat, children included) per request, errors.
+# (utime+stime from /proc/PID/stat, children included) per request, errors,
+# the share of the machine other processes used during the run (lib.sh's
+# load_start/load_end), and from the namespace's own TCP counters (nstat):
+# connections opened per request beyond wrk's first ones (the balancer's
+# connects to the servers; in close mode wrk's reconnects too) and TCP
+# segments per request. Those two do not depend on the machine's load.
 # Every run gets fresh processes in a fresh network namespace. ROUNDS
 # rounds; in each, for every (workers, clients, mode), the tools run one
 # after the other, the first tool rotating from round to round.
@@ -163,9 +168,15 @@ if [ "${1:-}" = --one ]; then
 	other=$(load_end 2>/dev/null)
 	kill -0 "$PID_proxy" 2>/dev/null || die "$tool died during the run"
 	echo "$out" >&2
-	# this namespace's TCP counters: connects, retransmits, queue drops
-	nstat -as 2>/dev/null | awk '$1 ~ /^Tcp/ { printf "%s %s; ", $1, $2 } END { print "" }' >&2 || true
-	echo "$out" | awk -v ticks=$((b - a)) -v ns=$((t1 - t0)) -v other="$other" '
+	# this namespace's TCP counters (connects, segments, retransmits, queue
+	# drops) for the log, and two per request for the report: connections
+	# opened (wrk's own, then the balancer's to the servers) and segments
+	tcp=$(nstat -as 2>/dev/null | awk '$1 ~ /^Tcp/ { printf "%s %s; ", $1, $2 }') || true
+	echo "$tcp" >&2
+	opens=$(grep -o 'TcpActiveOpens [0-9]*' <<<"$tcp" | awk '{ print $2 }')
+	segs=$(grep -o 'TcpOutSegs [0-9]*' <<<"$tcp" | awk '{ print $2 }')
+	echo "$out" | awk -v ticks=$((b - a)) -v ns=$((t1 - t0)) -v other="$other" \
+		-v opens="${opens:-0}" -v segs="${segs:-0}" -v conns="$conns" '
 		function us(v) {
 			if (v ~ /us$/) return v + 0
 			if (v ~ /ms$/) return v * 1000
@@ -181,6 +192,8 @@ if [ "${1:-}" = --one ]; then
 		END {
 			printf "rps %.1f\nn %d\nticks %d\nns %s\np50 %.1f\np99 %.1f\nerr %d\nother %d\n",
 				rps, n, ticks, ns, p50, p99, err, other
+			# wrk opens its <conns> connections (and curl 2 above)
+			printf "sopens %d\nsegs %d\n", opens - conns - 2, segs
 		}'
 	exit 0
 fi
@@ -261,6 +274,9 @@ def quiet_p99(t, m, c, w):  # median p99 of the quiet runs, and their number
         return float("nan"), 0
     return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2, len(v)
 
+def per_req(k, t, m, c, w):  # a kernel counter per request, all rounds pooled
+    return sum(vals(k, t, m, c, w)) / max(1, sum(vals("n", t, m, c, w)))
+
 def cpu(t, m, c, w):  # µs of balancer CPU per request, all rounds pooled
     return sum(vals("ticks", t, m, c, w)) / hz * 1e6 / max(1, sum(vals("n", t, m, c, w)))
 
@@ -268,15 +284,17 @@ print(f"### http_realistic, {datetime.datetime.now():%Y-%m-%d %H:%M} (weir {rev}
 print(f"{rounds} rounds of {dur} s per case, order {' '.join(order)} rotated per round; "
       f"other processes used {other}% of the machine. p50/p99: median over rounds; "
       f"CPU: balancer µs per request over all rounds.\n")
-print("| workers | clients | mode | tool | req/s | p50 ms | p99 ms | CPU µs/req | errors |")
-print("|---:|---:|---|---|---:|---:|---:|---:|---:|")
+print("| workers | clients | mode | tool | req/s | p50 ms | p99 ms | CPU µs/req | "
+      "connections opened / 1000 req | TCP segments / req | errors |")
+print("|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|")
 for w in workers:
     for c in clients:
         for m in modes:
             for t in order:
                 print(f"| {w} | {c} | {m} | {t} | {p('rps', t, m, c, w):.0f} | "
                       f"{p('p50', t, m, c, w) / 1000:.2f} | {p('p99', t, m, c, w) / 1000:.2f} | "
-                      f"{cpu(t, m, c, w):.1f} | {sum(vals('err', t, m, c, w)):.0f} |")
+                      f"{cpu(t, m, c, w):.1f} | {per_req('sopens', t, m, c, w) * 1000:.1f} | "
+                      f"{per_req('segs', t, m, c, w):.2f} | {sum(vals('err', t, m, c, w)):.0f} |")
 print()
 if "haproxy" in order and "weir" in order:
     print("weir (and base, the build WEIR_BASE names) / HAProxy (targets: p99 ≤ 1.00; CPU ≤ 0.70 keep-alive, ≤ 0.80 close):\n")
