@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bench/tcp_proxy.sh
 bench/http_proxy.sh
+# browser-like heads, static files of 300 B-48 KB from two nginx, 50-5000 clients
+bench/http_realistic.sh
 bench/sched.sh
 # ns per packet of the XDP data path (root: BPF_PROG_TEST_RUN in a network
 # namespace of its own; built by `make bench`)

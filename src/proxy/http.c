@@ -1937,7 +1937,7 @@ static void redirect_start(struct virtual_service *svc)
 const struct proxy_ops http_proxy_ops = {
 	.kind = PROXY_HTTP,
 	.name = "http",
-	.prepare = listener_prepare,
+	.prepare = listener_prepare_reqresp,
 	.start = http_start,
 	.stop = listener_stop,
 };
@@ -1945,7 +1945,7 @@ const struct proxy_ops http_proxy_ops = {
 const struct proxy_ops redirect_proxy_ops = {
 	.kind = PROXY_REDIRECT,
 	.name = "redirect",
-	.prepare = listener_prepare,
+	.prepare = listener_prepare_reqresp,
 	.start = redirect_start,
 	.stop = listener_stop,
 };

@@ -78,6 +78,9 @@ void pipe_close(struct pipe_pair *p);
 
 /* Listener life (see proxy.h for prepare/start/stop). */
 int listener_prepare(struct virtual_service *svc, char *err);
+/* The same for request/response protocols (HTTP): the ACK of a request
+ * waits to ride on its answer, from the first request on. */
+int listener_prepare_reqresp(struct virtual_service *svc, char *err);
 void listener_start(struct virtual_service *svc, accept_fn on_accept);
 void listener_stop(struct virtual_service *svc);
 /* A session of <svc> ended on this worker: a listener paused on maxconn

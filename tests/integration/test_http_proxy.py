@@ -1496,3 +1496,37 @@ def test_interim_103_relayed_before_final(weir, raw_server):
         assert status == 103 and "s.css" in headers.get("link", ""), head
         status, headers, body, head = read_response(f)
         assert (status, body) == (200, b"ok\n"), head
+
+
+def test_server_connections_beyond_keepalive_max_kept_briefly(weir, backends):
+    """server_keepalive_max bounds the idle connections kept for
+    server_keepalive_timeout; the ones a burst used beyond it are kept 2 s,
+    so that the next burst finds them instead of connecting again (issue
+    10: 200 clients on 2 servers made one connect per 7 requests)."""
+    b = backends("b1")
+    w, port = start(weir, [b], ["server_keepalive_max 1"], workers=1)
+
+    def burst():
+        out = []
+        ts = [threading.Thread(target=lambda: out.append(get(port, "/slow?ms=300")[0]))
+              for _ in range(2)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        assert out == [200, 200], out
+
+    def conns():  # the backend's accepted connections, less this request's own
+        return int(direct(b, "/conns")) - 1
+
+    c0 = conns()
+    burst()
+    c1 = conns()
+    assert c1 - c0 == 3, (c0, c1)        # 2 for the burst, 1 for the probe
+    burst()
+    c2 = conns()
+    assert c2 - c1 == 1, (c1, c2)        # both pooled ones reused
+    time.sleep(2.5)                      # the surplus one is closed by now
+    burst()
+    c3 = conns()
+    assert c3 - c2 == 2, (c2, c3)        # one reused, one new, and the probe
