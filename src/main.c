@@ -367,6 +367,7 @@ int main(int argc, char **argv)
 		spec_free(&cfg);
 		return 0;
 	}
+	memtrim_init();
 	rc = run(&d, &cfg, sock_opt);
 	spec_free(&cfg);
 	return rc;

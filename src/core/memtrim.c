@@ -29,6 +29,15 @@ static size_t slack_now(void)
 	return resident > used ? resident - used : 0;
 }
 
+void memtrim_init(void)
+{
+	/* set explicitly, both thresholds stop adapting; the mmap one is
+	 * raised so that a large buffer freed and taken again (a big upload's)
+	 * does not cost an mmap and munmap each time */
+	mallopt(M_TRIM_THRESHOLD, 1 << 20);
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+}
+
 void memtrim_tick(struct memtrim *m)
 {
 	if (!memtrim_due(m, slack_now()))

@@ -40,6 +40,15 @@ static inline void memtrim_done(struct memtrim *m, size_t slack)
 	m->low = slack;
 }
 
+/* At start-up, before any thread: a heap shrinks on free only once 1 MB is
+ * free at its top, not 128 KB (glibc's default, with which a worker's
+ * heap shrank and grew again every few dozen connections with
+ * Connection: close: a madvise and ~50 page faults each time). A worker
+ * heap's top is also what malloc_trim() cannot give back (it trims only
+ * the main arena's top), so the bound must stay small: after a flood a
+ * worker keeps at most 1 MB of it. */
+void memtrim_init(void);
+
 /* Measures, and trims if memtrim_due() says so. One thread calls it (a
  * trim covers the whole process). */
 void memtrim_tick(struct memtrim *m);

@@ -1897,15 +1897,13 @@ static void accept_common(struct listener *li, int fd, const struct weir_addr *p
 {
 	struct worker *w = li->w;
 	struct http_session *s = session_new(w, li->svc, redirect_mode, peer, fd);
-	int one = 1;
 
 	if (!s) {
 		close(fd);
 		return;
 	}
 	session_begin(w, &s->link, s->svc);
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	s->local = s->svc->addr;
+	s->local = s->svc->addr; /* TCP_NODELAY: the listener's, inherited */
 	if (s->rt.send_proxy)
 		session_local_addr(fd, &s->svc->addr, &s->local);
 	s->need_proxy_header = s->rt.trusts_fronts && svc_proxy_trusted(s->svc, peer);

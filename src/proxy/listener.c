@@ -39,6 +39,8 @@ static int bind_one(const struct weir_addr *a, bool reqresp, char *err)
 		goto out_close;
 	if (addr_family(a) == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* accepted connections inherit TCP_NODELAY: no setsockopt per accept */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (bind(fd, &a->u.sa, addr_len(a)) != 0 || listen(fd, LISTEN_BACKLOG) != 0)
 		goto out_close;
 	/* A request/response client waits for the answer to what it sent: the

@@ -417,7 +417,6 @@ static void tcp_accept(struct listener *li, int fd, const struct weir_addr *peer
 {
 	struct tcp_session *s = calloc(1, sizeof(*s));
 	struct worker *w = li->w;
-	int one = 1;
 
 	if (!s) {
 		close(fd);
@@ -439,7 +438,6 @@ static void tcp_accept(struct listener *li, int fd, const struct weir_addr *peer
 	s->link.force_close = force_close;
 	s->state = TS_CONNECTING;
 	session_begin(w, &s->link, s->svc);
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	s->local = s->svc->addr;
 	if (s->rt.send_proxy)
 		session_local_addr(fd, &s->svc->addr, &s->local);
