@@ -149,19 +149,7 @@ if [ "${1:-}" = --one ]; then
 
 	# curl above: 2 connections and 2 requests per backend per counts()
 	echo "$out" | awk -v ticks=$((b - a)) -v uticks=$((ub - ua)) -v ns=$((t1 - t0)) \
-		-v sconns=$((c1 - c0 - 2)) -v sreqs=$((r1 - r0 - 2)) '
-		function us(v) {
-			if (v ~ /us$/) return v + 0
-			if (v ~ /ms$/) return v * 1000
-			if (v ~ /s$/) return v * 1000000
-			return v + 0
-		}
-		/requests in/ { n = $1 }
-		/Requests\/sec/ { rps = $2 }
-		$1 == "50%" { p50 = us($2) }
-		$1 == "99%" { p99 = us($2) }
-		/Socket errors/ { gsub(",", ""); err = $4 + $6 + $8 + $10 }
-		/Non-2xx/ { err += $5 }
+		-v sconns=$((c1 - c0 - 2)) -v sreqs=$((r1 - r0 - 2)) "$WRK_AWK"'
 		END {
 			# ns as a string: mawk clamps %d at 2^31
 			printf "rps %.1f\nn %d\nticks %d\nuticks %d\nns %s\np50 %.1f\np99 %.1f\nerr %d\n",

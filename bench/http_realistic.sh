@@ -176,19 +176,7 @@ if [ "${1:-}" = --one ]; then
 	opens=$(grep -o 'TcpActiveOpens [0-9]*' <<<"$tcp" | awk '{ print $2 }')
 	segs=$(grep -o 'TcpOutSegs [0-9]*' <<<"$tcp" | awk '{ print $2 }')
 	echo "$out" | awk -v ticks=$((b - a)) -v ns=$((t1 - t0)) -v other="$other" \
-		-v opens="${opens:-0}" -v segs="${segs:-0}" -v conns="$conns" '
-		function us(v) {
-			if (v ~ /us$/) return v + 0
-			if (v ~ /ms$/) return v * 1000
-			if (v ~ /s$/) return v * 1000000
-			return v + 0
-		}
-		/requests in/ { n = $1 }
-		/Requests\/sec/ { rps = $2 }
-		$1 == "50%" { p50 = us($2) }
-		$1 == "99%" { p99 = us($2) }
-		/Socket errors/ { gsub(",", ""); err = $4 + $6 + $8 + $10 }
-		/Non-2xx/ { err += $5 }
+		-v opens="${opens:-0}" -v segs="${segs:-0}" -v conns="$conns" "$WRK_AWK"'
 		END {
 			printf "rps %.1f\nn %d\nticks %d\nns %s\np50 %.1f\np99 %.1f\nerr %d\nother %d\n",
 				rps, n, ticks, ns, p50, p99, err, other

@@ -111,3 +111,21 @@ wait_tw_drained() {
 	done
 	die "$tw TIME_WAIT sockets still there after 130 s"
 }
+
+# The start of an awk program reading "wrk --latency" output: n (requests),
+# rps, p50 and p99 (in µs), err (socket errors and non-2xx answers). The
+# caller adds its END block.
+WRK_AWK='
+		function us(v) {
+			if (v ~ /us$/) return v + 0
+			if (v ~ /ms$/) return v * 1000
+			if (v ~ /s$/) return v * 1000000
+			return v + 0
+		}
+		/requests in/ { n = $1 }
+		/Requests\/sec/ { rps = $2 }
+		$1 == "50%" { p50 = us($2) }
+		$1 == "99%" { p99 = us($2) }
+		/Socket errors/ { gsub(",", ""); err = $4 + $6 + $8 + $10 }
+		/Non-2xx/ { err += $5 }
+'
