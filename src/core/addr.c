@@ -74,12 +74,35 @@ int addr_parse(const char *s, bool port_optional, struct weir_addr *out)
 	return set_ip(ip, port, out);
 }
 
+/* "a.b.c.d" into <buf>: what inet_ntop() writes, without the sprintf()
+ * underneath it (an HTTP client's address is formatted once per
+ * connection; with Connection: close that was 12 % of the proxy's
+ * instructions). */
+static void ipv4_str(const struct in_addr *in, char *buf)
+{
+	const uint8_t *b = (const uint8_t *)&in->s_addr;
+	char *p = buf;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = b[i];
+
+		if (i)
+			*p++ = '.';
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+	}
+	*p = '\0';
+}
+
 const char *addr_ip_str(const struct weir_addr *a, char *buf)
 {
 	if (a->u.sa.sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &a->u.in6.sin6_addr, buf, ADDR_STRLEN);
 	else if (a->u.sa.sa_family == AF_INET)
-		inet_ntop(AF_INET, &a->u.in.sin_addr, buf, ADDR_STRLEN);
+		ipv4_str(&a->u.in.sin_addr, buf);
 	else
 		snprintf(buf, ADDR_STRLEN, "?");
 	return buf;

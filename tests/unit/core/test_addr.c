@@ -192,3 +192,23 @@ TEST(addr_equal_needs_the_same_family)
 	addr_set_port(&y, 80);
 	CHECK(addr_equal(&x, &y));
 }
+
+/* IPv4 text is weir's own formatter: the same as inet_ntop() for every
+ * octet value, in every position. */
+TEST(addr_ip_str_v4_matches_inet_ntop)
+{
+	for (unsigned v = 0; v < 256; v++) {
+		struct weir_addr a;
+		char mine[ADDR_STRLEN], ref[INET_ADDRSTRLEN];
+		uint8_t *b = (uint8_t *)&a.u.in.sin_addr.s_addr;
+
+		memset(&a, 0, sizeof(a));
+		a.u.in.sin_family = AF_INET;
+		b[0] = (uint8_t)v;
+		b[1] = (uint8_t)(255 - v);
+		b[2] = (uint8_t)(v * 7);
+		b[3] = (uint8_t)(v / 3);
+		inet_ntop(AF_INET, &a.u.in.sin_addr, ref, sizeof(ref));
+		CHECK_STR(addr_ip_str(&a, mine), ref);
+	}
+}
