@@ -38,6 +38,17 @@ def free_port(host="127.0.0.1"):
             return port
 
 
+def listen_local(backlog=16):
+    """A listening TCP socket on 127.0.0.1 with a free port, its accept()
+    timing out every 0.2 s so that a server thread can notice it must stop.
+    Returns (socket, port)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(backlog)
+    sock.settimeout(0.2)
+    return sock, sock.getsockname()[1]
+
+
 def wait_for(pred, timeout=10.0, what="condition"):
     end = time.monotonic() + timeout
     while time.monotonic() < end:

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import (WEIR, Load, backend_ctl, can_connect, free_port, json_server,
+from conftest import (WEIR, Load, backend_ctl, can_connect, free_port, json_server, listen_local,
                       rs_log, svc_conf, wait_for, wait_log)
 
 INTERVAL, FAST, TIMEOUT, RISE, FALL = 0.3, 0.1, 0.2, 2, 2
@@ -304,11 +304,7 @@ class AgentRecorder:
     def __init__(self, reply=b"up\n"):
         import threading
         self.reply, self.heard = reply, []
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
+        self.sock, self.port = listen_local()
         self.stop_flag = False
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import BACKEND, Backend, can_connect, free_port, wait_for
+from conftest import BACKEND, Backend, can_connect, free_port, listen_local, wait_for
 
 MiB = 1 << 20
 TIMEOUT = 10.0
@@ -30,11 +30,7 @@ class RawServer:
 
     def __init__(self, reply):
         self.reply = reply
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
+        self.sock, self.port = listen_local()
         self.addr = f"127.0.0.1:{self.port}"
         self.requests = 0
         self.stop_flag = False

@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from conftest import Weir, can_connect, free_port, wait_for
+from conftest import Weir, can_connect, free_port, listen_local, wait_for
 from test_http_proxy import http_conf
 import smuggling_corpus as corpus
 from smuggling_corpus import ABSOLUTE, ANY, CASES, PASS
@@ -45,11 +45,7 @@ class RecordingBackend:
     with a 200 naming the target it saw. Threads end at close()."""
 
     def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
+        self.sock, self.port = listen_local(64)
         self.addr = f"127.0.0.1:{self.port}"
         self.conns = []
         self.lock = threading.Lock()
