@@ -19,7 +19,6 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "proto/http.h"
-#include "proxy/proxy.h"
 #include "sched/sched.h"
 
 struct cfg_ctx {
@@ -255,13 +254,12 @@ static int svc_proxy(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
 {
 	struct service_spec *svc = obj;
 
-	if (proxy_kind_parse(n->args[0], &svc->proxy) != 0)
-		return cfg_fail(ctx, n->line, "proxy: '%s' is not one of none, tcp, udp, http, redirect",
-				n->args[0]);
-	if (svc->proxy != PROXY_NONE && !proxy_find(svc->proxy))
-		return cfg_fail(ctx, n->line, "proxy: '%s' is not available in this version",
-				n->args[0]);
-	return 0;
+	char names[128];
+
+	if (mode_parse(n->args[0], &svc->proxy) == 0)
+		return 0;
+	mode_names(names, sizeof(names));
+	return cfg_fail(ctx, n->line, "proxy: '%s' is not one of %s", n->args[0], names);
 }
 
 static int svc_scheduler(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
@@ -708,7 +706,7 @@ static int check_routes(struct cfg_ctx *ctx, struct service_spec *svc)
 			return cfg_fail(ctx, svc->routes[i].line, "route: no pool named '%s'",
 					svc->routes[i].pool);
 	}
-	if ((svc->nroutes || svc->npools) && svc->proxy != PROXY_HTTP)
+	if ((svc->nroutes || svc->npools) && (!svc->proxy || !svc->proxy->pools))
 		return cfg_fail(ctx, svc->line, "routes and pools are for 'proxy http' services");
 	return 0;
 }

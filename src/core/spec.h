@@ -18,10 +18,8 @@
 #include <stdint.h>
 
 #include "core/addr.h"
+#include "core/mode.h"
 
-/* How a virtual service carries traffic. PROXY_NONE = a packet-mode (LVS)
- * service; the others are user-space proxies listening on the VIP. */
-enum proxy_kind { PROXY_NONE, PROXY_TCP, PROXY_UDP, PROXY_HTTP, PROXY_REDIRECT };
 /* Forwarding method of a real server in a packet-mode service (ipvsadm
  * -g/-i/-m). Proxy services forward by proxying, whatever this says. */
 enum fwd_method { FWD_ROUTE, FWD_TUNNEL, FWD_MASQ, FWD_FULLNAT };
@@ -162,7 +160,7 @@ struct pool_spec;
 struct service_spec {
 	int proto;                /* IPPROTO_TCP or IPPROTO_UDP */
 	struct weir_addr addr;    /* VIP:port */
-	enum proxy_kind proxy;
+	const struct svc_mode *proxy; /* NULL = packet mode (LVS); see mode.h */
 	char sched[SCHED_NAME_MAX];
 	uint32_t sched_flags;     /* SCHED_F_* */
 	uint32_t persist_s;       /* -p timeout in seconds; 0 = not persistent */
@@ -271,8 +269,6 @@ void spec_keep_admin_state(struct weir_config *next, const struct weir_config *o
 int spec_check_service(const struct service_spec *svc, char *err);
 
 const char *proto_name(int proto);        /* "TCP" / "UDP" */
-const char *proxy_kind_name(enum proxy_kind k); /* "tcp", ... "none" */
-int proxy_kind_parse(const char *s, enum proxy_kind *out);
 const char *fwd_name(enum fwd_method f);   /* "Route" "Tunnel" "Masq" "FullNat" */
 void spec_xdp_defaults(struct xdp_spec *x);
 

@@ -11,7 +11,6 @@
 #include "health/check.h"
 #include "health/state.h"
 #include "xdp/xdp.h"
-#include "proxy/proxy.h"
 #include "proxy/route.h"
 
 _Thread_local int weir_thread_id;
@@ -586,15 +585,7 @@ static struct virtual_service *service_new(const struct service_spec *sp, int nt
 		goto out_free;
 	if (sp->persist_s && !(svc->persist = persist_for(sp)))
 		goto out_free;
-	if (sp->proxy != PROXY_NONE) {
-		svc->proxy = proxy_find(sp->proxy);
-		if (!svc->proxy) {
-			snprintf(err, SPEC_ERR_MAX, "--proxy %s is not available in this version",
-				 proxy_kind_name(sp->proxy));
-			svc_free(svc);
-			return NULL;
-		}
-	}
+	svc->proxy = sp->proxy;
 	return svc;
 
 out_free:
@@ -818,7 +809,7 @@ static struct virtual_service *pool_apply(struct vs_table *t, struct virtual_ser
 	struct service_spec ps = p->s;
 	struct virtual_service *pool = NULL;
 
-	ps.proxy = PROXY_NONE; /* a pool listens nowhere */
+	ps.proxy = NULL; /* a pool listens nowhere */
 	for (size_t k = 0; k < svc->npools && !pool; k++)
 		if (strcmp(svc->pool_names[k], p->name) == 0)
 			pool = svc->pools[k];

@@ -123,7 +123,6 @@ struct real_server {
 	struct vs_stats stats;
 };
 
-struct proxy_ops;
 
 struct virtual_service {
 	struct service_spec spec;      /* as configured, servers = NULL; control thread */
@@ -148,7 +147,7 @@ struct virtual_service {
 	atomic_uint gen;               /* bumped when a server's state, weight or the
 	                                * server set changes (xdp/ rebuilds tables) */
 	int xdp_id;                    /* xdp/: its slot in the data path; -1 = none */
-	const struct proxy_ops *proxy; /* NULL = packet mode */
+	const struct svc_mode *proxy;  /* NULL = packet mode (= spec.proxy) */
 	void *proxy_priv;              /* the proxy's listeners */
 	bool removed;                  /* control thread */
 	struct vs_stats stats;         /* the whole service */

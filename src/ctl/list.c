@@ -446,8 +446,8 @@ static void save_service(struct buf *out, const struct service_spec *s)
 		buf_printf(out, " -b %s", tmp);
 	}
 	/* weir's own options, only where they differ from the defaults */
-	if (s->proxy != PROXY_NONE)
-		buf_printf(out, " --proxy %s", proxy_kind_name(s->proxy));
+	if (s->proxy)
+		buf_printf(out, " --proxy %s", s->proxy->name);
 	if (s->connect_timeout_ms != DEFAULT_CONNECT_TIMEOUT_MS)
 		buf_printf(out, " --connect-timeout %ums", s->connect_timeout_ms);
 	if (s->idle_timeout_ms != DEFAULT_IDLE_TIMEOUT_MS)

@@ -23,7 +23,7 @@
 static void unproxy(struct weir_config *cfg)
 {
 	for (size_t i = 0; i < cfg->nservices; i++) {
-		cfg->services[i].proxy = PROXY_NONE;
+		cfg->services[i].proxy = NULL;
 		for (size_t k = 0; k < cfg->services[i].nservers; k++)
 			cfg->services[i].servers[k].fwd = FWD_MASQ; /* keep their ports */
 	}
