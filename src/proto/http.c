@@ -7,8 +7,10 @@
  * names, values and targets. Before llhttp sees a head, head_scan() refuses
  * what llhttp would let through and a proxy must not: a bare CR or LF, a
  * NUL, obsolete line folding. After it, head_check() applies the rules of
- * RFC 9112 that concern the whole head (one valid Host; the target's form;
- * no Transfer-Encoding in HTTP/1.0; only chunked on a request).
+ * RFC 9112 that concern the whole head (one valid Host; the target's form,
+ * with no blank or control in it: Debian's llhttp is built without
+ * LLHTTP_STRICT_MODE and lets HTAB and FF through; no Transfer-Encoding in
+ * HTTP/1.0; only chunked on a request).
  */
 #include <ctype.h>
 #include <stddef.h>
@@ -59,6 +61,8 @@ static int on_method(llhttp_t *p, const char *at, size_t len)
 {
 	struct http_msg *m = msg_of(p);
 
+	if (m->method_fed)
+		return 0; /* not the caller's bytes: head_run() sets the span */
 	extend(m, &m->h->method, at, len);
 	return 0;
 }
@@ -179,8 +183,10 @@ static int refuse(struct http_msg *m, uint16_t status, const char *why)
 
 /* Finds the blank line ending the head, checking each byte once across
  * calls: every LF preceded by CR, every CR followed by LF, no NUL, no line
- * that starts with blank (obsolete folding). Returns the head length, 0 if
- * not complete, -1 refused. */
+ * that starts with blank (obsolete folding). The first fault in the order
+ * of the bytes is the one reported, so that the verdict and its reason do
+ * not depend on how the bytes arrived. Returns the head length, 0 if not
+ * complete, -1 refused. */
 static int head_scan(struct http_msg *m, const char *buf, size_t len)
 {
 	size_t i = m->scanned;
@@ -199,21 +205,27 @@ static int head_scan(struct http_msg *m, const char *buf, size_t len)
 	while (i < len) {
 		const char *nl = memchr(buf + i, '\n', len - i);
 		size_t end = nl ? (size_t)(nl - buf) : len; /* the LF, or the end */
-		const char *cr;
+		const char *nul, *cr;
 
-		if (memchr(buf + i, '\0', end - i))
-			return refuse(m, 400, "NUL byte in head");
+		/* checked here, at the line's start, not when its LF was seen:
+		 * the blank may come in a later read */
+		if (i > m->lead && buf[i - 1] == '\n' && (buf[i] == ' ' || buf[i] == '\t'))
+			return refuse(m, 400, "obsolete line folding");
+		nul = memchr(buf + i, '\0', end - i);
 		cr = memchr(buf + i, '\r', end - i);
+		/* a CR is bare unless an LF follows; the last byte so far waits */
+		if (cr && (size_t)(cr - buf) == end - 1)
+			cr = NULL;
+		if (nul && (!cr || nul < cr))
+			return refuse(m, 400, "NUL byte in head");
+		if (cr)
+			return refuse(m, 400, "bare CR in head");
 		if (!nl) {
-			if (cr && (size_t)(cr - buf) != len - 1)
-				return refuse(m, 400, "bare CR in head");
-			i = cr ? len - 1 : len; /* a CR at the end waits for its LF */
+			i = buf[len - 1] == '\r' ? len - 1 : len;
 			break;
 		}
 		if (end == 0 || buf[end - 1] != '\r')
 			return refuse(m, 400, "bare LF in head");
-		if (cr && (size_t)(cr - buf) != end - 1)
-			return refuse(m, 400, "bare CR in head");
 		if (end >= (size_t)m->lead + 3 && buf[end - 2] == '\n' && buf[end - 3] == '\r') {
 			if (end + 1 > m->max_head)
 				return refuse(m, 431, "head too large");
@@ -222,8 +234,6 @@ static int head_scan(struct http_msg *m, const char *buf, size_t len)
 		}
 		if (end == (size_t)m->lead + 1)
 			return refuse(m, 400, "empty line before the request");
-		if (end + 1 < len && (buf[end + 1] == ' ' || buf[end + 1] == '\t'))
-			return refuse(m, 400, "obsolete line folding");
 		i = end + 1;
 	}
 	m->scanned = (uint32_t)i;
@@ -276,6 +286,11 @@ static int target_form(struct http_msg *m, const char *base, struct http_head *h
 {
 	const char *t = base + h->target.off, *end = t + h->target.len, *p = t, *q;
 
+	/* llhttp (built without LLHTTP_STRICT_MODE) lets HTAB and FF through:
+	 * a server splitting the line at any blank would see another target */
+	for (const char *c = t; c < end; c++)
+		if ((unsigned char)*c <= 0x20 || *c == 0x7f)
+			return refuse(m, 400, "control character in the request target");
 	h->authority = host >= 0 ? h->hdr[host].value : (struct http_span){ 0, 0 };
 	if (h->target.len == 1 && t[0] == '*') {
 		if (h->method_id != HTTP_OPTIONS)
@@ -359,6 +374,46 @@ static int head_check(struct http_msg *m, const char *buf, struct http_head *h)
 	return target_form(m, buf, h, host);
 }
 
+static void head_clear(struct http_head *h)
+{
+	/* all but the header array (nhdr says how much of it is in use) */
+	memset(h, 0, offsetof(struct http_head, hdr));
+	memset(&h->len, 0, sizeof(*h) - offsetof(struct http_head, len));
+}
+
+/* Runs llhttp over the complete head <buf>[lead..n). llhttp knows a fixed
+ * list of methods; with m->any_method, a request whose method is another
+ * token followed by one blank is run again with llhttp fed "GET " in its
+ * place, so that llhttp still checks all the rest; the method's span is
+ * set here, and its id is HTTP_METHOD_OTHER. */
+static llhttp_errno_t head_run(struct http_msg *m, const char *buf, size_t n)
+{
+	const char *p = buf + m->lead;
+	size_t len = n - m->lead, mlen = 0;
+	llhttp_errno_t e = llhttp_execute(&m->p, p, len);
+
+	if (e != HPE_INVALID_METHOD || !m->any_method || m->kind != HTTP_REQUEST)
+		return e;
+	while (mlen < len && tchar[(unsigned char)p[mlen]])
+		mlen++;
+	/* one blank after it: llhttp does not check for a second across the
+	 * two runs below */
+	if (!mlen || mlen + 1 >= len || p[mlen] != ' ' || p[mlen + 1] == ' ')
+		return e;
+	llhttp_init(&m->p, HTTP_REQUEST, &callbacks);
+	m->p.data = m;
+	m->in_value = false;
+	head_clear(m->h);
+	m->method_fed = true;
+	e = llhttp_execute(&m->p, "GET ", 4);
+	m->method_fed = false;
+	if (e == HPE_OK)
+		e = llhttp_execute(&m->p, p + mlen + 1, len - mlen - 1);
+	m->h->method = (struct http_span){ m->lead, (uint32_t)mlen };
+	m->h->method_id = HTTP_METHOD_OTHER;
+	return e;
+}
+
 int http_head_parse(struct http_msg *m, const char *buf, size_t len, struct http_head *h)
 {
 	llhttp_errno_t e;
@@ -366,12 +421,10 @@ int http_head_parse(struct http_msg *m, const char *buf, size_t len, struct http
 
 	if (n <= 0)
 		return n;
-	/* all but the header array (nhdr says how much of it is in use) */
-	memset(h, 0, offsetof(struct http_head, hdr));
-	memset(&h->len, 0, sizeof(*h) - offsetof(struct http_head, len));
+	head_clear(h);
 	m->base = buf;
 	m->h = h;
-	e = llhttp_execute(&m->p, buf + m->lead, (size_t)n - m->lead);
+	e = head_run(m, buf, (size_t)n);
 	m->base = NULL;
 	m->h = NULL;
 	if (e == HPE_PAUSED_UPGRADE) {
@@ -388,6 +441,16 @@ int http_head_parse(struct http_msg *m, const char *buf, size_t len, struct http
 		return -1;
 	http_body_start(m, h);
 	return n;
+}
+
+const char *http_why(const struct http_msg *m)
+{
+	const char *reason = llhttp_get_error_reason(&m->p);
+
+	/* llhttp found it: its errno's name is what http_head_parse kept */
+	if (reason && *reason && m->why == llhttp_errno_name(llhttp_get_errno(&m->p)))
+		return reason;
+	return m->why ? m->why : "";
 }
 
 /* --- header helpers -------------------------------------------------------- */

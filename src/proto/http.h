@@ -34,6 +34,9 @@
 
 /* Message kinds are llhttp's: HTTP_REQUEST, HTTP_RESPONSE. */
 
+/* method_id of a method llhttp does not know (with http_msg.any_method) */
+#define HTTP_METHOD_OTHER 0xff
+
 struct http_span {
 	uint32_t off, len;             /* into the parsed buffer */
 };
@@ -54,7 +57,7 @@ struct http_head {
 					       * else the Host value (RFC 9112 3.2) */
 	bool absolute;                        /* absolute-form target */
 	bool asterisk;                        /* "OPTIONS *" */
-	uint8_t method_id;                    /* llhttp_method_t */
+	uint8_t method_id;                    /* llhttp_method_t, or HTTP_METHOD_OTHER */
 	uint16_t status;                      /* response status */
 	uint8_t major, minor;
 	uint16_t nhdr;
@@ -88,6 +91,10 @@ struct http_msg {
 	bool in_value;
 	int hosts;
 	bool allow_codings;      /* requests may carry codings before chunked */
+	bool any_method;         /* a request method llhttp does not know is
+				  * taken (method_id HTTP_METHOD_OTHER), not
+				  * refused: for a server that answers 405 */
+	bool method_fed;         /* during http_head_parse: see head_run() */
 	uint64_t max_body;       /* a chunk larger than this is refused (413); 0: none */
 	/* the body (http_body.c) */
 	uint8_t body;            /* HTTP_BODY_*: how its end is found */
@@ -108,12 +115,22 @@ void http_msg_init(struct http_msg *m, llhttp_type_t kind, uint32_t max_head);
  * m->status (400, 431 for requests; 502 for responses) and m->why say why. */
 int http_head_parse(struct http_msg *m, const char *buf, size_t len, struct http_head *h);
 
+/* Why a message was refused, for people: llhttp's words where llhttp found
+ * the fault ("Invalid status code"), else m->why. */
+const char *http_why(const struct http_msg *m);
+
 /* Scans <len> body bytes that follow the head (or earlier body bytes).
  * Returns how many belong to this message (m->complete is set once the
  * last one is seen; the rest belong to the next message), or -1 on a
  * framing error: m->status (400, 413, 431; 502 for responses) and m->why
  * say which. Bytes before the error were valid; none after it is. */
 long http_body_scan(struct http_msg *m, const char *buf, size_t len);
+
+/* The same for a reader of the body's content (not a forwarder): scans the
+ * framing up to and including one run of content bytes. Returns the bytes
+ * of <buf> that took (call again with the rest), with <data> the content
+ * among them (offset from <buf>; len 0 if none), or -1 as above. */
+long http_body_data(struct http_msg *m, const char *buf, size_t len, struct http_span *data);
 
 /* Sets up body framing from a parsed head (http_head_parse does it). */
 void http_body_start(struct http_msg *m, const struct http_head *h);

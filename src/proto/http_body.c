@@ -237,8 +237,10 @@ static long chunk_byte(struct http_msg *m, unsigned char c)
 	return body_error(m, 400, "chunked framing");
 }
 
-/* A chunked body: data in bulk, lines byte by byte. */
-static long scan_chunked(struct http_msg *m, const char *buf, size_t len)
+/* A chunked body: data in bulk, lines byte by byte. With <data>, stops
+ * after the first run of chunk data and says where it was. */
+static long scan_chunked(struct http_msg *m, const char *buf, size_t len,
+			 struct http_span *data)
 {
 	size_t i = 0;
 
@@ -246,10 +248,14 @@ static long scan_chunked(struct http_msg *m, const char *buf, size_t len)
 		if (m->cs == CS_DATA) {
 			size_t k = len - i < m->left ? len - i : (size_t)m->left;
 
+			if (data)
+				*data = (struct http_span){ (uint32_t)i, (uint32_t)k };
 			i += k;
 			m->left -= k;
 			if (!m->left)
 				m->cs = CS_DATA_CR;
+			if (data)
+				break;
 			continue;
 		}
 		if (++m->line_len > (m->cs >= CS_TR_START ? m->max_head : CHUNK_LINE_MAX))
@@ -287,7 +293,7 @@ long http_body_scan(struct http_msg *m, const char *buf, size_t len)
 		return 0;
 	switch (m->body) {
 	case HTTP_BODY_CHUNKED:
-		return scan_chunked(m, buf, len);
+		return scan_chunked(m, buf, len, NULL);
 	case HTTP_BODY_LENGTH:
 		k = len < m->left ? len : (size_t)m->left;
 		m->left -= k;
@@ -297,6 +303,22 @@ long http_body_scan(struct http_msg *m, const char *buf, size_t len)
 		return (long)len;
 	}
 	return body_error(m, 400, "no body expected");
+}
+
+long http_body_data(struct http_msg *m, const char *buf, size_t len, struct http_span *data)
+{
+	long k;
+
+	*data = (struct http_span){ 0, 0 };
+	if (len > UINT32_MAX)
+		len = UINT32_MAX; /* spans are 32-bit; the rest comes next call */
+	if (m->body != HTTP_BODY_CHUNKED || m->cs_failed || m->complete || !len) {
+		k = http_body_scan(m, buf, len);
+		if (k > 0)
+			data->len = (uint32_t)k;
+		return k;
+	}
+	return scan_chunked(m, buf, len, data);
 }
 
 void http_msg_eof(struct http_msg *m)

@@ -310,3 +310,151 @@ TEST(http_versions)
 	CHECK_EQ(V("GET / HTTP/2.0\r\nHost: a\r\n\r\n"), 505);
 	CHECK_EQ(V("GET / HTTP/1.0\r\n\r\n"), 0);
 }
+
+/* any_method: a method llhttp does not know is a token taken as it is
+ * (for a server that answers 405), all else checked as before. */
+TEST(http_any_method)
+{
+	static const char other[] = "BREW /pot?x=1 HTTP/1.1\r\nHost: a\r\n\r\n";
+	static const char lower[] = "get / HTTP/1.0\r\n\r\n";
+	struct http_msg m;
+	struct http_head h;
+	int n;
+
+	/* refused without it */
+	http_msg_init(&m, HTTP_REQUEST, 0);
+	CHECK_EQ(http_head_parse(&m, other, sizeof(other) - 1, &h), -1);
+	CHECK_EQ(m.status, 400);
+
+	http_msg_init(&m, HTTP_REQUEST, 0);
+	m.any_method = true;
+	n = http_head_parse(&m, other, sizeof(other) - 1, &h);
+	REQUIRE(n == (int)sizeof(other) - 1);
+	CHECK_EQ(h.method_id, HTTP_METHOD_OTHER);
+	CHECK(http_span_ieq(other, h.method, "BREW"));
+	CHECK(http_span_ieq(other, h.path, "/pot"));
+	CHECK(http_span_ieq(other, h.query, "x=1"));
+	CHECK(http_span_ieq(other, h.authority, "a"));
+	CHECK_EQ(h.nhdr, 1);
+
+	http_msg_init(&m, HTTP_REQUEST, 0);
+	m.any_method = true;
+	REQUIRE(http_head_parse(&m, lower, sizeof(lower) - 1, &h) > 0);
+	CHECK_EQ(h.method_id, HTTP_METHOD_OTHER);
+	CHECK_EQ(h.method.len, 3);
+
+	/* known methods keep their id */
+	http_msg_init(&m, HTTP_REQUEST, 0);
+	m.any_method = true;
+	REQUIRE(http_head_parse(&m, "HEAD / HTTP/1.0\r\n\r\n", 19, &h) > 0);
+	CHECK_EQ(h.method_id, HTTP_HEAD);
+
+	/* the rest of the head is still held to the rules */
+	static const char *const bad[] = {
+		"BREW  / HTTP/1.1\r\nHost: a\r\n\r\n",
+		"BR(EW / HTTP/1.1\r\nHost: a\r\n\r\n",
+		"BREW / HTTP/1.1\r\n\r\n",                  /* no Host */
+		"BREW / HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n",
+		"BREW /a b HTTP/1.1\r\nHost: a\r\n\r\n",
+		"BREW / HTTP/1.1 \r\nHost: a\r\n\r\n",
+		"BREW\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		http_msg_init(&m, HTTP_REQUEST, 0);
+		m.any_method = true;
+		if (http_head_parse(&m, bad[i], strlen(bad[i]), &h) != -1 || m.status != 400)
+			unit_fail(__FILE__, __LINE__, "accepted: %s", bad[i]);
+	}
+}
+
+/* http_why: llhttp's own words where it found the fault. */
+TEST(http_why_in_words)
+{
+	struct http_msg m;
+	struct http_head h;
+
+	http_msg_init(&m, HTTP_RESPONSE, 0);
+	CHECK_EQ(http_head_parse(&m, "HTTP/1.1 2x0 OK\r\n\r\n", 19, &h), -1);
+	CHECK_STR(http_why(&m), "Invalid response status");
+	http_msg_init(&m, HTTP_RESPONSE, 0);
+	CHECK_EQ(http_head_parse(&m, "HTTP/1.1 200 OK\nX: y\n\n", 22, &h), -1);
+	CHECK_STR(http_why(&m), "bare LF in head");
+	http_msg_init(&m, HTTP_REQUEST, 0);
+	CHECK_EQ(http_head_parse(&m, "GET / HTTP/1.1\r\n\r\n", 18, &h), -1);
+	CHECK_STR(http_why(&m), "HTTP/1.1 request without Host");
+}
+
+/* A blank or control inside the request target is refused: llhttp lets
+ * HTAB and FF through, and a server splitting the request line at any
+ * blank (RFC 9112 3 allows it) would read another target. */
+TEST(http_target_controls_refused)
+{
+	static const char *const bad[] = {
+		"GET /a\tb HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /a\fb HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /a\x0b" "b HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /a\x7f HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET http://a/\tb HTTP/1.1\r\nHost: a\r\n\r\n",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (verdict(bad[i], strlen(bad[i])) != 400)
+			unit_fail(__FILE__, __LINE__, "not refused: case %zu", i);
+	CHECK_EQ(V("GET /a%09b HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
+	CHECK_EQ(V("GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
+}
+
+/* Obsolete line folding is refused however the head is cut, also when a
+ * read ends right after the line the blank continues. */
+TEST(http_folding_split_at_the_line_end)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n c\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 OK\r\nX: b\r\n\tc\r\nContent-Length: 0\r\n\r\n";
+	struct http_msg m;
+	struct http_head h;
+
+	for (size_t cut = 1; cut < sizeof(req) - 1; cut++) {
+		http_msg_init(&m, HTTP_REQUEST, 0);
+		if (http_head_parse(&m, req, cut, &h) != 0)
+			continue; /* refused already: fine */
+		if (http_head_parse(&m, req, sizeof(req) - 1, &h) != -1 || m.status != 400)
+			unit_fail(__FILE__, __LINE__, "request cut at %zu: folding accepted", cut);
+	}
+	for (size_t cut = 1; cut < sizeof(resp) - 1; cut++) {
+		http_msg_init(&m, HTTP_RESPONSE, 0);
+		if (http_head_parse(&m, resp, cut, &h) != 0)
+			continue;
+		if (http_head_parse(&m, resp, sizeof(resp) - 1, &h) != -1)
+			unit_fail(__FILE__, __LINE__, "response cut at %zu: folding accepted", cut);
+	}
+}
+
+/* The reason for refusing a head is the first fault in byte order, the
+ * same whole and byte by byte. */
+TEST(http_refusal_reason_does_not_depend_on_cuts)
+{
+	static const struct { const char *head; size_t len; const char *why; } cases[] = {
+#define R(lit, why) { lit, sizeof(lit) - 1, why }
+		R("HTTP/1.1 200 OK\r\nX: a\r\xff\n\r\n", "bare CR in head"),
+		R("HTTP/1.1 200 OK\r\nX: a\r\0\r\n\r\n", "bare CR in head"),
+		R("HTTP/1.1 200 OK\r\nX: \0a\rb\r\n\r\n", "NUL byte in head"),
+		R("HTTP/1.1 200 OK\r\nX: a\n\r\n", "bare LF in head"),
+		R("HTTP/1.1 200 OK\r\nX: a\rb\n\r\n", "bare CR in head"),
+#undef R
+	};
+
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct http_msg m;
+		struct http_head h;
+		int n = 0;
+
+		http_msg_init(&m, HTTP_RESPONSE, 0);
+		CHECK_EQ(http_head_parse(&m, cases[c].head, cases[c].len, &h), -1);
+		CHECK_STR(m.why, cases[c].why);
+		http_msg_init(&m, HTTP_RESPONSE, 0);
+		for (size_t k = 1; k <= cases[c].len && n == 0; k++)
+			n = http_head_parse(&m, cases[c].head, k, &h);
+		CHECK_EQ(n, -1);
+		CHECK_STR(m.why, cases[c].why);
+	}
+}
