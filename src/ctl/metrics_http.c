@@ -6,82 +6,53 @@
 #include "ctl/report.h"
 #include "proto/http.h"
 
-/* One header line "Name: value" (RFC 9112: no blank before the colon, no
- * control characters but tab in the value). */
-static bool header_ok(const char *p, size_t n)
+/* Copies span <sp> of <base> into <out> (<size> bytes) if it fits. */
+static bool span_copy(const char *base, struct http_span sp, char *out, size_t size)
 {
-	size_t i = 0;
-
-	while (i < n && http_is_tchar((unsigned char)p[i]))
-		i++;
-	if (i == 0 || i == n || p[i] != ':')
+	if (sp.len >= size)
 		return false;
-	for (i++; i < n; i++)
-		if (((unsigned char)p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f)
-			return false;
+	memcpy(out, base + sp.off, sp.len);
+	out[sp.len] = '\0';
 	return true;
 }
 
 void mhttp_parse(const char *head, size_t len, struct mhttp_req *r)
 {
-	const char *end = head + len, *line_end, *sp1, *sp2, *q;
-	size_t mlen, tlen;
+	struct http_msg m;
+	struct http_head h;
+	int n;
 
 	memset(r, 0, sizeof(*r));
 	r->status = 400;
-	line_end = memmem(head, len, "\r\n", 2);
-	if (!line_end)
+	http_msg_init(&m, HTTP_REQUEST, MHTTP_MAX_HEAD);
+	m.any_method = true; /* BREW /metrics is a 405, not a 400 */
+	n = http_head_parse(&m, head, len, &h);
+	if (n < 0 && m.status == 431)
+		r->status = 431;
+	if (n == 0 || (n < 0 && m.status != 405)) /* 405: CONNECT, well formed */
 		return;
-	sp1 = memchr(head, ' ', (size_t)(line_end - head));
-	if (!sp1)
+	if (!span_copy(head, h.method, r->method, sizeof(r->method))) {
+		r->method[0] = '\0';
 		return;
-	sp2 = memchr(sp1 + 1, ' ', (size_t)(line_end - sp1 - 1));
-	if (!sp2 || (size_t)(line_end - sp2 - 1) != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0 ||
-	    (sp2[8] != '0' && sp2[8] != '1'))
-		return;
-	mlen = (size_t)(sp1 - head);
-	tlen = (size_t)(sp2 - sp1 - 1);
-	if (mlen == 0 || mlen >= sizeof(r->method) || tlen == 0)
-		return;
-	for (size_t i = 0; i < mlen; i++)
-		if (!http_is_tchar((unsigned char)head[i]))
-			return;
-	for (const char *p = sp1 + 1; p < sp2; p++)
-		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
-			return;
-	/* the headers: well formed, up to the empty line */
-	for (const char *p = line_end + 2; p < end;) {
-		const char *e = memmem(p, (size_t)(end - p), "\r\n", 2);
-
-		if (!e)
-			return;
-		if (e == p)
-			break; /* the empty line */
-		if (memchr(p, '\n', (size_t)(e - p)) || memchr(p, '\r', (size_t)(e - p)) ||
-		    !header_ok(p, (size_t)(e - p)))
-			return;
-		p = e + 2;
 	}
-	memcpy(r->method, head, mlen);
-	q = memchr(sp1 + 1, '?', tlen);
-	if (q)
-		tlen = (size_t)(q - sp1 - 1);
-	if (tlen >= sizeof(r->path)) {
+	if (!span_copy(head, h.path, r->path, sizeof(r->path))) {
+		r->path[0] = '\0';
 		r->status = 414;
 		return;
 	}
-	memcpy(r->path, sp1 + 1, tlen);
-	r->head = strcmp(r->method, "HEAD") == 0;
-	if (strcmp(r->method, "GET") != 0 && !r->head) {
-		r->status = 405;
-		return;
-	}
-	r->status = 0;
+	r->head = n > 0 && h.method_id == HTTP_HEAD;
+	r->status = n > 0 && (h.method_id == HTTP_GET || r->head) ? 0 : 405;
 }
 
 static bool head_complete(const struct buf *in)
 {
-	return memmem(buf_head(in), in->len, "\r\n\r\n", 4) != NULL;
+	struct http_msg m;
+	struct http_head h;
+
+	/* done when the head is whole, or known to be refused */
+	http_msg_init(&m, HTTP_REQUEST, MHTTP_MAX_HEAD);
+	m.any_method = true;
+	return http_head_parse(&m, buf_head(in), in->len, &h) != 0;
 }
 
 static const char *reason(int status)

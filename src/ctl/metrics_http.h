@@ -15,9 +15,12 @@
 
 extern const struct admin_proto metrics_http_proto;
 
-/* The request head's verdict. Pure, for the fuzzer. */
+/* The request head's verdict, read with proto/http.c's parser. Pure, for
+ * the fuzzer. */
 struct mhttp_req {
-	int status;          /* 0 = fine; else the error status to answer */
+	int status;          /* 0 = fine; else the error status to answer:
+	                      * 400 malformed, 405 not GET or HEAD, 414 path
+	                      * too long, 431 head too large */
 	char method[16];
 	char path[256];      /* without the query */
 	bool head;           /* HEAD: no body in the answer */
