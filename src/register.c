@@ -6,6 +6,7 @@
  * Adding a mode = its folder plus a line here.
  */
 #include "register.h"
+#include "health/check.h"
 #include "proxy/proxy.h"
 
 void weir_register(void)
@@ -15,4 +16,5 @@ void weir_register(void)
 	if (done++)
 		return;
 	proxy_register();
+	health_kinds_register();
 }

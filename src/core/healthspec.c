@@ -9,8 +9,52 @@
 #include "core/healthspec.h"
 #include "core/util.h"
 
-void check_spec_defaults(struct check_spec *c, enum check_kind kind)
+/* --- the registered check kinds ----------------------------------------------- */
+
+static const struct check_kind *kinds[CHECK_KINDS_MAX];
+static unsigned nkinds;
+
+int check_kind_register(const struct check_kind *k)
 {
+	int id = check_kind_find(k->name);
+
+	if (id >= 0)
+		return id;
+	if (nkinds == CHECK_KINDS_MAX)
+		return -ENOSPC;
+	kinds[nkinds++] = k;
+	return (int)(CHECK_KIND_FIRST + nkinds - 1);
+}
+
+int check_kind_find(const char *name)
+{
+	for (unsigned i = 0; i < nkinds; i++)
+		if (strcmp(kinds[i]->name, name) == 0)
+			return (int)(CHECK_KIND_FIRST + i);
+	return -ENOENT;
+}
+
+const struct check_kind *check_kind_get(unsigned kind)
+{
+	if (kind < CHECK_KIND_FIRST || kind - CHECK_KIND_FIRST >= nkinds)
+		return NULL;
+	return kinds[kind - CHECK_KIND_FIRST];
+}
+
+/* "off, tcp or http" for messages. */
+static void kind_names(char *out, size_t size)
+{
+	size_t len = (size_t)snprintf(out, size, "off");
+
+	for (unsigned i = 0; i < nkinds && len < size; i++)
+		len += (size_t)snprintf(out + len, size - len, "%s%s",
+					i + 1 == nkinds ? " or " : ", ", kinds[i]->name);
+}
+
+void check_spec_defaults(struct check_spec *c, unsigned kind)
+{
+	const struct check_kind *k = check_kind_get(kind);
+
 	memset(c, 0, sizeof(*c));
 	c->kind = (uint8_t)kind;
 	c->rise = 2;
@@ -19,8 +63,8 @@ void check_spec_defaults(struct check_spec *c, enum check_kind kind)
 	c->interval_ms = 2000;
 	c->fast_interval_ms = 500;
 	c->timeout_ms = 1000;
-	snprintf(c->method, sizeof(c->method), "GET");
-	snprintf(c->path, sizeof(c->path), "/");
+	if (k && k->defaults)
+		k->defaults(c);
 }
 
 void agent_spec_defaults(struct agent_spec *a)
@@ -40,49 +84,58 @@ void outlier_spec_defaults(struct outlier_spec *o)
 
 /* --- one table of keys per spec -------------------------------------------- */
 
-enum key_type { K_U8, K_PORT, K_U32, K_DURATION, K_PERCENT, K_STRING, K_TEXT, K_EXPECT };
-/* K_TEXT: a string that may hold newlines, written \n */
+#define KEY(n, t, T, f, lo, hi) \
+	{ .name = n, .type = t, .off = offsetof(T, f), .size = sizeof(((T *)0)->f), \
+	  .min = lo, .max = hi }
 
-struct key {
-	const char *name;
-	enum key_type type;
-	size_t off, size;   /* where in the spec; size for strings */
-	uint32_t min, max;  /* for numbers */
-	bool http_only;
+/* what every kind of check takes; the kind's own keys follow */
+static const struct spec_key check_keys[] = {
+	KEY("port", KEY_PORT, struct check_spec, port, 1, 65535),
+	KEY("interval", KEY_DURATION, struct check_spec, interval_ms, 10, 3600000),
+	KEY("fast_interval", KEY_DURATION, struct check_spec, fast_interval_ms, 10, 3600000),
+	KEY("timeout", KEY_DURATION, struct check_spec, timeout_ms, 10, 3600000),
+	KEY("rise", KEY_U8, struct check_spec, rise, 1, 100),
+	KEY("fall", KEY_U8, struct check_spec, fall, 1, 100),
+	KEY("jitter", KEY_PERCENT, struct check_spec, jitter_pct, 0, 50),
 };
 
-#define KEY(n, t, T, f, lo, hi) { n, t, offsetof(T, f), sizeof(((T *)0)->f), lo, hi, false }
-#define HKEY(n, t, f) { n, t, offsetof(struct check_spec, f), \
-			sizeof(((struct check_spec *)0)->f), 0, 0, true }
-
-static const struct key check_keys[] = {
-	KEY("port", K_PORT, struct check_spec, port, 1, 65535),
-	KEY("interval", K_DURATION, struct check_spec, interval_ms, 10, 3600000),
-	KEY("fast_interval", K_DURATION, struct check_spec, fast_interval_ms, 10, 3600000),
-	KEY("timeout", K_DURATION, struct check_spec, timeout_ms, 10, 3600000),
-	KEY("rise", K_U8, struct check_spec, rise, 1, 100),
-	KEY("fall", K_U8, struct check_spec, fall, 1, 100),
-	KEY("jitter", K_PERCENT, struct check_spec, jitter_pct, 0, 50),
-	HKEY("method", K_STRING, method),
-	HKEY("path", K_STRING, path),
-	HKEY("host", K_STRING, host),
-	HKEY("expect", K_EXPECT, nexpect),
-	HKEY("body", K_STRING, body),
+static const struct spec_key agent_keys[] = {
+	KEY("port", KEY_PORT, struct agent_spec, port, 1, 65535),
+	KEY("interval", KEY_DURATION, struct agent_spec, interval_ms, 10, 3600000),
+	KEY("timeout", KEY_DURATION, struct agent_spec, timeout_ms, 10, 3600000),
+	KEY("send", KEY_TEXT, struct agent_spec, send, 0, 0),
 };
 
-static const struct key agent_keys[] = {
-	KEY("port", K_PORT, struct agent_spec, port, 1, 65535),
-	KEY("interval", K_DURATION, struct agent_spec, interval_ms, 10, 3600000),
-	KEY("timeout", K_DURATION, struct agent_spec, timeout_ms, 10, 3600000),
-	KEY("send", K_TEXT, struct agent_spec, send, 0, 0),
+static const struct spec_key outlier_keys[] = {
+	KEY("errors", KEY_U32, struct outlier_spec, errors, 1, 1000),
+	KEY("eject", KEY_DURATION, struct outlier_spec, eject_ms, 100, 86400000),
+	KEY("max_eject", KEY_DURATION, struct outlier_spec, max_eject_ms, 100, 86400000),
+	KEY("max_ejected", KEY_PERCENT, struct outlier_spec, max_pct, 1, 100),
 };
 
-static const struct key outlier_keys[] = {
-	KEY("errors", K_U32, struct outlier_spec, errors, 1, 1000),
-	KEY("eject", K_DURATION, struct outlier_spec, eject_ms, 100, 86400000),
-	KEY("max_eject", K_DURATION, struct outlier_spec, max_eject_ms, 100, 86400000),
-	KEY("max_ejected", K_PERCENT, struct outlier_spec, max_pct, 1, 100),
+/* The keys a spec takes: a common table, then (checks) the kind's. */
+struct keyset {
+	const struct spec_key *tab[2];
+	size_t n[2];
 };
+
+static size_t keyset_len(const struct keyset *ks)
+{
+	return ks->n[0] + ks->n[1];
+}
+
+static const struct spec_key *keyset_at(const struct keyset *ks, size_t i)
+{
+	return i < ks->n[0] ? &ks->tab[0][i] : &ks->tab[1][i - ks->n[0]];
+}
+
+static struct keyset keys_of(const struct spec_key *common, size_t n,
+			     const struct check_kind *k)
+{
+	struct keyset ks = { { common, k ? k->keys : NULL }, { n, k ? k->nkeys : 0 } };
+
+	return ks;
+}
 
 static int fail(char *err, const char *fmt, ...)
 {
@@ -94,57 +147,20 @@ static int fail(char *err, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* "200-399,404" into the check's expect list. */
-static int parse_expect(const char *v, struct check_spec *c, char *err)
-{
-	const char *p = v;
-
-	c->nexpect = 0;
-	while (*p) {
-		char *end;
-		unsigned long lo = strtoul(p, &end, 10), hi = lo;
-
-		if (end == p)
-			goto bad;
-		if (*end == '-') {
-			p = end + 1;
-			hi = strtoul(p, &end, 10);
-			if (end == p)
-				goto bad;
-		}
-		if (lo < 100 || hi > 599 || lo > hi)
-			goto bad;
-		if (c->nexpect == CHECK_MAX_EXPECT)
-			return fail(err, "expect: at most %d status ranges", CHECK_MAX_EXPECT);
-		c->expect[c->nexpect].lo = (uint16_t)lo;
-		c->expect[c->nexpect].hi = (uint16_t)hi;
-		c->nexpect++;
-		if (*end == ',')
-			end++;
-		else if (*end)
-			goto bad;
-		p = end;
-	}
-	if (c->nexpect)
-		return 0;
-bad:
-	return fail(err, "expect: '%s' is not a status list such as 200-399,404", v);
-}
-
-static int set_key(const struct key *k, void *spec, const char *v, char *err)
+static int set_key(const struct spec_key *k, void *spec, const char *v, char *err)
 {
 	char *field = (char *)spec + k->off;
 	uint32_t n = 0;
 
 	switch (k->type) {
-	case K_U8:
-	case K_U32:
-	case K_PORT:
+	case KEY_U8:
+	case KEY_U32:
+	case KEY_PORT:
 		if (parse_u32(v, k->max, &n) != 0 || n < k->min)
 			return fail(err, "%s: '%s' is not a number from %u to %u", k->name, v,
 				    k->min, k->max);
 		break;
-	case K_PERCENT: {
+	case KEY_PERCENT: {
 		size_t len = strlen(v);
 		char num[16];
 
@@ -157,13 +173,13 @@ static int set_key(const struct key *k, void *spec, const char *v, char *err)
 				    v, k->min, k->max);
 		break;
 	}
-	case K_DURATION:
+	case KEY_DURATION:
 		if (parse_duration_ms(v, 1000, &n) != 0 || n < k->min || n > k->max)
 			return fail(err, "%s: '%s' is not a duration from %ums to %us", k->name, v,
 				    k->min, k->max / 1000);
 		break;
-	case K_STRING:
-	case K_TEXT: {
+	case KEY_STRING:
+	case KEY_TEXT: {
 		size_t len = 0;
 
 		for (const char *p = v; *p; p++) {
@@ -171,11 +187,11 @@ static int set_key(const struct key *k, void *spec, const char *v, char *err)
 
 			/* K_TEXT escapes: \n a newline, \\ a backslash (a config
 			 * file's "\n" arrives as a newline already) */
-			if (k->type == K_TEXT && p[0] == '\\' && (p[1] == 'n' || p[1] == '\\')) {
+			if (k->type == KEY_TEXT && p[0] == '\\' && (p[1] == 'n' || p[1] == '\\')) {
 				c = p[1] == 'n' ? '\n' : '\\';
 				p++;
 			}
-			if (((unsigned char)c < 0x20 && !(k->type == K_TEXT && c == '\n')) ||
+			if (((unsigned char)c < 0x20 && !(k->type == KEY_TEXT && c == '\n')) ||
 			    c == 0x7f)
 				return fail(err, "%s: control characters are not allowed", k->name);
 			if (len + 1 >= k->size)
@@ -186,8 +202,8 @@ static int set_key(const struct key *k, void *spec, const char *v, char *err)
 		field[len] = '\0';
 		return 0;
 	}
-	case K_EXPECT:
-		return parse_expect(v, spec, err);
+	case KEY_CUSTOM:
+		return k->parse(v, field, err);
 	}
 	if (k->size == 1)
 		*(uint8_t *)field = (uint8_t)n;
@@ -198,29 +214,30 @@ static int set_key(const struct key *k, void *spec, const char *v, char *err)
 	return 0;
 }
 
-/* KEY VALUE pairs from <w>[0..n) into <spec>. */
-static int parse_pairs(const char *what, const struct key *keys, size_t nkeys, bool http,
-		       char *const *w, int n, void *spec, char *err, uint32_t *seen_out)
+/* KEY VALUE pairs from <w>[0..n) into <spec>; <seen_out> gets a bit per key
+ * given (its index in <ks>). */
+static int parse_pairs(const char *what, const struct keyset *ks, char *const *w, int n,
+		       void *spec, char *err, uint32_t *seen_out)
 {
+	size_t nkeys = keyset_len(ks);
 	uint32_t seen = 0;
 
 	for (int i = 0; i < n; i += 2) {
-		const struct key *k = NULL;
+		const struct spec_key *k = NULL;
 		size_t ki;
 
 		for (ki = 0; ki < nkeys; ki++)
-			if (strcmp(keys[ki].name, w[i]) == 0) {
-				k = &keys[ki];
+			if (strcmp(keyset_at(ks, ki)->name, w[i]) == 0) {
+				k = keyset_at(ks, ki);
 				break;
 			}
-		if (!k || (k->http_only && !http)) {
+		if (!k) {
 			char names[256] = "";
 			size_t len = 0;
 
-			for (size_t j = 0; j < nkeys; j++)
-				if (!keys[j].http_only || http)
-					len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
-								len ? ", " : "", keys[j].name);
+			for (size_t j = 0; j < nkeys && len < sizeof(names); j++)
+				len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
+							len ? ", " : "", keyset_at(ks, j)->name);
 			return fail(err, "%s: unknown option '%s' (%s)", what, w[i], names);
 		}
 		if (seen & (1u << ki))
@@ -236,55 +253,56 @@ static int parse_pairs(const char *what, const struct key *keys, size_t nkeys, b
 }
 
 /* Bit of key <name> in a seen mask. */
-static uint32_t key_bit(const struct key *keys, size_t nkeys, const char *name)
+static uint32_t key_bit(const struct keyset *ks, const char *name)
 {
-	for (size_t i = 0; i < nkeys; i++)
-		if (strcmp(keys[i].name, name) == 0)
+	for (size_t i = 0; i < keyset_len(ks); i++)
+		if (strcmp(keyset_at(ks, i)->name, name) == 0)
 			return 1u << i;
 	return 0;
 }
 
 int check_spec_parse(char *const *w, int n, struct check_spec *out, char *err)
 {
-	static const struct { const char *name; enum check_kind kind; } kinds[] = {
-		{ "off", CHECK_NONE }, { "none", CHECK_NONE },
-		{ "tcp", CHECK_TCP }, { "http", CHECK_HTTP },
-	};
+	const struct check_kind *k;
 	struct check_spec c;
+	struct keyset ks;
+	char names[128];
 	uint32_t seen;
-	int rc;
+	int id, rc;
 
+	kind_names(names, sizeof(names));
 	if (n < 1)
-		return fail(err, "check: say off, tcp or http");
-	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-		if (strcmp(w[0], kinds[i].name) != 0)
-			continue;
-		check_spec_defaults(&c, kinds[i].kind);
-		if (kinds[i].kind == CHECK_NONE && n > 1)
+		return fail(err, "check: say %s", names);
+	if (strcmp(w[0], "off") == 0 || strcmp(w[0], "none") == 0) {
+		if (n > 1)
 			return fail(err, "check off takes no options");
-		rc = parse_pairs("check", check_keys, ARRAY_SIZE(check_keys),
-				 c.kind == CHECK_HTTP, w + 1, n - 1, &c, err, &seen);
-		if (rc)
-			return rc;
-		/* a short interval brings the default timeout down with it */
-		if (!(seen & key_bit(check_keys, ARRAY_SIZE(check_keys), "timeout")))
-			c.timeout_ms = MIN(c.timeout_ms, c.interval_ms);
-		if (c.timeout_ms > c.interval_ms)
-			return fail(err, "check: timeout (%ums) is longer than the interval (%ums)",
-				    c.timeout_ms, c.interval_ms);
-		if (c.kind == CHECK_HTTP && (c.path[0] != '/' || strchr(c.path, ' ')))
-			return fail(err, "check: path must start with / and have no blanks");
-		if (c.kind == CHECK_HTTP && (!c.method[0] || strpbrk(c.method, " \t")))
-			return fail(err, "check: method must be one word");
-		*out = c;
+		check_spec_defaults(out, CHECK_NONE);
 		return 0;
 	}
-	return fail(err, "check: unknown kind '%s' (off, tcp or http)", w[0]);
+	if ((id = check_kind_find(w[0])) < 0)
+		return fail(err, "check: unknown kind '%s' (%s)", w[0], names);
+	k = check_kind_get((unsigned)id);
+	check_spec_defaults(&c, (unsigned)id);
+	ks = keys_of(check_keys, ARRAY_SIZE(check_keys), k);
+	rc = parse_pairs("check", &ks, w + 1, n - 1, &c, err, &seen);
+	if (rc)
+		return rc;
+	/* a short interval brings the default timeout down with it */
+	if (!(seen & key_bit(&ks, "timeout")))
+		c.timeout_ms = MIN(c.timeout_ms, c.interval_ms);
+	if (c.timeout_ms > c.interval_ms)
+		return fail(err, "check: timeout (%ums) is longer than the interval (%ums)",
+			    c.timeout_ms, c.interval_ms);
+	if (k->validate && (rc = k->validate(&c, err)) != 0)
+		return rc;
+	*out = c;
+	return 0;
 }
 
 int agent_spec_parse(char *const *w, int n, struct agent_spec *out, char *err)
 {
 	struct agent_spec a;
+	struct keyset ks;
 	uint32_t seen;
 	int rc;
 
@@ -293,10 +311,11 @@ int agent_spec_parse(char *const *w, int n, struct agent_spec *out, char *err)
 		*out = a;
 		return 0;
 	}
-	rc = parse_pairs("agent", agent_keys, ARRAY_SIZE(agent_keys), false, w, n, &a, err, &seen);
+	ks = keys_of(agent_keys, ARRAY_SIZE(agent_keys), NULL);
+	rc = parse_pairs("agent", &ks, w, n, &a, err, &seen);
 	if (rc)
 		return rc;
-	if (!(seen & key_bit(agent_keys, ARRAY_SIZE(agent_keys), "timeout")))
+	if (!(seen & key_bit(&ks, "timeout")))
 		a.timeout_ms = MIN(a.timeout_ms, a.interval_ms);
 	if (!a.port)
 		return fail(err, "agent: say 'port N' (or 'off')");
@@ -310,6 +329,7 @@ int agent_spec_parse(char *const *w, int n, struct agent_spec *out, char *err)
 int outlier_spec_parse(char *const *w, int n, struct outlier_spec *out, char *err)
 {
 	struct outlier_spec o;
+	struct keyset ks;
 	uint32_t seen;
 	int rc;
 
@@ -318,8 +338,8 @@ int outlier_spec_parse(char *const *w, int n, struct outlier_spec *out, char *er
 		*out = o;
 		return 0;
 	}
-	rc = parse_pairs("outlier", outlier_keys, ARRAY_SIZE(outlier_keys), false, w, n, &o,
-			 err, &seen);
+	ks = keys_of(outlier_keys, ARRAY_SIZE(outlier_keys), NULL);
+	rc = parse_pairs("outlier", &ks, w, n, &o, err, &seen);
 	if (rc)
 		return rc;
 	if (!o.errors)
@@ -373,23 +393,22 @@ static void put_duration(struct out *o, const char *name, uint32_t ms)
 }
 
 /* Each key of <spec> that differs from <def>. */
-static void format_pairs(struct out *o, const struct key *keys, size_t nkeys, bool http,
-			 const void *spec, const void *def)
+static void format_pairs(struct out *o, const struct keyset *ks, const void *spec,
+			 const void *def)
 {
-	for (size_t i = 0; i < nkeys; i++) {
-		const struct key *k = &keys[i];
+	for (size_t i = 0; i < keyset_len(ks); i++) {
+		const struct spec_key *k = keyset_at(ks, i);
 		const char *f = (const char *)spec + k->off;
 		uint32_t v = 0;
 
-		if ((k->http_only && !http) ||
-		    memcmp(f, (const char *)def + k->off, k->size) == 0)
+		if (memcmp(f, (const char *)def + k->off, k->size) == 0)
 			continue;
-		if (k->type == K_STRING) {
+		if (k->type == KEY_STRING) {
 			put(o, " %s", k->name);
 			put_word(o, f);
 			continue;
 		}
-		if (k->type == K_TEXT) {
+		if (k->type == KEY_TEXT) {
 			char text[2 * sizeof(((struct agent_spec *)0)->send) + 1];
 			size_t n = 0;
 
@@ -406,17 +425,12 @@ static void format_pairs(struct out *o, const struct key *keys, size_t nkeys, bo
 			put_word(o, text);
 			continue;
 		}
-		if (k->type == K_EXPECT) {
-			const struct check_spec *c = spec;
+		if (k->type == KEY_CUSTOM) {
+			char word[256];
 
-			put(o, " expect ");
-			for (int j = 0; j < c->nexpect; j++) {
-				put(o, j ? "," : "");
-				if (c->expect[j].lo == c->expect[j].hi)
-					put(o, "%u", c->expect[j].lo);
-				else
-					put(o, "%u-%u", c->expect[j].lo, c->expect[j].hi);
-			}
+			k->format(f, word, sizeof(word));
+			put(o, " %s", k->name);
+			put_word(o, word);
 			continue;
 		}
 		if (k->size == 1)
@@ -425,9 +439,9 @@ static void format_pairs(struct out *o, const struct key *keys, size_t nkeys, bo
 			v = *(const uint16_t *)f;
 		else
 			v = *(const uint32_t *)f;
-		if (k->type == K_DURATION)
+		if (k->type == KEY_DURATION)
 			put_duration(o, k->name, v);
-		else if (k->type == K_PERCENT)
+		else if (k->type == KEY_PERCENT)
 			put(o, " %s %u%%", k->name, v);
 		else
 			put(o, " %s %u", k->name, v);
@@ -438,21 +452,24 @@ void check_spec_format(const struct check_spec *c, char *out, size_t size)
 {
 	struct out o = { out, size, 0 };
 	struct check_spec def;
+	struct keyset ks;
 
 	out[0] = '\0';
-	if (c->kind == CHECK_INHERIT || c->kind == CHECK_NONE) {
-		put(&o, "%s", c->kind == CHECK_NONE ? "off" : "inherit");
+	if (c->kind == CHECK_INHERIT || c->kind == CHECK_NONE || !check_kind_get(c->kind)) {
+		put(&o, "%s", check_kind_name(c->kind));
 		return;
 	}
-	check_spec_defaults(&def, (enum check_kind)c->kind);
-	put(&o, "%s", check_kind_name((enum check_kind)c->kind));
-	format_pairs(&o, check_keys, ARRAY_SIZE(check_keys), c->kind == CHECK_HTTP, c, &def);
+	check_spec_defaults(&def, c->kind);
+	put(&o, "%s", check_kind_name(c->kind));
+	ks = keys_of(check_keys, ARRAY_SIZE(check_keys), check_kind_get(c->kind));
+	format_pairs(&o, &ks, c, &def);
 }
 
 void agent_spec_format(const struct agent_spec *a, char *out, size_t size)
 {
 	struct out o = { out, size, 0 };
 	struct agent_spec def;
+	struct keyset ks;
 
 	out[0] = '\0';
 	if (!a->port) {
@@ -460,7 +477,8 @@ void agent_spec_format(const struct agent_spec *a, char *out, size_t size)
 		return;
 	}
 	agent_spec_defaults(&def);
-	format_pairs(&o, agent_keys, ARRAY_SIZE(agent_keys), false, a, &def);
+	ks = keys_of(agent_keys, ARRAY_SIZE(agent_keys), NULL);
+	format_pairs(&o, &ks, a, &def);
 	memmove(out, out + 1, strlen(out)); /* the leading blank */
 }
 
@@ -468,6 +486,7 @@ void outlier_spec_format(const struct outlier_spec *ol, char *out, size_t size)
 {
 	struct out o = { out, size, 0 };
 	struct outlier_spec def;
+	struct keyset ks;
 
 	out[0] = '\0';
 	if (!ol->errors) {
@@ -475,28 +494,18 @@ void outlier_spec_format(const struct outlier_spec *ol, char *out, size_t size)
 		return;
 	}
 	outlier_spec_defaults(&def);
-	format_pairs(&o, outlier_keys, ARRAY_SIZE(outlier_keys), false, ol, &def);
+	ks = keys_of(outlier_keys, ARRAY_SIZE(outlier_keys), NULL);
+	format_pairs(&o, &ks, ol, &def);
 	memmove(out, out + 1, strlen(out));
 }
 
-bool check_expects(const struct check_spec *c, unsigned status)
+const char *check_kind_name(unsigned kind)
 {
-	if (!c->nexpect)
-		return status >= 200 && status <= 399;
-	for (int i = 0; i < c->nexpect; i++)
-		if (status >= c->expect[i].lo && status <= c->expect[i].hi)
-			return true;
-	return false;
-}
+	const struct check_kind *k = check_kind_get(kind);
 
-const char *check_kind_name(enum check_kind k)
-{
-	switch (k) {
-	case CHECK_TCP: return "tcp";
-	case CHECK_HTTP: return "http";
-	case CHECK_NONE: return "off";
-	default: return "inherit";
-	}
+	if (k)
+		return k->name;
+	return kind == CHECK_NONE ? "off" : kind == CHECK_INHERIT ? "inherit" : "?";
 }
 
 static const char *const admin_names[] = { "", "ready", "drain", "maint" };

@@ -77,26 +77,29 @@ struct http_opts {
 /* Health checks (src/health/). A check_spec is written, in the config file
  * and in weirctl's --check, as words: a kind then KEY VALUE pairs, e.g.
  * `http path /health expect 200-399 interval 2s rise 2 fall 3`
- * (healthspec.c parses and formats them). */
-enum check_kind { CHECK_INHERIT, CHECK_NONE, CHECK_TCP, CHECK_HTTP };
-#define CHECK_MAX_EXPECT 8
+ * (healthspec.c parses and formats them). The kinds (tcp, http...) are
+ * registered by health/ at start-up, each with its own keys. */
+enum { CHECK_INHERIT, CHECK_NONE, CHECK_KIND_FIRST }; /* check_spec.kind */
+#define CHECK_OWN_MAX 384
 
 struct check_spec {
-	uint8_t kind;                 /* enum check_kind; INHERIT = the service's
-	                               * (servers only) */
+	uint8_t kind;                 /* CHECK_INHERIT = the service's (servers
+	                               * only), CHECK_NONE, or the id of a
+	                               * registered kind (check_kind_find) */
 	uint8_t rise, fall;           /* successes to come up, failures to go down */
 	uint8_t jitter_pct;           /* each interval varies by up to +-this % */
 	uint16_t port;                /* 0 = the server's port */
 	uint32_t interval_ms;
 	uint32_t fast_interval_ms;    /* while a server is changing state */
 	uint32_t timeout_ms;
-	/* http */
-	char method[16];
-	char path[128];
-	char host[128];               /* "" = the server's address */
-	char body[64];                /* "" = any body; else it must contain this */
-	uint8_t nexpect;              /* 0 = 200-399 */
-	struct { uint16_t lo, hi; } expect[CHECK_MAX_EXPECT];
+	/* the kind's own settings (http: method, path, expect...): its struct,
+	 * laid over these bytes, all zero but what its words set. The core only
+	 * copies and compares them, and parses and prints them through the
+	 * kind's keys (core/healthspec.h). */
+	union {
+		unsigned char bytes[CHECK_OWN_MAX];
+		uint64_t align_;
+	} own;
 };
 
 /* The agent check: a line from a port on the server ("up 75%", "drain",

@@ -1,11 +1,15 @@
-/* check.c - active health checks and agent checks (see check.h). */
+/*
+ * check.c - active health checks and agent checks (see check.h): what every
+ * kind of check shares. The kinds themselves are in check_tcp.c,
+ * check_http.c and check_agent.c, behind struct hc_ops (check_ops.h);
+ * nothing here knows one kind from another.
+ */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,10 +17,8 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "health/check.h"
+#include "health/check_ops.h"
 #include "health/state.h"
-
-#define CHECK_BUF 4096      /* an HTTP check reads at most this much */
-#define AGENT_LINE 256      /* an agent's answer: one line */
 
 struct hthread {
 	pthread_t thread;
@@ -24,35 +26,40 @@ struct hthread {
 	int id;
 };
 
-enum hc_kind { HC_ACTIVE, HC_AGENT };
-
+/* One check of one server. Created and forgotten by the control thread
+ * (health_sync); between hc_begin and hc_end it belongs to its thread. */
 struct hcheck {
 	struct loop_io io;
 	struct timer timer;           /* the next check, or the running one's deadline */
 	struct real_server *rs;       /* holds a reference */
 	struct hthread *ht;
-	enum hc_kind kind;
-	struct check_spec c;          /* HC_ACTIVE */
-	struct agent_spec a;          /* HC_AGENT */
-	uint16_t drain_status;        /* the service's drain signal */
-	char drain_header[64];
+	const struct hc_ops *ops;
+	struct hc_conf conf;          /* immutable */
 	struct weir_addr to;
-	/* one check in flight (health thread) */
+	char req[512];                /* what to send once connected */
+	size_t reqlen;
+	/* one check in flight (check thread) */
 	bool running, connected;
 	uint64_t started_ns;
-	char req[512];
-	size_t reqlen, sent;
-	char buf[CHECK_BUF + 1];
+	size_t sent;
+	char buf[HC_ANSWER_MAX + 1];
 	size_t len;
 	uint64_t rng;
 	/* control thread */
 	struct hcheck *next;
 	bool seen;
+	/* the kind's running state (ops->state_size bytes) */
+	_Alignas(max_align_t) unsigned char state[];
 };
 
 static struct hthread *threads;
 static int nthreads, next_thread;
 static struct hcheck *all;          /* every check object, control thread */
+
+/* The registered kinds (health_kinds_register). */
+#define HC_KINDS_MAX 8
+static const struct hc_ops *kinds[HC_KINDS_MAX];
+static size_t nkinds;
 
 /* --- one check ---------------------------------------------------------------- */
 
@@ -89,27 +96,8 @@ static void hc_finish(struct hcheck *hc, enum check_result r, const char *what)
 	uint32_t next;
 
 	hc_close(hc);
-	if (hc->kind == HC_ACTIVE) {
-		bool changing = health_check_done(hc->rs, &hc->c, r, what, us);
-
-		next = changing ? MIN(hc->c.fast_interval_ms, hc->c.interval_ms) : hc->c.interval_ms;
-		next = jittered(hc, next, hc->c.jitter_pct);
-	} else {
-		struct agent_answer ans;
-		char why[128];
-
-		if (r != CHECK_PASS) {
-			health_agent_done(hc->rs, false, NULL, what);
-		} else if (agent_parse(hc->buf, hc->len, &ans, why) != 0) {
-			char msg[64];
-
-			snprintf(msg, sizeof(msg), "unreadable: %s", why);
-			health_agent_done(hc->rs, false, NULL, msg);
-		} else {
-			health_agent_done(hc->rs, true, &ans, hc->buf);
-		}
-		next = jittered(hc, hc->a.interval_ms, 10);
-	}
+	next = hc->ops->done(hc->rs, &hc->conf, r, what, us);
+	next = jittered(hc, next, hc->conf.jitter_pct);
 	timer_arm(hc->ht->loop, &hc->timer, loop_now(hc->ht->loop) + next);
 }
 
@@ -120,56 +108,6 @@ static void hc_fail_errno(struct hcheck *hc, int err)
 	snprintf(what, sizeof(what), "%s", strerror(err));
 	what[0] = (char)(what[0] >= 'A' && what[0] <= 'Z' ? what[0] - 'A' + 'a' : what[0]);
 	hc_finish(hc, CHECK_FAIL, what);
-}
-
-/* An HTTP check's answer so far: decides when it can. Returns false to
- * read more. */
-static bool http_verdict(struct hcheck *hc, bool eof)
-{
-	char *head_end = strstr(hc->buf, "\r\n\r\n");
-	unsigned status;
-	char what[64];
-
-	if (!head_end && !eof && hc->len < CHECK_BUF)
-		return false;
-	if (hc->len < 12 || strncmp(hc->buf, "HTTP/1.", 7) != 0 || hc->buf[8] != ' ' ||
-	    sscanf(hc->buf + 9, "%3u", &status) != 1 || status < 100 || status > 599) {
-		hc_finish(hc, CHECK_FAIL, hc->len ? "not an HTTP response" : "closed without answering");
-		return true;
-	}
-	snprintf(what, sizeof(what), "HTTP %u", status);
-	if (status == hc->drain_status && head_end) {
-		bool drain = !hc->drain_header[0];
-
-		if (!drain) {
-			size_t hl = strlen(hc->drain_header);
-
-			for (char *p = strstr(hc->buf, "\r\n"); p && p < head_end && !drain;
-			     p = strstr(p + 2, "\r\n"))
-				drain = strncasecmp(p + 2, hc->drain_header, hl) == 0 && p[2 + hl] == ':';
-		}
-		if (drain) {
-			hc_finish(hc, CHECK_DRAINING, what);
-			return true;
-		}
-	}
-	if (!check_expects(&hc->c, status)) {
-		hc_finish(hc, CHECK_FAIL, what);
-		return true;
-	}
-	if (hc->c.body[0]) {
-		if (head_end && strstr(head_end + 4, hc->c.body)) {
-			hc_finish(hc, CHECK_PASS, what);
-			return true;
-		}
-		if (!eof && hc->len < CHECK_BUF)
-			return false;
-		snprintf(what, sizeof(what), "HTTP %u without \"%.30s\"", status, hc->c.body);
-		hc_finish(hc, CHECK_FAIL, what);
-		return true;
-	}
-	hc_finish(hc, CHECK_PASS, what);
-	return true;
 }
 
 /* After a recv/send that returned <n>: 1 go on, 0 retry (EINTR), -1 stop
@@ -187,12 +125,12 @@ static int io_step(struct hcheck *hc, ssize_t n)
 
 static void hc_read(struct hcheck *hc)
 {
-	size_t cap = hc->kind == HC_AGENT ? AGENT_LINE : CHECK_BUF;
+	size_t cap = hc->ops->answer_max;
 
 	for (;;) {
-		ssize_t n = hc->len < cap ? recv(hc->io.fd, hc->buf + hc->len, cap - hc->len, 0) : 0;
-		bool eof = n == 0;
-		int st = io_step(hc, n);
+		ssize_t n = recv(hc->io.fd, hc->buf + hc->len, cap - hc->len, 0);
+		char what[HC_WHAT_MAX];
+		int st = io_step(hc, n), r;
 
 		if (st == 0)
 			continue;
@@ -200,26 +138,17 @@ static void hc_read(struct hcheck *hc)
 			return;
 		hc->len += (size_t)n;
 		hc->buf[hc->len] = '\0';
-		if (hc->kind == HC_AGENT) {
-			char *nl = memchr(hc->buf, '\n', hc->len);
-
-			if (nl || eof || hc->len >= cap) {
-				if (nl)
-					hc->len = (size_t)(nl - hc->buf);
-				while (hc->len && (hc->buf[hc->len - 1] == '\r'))
-					hc->len--;
-				hc->buf[hc->len] = '\0';
-				if (!hc->len)
-					hc_finish(hc, CHECK_FAIL, "closed without answering");
-				else
-					hc_finish(hc, CHECK_PASS, hc->buf);
-				return;
-			}
-		} else if (http_verdict(hc, eof)) {
+		what[0] = '\0';
+		r = hc->ops->answer(hc->state, &hc->conf, hc->buf, &hc->len, n == 0, what);
+		if (r == HC_MORE && (n == 0 || hc->len >= cap)) {
+			/* a kind decides by then; should one not, the check fails */
+			r = CHECK_FAIL;
+			snprintf(what, sizeof(what), "%s", n ? "answer too long" : "closed");
+		}
+		if (r != HC_MORE) {
+			hc_finish(hc, (enum check_result)r, what);
 			return;
 		}
-		if (eof)
-			return;
 	}
 }
 
@@ -255,7 +184,7 @@ static void hc_io(struct loop_io *io, uint32_t events)
 			return;
 		}
 		hc->connected = true;
-		if (hc->kind == HC_ACTIVE && hc->c.kind == CHECK_TCP) {
+		if (!hc->ops->answer) {
 			hc_finish(hc, CHECK_PASS, "connected");
 			return;
 		}
@@ -278,6 +207,7 @@ static void hc_start(struct hcheck *hc)
 	hc->len = 0;
 	hc->sent = 0;
 	hc->buf[0] = '\0';
+	memset(hc->state, 0, hc->ops->state_size);
 	hc->running = true;
 	hc->connected = false;
 	if (fd < 0) {
@@ -297,8 +227,7 @@ static void hc_start(struct hcheck *hc)
 		hc_fail_errno(hc, e ? e : ENOMEM);
 		return;
 	}
-	timer_arm(l, &hc->timer, loop_now(l) + (hc->kind == HC_ACTIVE ? hc->c.timeout_ms :
-							      hc->a.timeout_ms));
+	timer_arm(l, &hc->timer, loop_now(l) + hc->conf.timeout_ms);
 }
 
 static void hc_timer(struct timer *t)
@@ -309,8 +238,7 @@ static void hc_timer(struct timer *t)
 		char what[48];
 
 		snprintf(what, sizeof(what), "%s after %u ms",
-			 hc->connected ? "no answer" : "connect timeout",
-			 hc->kind == HC_ACTIVE ? hc->c.timeout_ms : hc->a.timeout_ms);
+			 hc->connected ? "no answer" : "connect timeout", hc->conf.timeout_ms);
 		hc_finish(hc, CHECK_FAIL, what);
 		return;
 	}
@@ -323,7 +251,7 @@ static void hc_begin(void *arg)
 {
 	struct hcheck *hc = arg;
 	struct loop *l = hc->ht->loop;
-	uint32_t interval = hc->kind == HC_ACTIVE ? hc->c.interval_ms : hc->a.interval_ms;
+	uint32_t interval = hc->conf.interval_ms;
 
 	/* the first check of each server comes at a random point of the
 	 * first interval (at most 1 s away), so checks don't fire together */
@@ -404,101 +332,114 @@ int health_start(int n)
 
 /* --- the control thread's side ---------------------------------------------- */
 
+void health_kinds_register(void)
+{
+	static const struct hc_ops *const builtin[] = { &hc_tcp, &hc_http, &hc_agent };
+
+	for (size_t i = 0; i < ARRAY_SIZE(builtin) && nkinds < HC_KINDS_MAX; i++) {
+		if (builtin[i]->words && check_kind_register(builtin[i]->words) < 0)
+			fatalx("%s: cannot register check kind %s", __func__, builtin[i]->name);
+		kinds[nkinds++] = builtin[i];
+	}
+}
+
+/* --- what active kinds share -------------------------------------------------- */
+
+bool hc_active_want(const struct check_kind *words, const struct virtual_service *svc,
+		    const struct real_server *rs, struct hc_conf *conf)
+{
+	const struct check_spec *c = rs->spec.check.kind == CHECK_INHERIT ? &svc->spec.check :
+				     &rs->spec.check;
+
+	if (check_kind_get(c->kind) != words)
+		return false;
+	hc_active_conf(conf, c);
+	return true;
+}
+
+void hc_active_conf(struct hc_conf *conf, const struct check_spec *c)
+{
+	conf->port = c->port;
+	conf->jitter_pct = c->jitter_pct;
+	conf->interval_ms = c->interval_ms;
+	conf->timeout_ms = c->timeout_ms;
+	memcpy(conf->own.bytes, c, sizeof(*c));
+}
+
+uint32_t hc_active_done(struct real_server *rs, const struct hc_conf *conf,
+			enum check_result r, const char *what, uint32_t us)
+{
+	const struct check_spec *c = hc_spec(conf);
+
+	if (health_check_done(rs, c, r, what, us))
+		return MIN(c->fast_interval_ms, c->interval_ms);
+	return c->interval_ms;
+}
+
+void hc_active_forget(struct real_server *rs)
+{
+	rs->h.down = false;
+	rs->h.rise = rs->h.fall = 0;
+	rs->h.check_last[0] = '\0';
+}
+
 static void hc_stop(struct hcheck *hc)
 {
 	if (loop_post(hc->ht->loop, hc_end, hc) != 0)
 		fatalx("cannot stop a health check: out of memory");
 }
 
-/* The request an HTTP check sends, or what an agent check sends first. */
-static void hc_request(struct hcheck *hc)
+static struct hcheck *hc_new(struct real_server *rs, const struct hc_ops *ops,
+			     const struct hc_conf *conf)
 {
-	if (hc->kind == HC_AGENT) {
-		hc->reqlen = strlen(hc->a.send); /* newlines already real (healthspec) */
-		memcpy(hc->req, hc->a.send, hc->reqlen);
-		return;
-	}
-	if (hc->c.kind != CHECK_HTTP) {
-		hc->reqlen = 0;
-		return;
-	}
-	{
-		char host[ADDR_STRLEN + 8];
-		int n;
-
-		if (hc->c.host[0])
-			snprintf(host, sizeof(host), "%s", hc->c.host);
-		else
-			addr_str(&hc->to, host);
-		n = snprintf(hc->req, sizeof(hc->req),
-			     "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: weir-check\r\n"
-			     "Connection: close\r\n\r\n", hc->c.method, hc->c.path, host);
-		hc->reqlen = n > 0 && (size_t)n < sizeof(hc->req) ? (size_t)n : 0;
-	}
-}
-
-static struct hcheck *hc_new(struct real_server *rs, struct virtual_service *svc,
-			     enum hc_kind kind, const struct check_spec *c,
-			     const struct agent_spec *a)
-{
-	struct hcheck *hc = calloc(1, sizeof(*hc));
+	struct hcheck *hc = calloc(1, sizeof(*hc) + ops->state_size);
 
 	if (!hc)
 		return NULL;
 	hc->io.fd = -1;
 	hc->io.cb = hc_io;
 	hc->timer.cb = hc_timer;
-	hc->kind = kind;
-	if (c)
-		hc->c = *c;
-	if (a)
-		hc->a = *a;
-	hc->drain_status = svc->spec.http.drain_status;
-	memcpy(hc->drain_header, svc->spec.http.drain_header, sizeof(hc->drain_header));
+	hc->ops = ops;
+	hc->conf = *conf;
 	hc->to = rs->addr;
-	if (kind == HC_ACTIVE && c->port)
-		addr_set_port(&hc->to, c->port);
-	if (kind == HC_AGENT)
-		addr_set_port(&hc->to, a->port);
+	if (conf->port)
+		addr_set_port(&hc->to, conf->port);
 	hc->rng = (now_ns() ^ (uintptr_t)hc) | 1;
-	hc_request(hc);
+	if (ops->request)
+		hc->reqlen = ops->request(conf, &hc->to, hc->req, sizeof(hc->req));
 	hc->ht = &threads[next_thread++ % nthreads];
 	hc->rs = rs;
 	rs_get(rs);
 	return hc;
 }
 
-static bool hc_same(const struct hcheck *hc, enum hc_kind kind, const struct check_spec *c,
-		    const struct agent_spec *a, const struct virtual_service *svc)
+/* Keeps, replaces or creates the check in <slot> of one server. */
+static void sync_slot(struct virtual_service *svc, struct real_server *rs, unsigned slot)
 {
-	if (hc->kind != kind || hc->drain_status != svc->spec.http.drain_status ||
-	    strcmp(hc->drain_header, svc->spec.http.drain_header) != 0)
-		return false;
-	return kind == HC_ACTIVE ? memcmp(&hc->c, c, sizeof(*c)) == 0 :
-				   memcmp(&hc->a, a, sizeof(*a)) == 0;
-}
+	struct hcheck *hc = rs->checks[slot];
+	const struct hc_ops *ops = NULL;
+	struct hc_conf conf;
 
-/* Keeps, replaces or creates the check of <kind> of one server. */
-static void sync_one(struct virtual_service *svc, struct real_server *rs, enum hc_kind kind,
-		     bool want, const struct check_spec *c, const struct agent_spec *a)
-{
-	struct hcheck *hc = rs->checks[kind];
-
-	if (hc && want && hc_same(hc, kind, c, a, svc)) {
+	for (size_t i = 0; i < nkinds && !ops; i++) {
+		memset(&conf, 0, sizeof(conf));
+		if (kinds[i]->slot == slot && kinds[i]->want(svc, rs, &conf))
+			ops = kinds[i];
+	}
+	if (hc && ops && hc->ops == ops && memcmp(&hc->conf, &conf, sizeof(conf)) == 0) {
 		hc->seen = true;
 		return;
 	}
-	rs->checks[kind] = NULL; /* an old one, if any, stays unseen: stopped */
-	if (!want)
+	rs->checks[slot] = NULL; /* an old one, if any, stays unseen: stopped */
+	if (!ops)
 		return;
-	if (!(hc = hc_new(rs, svc, kind, c, a))) {
+	if (!(hc = hc_new(rs, ops, &conf))) {
 		log_err("cannot start a health check: out of memory");
 		return;
 	}
 	hc->seen = true;
 	hc->next = all;
 	all = hc;
-	rs->checks[kind] = hc;
+	rs->checks[slot] = hc;
 	if (loop_post(hc->ht->loop, hc_begin, hc) != 0)
 		fatalx("cannot start a health check: out of memory");
 }
@@ -506,14 +447,9 @@ static void sync_one(struct virtual_service *svc, struct real_server *rs, enum h
 static void sync_service(struct virtual_service *svc, struct virtual_service *owner,
 			 const char *pool, void *arg)
 {
-	for (size_t i = 0; i < svc->nservers; i++) {
-		struct real_server *rs = svc->servers[i];
-		const struct check_spec *c = rs->spec.check.kind == CHECK_INHERIT ?
-					     &svc->spec.check : &rs->spec.check;
-
-		sync_one(svc, rs, HC_ACTIVE, c->kind == CHECK_TCP || c->kind == CHECK_HTTP, c, NULL);
-		sync_one(svc, rs, HC_AGENT, svc->spec.agent.port != 0, NULL, &svc->spec.agent);
-	}
+	for (size_t i = 0; i < svc->nservers; i++)
+		for (unsigned slot = 0; slot < HC_SLOTS; slot++)
+			sync_slot(svc, svc->servers[i], slot);
 }
 
 /* A server lost its check (or agent): what it said no longer holds. */
@@ -523,16 +459,7 @@ static void forget_verdict(struct hcheck *hc)
 	struct virtual_service *svc = rs->svc;
 
 	pthread_mutex_lock(&svc->lock);
-	if (hc->kind == HC_ACTIVE) {
-		rs->h.down = false;
-		rs->h.rise = rs->h.fall = 0;
-		rs->h.check_last[0] = '\0';
-	} else {
-		rs->h.agent = AGENT_NONE;
-		rs->h.agent_pct = 100;
-		rs->h.agent_weight = 0;
-		rs->h.agent_last[0] = '\0';
-	}
+	hc->ops->forget(rs);
 	rs_refresh_locked(rs, now_ms());
 	pthread_mutex_unlock(&svc->lock);
 }
@@ -552,9 +479,9 @@ void health_sync(struct vs_table *t)
 			continue;
 		}
 		*pp = hc->next;
-		if (hc->rs->checks[hc->kind] == hc) /* its server left the table */
-			hc->rs->checks[hc->kind] = NULL;
-		else if (!hc->rs->checks[hc->kind]) /* not replaced: no check now */
+		if (hc->rs->checks[hc->ops->slot] == hc) /* its server left the table */
+			hc->rs->checks[hc->ops->slot] = NULL;
+		else if (!hc->rs->checks[hc->ops->slot]) /* not replaced: no check now */
 			forget_verdict(hc);
 		hc_stop(hc);
 	}
@@ -566,7 +493,7 @@ void health_shutdown(void)
 		struct hcheck *hc = all;
 
 		all = hc->next;
-		hc->rs->checks[hc->kind] = NULL;
+		hc->rs->checks[hc->ops->slot] = NULL;
 		hc_stop(hc);
 	}
 	for (int i = 0; i < nthreads; i++)

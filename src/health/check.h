@@ -15,6 +15,9 @@
 
 #include "core/table.h"
 
+/* Registers the kinds of checks (tcp, http, agent) here and their words
+ * with the core (src/register.c, at start-up). */
+void health_kinds_register(void);
 /* Starts <n> check threads. Returns 0 or -errno. Control thread. */
 int health_start(int n);
 /* Makes the running checks match the table: a check for every server whose

@@ -190,6 +190,105 @@ def test_server_own_check_block(weir, backends):
     assert set(load.names()) == {"a", "c"}, load.names()
 
 
+class LocalServer:
+    """A TCP server written in Python on 127.0.0.1: a thread accepts
+    connections and hands each to handle(conn) (with a 0.3 s timeout),
+    then closes it."""
+
+    def __init__(self):
+        import threading
+        self.sock, self.port = listen_local()
+        self.stop_flag = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop_flag:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                continue
+            with c:
+                c.settimeout(0.3)
+                try:
+                    self.handle(c)
+                except OSError:
+                    pass
+
+    @staticmethod
+    def read_until(c, end):
+        """What <c> sends until <end>, its close, or the timeout."""
+        data = b""
+        try:
+            while end not in data:
+                chunk = c.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        except OSError:
+            pass
+        return data
+
+    def close(self):
+        self.stop_flag = True
+        self.thread.join(5)
+        self.sock.close()
+
+
+class CannedServer(LocalServer):
+    """Answers every request with the same bytes, in the pieces given (a
+    short pause between them, so that they arrive in separate reads)."""
+
+    def __init__(self, *pieces):
+        self.pieces = pieces
+        super().__init__()
+
+    def handle(self, c):
+        self.read_until(c, b"\r\n\r\n")
+        for p in self.pieces:
+            c.sendall(p)
+            time.sleep(0.01)
+
+
+def test_http_check_reads_bodies_and_refuses_garbage(weir, backends):
+    """The http check reads answers with the proxy's HTTP parser: a body
+    text split across chunks (and reads) is found, a chunked body without
+    it fails the check, and a server answering something that is not HTTP
+    is down with that reason in the log, -L --health and the JSON."""
+    a, b, c = backends("a"), backends("b"), backends("c")
+    good = CannedServer(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                        b"4\r\nsta", b"t\r\n", b"5;x=y\r\nus:ok\r\n0\r\n\r\n")
+    textless = CannedServer(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            b"4\r\nstat\r\n0\r\nX: status:ok\r\n\r\n")
+    garbage = CannedServer(b"SSH-2.0-OpenSSH_9.6\r\n")
+    try:
+        check = f"check http path /health body status:ok {TIMING}"
+        w, port, vip = start(weir, [f"{s.addr} {{ {check} port {p.port}; }}" for s, p in
+                                    ((a, good), (b, textless), (c, garbage))])
+        mark = 0
+        wait_log(w, rs_log(b.addr) + r'real server is down: check failed: HTTP 200 without '
+                 r'"status:ok"', mark, timeout=DOWN_WITHIN + 5)
+        wait_log(w, rs_log(c.addr) + r"real server is down: check failed: not an HTTP response",
+                 mark, timeout=DOWN_WITHIN + 5)
+        wait_for(lambda: json_server(w, vip, a.addr)["health"]["last"] == "HTTP 200", 5,
+                 "a passed check of a")
+        time.sleep(INTERVAL * 3)
+        assert json_server(w, vip, a.addr)["state"] == "up"
+        assert not re.search(rs_log(a.addr) + "real server is down", w.read_log())
+        jc = json_server(w, vip, c.addr)
+        assert jc["state"] == "down" and jc["health"]["last"] == "not an HTTP response", jc
+        assert "check failed: not an HTTP response" in jc["health"]["reason"], jc
+        out = w.ctl("-L", "-n", "--health").stdout
+        row = next(l for l in out.splitlines() if c.addr in l)
+        assert re.search(r"\bdown\b", row) and "not an HTTP response" in row, out
+        with Load(port, threads=2) as load:
+            load.wait_answers(30)
+        assert set(load.names()) == {"a"} and not load.failures
+    finally:
+        for srv in (good, textless, garbage):
+            srv.close()
+
+
 # --- the HTTP drain signal ----------------------------------------------------
 
 def test_http_check_drain_signal_drains_until_seen_restarted(weir, backends):
@@ -301,45 +400,17 @@ def test_agent_unreadable_answer_changes_nothing_and_is_logged(weir, flagged):
     assert re.search(rs_log(b.addr) + r".*unreadable.*sideways", w.read_log()), w.read_log()
 
 
-class AgentRecorder:
+class AgentRecorder(LocalServer):
     """An agent written in Python: records what each check sends before
     it answers <reply> (it waits up to 0.3 s for a newline)."""
 
     def __init__(self, reply=b"up\n"):
-        import threading
         self.reply, self.heard = reply, []
-        self.sock, self.port = listen_local()
-        self.stop_flag = False
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    def run(self):
-        while not self.stop_flag:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                continue
-            with c:
-                c.settimeout(0.3)
-                data = b""
-                try:
-                    while b"\n" not in data:
-                        chunk = c.recv(4096)
-                        if not chunk:
-                            break
-                        data += chunk
-                except OSError:
-                    pass
-                self.heard.append(data)
-                try:
-                    c.sendall(self.reply)
-                except OSError:
-                    pass
-
-    def close(self):
-        self.stop_flag = True
-        self.thread.join(5)
-        self.sock.close()
+    def handle(self, c):
+        self.heard.append(self.read_until(c, b"\n"))
+        c.sendall(self.reply)
 
 
 @pytest.mark.parametrize("send", [r"hello\n", r'"hello\n"'])

@@ -9,7 +9,13 @@
 #include "core/config.h"
 #include "core/healthspec.h"
 #include "ctl/exec.h"
+#include "health/check_http.h"
 #include "unit.h"
+
+/* The kinds are health/'s, registered at start-up (tests/unit/main.c). */
+#define KIND(name) ((unsigned)check_kind_find(name))
+/* an http check's own settings */
+#define H(c) ((struct http_check *)(c).own.bytes)
 
 /* --- helpers ---------------------------------------------------------------- */
 
@@ -65,13 +71,14 @@ static bool same_check(const struct check_spec *a, const struct check_spec *b)
 	if (a->kind != b->kind || a->rise != b->rise || a->fall != b->fall ||
 	    a->jitter_pct != b->jitter_pct || a->port != b->port ||
 	    a->interval_ms != b->interval_ms || a->fast_interval_ms != b->fast_interval_ms ||
-	    a->timeout_ms != b->timeout_ms || a->nexpect != b->nexpect)
+	    a->timeout_ms != b->timeout_ms || H(*a)->expect.n != H(*b)->expect.n)
 		return false;
-	if (strcmp(a->method, b->method) != 0 || strcmp(a->path, b->path) != 0 ||
-	    strcmp(a->host, b->host) != 0 || strcmp(a->body, b->body) != 0)
+	if (strcmp(H(*a)->method, H(*b)->method) != 0 || strcmp(H(*a)->path, H(*b)->path) != 0 ||
+	    strcmp(H(*a)->host, H(*b)->host) != 0 || strcmp(H(*a)->body, H(*b)->body) != 0)
 		return false;
-	for (int i = 0; i < CHECK_MAX_EXPECT; i++)
-		if (a->expect[i].lo != b->expect[i].lo || a->expect[i].hi != b->expect[i].hi)
+	for (int i = 0; i < HTTP_CHECK_MAX_EXPECT; i++)
+		if (H(*a)->expect.r[i].lo != H(*b)->expect.r[i].lo ||
+		    H(*a)->expect.r[i].hi != H(*b)->expect.r[i].hi)
 			return false;
 	return true;
 }
@@ -300,7 +307,7 @@ TEST(healthspec_check_tcp_defaults)
 	char err[SPEC_ERR_MAX];
 
 	REQUIRE(check_parse_text("tcp", &c, err) == 0);
-	CHECK_EQ(c.kind, CHECK_TCP);
+	CHECK_EQ(c.kind, KIND("tcp"));
 	CHECK_EQ(c.rise, 2);
 	CHECK_EQ(c.fall, 3);
 	CHECK_EQ(c.jitter_pct, 10);
@@ -308,11 +315,16 @@ TEST(healthspec_check_tcp_defaults)
 	CHECK_EQ(c.interval_ms, 2000);
 	CHECK_EQ(c.fast_interval_ms, 500);
 	CHECK_EQ(c.timeout_ms, 1000);
-	CHECK_STR(c.method, "GET");
-	CHECK_STR(c.path, "/");
-	CHECK_STR(c.host, "");
-	CHECK_STR(c.body, "");
-	CHECK_EQ(c.nexpect, 0);
+	/* tcp has no settings of its own */
+	for (size_t i = 0; i < sizeof(c.own.bytes); i++)
+		if (c.own.bytes[i])
+			unit_fail(__FILE__, __LINE__, "tcp's own byte %zu is %u", i, c.own.bytes[i]);
+	REQUIRE(check_parse_text("http", &c, err) == 0);
+	CHECK_STR(H(c)->method, "GET");
+	CHECK_STR(H(c)->path, "/");
+	CHECK_STR(H(c)->host, "");
+	CHECK_STR(H(c)->body, "");
+	CHECK_EQ(H(c)->expect.n, 0);
 }
 
 TEST(healthspec_check_off_and_none)
@@ -334,18 +346,18 @@ TEST(healthspec_check_http_every_key)
 
 	REQUIRE(check_parse_text("http path /health expect 200-299,404 interval 2s rise 2 "
 				 "fall 3 jitter 10% body \"ok\"", &c, err) == 0);
-	CHECK_EQ(c.kind, CHECK_HTTP);
-	CHECK_STR(c.path, "/health");
-	CHECK_EQ(c.nexpect, 2);
-	CHECK_EQ(c.expect[0].lo, 200);
-	CHECK_EQ(c.expect[0].hi, 299);
-	CHECK_EQ(c.expect[1].lo, 404);
-	CHECK_EQ(c.expect[1].hi, 404);
+	CHECK_EQ(c.kind, KIND("http"));
+	CHECK_STR(H(c)->path, "/health");
+	CHECK_EQ(H(c)->expect.n, 2);
+	CHECK_EQ(H(c)->expect.r[0].lo, 200);
+	CHECK_EQ(H(c)->expect.r[0].hi, 299);
+	CHECK_EQ(H(c)->expect.r[1].lo, 404);
+	CHECK_EQ(H(c)->expect.r[1].hi, 404);
 	CHECK_EQ(c.interval_ms, 2000);
 	CHECK_EQ(c.rise, 2);
 	CHECK_EQ(c.fall, 3);
 	CHECK_EQ(c.jitter_pct, 10);
-	CHECK_STR(c.body, "ok");
+	CHECK_STR(H(c)->body, "ok");
 
 	REQUIRE(check_parse_text("http port 8081 interval 5 fast_interval 250ms timeout 1500ms "
 				 "rise 1 fall 100 jitter 0% method HEAD path /a/b?c=d "
@@ -358,13 +370,13 @@ TEST(healthspec_check_http_every_key)
 	CHECK_EQ(c.rise, 1);
 	CHECK_EQ(c.fall, 100);
 	CHECK_EQ(c.jitter_pct, 0);
-	CHECK_STR(c.method, "HEAD");
-	CHECK_STR(c.path, "/a/b?c=d");
-	CHECK_STR(c.host, "api.example.com:8443");
-	CHECK_EQ(c.nexpect, 1);
-	CHECK_EQ(c.expect[0].lo, 100);
-	CHECK_EQ(c.expect[0].hi, 599);
-	CHECK_STR(c.body, "a b");
+	CHECK_STR(H(c)->method, "HEAD");
+	CHECK_STR(H(c)->path, "/a/b?c=d");
+	CHECK_STR(H(c)->host, "api.example.com:8443");
+	CHECK_EQ(H(c)->expect.n, 1);
+	CHECK_EQ(H(c)->expect.r[0].lo, 100);
+	CHECK_EQ(H(c)->expect.r[0].hi, 599);
+	CHECK_STR(H(c)->body, "a b");
 }
 
 TEST(healthspec_check_limits_accepted)
@@ -383,9 +395,9 @@ TEST(healthspec_check_limits_accepted)
 	CHECK_EQ(c.interval_ms, 10);
 	/* eight ranges is the most */
 	REQUIRE(check_parse_text("http expect 200,201,202,203,204,205,206,300-399", &c, err) == 0);
-	CHECK_EQ(c.nexpect, 8);
-	CHECK_EQ(c.expect[7].lo, 300);
-	CHECK_EQ(c.expect[7].hi, 399);
+	CHECK_EQ(H(c)->expect.n, 8);
+	CHECK_EQ(H(c)->expect.r[7].lo, 300);
+	CHECK_EQ(H(c)->expect.r[7].hi, 399);
 }
 
 /* The timeout defaults to min(1s, interval); said, it is kept. */
@@ -503,33 +515,6 @@ TEST(healthspec_check_errors)
 	}
 }
 
-TEST(healthspec_check_expects)
-{
-	struct check_spec c;
-	char err[SPEC_ERR_MAX];
-
-	REQUIRE(check_parse_text("http", &c, err) == 0);
-	/* no list: 200-399 */
-	CHECK(!check_expects(&c, 199));
-	CHECK(check_expects(&c, 200));
-	CHECK(check_expects(&c, 302));
-	CHECK(check_expects(&c, 399));
-	CHECK(!check_expects(&c, 400));
-	CHECK(!check_expects(&c, 503));
-	REQUIRE(check_parse_text("http expect 200-299,404", &c, err) == 0);
-	CHECK(!check_expects(&c, 199));
-	CHECK(check_expects(&c, 200));
-	CHECK(check_expects(&c, 299));
-	CHECK(!check_expects(&c, 300));
-	CHECK(!check_expects(&c, 403));
-	CHECK(check_expects(&c, 404));
-	CHECK(!check_expects(&c, 405));
-	REQUIRE(check_parse_text("http expect 503", &c, err) == 0);
-	CHECK(check_expects(&c, 503));
-	CHECK(!check_expects(&c, 200));
-	CHECK(!check_expects(&c, 0));
-}
-
 /* --- formatting ----------------------------------------------------------------- */
 
 TEST(healthspec_check_format_writes_what_differs)
@@ -586,7 +571,7 @@ TEST(healthspec_check_format_longest)
 	struct check_spec c;
 	char out[1024];
 
-	check_spec_defaults(&c, CHECK_HTTP);
+	check_spec_defaults(&c, KIND("http"));
 	c.port = 65535;
 	c.interval_ms = 3599999;
 	c.fast_interval_ms = 3599999;
@@ -594,19 +579,19 @@ TEST(healthspec_check_format_longest)
 	c.rise = 100;
 	c.fall = 100;
 	c.jitter_pct = 50;
-	memset(c.method, '"', sizeof(c.method) - 1);
-	c.method[sizeof(c.method) - 1] = '\0';
-	c.path[0] = '/';
-	memset(c.path + 1, '\\', sizeof(c.path) - 2);
-	c.path[sizeof(c.path) - 1] = '\0';
-	memset(c.host, '"', sizeof(c.host) - 1);
-	c.host[sizeof(c.host) - 1] = '\0';
-	memset(c.body, '\\', sizeof(c.body) - 1);
-	c.body[sizeof(c.body) - 1] = '\0';
-	c.nexpect = CHECK_MAX_EXPECT;
-	for (int i = 0; i < CHECK_MAX_EXPECT; i++) {
-		c.expect[i].lo = 100;
-		c.expect[i].hi = 599;
+	memset(H(c)->method, '"', sizeof(H(c)->method) - 1);
+	H(c)->method[sizeof(H(c)->method) - 1] = '\0';
+	H(c)->path[0] = '/';
+	memset(H(c)->path + 1, '\\', sizeof(H(c)->path) - 2);
+	H(c)->path[sizeof(H(c)->path) - 1] = '\0';
+	memset(H(c)->host, '"', sizeof(H(c)->host) - 1);
+	H(c)->host[sizeof(H(c)->host) - 1] = '\0';
+	memset(H(c)->body, '\\', sizeof(H(c)->body) - 1);
+	H(c)->body[sizeof(H(c)->body) - 1] = '\0';
+	H(c)->expect.n = HTTP_CHECK_MAX_EXPECT;
+	for (int i = 0; i < HTTP_CHECK_MAX_EXPECT; i++) {
+		H(c)->expect.r[i].lo = 100;
+		H(c)->expect.r[i].hi = 599;
 	}
 	CHECK(check_round_trip(&c, out, __LINE__));
 }
@@ -622,7 +607,7 @@ TEST(healthspec_check_format_round_trips_random_specs)
 		char out[1024];
 		uint32_t kind = rnd(5);
 
-		check_spec_defaults(&c, kind == 0 ? CHECK_NONE : kind < 3 ? CHECK_TCP : CHECK_HTTP);
+		check_spec_defaults(&c, kind == 0 ? CHECK_NONE : kind < 3 ? KIND("tcp") : KIND("http"));
 		if (kind != 0) {
 			if (rnd(2))
 				c.port = (uint16_t)rnd_range(1, 65535);
@@ -641,23 +626,23 @@ TEST(healthspec_check_format_round_trips_random_specs)
 		}
 		if (kind >= 3) {
 			if (rnd(2)) {
-				rnd_text(c.method, sizeof(c.method) - 1, true);
-				if (!c.method[0] || strchr(c.method, ' '))
-					snprintf(c.method, sizeof(c.method), "PUT");
+				rnd_text(H(c)->method, sizeof(H(c)->method) - 1, true);
+				if (!H(c)->method[0] || strchr(H(c)->method, ' '))
+					snprintf(H(c)->method, sizeof(H(c)->method), "PUT");
 			}
 			if (rnd(2)) {
-				c.path[0] = '/';
-				rnd_text(c.path + 1, sizeof(c.path) - 2, true);
+				H(c)->path[0] = '/';
+				rnd_text(H(c)->path + 1, sizeof(H(c)->path) - 2, true);
 			}
 			if (rnd(2))
-				rnd_text(c.host, sizeof(c.host) - 1, false);
+				rnd_text(H(c)->host, sizeof(H(c)->host) - 1, false);
 			if (rnd(2))
-				rnd_text(c.body, sizeof(c.body) - 1, false);
+				rnd_text(H(c)->body, sizeof(H(c)->body) - 1, false);
 			if (rnd(2)) {
-				c.nexpect = (uint8_t)rnd_range(1, CHECK_MAX_EXPECT);
-				for (int k = 0; k < c.nexpect; k++) {
-					c.expect[k].lo = (uint16_t)rnd_range(100, 599);
-					c.expect[k].hi = (uint16_t)rnd_range(c.expect[k].lo, 599);
+				H(c)->expect.n = (uint8_t)rnd_range(1, HTTP_CHECK_MAX_EXPECT);
+				for (int k = 0; k < H(c)->expect.n; k++) {
+					H(c)->expect.r[k].lo = (uint16_t)rnd_range(100, 599);
+					H(c)->expect.r[k].hi = (uint16_t)rnd_range(H(c)->expect.r[k].lo, 599);
 				}
 			}
 		}
@@ -879,8 +864,8 @@ TEST(healthspec_admin_state_and_kind_names)
 	CHECK_STR(admin_state_name(ADMIN_DRAIN), "drain");
 	CHECK_STR(admin_state_name(ADMIN_MAINT), "maint");
 	CHECK_STR(admin_state_name((enum admin_state)4), "?");
-	CHECK_STR(check_kind_name(CHECK_TCP), "tcp");
-	CHECK_STR(check_kind_name(CHECK_HTTP), "http");
+	CHECK_STR(check_kind_name(KIND("tcp")), "tcp");
+	CHECK_STR(check_kind_name(KIND("http")), "http");
 	CHECK_STR(check_kind_name(CHECK_NONE), "off");
 	CHECK_STR(check_kind_name(CHECK_INHERIT), "inherit");
 	/* every name parses back to its state */
