@@ -10,6 +10,7 @@ import re
 import shutil
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -431,6 +432,35 @@ def test_metrics_listener_other_paths_and_status(weir, backends):
     assert c.recv(100).startswith(b"HTTP/1.1 400")
     c.close()
     # still serving
+    assert http_get(mport, "/metrics")[0] == 200
+
+
+def test_metrics_listener_reads_requests_as_the_proxy_does(weir, backends):
+    """The listener reads requests with the HTTP proxy's parser: a head
+    that can be refused is answered 400 at once (not when a blank line
+    that never comes would have ended it), an HTTP/1.1 request must name
+    its Host, an unknown method is 405, an absolute-form target is
+    understood."""
+    a = backends("a")
+    w, port, mport, vip = start(weir, [a])
+
+    def ask(raw):
+        with socket.create_connection(("127.0.0.1", mport), timeout=5) as c:
+            c.sendall(raw)
+            t0 = time.monotonic()
+            head = c.recv(4096)
+            return head, time.monotonic() - t0
+
+    head, took = ask(b"GET /metrics HTTP/1.1\nHost: x\n")       # bare LF, no end
+    assert head.startswith(b"HTTP/1.1 400 ") and took < 2.0, (head, took)
+    head, _ = ask(b"GET /metrics HTTP/1.1\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), head
+    head, _ = ask(b"BREW /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 405 ") and b"Allow: GET, HEAD" in head, head
+    head, _ = ask(b"GET /m\tetrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), head
+    head, _ = ask(b"GET http://x/status HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ") and b"application/json" in head, head
     assert http_get(mport, "/metrics")[0] == 200
 
 
