@@ -14,6 +14,8 @@
 static const struct check_kind *kinds[CHECK_KINDS_MAX];
 static unsigned nkinds;
 
+#define CHECK_COMMON_KEYS 7   /* check_keys[], below */
+
 int check_kind_register(const struct check_kind *k)
 {
 	int id = check_kind_find(k->name);
@@ -22,6 +24,8 @@ int check_kind_register(const struct check_kind *k)
 		return id;
 	if (nkinds == CHECK_KINDS_MAX)
 		return -ENOSPC;
+	if (CHECK_COMMON_KEYS + k->nkeys > 32) /* parse_pairs' mask of keys seen */
+		return -E2BIG;
 	kinds[nkinds++] = k;
 	return (int)(CHECK_KIND_FIRST + nkinds - 1);
 }
@@ -98,6 +102,7 @@ static const struct spec_key check_keys[] = {
 	KEY("fall", KEY_U8, struct check_spec, fall, 1, 100),
 	KEY("jitter", KEY_PERCENT, struct check_spec, jitter_pct, 0, 50),
 };
+_Static_assert(ARRAY_SIZE(check_keys) == CHECK_COMMON_KEYS, "CHECK_COMMON_KEYS");
 
 static const struct spec_key agent_keys[] = {
 	KEY("port", KEY_PORT, struct agent_spec, port, 1, 65535),

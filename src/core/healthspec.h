@@ -74,7 +74,8 @@ struct check_kind {
 
 /* Registers <k> (start-up, before any config is read; not thread-safe).
  * Returns its id, the check_spec.kind of its specs; registering a name
- * again returns the first id. -ENOSPC when full. */
+ * again returns the first id. -ENOSPC when full, -E2BIG for more than 25
+ * keys of its own. */
 int check_kind_register(const struct check_kind *k);
 /* The kind registered as <name>: its id, or -ENOENT. */
 int check_kind_find(const char *name);
