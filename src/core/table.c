@@ -1,6 +1,5 @@
 /* table.c - the live virtual-service table (see table.h). */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,53 +374,19 @@ struct real_server *svc_schedule_to(struct virtual_service *svc, struct real_ser
 	return rs;
 }
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	return h;
-}
-
 struct real_server *svc_schedule_hash(struct virtual_service *svc, const void *key, size_t len,
 				      const struct weir_addr *client, uint64_t now)
 {
-	uint64_t kh = fnv1a(0xcbf29ce484222325ull, key, len);
-	struct real_server *best = NULL;
-	double best_score = 0;
+	struct real_server *rs = NULL;
+	int idx;
 
 	pthread_mutex_lock(&svc->lock);
-	for (size_t i = 0; i < svc->nservers; i++) {
-		struct real_server *rs = svc->servers[i];
-		uint64_t h;
-		double u, score;
-
-		if (!sched_server_available(&rs->ss))
-			continue;
-		h = mix64(kh ^ fnv1a(0xcbf29ce484222325ull, rs->ss.addr, 16) ^ rs->ss.port);
-		/* weighted rendezvous: -w / ln(u), u uniform in (0, 1) */
-		u = ((double)(h >> 11) + 0.5) / 9007199254740992.0;
-		score = -(double)rs->ss.weight / log(u);
-		if (!best || score > best_score) {
-			best = rs;
-			best_score = score;
-		}
-	}
-	if (best)
-		best = take_locked(svc, best, client, now);
+	idx = sched_rendezvous((struct sched_server *const *)svc->servers, svc->nservers, key,
+			       len);
+	if (idx >= 0)
+		rs = take_locked(svc, svc->servers[idx], client, now);
 	pthread_mutex_unlock(&svc->lock);
-	return best;
+	return rs;
 }
 
 void rs_sticky_id(const struct real_server *rs, char out[17])
@@ -431,7 +396,8 @@ void rs_sticky_id(const struct real_server *rs, char out[17])
 
 	addr_str(&rs->svc->addr, a);
 	addr_str(&rs->addr, b);
-	h = mix64(fnv1a(fnv1a(0x9e3779b97f4a7c15ull, a, strlen(a)), b, strlen(b)));
+	h = sched_mix64(sched_fnv1a64(sched_fnv1a64(0x9e3779b97f4a7c15ull, a, strlen(a)), b,
+				      strlen(b)));
 	snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 

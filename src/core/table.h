@@ -215,9 +215,10 @@ bool svc_proxy_trusted(struct virtual_service *svc, const struct weir_addr *peer
 
 /* Sticky sessions. svc_schedule_to() takes <want> if it is still in the
  * service and may take work (then as svc_schedule()), else returns NULL.
- * svc_schedule_hash() picks by weighted rendezvous hashing of <key> over the
- * available servers (so a key stays on its server while that one is up, and
- * few keys move when the set changes); NULL when none is available. */
+ * svc_schedule_hash() picks with sched_rendezvous() (weighted rendezvous
+ * hashing) of <key> over the service's servers, under the lock (so a key
+ * stays on its server while that one is up, and few keys move when the set
+ * changes); NULL when none is available. */
 struct real_server *svc_schedule_to(struct virtual_service *svc, struct real_server *want,
 				    const struct weir_addr *client, uint64_t now);
 struct real_server *svc_schedule_hash(struct virtual_service *svc, const void *key, size_t len,

@@ -131,7 +131,9 @@ static void five(struct buf *out, uint64_t a, uint64_t b, uint64_t c, uint64_t d
 
 static void sched_flag_names(uint32_t flags, const char *sched, char *out, size_t len)
 {
-	const char *pfx = strcmp(sched, "mh") == 0 ? "mh" : "sh";
+	/* the flag names carry their scheduler's name: sh-port, mh-port */
+	const struct sched_ops *ops = sched_find(sched);
+	const char *pfx = ops && ops->takes_flags ? ops->name : "sh";
 
 	snprintf(out, len, "%s%s%s%s%s",
 		 flags & SCHED_F_FALLBACK ? pfx : "", flags & SCHED_F_FALLBACK ? "-fallback" : "",

@@ -263,24 +263,6 @@ int xdp_configure(const struct xdp_spec *spec, char *err)
 
 /* --- lookup tables ------------------------------------------------------------------ */
 
-static bool is_hashing(const char *sched)
-{
-	return strcmp(sched, "sh") == 0 || strcmp(sched, "dh") == 0 || strcmp(sched, "mh") == 0;
-}
-
-/* Schedulers whose picks depend on open counts or chance: their sequence is
- * simulated again every rebuild_interval. */
-static bool is_periodic(const char *sched)
-{
-	static const char *const names[] = { "lc", "wlc", "sed", "nq", "lblc", "lblcr",
-					     "p2c", "lrt" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (strcmp(sched, names[i]) == 0)
-			return true;
-	return false;
-}
-
 /* How many picks a sequence holds: whole cycles of a weighted round robin
  * (so every slot of the ring is walked in the right proportions), or a
  * fixed window for the schedulers whose picks change with the counts. */
@@ -304,7 +286,8 @@ static uint32_t sequence_len(struct sched_server *const *srv, size_t n, bool per
 	return (uint32_t)(sum * (WX_RING / sum));
 }
 
-/* sh, dh, mh: the scheduler's own table, unavailable servers' slots empty. */
+/* A hashing scheduler (sh, dh, mh): its own table, unavailable servers'
+ * slots empty. */
 static int hash_table(const struct sched_ops *ops, const struct sched_params *p,
 		      struct sched_server *const *srv, size_t n, int32_t *ring, uint32_t *used)
 {
@@ -359,16 +342,16 @@ int xdp_build_ring(struct virtual_service *svc, const uint64_t *active, int32_t 
 	rc = -ENOMEM;
 	if (!copy || !ptrs)
 		goto out;
-	if (is_hashing(ops->name)) {
-		if (strcmp(ops->name, "mh") == 0)
+	if (ops->hash != SCHED_HASH_NONE) {
+		if (ops->table_sized)
 			params.mh_table_size = WX_RING;
-		*pick = strcmp(ops->name, "dh") == 0 ? WX_PICK_DST :
+		*pick = ops->hash == SCHED_HASH_DST ? WX_PICK_DST :
 			(params.flags & SCHED_F_PORT) ? WX_PICK_SRC_PORT : WX_PICK_SRC;
 		for (size_t i = 0; i < n; i++)
 			copy[i].idx = -1;
 		rc = hash_table(ops, &params, ptrs, n, ring, used);
 	} else {
-		uint32_t len = sequence_len(ptrs, n, is_periodic(ops->name));
+		uint32_t len = sequence_len(ptrs, n, ops->periodic);
 		int made = sched_sequence(ops, &params, ptrs, n, &req, ring, len);
 
 		rc = made < 0 ? made : 0;
@@ -584,7 +567,7 @@ static void sync_service(struct virtual_service *svc, uint64_t now)
 		X.svcs = x;
 	}
 	x->seen = true;
-	x->periodic = is_periodic(svc->spec.sched);
+	x->periodic = sched_find(svc->spec.sched)->periodic;
 	for (size_t i = 0; i < svc->nservers; i++) {
 		struct real_server *rs = svc->servers[i];
 

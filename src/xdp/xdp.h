@@ -14,10 +14,10 @@
  * with WX_RING slots); for every other scheduler the sequence of its next
  * picks, simulated on a copy of the servers with their current open-flow
  * counts, which the program walks with one cursor for all CPUs (reset to
- * the start when a new sequence is written). Tables of the
- * connection-count schedulers (lc, wlc, sed, nq, lblc, lblcr) and of the
- * randomised ones are rebuilt every rebuild_interval; the others when a
- * server, weight or state changes.
+ * the start when a new sequence is written). Tables of the schedulers
+ * whose picks follow connection counts or chance (the `periodic` trait:
+ * lc, wlc, sed, nq, lblc, lblcr, p2c, lrt) are rebuilt every
+ * rebuild_interval; the others when a server, weight or state changes.
  *
  * Control thread only.
  */
