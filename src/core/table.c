@@ -142,8 +142,7 @@ static struct real_server *server_new(struct virtual_service *svc,
 	addr_bytes(&sp->addr, rs->ss.addr);
 	rs->ss.port = addr_port(&sp->addr);
 	rs->ss.idx = -1;
-	HOOKS(rs_new, rs);
-	server_apply_spec(rs, sp);
+	HOOKS(rs_new, rs); /* servers_apply() gives it its spec */
 	atomic_init(&rs->refcnt, 1); /* the table's */
 	svc_get(svc);
 	return rs;

@@ -142,8 +142,9 @@ struct vs_table {
  *                      (another service may fail first).
  *   svc_spec           a service or pool takes <sp>'s options, new or
  *                      edited. svc->lock held (or not shared yet).
- *   rs_spec            a server takes <sp>, new or edited. svc->lock held
- *                      (or not shared yet); the scheduler hears of it after.
+ *   rs_spec            a server takes <sp>, new or edited (once per
+ *                      apply). svc->lock held; the scheduler hears of it
+ *                      after.
  *                      The layer implementing it sets rs->ss.weight and
  *                      rs->ss.flags (health/: what the checks, the agent
  *                      and the operator say); the core sets only the
@@ -156,9 +157,10 @@ struct vs_table {
  *                      whose apply failed, and at table_fini()). Workers
  *                      may still hold references to it.
  *   sync               after a successful table_apply(): the whole table.
- * Hooks other than svc_prepare cannot fail: a layer that could not follow
- * a change (out of memory) says so in the log and catches up at the next
- * sync, as the core's own phase 2 does.
+ * (tests/unit/core/test_hooks.c shows the order.) Hooks other than
+ * svc_prepare cannot fail: a layer that could not follow a change (out of
+ * memory) says so in the log and catches up at the next sync, as the
+ * core's own phase 2 does.
  */
 struct table_hooks {
 	void (*svc_new)(struct virtual_service *svc);
