@@ -18,7 +18,6 @@
 #include "core/healthspec.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "proto/http.h"
 #include "sched/sched.h"
 
 struct cfg_ctx {
@@ -365,7 +364,7 @@ static int svc_max_header_size(struct cfg_ctx *ctx, const struct conf_node *n, v
 
 static int svc_max_body_size(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
 {
-	return arg_size(ctx, n, HTTP_MAX_BODY, &hopts(obj)->max_body);
+	return arg_size(ctx, n, SPEC_MAX_BODY, &hopts(obj)->max_body);
 }
 
 static int svc_retry_buffer(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)

@@ -280,7 +280,7 @@ int spec_check_service(const struct service_spec *svc, char *err)
 		snprintf(err, SPEC_ERR_MAX, "unknown scheduler '%s'", svc->sched);
 		return -EINVAL;
 	}
-	if (svc->sched_flags && strcmp(svc->sched, "sh") != 0 && strcmp(svc->sched, "mh") != 0) {
+	if (svc->sched_flags && !sched_find(svc->sched)->takes_flags) {
 		snprintf(err, SPEC_ERR_MAX, "incompatible scheduler flag: flags are for sh and mh, "
 			 "not %s", svc->sched);
 		return -EINVAL;

@@ -46,10 +46,16 @@ struct xdp_spec {
 	uint32_t rebuild_ms;           /* connection-count schedulers' tables */
 };
 
+/* The largest body limit a service may set: the HTTP parser's own
+ * (proto/http.h HTTP_MAX_BODY, which tests/unit/proto/test_limits.c checks
+ * it equals; the core does not include the parsers). */
+#define SPEC_MAX_BODY (1ull << 48)
+
 /* Options of an HTTP proxy service (and the redirect mode). */
 struct http_opts {
 	uint32_t max_head;             /* request head bytes; 431 above */
-	uint64_t max_body;             /* request body bytes; 413 above; 0 = no limit */
+	uint64_t max_body;             /* request body bytes; 413 above; 0 = no limit;
+	                                * at most SPEC_MAX_BODY */
 	uint32_t header_timeout_ms;    /* a client has this long to send a head; 408 */
 	uint32_t server_timeout_ms;    /* a server has this long to start answering; 504 */
 	uint32_t keepalive_timeout_ms; /* a client may idle this long between requests */

@@ -606,8 +606,9 @@ static int check_combined(const struct ctl_cmd *cmd, char *err)
 		return fail(err, "One-Packet Scheduling is not supported by weir");
 	if (ctl_has(cmd, O_SCHED_FLAGS) && svc_cmd) {
 		const char *s = cmd->svc.sched;
+		const struct sched_ops *ops = sched_find(s);
 
-		if (strcmp(s, "sh") != 0 && strcmp(s, "mh") != 0)
+		if (!ops || !ops->takes_flags)
 			return fail(err, "incompatible scheduler flag `%s'", s);
 	}
 	if (cmd->op == OP_LIST && (ctl_has(cmd, O_CONNECTION) || ctl_has(cmd, O_TIMEOUT) ||

@@ -77,7 +77,7 @@ static void snap_one(struct virtual_service *svc, struct virtual_service *owner,
 		r->rs = svc->servers[i];
 		rs_get(r->rs);
 		r->ss = r->rs->ss;
-		r->h = r->rs->h;
+		r->h = health_rs(r->rs)->h;
 		r->pool = ss->pool;
 		r->state = rs_state_name(r->rs);
 		ss->active += r->ss.active;

@@ -56,6 +56,8 @@ static struct hthread *threads;
 static int nthreads, next_thread;
 static struct hcheck *all;          /* every check object, control thread */
 
+_Static_assert(HC_SLOTS == ARRAY_SIZE(((struct health_rs *)0)->checks), "a check per slot");
+
 /* The registered kinds (health_kinds_register). */
 #define HC_KINDS_MAX 8
 static const struct hc_ops *kinds[HC_KINDS_MAX];
@@ -378,9 +380,11 @@ uint32_t hc_active_done(struct real_server *rs, const struct hc_conf *conf,
 
 void hc_active_forget(struct real_server *rs)
 {
-	rs->h.down = false;
-	rs->h.rise = rs->h.fall = 0;
-	rs->h.check_last[0] = '\0';
+	struct rs_health *h = &health_rs(rs)->h;
+
+	h->down = false;
+	h->rise = h->fall = 0;
+	h->check_last[0] = '\0';
 }
 
 static void hc_stop(struct hcheck *hc)
@@ -416,7 +420,7 @@ static struct hcheck *hc_new(struct real_server *rs, const struct hc_ops *ops,
 /* Keeps, replaces or creates the check in <slot> of one server. */
 static void sync_slot(struct virtual_service *svc, struct real_server *rs, unsigned slot)
 {
-	struct hcheck *hc = rs->checks[slot];
+	struct hcheck *hc = health_rs(rs)->checks[slot];
 	const struct hc_ops *ops = NULL;
 	struct hc_conf conf;
 
@@ -429,7 +433,7 @@ static void sync_slot(struct virtual_service *svc, struct real_server *rs, unsig
 		hc->seen = true;
 		return;
 	}
-	rs->checks[slot] = NULL; /* an old one, if any, stays unseen: stopped */
+	health_rs(rs)->checks[slot] = NULL; /* an old one, if any, stays unseen: stopped */
 	if (!ops)
 		return;
 	if (!(hc = hc_new(rs, ops, &conf))) {
@@ -439,7 +443,7 @@ static void sync_slot(struct virtual_service *svc, struct real_server *rs, unsig
 	hc->seen = true;
 	hc->next = all;
 	all = hc;
-	rs->checks[slot] = hc;
+	health_rs(rs)->checks[slot] = hc;
 	if (loop_post(hc->ht->loop, hc_begin, hc) != 0)
 		fatalx("cannot start a health check: out of memory");
 }
@@ -479,9 +483,9 @@ void health_sync(struct vs_table *t)
 			continue;
 		}
 		*pp = hc->next;
-		if (hc->rs->checks[hc->ops->slot] == hc) /* its server left the table */
-			hc->rs->checks[hc->ops->slot] = NULL;
-		else if (!hc->rs->checks[hc->ops->slot]) /* not replaced: no check now */
+		if (health_rs(hc->rs)->checks[hc->ops->slot] == hc) /* its server left the table */
+			health_rs(hc->rs)->checks[hc->ops->slot] = NULL;
+		else if (!health_rs(hc->rs)->checks[hc->ops->slot]) /* not replaced: no check now */
 			forget_verdict(hc);
 		hc_stop(hc);
 	}
@@ -493,7 +497,7 @@ void health_shutdown(void)
 		struct hcheck *hc = all;
 
 		all = hc->next;
-		hc->rs->checks[hc->ops->slot] = NULL;
+		health_rs(hc->rs)->checks[hc->ops->slot] = NULL;
 		hc_stop(hc);
 	}
 	for (int i = 0; i < nthreads; i++)

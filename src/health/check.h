@@ -16,7 +16,7 @@
 #include "core/table.h"
 
 /* Registers the kinds of checks (tcp, http, agent) here and their words
- * with the core (src/register.c, at start-up). */
+ * with the core (health_register(), at start-up). */
 void health_kinds_register(void);
 /* Starts <n> check threads. Returns 0 or -errno. Control thread. */
 int health_start(int n);

@@ -87,10 +87,12 @@ static uint32_t agent_done(struct real_server *rs, const struct hc_conf *conf,
 
 static void agent_forget(struct real_server *rs)
 {
-	rs->h.agent = AGENT_NONE;
-	rs->h.agent_pct = 100;
-	rs->h.agent_weight = 0;
-	rs->h.agent_last[0] = '\0';
+	struct rs_health *h = &health_rs(rs)->h;
+
+	h->agent = AGENT_NONE;
+	h->agent_pct = 100;
+	h->agent_weight = 0;
+	h->agent_last[0] = '\0';
 }
 
 const struct hc_ops hc_agent = {

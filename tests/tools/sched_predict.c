@@ -17,6 +17,7 @@
 #include "core/config.h"
 #include "core/table.h"
 #include "core/util.h"
+#include "register.h"
 
 #define MAX_HELD 65536
 
@@ -44,6 +45,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: sched-predict CONFIG < PICKS\n");
 		return 2;
 	}
+	weir_register(); /* the modes the config names, health's server states */
 	if (config_load(argv[1], &cfg, err) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
