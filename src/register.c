@@ -7,7 +7,9 @@
  * Adding a mode = its folder plus a line here.
  */
 #include "register.h"
+#include "core/option.h"
 #include "health/health.h"
+#include "proxy/http_opts.h"
 #include "proxy/proxy.h"
 #include "proxy/route.h"
 #include "xdp/xdp.h"
@@ -24,4 +26,5 @@ void weir_register(void)
 	route_register();
 	health_register();
 	xdp_register();
+	opt_register(&http_opt_block);
 }

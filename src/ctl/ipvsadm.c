@@ -3,18 +3,29 @@
  * the way ipvsadm parses them (the command comes first; short options may
  * be bundled, "-Ln"; -p takes an optional value; each option at most once;
  * ipvsadm's messages for the same mistakes), plus weir's own options.
+ *
+ * Two tables here: the commands, and weirctl's own options (the service
+ * and server addresses, the listing views). Every service and server
+ * option is a row (core/option.h): its flag, short letter, parser and
+ * message come from there, and the grammar is built from the rows on first
+ * use (ctl_grammar). A command reads all its options first, each at most
+ * once, then sets them in ipvsadm's option order, so that their order on
+ * the line does not matter (-M before -t reads as an IPv6 mask when -t is
+ * IPv6; -b before -s keeps its flags).
  */
 #include <errno.h>
-#include <stdarg.h>
+#include <limits.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
-#include "core/config.h"
+#include "core/log.h"
+#include "core/option.h"
 #include "core/util.h"
-#include "core/healthspec.h"
 #include "ctl/cmd.h"
 #include "ctl/exec.h"
 #include "sched/sched.h"
@@ -26,18 +37,24 @@ struct ctl_command {
 	const char *longname;
 	const char *name;        /* in messages: ipvsadm's internal name */
 	enum ctl_op op;
-	uint64_t required, allowed, one_of;
+	uint64_t required, allowed, one_of; /* weirctl's own options (BIT) */
+	unsigned scope;          /* the option rows it takes (OPT_SVC, OPT_SRV) */
 	const char *help;
 };
 
+/* A weirctl option: one of weirctl's own (with <set>), or the flag or an
+ * alias of a row (built by ctl_grammar). */
 struct ctl_option {
 	char shortname;
 	const char *longname;
-	enum ctl_opt id;
+	int id;                  /* enum ctl_opt, or O_ROWS + n for rows */
 	enum arg_kind arg;
 	const char *name;        /* in messages */
 	int (*set)(struct ctl_cmd *c, const char *arg, char *err);
 	const char *help;
+	unsigned order;          /* ipvsadm's option order: the matrix checks in it */
+	const char *alias;       /* a row's alias: the value it stands for */
+	const char *metavar;     /* rows: in -h */
 };
 
 static int fail(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -52,15 +69,14 @@ static int fail(char *err, const char *fmt, ...)
 	return CTL_EXIT_USAGE;
 }
 
-/* --- option setters --------------------------------------------------------- */
+/* --- weirctl's own options ---------------------------------------------------- */
 
 static int set_service(struct ctl_cmd *c, const char *arg, int proto, char *err)
 {
 	c->svc.proto = proto;
 	if (addr_parse(arg, true, &c->svc.addr) != 0)
 		return fail(err, "illegal virtual server address[:port] specified");
-	if (!ctl_has(c, O_NETMASK))
-		c->svc.persist_prefix = spec_full_prefix(&c->svc.addr);
+	c->svc.persist_prefix = spec_full_prefix(&c->svc.addr); /* -M comes after */
 	return 0;
 }
 
@@ -80,34 +96,6 @@ static int set_fwmark(struct ctl_cmd *c, const char *arg, char *err)
 		    "use -t or -u VIP:PORT");
 }
 
-static int set_sched(struct ctl_cmd *c, const char *arg, char *err)
-{
-	if (strlen(arg) >= sizeof(c->svc.sched))
-		return fail(err, "Scheduler or persistence engine not found");
-	snprintf(c->svc.sched, sizeof(c->svc.sched), "%s", arg);
-	return 0;
-}
-
-static int set_persistent(struct ctl_cmd *c, const char *arg, char *err)
-{
-	uint32_t v = DEFAULT_PERSIST_S;
-
-	if (arg && (parse_u32(arg, SPEC_MAX_PERSIST_S, &v) != 0 || v == 0))
-		return fail(err, "invalid timeout value `%s' specified", arg);
-	c->svc.persist_s = v;
-	return 0;
-}
-
-static int set_netmask(struct ctl_cmd *c, const char *arg, char *err)
-{
-	int fam = addr_family(&c->svc.addr) == AF_INET6 ? AF_INET6 : AF_INET;
-
-	if (netmask_parse(arg, fam, &c->svc.persist_prefix) != 0)
-		return fail(err, fam == AF_INET6 ? "illegal ipv6 netmask specified" :
-			    "illegal virtual server persistent mask specified");
-	return 0;
-}
-
 static int set_real(struct ctl_cmd *c, const char *arg, char *err)
 {
 	if (addr_parse(arg, true, &c->rs.addr) != 0)
@@ -115,193 +103,8 @@ static int set_real(struct ctl_cmd *c, const char *arg, char *err)
 	return 0;
 }
 
-static int set_dr(struct ctl_cmd *c, const char *arg, char *err)
-{
-	c->rs.fwd = FWD_ROUTE;
-	return 0;
-}
-
-static int set_tun(struct ctl_cmd *c, const char *arg, char *err)
-{
-	c->rs.fwd = FWD_TUNNEL;
-	return 0;
-}
-
-static int set_masq(struct ctl_cmd *c, const char *arg, char *err)
-{
-	c->rs.fwd = FWD_MASQ;
-	return 0;
-}
-
-static int set_fullnat(struct ctl_cmd *c, const char *arg, char *err)
-{
-	c->rs.fwd = FWD_FULLNAT;
-	return 0;
-}
-
-static int set_on_gone(struct ctl_cmd *c, const char *arg, char *err)
-{
-	if (strcmp(arg, "keep") == 0)
-		c->svc.reset_gone = false;
-	else if (strcmp(arg, "reset") == 0)
-		c->svc.reset_gone = true;
-	else
-		return fail(err, "illegal on-server-gone policy `%s' (keep or reset)", arg);
-	return 0;
-}
-
-static int set_weight(struct ctl_cmd *c, const char *arg, char *err)
-{
-	if (parse_u32(arg, 65535, &c->rs.weight) != 0)
-		return fail(err, "illegal weight specified");
-	return 0;
-}
-
-static int set_upper(struct ctl_cmd *c, const char *arg, char *err)
-{
-	if (parse_u32(arg, INT32_MAX, &c->rs.upper) != 0)
-		return fail(err, "illegal u_threshold specified");
-	return 0;
-}
-
-static int set_lower(struct ctl_cmd *c, const char *arg, char *err)
-{
-	if (parse_u32(arg, INT32_MAX, &c->rs.lower) != 0)
-		return fail(err, "illegal l_threshold specified");
-	return 0;
-}
-
-static int set_sched_flags(struct ctl_cmd *c, const char *arg, char *err)
-{
-	if (sched_flags_parse(arg, &c->svc.sched_flags) != 0)
-		return fail(err, "invalid scheduler flag `%s'", arg);
-	return 0;
-}
-
-static int set_proxy(struct ctl_cmd *c, const char *arg, char *err)
-{
-	char names[128];
-
-	if (mode_parse(arg, &c->svc.proxy) == 0)
-		return 0;
-	mode_names(names, sizeof(names));
-	return fail(err, "illegal proxy mode `%s' (one of %s)", arg, names);
-}
-
-static int set_duration(const char *arg, uint32_t *out, const char *what, char *err)
-{
-	if (parse_duration_ms(arg, 1000, out) != 0)
-		return fail(err, "illegal %s `%s' (e.g. 500ms, 2s, 5m)", what, arg);
-	return 0;
-}
-
-static int set_connect_timeout(struct ctl_cmd *c, const char *arg, char *err)
-{
-	return set_duration(arg, &c->svc.connect_timeout_ms, "connect timeout", err);
-}
-
-static int set_idle_timeout(struct ctl_cmd *c, const char *arg, char *err)
-{
-	return set_duration(arg, &c->svc.idle_timeout_ms, "idle timeout", err);
-}
-
-static int set_max_conn(struct ctl_cmd *c, const char *arg, char *err)
-{
-	if (parse_u32(arg, UINT32_MAX, &c->svc.maxconn) != 0)
-		return fail(err, "illegal max-conn `%s'", arg);
-	return 0;
-}
-
-static int set_retries(struct ctl_cmd *c, const char *arg, char *err)
-{
-	if (parse_u32(arg, 100, &c->svc.retries) != 0)
-		return fail(err, "illegal retries `%s' (0..100)", arg);
-	return 0;
-}
-
-static int set_tun_type(struct ctl_cmd *c, const char *arg, char *err)
-{
-	if (strcmp(arg, "ipip") != 0)
-		return fail(err, "illegal tunnel type specified (weir tunnels are ipip)");
-	return 0;
-}
-
 static int set_flag(struct ctl_cmd *c, const char *arg, char *err)
 {
-	return 0;
-}
-
-/* --check "http path /health", --agent "port 9999", --outlier "errors 5":
- * the config file's words, in one argument. */
-static int set_words(const char *arg, const char *what, char *err,
-		     int (*parse)(char *const *w, int n, void *out, char *err), void *out)
-{
-	char copy[1024], *words[64], why[SPEC_ERR_MAX];
-	int n;
-
-	if (strlen(arg) >= sizeof(copy))
-		return fail(err, "--%s: too long", what);
-	strcpy(copy, arg);
-	n = ctl_split(copy, words, 64);
-	if (n < 0)
-		return fail(err, "--%s: too many words or an unclosed quote", what);
-	if (parse(words, n, out, why) != 0)
-		return fail(err, "--%s: %s", what, why);
-	return 0;
-}
-
-static int parse_check(char *const *w, int n, void *out, char *err)
-{
-	return check_spec_parse(w, n, out, err);
-}
-
-static int parse_agent(char *const *w, int n, void *out, char *err)
-{
-	return agent_spec_parse(w, n, out, err);
-}
-
-static int parse_outlier(char *const *w, int n, void *out, char *err)
-{
-	return outlier_spec_parse(w, n, out, err);
-}
-
-/* --check applies to the service (-A/-E) or the server (-a/-e): both are
- * filled and the command keeps the one it uses. */
-static int set_check(struct ctl_cmd *c, const char *arg, char *err)
-{
-	int rc = set_words(arg, "check", err, parse_check, &c->svc.check);
-
-	if (rc == 0)
-		c->rs.check = c->svc.check;
-	return rc;
-}
-
-static int set_agent(struct ctl_cmd *c, const char *arg, char *err)
-{
-	return set_words(arg, "agent", err, parse_agent, &c->svc.agent);
-}
-
-static int set_outlier(struct ctl_cmd *c, const char *arg, char *err)
-{
-	return set_words(arg, "outlier", err, parse_outlier, &c->svc.outlier);
-}
-
-static int set_slow_start(struct ctl_cmd *c, const char *arg, char *err)
-{
-	if (strcmp(arg, "off") == 0) {
-		c->svc.slow_start_ms = 0;
-		return 0;
-	}
-	return set_duration(arg, &c->svc.slow_start_ms, "slow start", err);
-}
-
-static int set_state(struct ctl_cmd *c, const char *arg, char *err)
-{
-	enum admin_state st;
-
-	if (admin_state_parse(arg, &st) != 0)
-		return fail(err, "illegal state `%s' (ready, drain or maint)", arg);
-	c->rs.admin = (uint8_t)st;
 	return 0;
 }
 
@@ -316,136 +119,319 @@ static int set_pool(struct ctl_cmd *c, const char *arg, char *err)
 	return 0;
 }
 
-/* --- the grammar ------------------------------------------------------------- */
+/* --- the tables ------------------------------------------------------------------ */
 
-#define SVC_OPTS (BIT(O_SCHEDULER) | BIT(O_PERSISTENT) | BIT(O_NETMASK) | BIT(O_OPS) | \
-		  BIT(O_SCHED_FLAGS) | BIT(O_PROXY) | BIT(O_CONNECT_TIMEOUT) |       \
-		  BIT(O_IDLE_TIMEOUT) | BIT(O_MAX_CONN) | BIT(O_RETRIES) |           \
-		  BIT(O_CHECK) | BIT(O_AGENT) | BIT(O_OUTLIER) | BIT(O_SLOW_START) |     \
-		  BIT(O_ON_GONE))
-#define RS_OPTS  (BIT(O_FORWARD) | BIT(O_WEIGHT) | BIT(O_UPPER) | BIT(O_LOWER) | \
-		  BIT(O_TUN_TYPE) | BIT(O_CHECK) | BIT(O_STATE) | BIT(O_POOL))
 #define LIST_OPTS (BIT(O_NUMERIC) | BIT(O_STATS) | BIT(O_RATE) | BIT(O_THRESHOLDS) | \
 		   BIT(O_PERSISTENT_CONN) | BIT(O_NOSORT) | BIT(O_EXACT) | BIT(O_HTTP) | \
 		   BIT(O_HEALTH) | BIT(O_JSON))
 #define LIST_ONE (BIT(O_CONNECTION) | BIT(O_SERVICE) | BIT(O_TIMEOUT) | BIT(O_DAEMON))
 
 static const struct ctl_command commands[] = {
-	{ 'A', "add-service", "add-service", OP_ADD_SVC, BIT(O_SERVICE), SVC_OPTS | BIT(O_POOL), 0,
+	{ 'A', "add-service", "add-service", OP_ADD_SVC, BIT(O_SERVICE),
+	  BIT(O_OPS) | BIT(O_POOL), 0, OPT_SVC,
 	  "add a virtual service (with --pool NAME: a pool of an HTTP service)" },
-	{ 'E', "edit-service", "edit-service", OP_EDIT_SVC, BIT(O_SERVICE), SVC_OPTS, 0,
-	  "edit a virtual service (unnamed ipvsadm options take their defaults)" },
+	{ 'E', "edit-service", "edit-service", OP_EDIT_SVC, BIT(O_SERVICE), BIT(O_OPS), 0,
+	  OPT_SVC, "edit a virtual service (unnamed ipvsadm options take their defaults)" },
 	{ 'D', "delete-service", "delete-service", OP_DEL_SVC, BIT(O_SERVICE), BIT(O_POOL), 0,
-	  "delete a virtual service (with --pool NAME: one of its pools)" },
-	{ 'C', "clear", "flush", OP_CLEAR, 0, 0, 0, "delete every virtual service" },
-	{ 'R', "restore", "restore", OP_RESTORE, 0, 0, 0,
+	  0, "delete a virtual service (with --pool NAME: one of its pools)" },
+	{ 'C', "clear", "flush", OP_CLEAR, 0, 0, 0, 0, "delete every virtual service" },
+	{ 'R', "restore", "restore", OP_RESTORE, 0, 0, 0, 0,
 	  "restore rules from standard input (one command a line, as -S writes)" },
-	{ 'S', "save", "save", OP_SAVE, 0, BIT(O_NUMERIC), 0,
-	  "save rules to standard output" },
+	{ 'S', "save", "save", OP_SAVE, 0, BIT(O_NUMERIC) | BIT(O_CONFIG), 0, 0,
+	  "save rules to standard output (--config: as a config file)" },
 	{ 'a', "add-server", "add-server", OP_ADD_RS, BIT(O_SERVICE) | BIT(O_REAL_SERVER),
-	  RS_OPTS, 0, "add a real server to a virtual service" },
+	  BIT(O_POOL), 0, OPT_SRV, "add a real server to a virtual service" },
 	{ 'e', "edit-server", "edit-server", OP_EDIT_RS, BIT(O_SERVICE) | BIT(O_REAL_SERVER),
-	  RS_OPTS, 0, "edit a real server (unnamed options take their defaults)" },
+	  BIT(O_POOL), 0, OPT_SRV, "edit a real server (unnamed options take their defaults)" },
 	{ 'd', "delete-server", "delete-server", OP_DEL_RS, BIT(O_SERVICE) | BIT(O_REAL_SERVER),
-	  BIT(O_POOL), 0, "delete a real server" },
-	{ 'L', "list", "list", OP_LIST, 0, LIST_OPTS, LIST_ONE,
+	  BIT(O_POOL), 0, 0, "delete a real server" },
+	{ 'L', "list", "list", OP_LIST, 0, LIST_OPTS, LIST_ONE, 0,
 	  "list the table (one service with -t/-u)" },
-	{ 'l', NULL, "list", OP_LIST, 0, LIST_OPTS, LIST_ONE, NULL },
-	{ 'Z', "zero", "zero", OP_ZERO, 0, BIT(O_SERVICE), 0,
+	{ 'l', NULL, "list", OP_LIST, 0, LIST_OPTS, LIST_ONE, 0, NULL },
+	{ 'Z', "zero", "zero", OP_ZERO, 0, BIT(O_SERVICE), 0, 0,
 	  "zero the counters of a service or all" },
-	{ 'h', "help", "help", OP_HELP, 0, 0, 0, "this help" },
-	{ 'v', "version", "version", OP_VERSION, 0, 0, 0, "show the version" },
-	{ 0, "status", "status", OP_STATUS, 0, BIT(O_JSON), 0,
+	{ 'h', "help", "help", OP_HELP, 0, 0, 0, 0, "this help" },
+	{ 'v', "version", "version", OP_VERSION, 0, 0, 0, 0, "show the version" },
+	{ 0, "status", "status", OP_STATUS, 0, BIT(O_JSON), 0, 0,
 	  "weir: daemon summary (workers, services, servers by state, connections)" },
-	{ 0, "reload", "reload", OP_RELOAD, 0, 0, 0,
+	{ 0, "reload", "reload", OP_RELOAD, 0, 0, 0, 0,
 	  "weir: reload the config file (as SIGHUP)" },
-	{ 0, "server", "server", OP_SERVER, 0, 0, 0,
+	{ 0, "server", "server", OP_SERVER, 0, 0, 0, 0,
 	  "weir: server [-t|-u] VIP:PORT RIP:PORT drain|ready|maint|weight N" },
-	{ 0, "metrics", "metrics", OP_METRICS, 0, 0, 0,
+	{ 0, "metrics", "metrics", OP_METRICS, 0, 0, 0, 0,
 	  "weir: the Prometheus metrics, as the metrics listener serves them" },
 };
 
-static const struct ctl_option options[] = {
-	{ 't', "tcp-service", O_SERVICE, ARG_REQUIRED, "service-address", set_tcp,
-	  "-t VIP:PORT        TCP virtual service" },
-	{ 'u', "udp-service", O_SERVICE, ARG_REQUIRED, "service-address", set_udp,
-	  "-u VIP:PORT        UDP virtual service" },
-	{ 'f', "fwmark-service", O_SERVICE, ARG_REQUIRED, "service-address", set_fwmark,
-	  NULL },
-	{ 's', "scheduler", O_SCHEDULER, ARG_REQUIRED, "scheduler", set_sched,
-	  "-s SCHED           scheduler (default wlc)" },
-	{ 'p', "persistent", O_PERSISTENT, ARG_OPTIONAL, "persistent", set_persistent,
-	  "-p [TIMEOUT]       persistent service, seconds (default 300)" },
-	{ 'M', "netmask", O_NETMASK, ARG_REQUIRED, "netmask", set_netmask,
-	  "-M NETMASK         group persistent clients by subnet" },
-	{ 'r', "real-server", O_REAL_SERVER, ARG_REQUIRED, "real-server", set_real,
-	  "-r RIP:PORT        real server" },
-	{ 'g', "gatewaying", O_FORWARD, ARG_NONE, "forwarding-method", set_dr,
-	  "-g                 direct routing (default)" },
-	{ 'i', "ipip", O_FORWARD, ARG_NONE, "forwarding-method", set_tun,
-	  "-i                 IP-in-IP tunnel" },
-	{ 'm', "masquerading", O_FORWARD, ARG_NONE, "forwarding-method", set_masq,
-	  "-m                 NAT (masquerading)" },
-	{ 0, "fullnat", O_FORWARD, ARG_NONE, "forwarding-method", set_fullnat,
-	  "--fullnat          weir: full NAT: source rewritten to the director too" },
-	{ 'w', "weight", O_WEIGHT, ARG_REQUIRED, "weight", set_weight,
-	  "-w WEIGHT          0..65535 (default 1; 0 = no new connections)" },
-	{ 'x', "u-threshold", O_UPPER, ARG_REQUIRED, "u-threshold", set_upper,
-	  "-x UPPER           overloaded at UPPER connections" },
-	{ 'y', "l-threshold", O_LOWER, ARG_REQUIRED, "l-threshold", set_lower,
-	  "-y LOWER           back below LOWER connections" },
-	{ 0, "tun-type", O_TUN_TYPE, ARG_REQUIRED, "tun-type", set_tun_type, NULL },
+/* weirctl's own options, each with ipvsadm's order where ipvsadm has it;
+ * weir's after ipvsadm's, the rows of weir's options after all these. */
+static const struct ctl_option own_options[] = {
 	{ 'n', "numeric", O_NUMERIC, ARG_NONE, "numeric", set_flag,
-	  "-n                 numeric output (weir never resolves names)" },
-	{ 'c', "connection", O_CONNECTION, ARG_NONE, "connection", set_flag, NULL },
-	{ 0, "timeout", O_TIMEOUT, ARG_NONE, "timeout", set_flag, NULL },
-	{ 0, "daemon", O_DAEMON, ARG_NONE, "daemon", set_flag, NULL },
+	  "-n                 numeric output (weir never resolves names)", 1, NULL, NULL },
+	{ 'c', "connection", O_CONNECTION, ARG_NONE, "connection", set_flag, NULL, 2, NULL, NULL },
+	{ 't', "tcp-service", O_SERVICE, ARG_REQUIRED, "service-address", set_tcp,
+	  "-t VIP:PORT        TCP virtual service", 3, NULL, NULL },
+	{ 'u', "udp-service", O_SERVICE, ARG_REQUIRED, "service-address", set_udp,
+	  "-u VIP:PORT        UDP virtual service", 3, NULL, NULL },
+	{ 'f', "fwmark-service", O_SERVICE, ARG_REQUIRED, "service-address", set_fwmark,
+	  NULL, 3, NULL, NULL },
+	{ 'r', "real-server", O_REAL_SERVER, ARG_REQUIRED, "real-server", set_real,
+	  "-r RIP:PORT        real server", 7, NULL, NULL },
+	{ 0, "timeout", O_TIMEOUT, ARG_NONE, "timeout", set_flag, NULL, 13, NULL, NULL },
+	{ 0, "daemon", O_DAEMON, ARG_NONE, "daemon", set_flag, NULL, 14, NULL, NULL },
 	{ 0, "stats", O_STATS, ARG_NONE, "stats", set_flag,
-	  "--stats            counters: Conns InPkts OutPkts InBytes OutBytes" },
+	  "--stats            counters: Conns InPkts OutPkts InBytes OutBytes", 15, NULL, NULL },
 	{ 0, "rate", O_RATE, ARG_NONE, "rate", set_flag,
-	  "--rate             rates: CPS InPPS OutPPS InBPS OutBPS" },
+	  "--rate             rates: CPS InPPS OutPPS InBPS OutBPS", 16, NULL, NULL },
 	{ 0, "thresholds", O_THRESHOLDS, ARG_NONE, "thresholds", set_flag,
-	  "--thresholds       upper/lower thresholds" },
+	  "--thresholds       upper/lower thresholds", 17, NULL, NULL },
 	{ 0, "persistent-conn", O_PERSISTENT_CONN, ARG_NONE, "persistent-conn", set_flag,
-	  "--persistent-conn  persistent connection counts" },
-	{ 0, "nosort", O_NOSORT, ARG_NONE, "nosort", set_flag, NULL },
-	{ 0, "http", O_HTTP, ARG_NONE, "http", set_flag,
-	  "--http             weir: HTTP counters: requests, responses by class, retries, mean response time" },
-	{ 0, "sort", O_SORT, ARG_NONE, "sort", set_flag, NULL },
+	  "--persistent-conn  persistent connection counts", 18, NULL, NULL },
+	{ 0, "nosort", O_NOSORT, ARG_NONE, "nosort", set_flag, NULL, 19, NULL, NULL },
 	{ 'X', "exact", O_EXACT, ARG_NONE, "exact", set_flag,
-	  "--exact            exact numbers, no K/M/G" },
-	{ 'o', "ops", O_OPS, ARG_NONE, "ops", set_flag, NULL },
-	{ 'b', "sched-flags", O_SCHED_FLAGS, ARG_REQUIRED, "sched-flags", set_sched_flags,
-	  "-b FLAGS           sh-fallback,sh-port / mh-fallback,mh-port" },
-	{ 0, "proxy", O_PROXY, ARG_REQUIRED, "proxy", set_proxy,
-	  "--proxy MODE       weir: user-space proxy service: tcp, http or redirect" },
-	{ 0, "connect-timeout", O_CONNECT_TIMEOUT, ARG_REQUIRED, "connect-timeout",
-	  set_connect_timeout, "--connect-timeout T  weir: proxy connect timeout (default 2s)" },
-	{ 0, "idle-timeout", O_IDLE_TIMEOUT, ARG_REQUIRED, "idle-timeout", set_idle_timeout,
-	  "--idle-timeout T   weir: proxy idle timeout (default 5m)" },
-	{ 0, "max-conn", O_MAX_CONN, ARG_REQUIRED, "max-conn", set_max_conn,
-	  "--max-conn N       weir: most open connections of a proxy service (0 = no limit)" },
-	{ 0, "retries", O_RETRIES, ARG_REQUIRED, "retries", set_retries,
-	  "--retries N        weir: more servers tried when a connect fails (default 3)" },
-	{ 0, "check", O_CHECK, ARG_REQUIRED, "check", set_check,
-	  "--check WORDS      weir: health check, e.g. \"http path /health rise 2 fall 3\", \"tcp\", \"off\"" },
-	{ 0, "agent", O_AGENT, ARG_REQUIRED, "agent", set_agent,
-	  "--agent WORDS      weir: agent check, e.g. \"port 9999 interval 5s\", \"off\"" },
-	{ 0, "outlier", O_OUTLIER, ARG_REQUIRED, "outlier", set_outlier,
-	  "--outlier WORDS    weir: passive checks, e.g. \"errors 5 eject 30s\", \"off\"" },
-	{ 0, "on-server-gone", O_ON_GONE, ARG_REQUIRED, "on-server-gone", set_on_gone,
-	  "--on-server-gone P weir: packet mode: flows of a removed/down server: keep or reset" },
-	{ 0, "slow-start", O_SLOW_START, ARG_REQUIRED, "slow-start", set_slow_start,
-	  "--slow-start T     weir: a server coming back ramps up over T (off)" },
-	{ 0, "state", O_STATE, ARG_REQUIRED, "state", set_state,
-	  "--state S          weir: a server's admin state: ready, drain or maint" },
-	{ 0, "pool", O_POOL, ARG_REQUIRED, "pool", set_pool,
-	  "--pool NAME        weir: -A/-D a pool of an HTTP service; -a/-e/-d a server of that pool" },
+	  "--exact            exact numbers, no K/M/G", 21, NULL, NULL },
+	{ 'o', "ops", O_OPS, ARG_NONE, "ops", set_flag, NULL, 22, NULL, NULL },
+	{ 0, "http", O_HTTP, ARG_NONE, "http", set_flag,
+	  "--http             weir: HTTP counters: requests, responses by class, retries, "
+	  "mean response time", 60, NULL, NULL },
+	{ 0, "sort", O_SORT, ARG_NONE, "sort", set_flag, NULL, 61, NULL, NULL },
 	{ 0, "health", O_HEALTH, ARG_NONE, "health", set_flag,
-	  "--health           weir: listing of server states, weights, last checks" },
+	  "--health           weir: listing of server states, weights, last checks", 62, NULL, NULL },
 	{ 0, "json", O_JSON, ARG_NONE, "json", set_flag,
-	  "--json             weir: -L and status as JSON" },
+	  "--json             weir: -L and status as JSON", 63, NULL, NULL },
+	{ 0, "pool", O_POOL, ARG_REQUIRED, "pool", set_pool,
+	  "--pool NAME        weir: -A/-D a pool of an HTTP service; -a/-e/-d a server of "
+	  "that pool", 64, NULL, NULL },
+	{ 0, "config", O_CONFIG, ARG_NONE, "config", set_flag,
+	  "--config           weir: -S writes the table as a config file (weir -c reads it)", 65, NULL, NULL },
 };
+
+/* --- the rows' part of the grammar (built once) ---------------------------------- */
+
+#define ROW_OPTS (CTL_OPT_MAX - O_ROWS)
+#define ROW_ENTRIES (2 * ROW_OPTS)
+#define ROWS_OF_OPT 4
+
+/* One weirctl option made of rows: the rows sharing a flag (the service's
+ * and the server's --check). */
+struct row_opt {
+	const struct opt_ref *rows[ROWS_OF_OPT];
+	int nrows;
+	unsigned scope;
+};
+
+static struct {
+	struct ctl_option entries[ROW_ENTRIES]; /* flags and aliases of rows */
+	size_t nentries;
+	struct row_opt opts[ROW_OPTS];          /* by id - O_ROWS */
+	int nopts;
+	int order[CTL_OPT_MAX];                 /* ids in ipvsadm's option order */
+	int norder;
+} g;
+
+/* The identity of row <r>'s option: a new one, or -1 when a row of
+ * another scope has its flag already (then <r> joins it). */
+static int row_opt_of(const struct opt_ref *r, const char *flag)
+{
+	for (size_t i = 0; i < g.nentries; i++)
+		if (flag && g.entries[i].longname && strcmp(g.entries[i].longname, flag) == 0) {
+			struct row_opt *ro = &g.opts[g.entries[i].id - O_ROWS];
+
+			if (ro->nrows < ROWS_OF_OPT)
+				ro->rows[ro->nrows++] = r;
+			ro->scope |= r->row->scope;
+			return -1; /* already there */
+		}
+	if (g.nopts == ROW_OPTS)
+		fatalx("too many weirctl options");
+	g.opts[g.nopts] = (struct row_opt){ .rows = { r }, .nrows = 1, .scope = r->row->scope };
+	return O_ROWS + g.nopts++;
+}
+
+static void add_entry(const struct ctl_option *e)
+{
+	if (g.nentries == ROW_ENTRIES)
+		fatalx("too many weirctl options");
+	g.entries[g.nentries++] = *e;
+}
+
+static unsigned order_of(int id)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(own_options); i++)
+		if (own_options[i].id == id)
+			return own_options[i].order;
+	for (size_t i = 0; i < g.nentries; i++)
+		if (g.entries[i].id == id)
+			return g.entries[i].order;
+	return UINT32_MAX;
+}
+
+static void build_grammar(void)
+{
+	size_t n;
+	const struct opt_ref *all = opt_rows(&n);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct opt_row *o = all[i].row;
+		unsigned order = (o->flags & OPT_F_IPVSADM) ? o->order : 100u + (unsigned)i;
+		int id;
+
+		if (!o->flag && !o->aliases)
+			continue;
+		id = row_opt_of(&all[i], o->flag);
+		if (id < 0)
+			continue;
+		if (o->flag)
+			add_entry(&(struct ctl_option){
+				.shortname = o->shortname, .longname = o->flag, .id = id,
+				.arg = (o->flags & OPT_F_OPTARG) ? ARG_OPTIONAL : ARG_REQUIRED,
+				.name = o->name ? o->name : o->flag, .help = o->help,
+				.order = order, .metavar = o->metavar });
+		for (const struct opt_alias *a = o->aliases; a && a->value; a++)
+			add_entry(&(struct ctl_option){
+				.shortname = a->shortname, .longname = a->flag, .id = id,
+				.arg = ARG_NONE, .name = o->name ? o->name : a->flag,
+				.help = a->help, .order = order, .alias = a->value });
+	}
+	/* every identity, in order (insertion sort: a few dozen) */
+	for (int id = 0; id < O_ROWS + g.nopts; id++) {
+		int k = g.norder++;
+
+		while (k > 0 && order_of(g.order[k - 1]) > order_of(id)) {
+			g.order[k] = g.order[k - 1];
+			k--;
+		}
+		g.order[k] = id;
+	}
+}
+
+/* The grammar, built from the rows on first use. ctl_parse runs on the
+ * control thread, weirctl's main or a fuzzer; the once makes any thread
+ * safe. */
+static void ctl_grammar(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, build_grammar);
+}
+
+static const struct row_opt *row_opt(int id)
+{
+	return id >= O_ROWS && id < O_ROWS + g.nopts ? &g.opts[id - O_ROWS] : NULL;
+}
+
+static void give(struct ctl_cmd *c, int id)
+{
+	c->given[id / 64] |= 1ull << (id % 64);
+}
+
+bool ctl_given(const struct ctl_cmd *c, const struct opt_row *r)
+{
+	ctl_grammar();
+	for (int i = 0; i < g.nopts; i++)
+		for (int k = 0; k < g.opts[i].nrows; k++)
+			if (g.opts[i].rows[k]->row == r)
+				return ctl_has(c, O_ROWS + i);
+	return false;
+}
+
+bool ctl_gives_only(const struct ctl_cmd *c, uint64_t fixed, unsigned scope)
+{
+	ctl_grammar();
+	for (int id = 0; id < O_ROWS + g.nopts; id++) {
+		const struct row_opt *ro = row_opt(id);
+
+		if (!ctl_has(c, id))
+			continue;
+		if (ro ? !(ro->scope & scope) : !(fixed & BIT(id)))
+			return false;
+	}
+	return true;
+}
+
+void ctl_scope_flags(unsigned scope, char *out, size_t len)
+{
+	int n = 0, k = 0;
+
+	ctl_grammar();
+	out[0] = '\0';
+	for (size_t i = 0; i < g.nentries; i++)
+		n += !g.entries[i].alias && (row_opt(g.entries[i].id)->scope & scope);
+	for (size_t i = 0, pos = 0; i < g.nentries && pos < len; i++) {
+		const struct ctl_option *e = &g.entries[i];
+		char name[48];
+
+		if (e->alias || !(row_opt(e->id)->scope & scope))
+			continue;
+		if (e->shortname)
+			snprintf(name, sizeof(name), "-%c", e->shortname);
+		else
+			snprintf(name, sizeof(name), "--%s", e->longname);
+		k++;
+		pos += (size_t)snprintf(out + pos, len - pos, "%s%s",
+					k == 1 ? "" : k == n ? " and " : ", ", name);
+	}
+}
+
+/* --- setting a row from its argument --------------------------------------------- */
+
+/* The row of option <ro> that <cmd>'s command sets, and where its value
+ * goes. A command that takes no rows still parses the value (into the
+ * row's own kind of object), so a bad value is reported first, as ipvsadm
+ * does, before the matrix refuses the option. */
+static const struct opt_ref *row_for(struct ctl_cmd *cmd, const struct row_opt *ro,
+				     unsigned scope, void **obj)
+{
+	const struct opt_ref *r = ro->rows[0];
+
+	for (int k = 0; k < ro->nrows; k++)
+		if (ro->rows[k]->row->scope & scope) {
+			r = ro->rows[k];
+			break;
+		}
+	*obj = r->row->scope & OPT_SRV ? (void *)&cmd->rs : (void *)&cmd->svc;
+	return r;
+}
+
+/* <fmt> with its "%s" replaced by <arg>. */
+static int fail_with(char *err, const char *fmt, const char *arg)
+{
+	const char *p = strstr(fmt, "%s");
+
+	if (!p)
+		return fail(err, "%s", fmt);
+	return fail(err, "%.*s%s%s", (int)(p - fmt), fmt, arg ? arg : "", p + 2);
+}
+
+static int set_row(struct ctl_cmd *cmd, const struct ctl_option *how, const char *arg,
+		   unsigned scope, char *err)
+{
+	const struct row_opt *ro = row_opt(how->id);
+	void *obj;
+	const struct opt_ref *r = row_for(cmd, ro, scope, &obj);
+	const struct opt_row *o = r->row;
+	char copy[1024], why[SPEC_ERR_MAX], *words[64];
+	const char *flag = o->flag ? o->flag : how->longname ? how->longname : how->name;
+	int n = 0, rc;
+
+	if (how->alias) {
+		words[n++] = (char *)how->alias;
+	} else if (arg && opt_takes_words(o)) {
+		if (strlen(arg) >= sizeof(copy))
+			return fail(err, "--%s: too long", flag);
+		strcpy(copy, arg);
+		if ((n = ctl_split(copy, words, 64)) < 0)
+			return fail(err, "--%s: too many words or an unclosed quote", flag);
+	} else if (arg) {
+		words[n++] = (char *)arg;
+	}
+	rc = opt_parse(r, words, n, obj, why);
+	if (rc == 0 || rc == -ENOENT) /* -ENOENT: the apply refuses it (exit 255) */
+		return 0;
+	if (o->ctl_err)
+		return fail_with(err, o->ctl_err6 && addr_family(&cmd->svc.addr) == AF_INET6 ?
+				 o->ctl_err6 : o->ctl_err, arg);
+	return fail(err, "--%s: %s", flag, why);
+}
 
 /* --- the parser -------------------------------------------------------------- */
 
@@ -470,35 +456,56 @@ static const struct ctl_command *find_command(const char *word, int *consumed_sh
 
 static const struct ctl_option *find_short(char ch)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
-		if (options[i].shortname == ch)
-			return &options[i];
+	for (size_t i = 0; i < ARRAY_SIZE(own_options); i++)
+		if (own_options[i].shortname == ch)
+			return &own_options[i];
+	for (size_t i = 0; i < g.nentries; i++)
+		if (g.entries[i].shortname == ch)
+			return &g.entries[i];
 	return NULL;
 }
 
 static const struct ctl_option *find_long(const char *name, size_t len)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
-		if (strlen(options[i].longname) == len &&
-		    strncmp(options[i].longname, name, len) == 0)
-			return &options[i];
+	for (size_t i = 0; i < ARRAY_SIZE(own_options); i++)
+		if (strlen(own_options[i].longname) == len &&
+		    strncmp(own_options[i].longname, name, len) == 0)
+			return &own_options[i];
+	for (size_t i = 0; i < g.nentries; i++)
+		if (g.entries[i].longname && strlen(g.entries[i].longname) == len &&
+		    strncmp(g.entries[i].longname, name, len) == 0)
+			return &g.entries[i];
 	return NULL;
 }
 
-/* Records option <o> with argument <arg>. */
-static int take(struct ctl_cmd *cmd, const struct ctl_option *o, const char *arg, char *err)
+/* What the command line gave, before anything is set: how each option was
+ * written, its argument and the word it was in. */
+struct given {
+	const struct ctl_option *how[CTL_OPT_MAX];
+	const char *arg[CTL_OPT_MAX];
+	int pos[CTL_OPT_MAX];
+};
+
+/* Records option <o> with argument <arg>, written in word <pos>. */
+static int take(struct ctl_cmd *cmd, struct given *gv, const struct ctl_option *o,
+		const char *arg, int pos, char *err)
 {
 	if (o->id != O_SORT && ctl_has(cmd, o->id))
 		return fail(err, "multiple '%s' options specified", o->name);
-	cmd->given |= BIT(o->id);
-	return o->set(cmd, arg, err);
+	give(cmd, o->id);
+	gv->how[o->id] = o;
+	gv->arg[o->id] = arg;
+	gv->pos[o->id] = pos;
+	return 0;
 }
 
 /* One word of bundled short options starting at <p>; may consume the next
  * word as an argument (*i advanced). */
 static int parse_shorts(const char *p, int argc, char *const *argv, int *i,
-			struct ctl_cmd *cmd, char *err)
+			struct ctl_cmd *cmd, struct given *gv, char *err)
 {
+	int at = *i;
+
 	for (; *p; p++) {
 		const struct ctl_option *o = find_short(*p);
 		const char *arg = NULL;
@@ -515,21 +522,21 @@ static int parse_shorts(const char *p, int argc, char *const *argv, int *i,
 			} else if (o->arg == ARG_REQUIRED) {
 				return fail(err, "%s: missing argument", argv[*i]);
 			}
-			rc = take(cmd, o, arg, err);
-			return rc;
+			return take(cmd, gv, o, arg, at, err);
 		}
-		if ((rc = take(cmd, o, NULL, err)) != 0)
+		if ((rc = take(cmd, gv, o, NULL, at, err)) != 0)
 			return rc;
 	}
 	return 0;
 }
 
 static int parse_long(const char *word, int argc, char *const *argv, int *i,
-		      struct ctl_cmd *cmd, char *err)
+		      struct ctl_cmd *cmd, struct given *gv, char *err)
 {
 	const char *name = word + 2, *eq = strchr(name, '=');
 	const struct ctl_option *o = find_long(name, eq ? (size_t)(eq - name) : strlen(name));
 	const char *arg = NULL;
+	int at = *i;
 
 	if (!o) {
 		int dummy;
@@ -548,7 +555,7 @@ static int parse_long(const char *word, int argc, char *const *argv, int *i,
 		else if (o->arg == ARG_REQUIRED)
 			return fail(err, "%s: missing argument", word);
 	}
-	return take(cmd, o, arg, err);
+	return take(cmd, gv, o, arg, at, err);
 }
 
 static void cmd_defaults(struct ctl_cmd *cmd)
@@ -558,38 +565,72 @@ static void cmd_defaults(struct ctl_cmd *cmd)
 	spec_server_defaults(&cmd->rs);
 }
 
+/* Sets every option given, in ipvsadm's order. Returns the word of the
+ * first bad value on the line (INT_MAX: none), its message in <err>: as
+ * with ipvsadm, which sets each option as it reads it, the first mistake
+ * on the line is the one reported. */
+static int set_all(const struct ctl_command *c, struct ctl_cmd *cmd, const struct given *gv,
+		   char *err)
+{
+	int first = INT_MAX;
+
+	for (int k = 0; k < g.norder; k++) {
+		int id = g.order[k], rc;
+		const struct ctl_option *how = gv->how[id];
+		char why[CTL_ERR_MAX];
+
+		if (!ctl_has(cmd, id))
+			continue;
+		rc = row_opt(id) ? set_row(cmd, how, gv->arg[id], c->scope, why) :
+				   how->set(cmd, gv->arg[id], why);
+		if (rc && gv->pos[id] < first) {
+			first = gv->pos[id];
+			snprintf(err, CTL_ERR_MAX, "%s", why);
+		}
+	}
+	return first;
+}
+
+static const char *option_name(int id)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(own_options); k++)
+		if (own_options[k].id == id)
+			return own_options[k].name;
+	for (size_t k = 0; k < g.nentries; k++)
+		if (g.entries[k].id == id)
+			return g.entries[k].name;
+	return "?";
+}
+
 /* ipvsadm's generic_opt_check: first problem in option order wins. */
 static int check_matrix(const struct ctl_command *c, const struct ctl_cmd *cmd, char *err)
 {
 	int first_one = -1;
 
-	for (int o = 0; o < O_COUNT; o++) {
-		bool has = ctl_has(cmd, (enum ctl_opt)o);
-		const char *oname = NULL;
+	for (int k = 0; k < g.norder; k++) {
+		int o = g.order[k];
+		const struct row_opt *ro = row_opt(o);
+		bool has = ctl_has(cmd, o);
+		bool required = !ro && (c->required & BIT(o));
+		bool one_of = !ro && (c->one_of & BIT(o));
+		bool allowed = ro ? (ro->scope & c->scope) != 0 : (c->allowed & BIT(o)) != 0;
 
 		if (o == O_SORT)
 			continue;
-		for (size_t k = 0; k < ARRAY_SIZE(options); k++)
-			if (options[k].id == (enum ctl_opt)o)
-				oname = options[k].name;
-		if ((c->required & BIT(o)) && !has)
+		if (required && !has)
 			return fail(err, "You need to supply the '%s' option for the '%s' command",
-				    oname, c->name);
-		if (!has || (c->required & BIT(o)))
+				    option_name(o), c->name);
+		if (!has || required)
 			continue;
-		if (c->one_of & BIT(o)) {
-			if (first_one >= 0) {
-				const char *fname = NULL;
-
-				for (size_t k = 0; k < ARRAY_SIZE(options); k++)
-					if (options[k].id == (enum ctl_opt)first_one)
-						fname = options[k].name;
+		if (one_of) {
+			if (first_one >= 0)
 				return fail(err, "The option '%s' conflicts with the '%s' option "
-					    "in the '%s' command", oname, fname, c->name);
-			}
+					    "in the '%s' command", option_name(o),
+					    option_name(first_one), c->name);
 			first_one = o;
-		} else if (!(c->allowed & BIT(o))) {
-			return fail(err, "Illegal '%s' option with the '%s' command", oname, c->name);
+		} else if (!allowed) {
+			return fail(err, "Illegal '%s' option with the '%s' command",
+				    option_name(o), c->name);
 		}
 	}
 	return 0;
@@ -600,11 +641,11 @@ static int check_combined(const struct ctl_cmd *cmd, char *err)
 {
 	bool svc_cmd = cmd->op == OP_ADD_SVC || cmd->op == OP_EDIT_SVC;
 
-	if (svc_cmd && addr_port(&cmd->svc.addr) == 0 && !ctl_has(cmd, O_PERSISTENT))
+	if (svc_cmd && addr_port(&cmd->svc.addr) == 0 && !cmd->svc.persist_s)
 		return fail(err, "Zero port specified for non-persistent service");
 	if (svc_cmd && ctl_has(cmd, O_OPS))
 		return fail(err, "One-Packet Scheduling is not supported by weir");
-	if (ctl_has(cmd, O_SCHED_FLAGS) && svc_cmd) {
+	if (cmd->svc.sched_flags && svc_cmd) {
 		const char *s = cmd->svc.sched;
 		const struct sched_ops *ops = sched_find(s);
 
@@ -642,9 +683,11 @@ static int parse_server(int argc, char *const *argv, struct ctl_cmd *cmd, char *
 		return fail(err, "server: unknown action `%s' (drain, ready, maint or weight N)",
 			    argv[i + 2]);
 	if (cmd->action == ACT_WEIGHT) {
+		const struct ctl_option *w = find_short('w');
+
 		if (argc - i != 4)
 			return fail(err, "server: weight needs a number");
-		return set_weight(cmd, argv[i + 3], err);
+		return set_row(cmd, w, argv[i + 3], OPT_SRV, err);
 	}
 	if (argc - i != 3)
 		return fail(err, "unexpected argument %s", argv[i + 3]);
@@ -654,8 +697,11 @@ static int parse_server(int argc, char *const *argv, struct ctl_cmd *cmd, char *
 int ctl_parse(int argc, char *const *argv, struct ctl_cmd *cmd, char *err)
 {
 	const struct ctl_command *c;
-	int consumed, rc, i = 0;
+	struct given gv;
+	char stray[CTL_ERR_MAX] = "", bad[CTL_ERR_MAX];
+	int consumed, rc = 0, i = 0, stop = INT_MAX, first;
 
+	ctl_grammar();
 	cmd_defaults(cmd);
 	if (argc == 0) {
 		cmd->op = OP_LIST;
@@ -668,45 +714,81 @@ int ctl_parse(int argc, char *const *argv, struct ctl_cmd *cmd, char *err)
 		return fail(err, "unknown command `%s': the first word must be a command "
 			    "such as -A, -a, -L or status (see weirctl -h)", argv[0]);
 	cmd->op = c->op;
-	if (consumed && argv[0][2] &&
-	    (rc = parse_shorts(argv[0] + 2, argc, argv, &i, cmd, err)) != 0)
-		return rc;
-	for (i++; i < argc; i++) {
+	/* read the words; a word the grammar refuses stops the reading there */
+	if (consumed && argv[0][2])
+		rc = parse_shorts(argv[0] + 2, argc, argv, &i, cmd, &gv, err);
+	for (i++; rc == 0 && i < argc; i++) {
 		const char *w = argv[i];
+		int at = i, dummy;
 
 		if (w[0] == '-' && w[1] == '-' && w[2])
-			rc = parse_long(w, argc, argv, &i, cmd, err);
-		else if (w[0] == '-' && w[1] && w[1] != '-') {
-			int dummy;
-
-			if (find_command(w, &dummy) && !find_short(w[1]))
-				return fail(err, "invalid option `%s'", w);
-			rc = parse_shorts(w + 1, argc, argv, &i, cmd, err);
-		} else
-			rc = fail(err, "unexpected argument %s", w);
+			rc = parse_long(w, argc, argv, &i, cmd, &gv, err);
+		else if (w[0] == '-' && w[1] && w[1] != '-' && find_command(w, &dummy) &&
+			 !find_short(w[1]))
+			rc = fail(err, "invalid option `%s'", w);
+		else if (w[0] == '-' && w[1] && w[1] != '-')
+			rc = parse_shorts(w + 1, argc, argv, &i, cmd, &gv, err);
+		else if (!stray[0]) /* ipvsadm reports these last */
+			snprintf(stray, sizeof(stray), "unexpected argument %s", w);
 		if (rc)
-			return rc;
+			stop = at;
 	}
+	if (rc && consumed && stop == INT_MAX)
+		stop = 0;
+	/* then set what was read; a bad value before the stop wins */
+	first = set_all(c, cmd, &gv, bad);
+	if (first < stop)
+		return fail(err, "%s", bad);
+	if (rc)
+		return rc;
+	if (stray[0])
+		return fail(err, "%s", stray);
 	if ((rc = check_matrix(c, cmd, err)) != 0)
 		return rc;
 	return check_combined(cmd, err);
 }
+
+/* --- help ------------------------------------------------------------------- */
 
 static void usage_sched(const struct sched_ops *ops, void *arg)
 {
 	buf_printf(arg, "  %-6s %s\n", ops->name, ops->descr ? ops->descr : "");
 }
 
+/* weirctl's own options carry their line; a row's is made of its flag,
+ * its metavar and its help. */
+static void usage_option(struct buf *out, const struct ctl_option *e)
+{
+	const char *arg = e->alias ? "" : e->metavar ? e->metavar : "VALUE";
+	char name[64];
+
+	if (!e->help)
+		return;
+	if (e->set) {
+		buf_printf(out, "  %s\n", e->help);
+		return;
+	}
+	if (e->shortname)
+		snprintf(name, sizeof(name), "-%c%s%s", e->shortname, *arg ? " " : "", arg);
+	else
+		snprintf(name, sizeof(name), "--%s%s%s", e->longname, *arg ? " " : "", arg);
+	if (strlen(name) > 18)
+		buf_printf(out, "  %s\n  %-18s %s\n", name, "", e->help);
+	else
+		buf_printf(out, "  %-18s %s\n", name, e->help);
+}
+
 void ctl_usage(struct buf *out)
 {
+	ctl_grammar();
 	buf_printf(out, "weirctl - the weir load balancer's control, with ipvsadm's syntax\n\n"
 		   "Usage:\n"
 		   "  weirctl -A|E -t|u VIP:PORT [-s SCHED] [-p [TIMEOUT]] [-M NETMASK] [-b FLAGS]\n"
-		   "          [--proxy MODE] [--connect-timeout T] [--idle-timeout T] [--max-conn N] [--retries N]\n"
+		   "          [--proxy MODE] [weir's service options below]\n"
 		   "  weirctl -D -t|u VIP:PORT\n"
 		   "  weirctl -C\n"
 		   "  weirctl -R < FILE\n"
-		   "  weirctl -S [-n]\n"
+		   "  weirctl -S [-n] [--config]\n"
 		   "  weirctl -a|e -t|u VIP:PORT -r RIP:PORT [-g|-i|-m] [-w WEIGHT] [-x UPPER] [-y LOWER]\n"
 		   "  weirctl -d -t|u VIP:PORT -r RIP:PORT\n"
 		   "  weirctl -L|l [-t|u VIP:PORT] [-n] [--stats|--rate|--thresholds|--persistent-conn] [--exact]\n"
@@ -727,9 +809,14 @@ void ctl_usage(struct buf *out)
 		buf_printf(out, "  %-22s %s\n", name, c->help);
 	}
 	buf_printf(out, "\nOptions:\n");
-	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
-		if (options[i].help)
-			buf_printf(out, "  %s\n", options[i].help);
+	for (int k = 0; k < g.norder; k++) {
+		for (size_t i = 0; i < ARRAY_SIZE(own_options); i++)
+			if (own_options[i].id == g.order[k])
+				usage_option(out, &own_options[i]);
+		for (size_t i = 0; i < g.nentries; i++)
+			if (g.entries[i].id == g.order[k])
+				usage_option(out, &g.entries[i]);
+	}
 	buf_printf(out, "\nSchedulers (-s):\n");
 	sched_foreach(usage_sched, out);
 }

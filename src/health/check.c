@@ -453,8 +453,8 @@ static struct hcheck *hc_new(struct real_server *rs, struct virtual_service *svc
 		hc->c = *c;
 	if (a)
 		hc->a = *a;
-	hc->drain_status = svc->spec.http.drain_status;
-	memcpy(hc->drain_header, svc->spec.http.drain_header, sizeof(hc->drain_header));
+	hc->drain_status = svc->spec.drain_status;
+	memcpy(hc->drain_header, svc->spec.drain_header, sizeof(hc->drain_header));
 	hc->to = rs->addr;
 	if (kind == HC_ACTIVE && c->port)
 		addr_set_port(&hc->to, c->port);
@@ -471,8 +471,8 @@ static struct hcheck *hc_new(struct real_server *rs, struct virtual_service *svc
 static bool hc_same(const struct hcheck *hc, enum hc_kind kind, const struct check_spec *c,
 		    const struct agent_spec *a, const struct virtual_service *svc)
 {
-	if (hc->kind != kind || hc->drain_status != svc->spec.http.drain_status ||
-	    strcmp(hc->drain_header, svc->spec.http.drain_header) != 0)
+	if (hc->kind != kind || hc->drain_status != svc->spec.drain_status ||
+	    strcmp(hc->drain_header, svc->spec.drain_header) != 0)
 		return false;
 	return kind == HC_ACTIVE ? memcmp(&hc->c, c, sizeof(*c)) == 0 :
 				   memcmp(&hc->a, a, sizeof(*a)) == 0;
