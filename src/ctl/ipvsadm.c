@@ -7,8 +7,8 @@
  * Two tables here: the commands, and weirctl's own options (the service
  * and server addresses, the listing views). Every service and server
  * option is a row (core/option.h): its flag, short letter, parser and
- * message come from there, and the grammar is built from the rows on first
- * use (ctl_grammar). A command reads all its options first, each at most
+ * message come from there (ctl/rowopts.c makes weirctl options of them).
+ * A command reads all its options first, each at most
  * once, then sets them in ipvsadm's option order, so that their order on
  * the line does not matter (-M before -t reads as an IPv6 mask when -t is
  * IPv6; -b before -s keeps its flags).
@@ -23,14 +23,12 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "core/log.h"
 #include "core/option.h"
 #include "core/util.h"
 #include "ctl/cmd.h"
 #include "ctl/exec.h"
+#include "ctl/grammar.h"
 #include "sched/sched.h"
-
-enum arg_kind { ARG_NONE, ARG_REQUIRED, ARG_OPTIONAL };
 
 struct ctl_command {
 	char shortname;          /* 0 = long only / a word */
@@ -40,21 +38,6 @@ struct ctl_command {
 	uint64_t required, allowed, one_of; /* weirctl's own options (BIT) */
 	unsigned scope;          /* the option rows it takes (OPT_SVC, OPT_SRV) */
 	const char *help;
-};
-
-/* A weirctl option: one of weirctl's own (with <set>), or the flag or an
- * alias of a row (built by ctl_grammar). */
-struct ctl_option {
-	char shortname;
-	const char *longname;
-	int id;                  /* enum ctl_opt, or O_ROWS + n for rows */
-	enum arg_kind arg;
-	const char *name;        /* in messages */
-	int (*set)(struct ctl_cmd *c, const char *arg, char *err);
-	const char *help;
-	unsigned order;          /* ipvsadm's option order: the matrix checks in it */
-	const char *alias;       /* a row's alias: the value it stands for */
-	const char *metavar;     /* rows: in -h */
 };
 
 static int fail(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -205,235 +188,49 @@ static const struct ctl_option own_options[] = {
 	  "--config           weir: -S writes the table as a config file (weir -c reads it)", 65, NULL, NULL },
 };
 
-/* --- the rows' part of the grammar (built once) ---------------------------------- */
+/* --- the parser -------------------------------------------------------------- */
 
-#define ROW_OPTS (CTL_OPT_MAX - O_ROWS)
-#define ROW_ENTRIES (2 * ROW_OPTS)
-#define ROWS_OF_OPT 4
-
-/* One weirctl option made of rows: the rows sharing a flag (the service's
- * and the server's --check). */
-struct row_opt {
-	const struct opt_ref *rows[ROWS_OF_OPT];
-	int nrows;
-	unsigned scope;
-};
-
-static struct {
-	struct ctl_option entries[ROW_ENTRIES]; /* flags and aliases of rows */
-	size_t nentries;
-	struct row_opt opts[ROW_OPTS];          /* by id - O_ROWS */
-	int nopts;
-	int order[CTL_OPT_MAX];                 /* ids in ipvsadm's option order */
-	int norder;
-} g;
-
-/* The identity of row <r>'s option: a new one, or -1 when a row of
- * another scope has its flag already (then <r> joins it). */
-static int row_opt_of(const struct opt_ref *r, const char *flag)
-{
-	for (size_t i = 0; i < g.nentries; i++)
-		if (flag && g.entries[i].longname && strcmp(g.entries[i].longname, flag) == 0) {
-			struct row_opt *ro = &g.opts[g.entries[i].id - O_ROWS];
-
-			if (ro->nrows < ROWS_OF_OPT)
-				ro->rows[ro->nrows++] = r;
-			ro->scope |= r->row->scope;
-			return -1; /* already there */
-		}
-	if (g.nopts == ROW_OPTS)
-		fatalx("too many weirctl options");
-	g.opts[g.nopts] = (struct row_opt){ .rows = { r }, .nrows = 1, .scope = r->row->scope };
-	return O_ROWS + g.nopts++;
-}
-
-static void add_entry(const struct ctl_option *e)
-{
-	if (g.nentries == ROW_ENTRIES)
-		fatalx("too many weirctl options");
-	g.entries[g.nentries++] = *e;
-}
+/* The rows' options, and every option's identity in ipvsadm's option
+ * order (the matrix checks and the options are set in it): built once. */
+static const struct ctl_rows *g;
+static int order[CTL_OPT_MAX], norder;
 
 static unsigned order_of(int id)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(own_options); i++)
 		if (own_options[i].id == id)
 			return own_options[i].order;
-	for (size_t i = 0; i < g.nentries; i++)
-		if (g.entries[i].id == id)
-			return g.entries[i].order;
+	for (size_t i = 0; i < g->nentries; i++)
+		if (g->entries[i].id == id)
+			return g->entries[i].order;
 	return UINT32_MAX;
 }
 
-static void build_grammar(void)
+static void build_order(void)
 {
-	size_t n;
-	const struct opt_ref *all = opt_rows(&n);
+	g = ctl_rows();
+	for (int id = 0; id < O_ROWS + g->nopts; id++) {
+		int k = norder++; /* insertion sort: a few dozen */
 
-	for (size_t i = 0; i < n; i++) {
-		const struct opt_row *o = all[i].row;
-		unsigned order = (o->flags & OPT_F_IPVSADM) ? o->order : 100u + (unsigned)i;
-		int id;
-
-		if (!o->flag && !o->aliases)
-			continue;
-		id = row_opt_of(&all[i], o->flag);
-		if (id < 0)
-			continue;
-		if (o->flag)
-			add_entry(&(struct ctl_option){
-				.shortname = o->shortname, .longname = o->flag, .id = id,
-				.arg = (o->flags & OPT_F_OPTARG) ? ARG_OPTIONAL : ARG_REQUIRED,
-				.name = o->name ? o->name : o->flag, .help = o->help,
-				.order = order, .metavar = o->metavar });
-		for (const struct opt_alias *a = o->aliases; a && a->value; a++)
-			add_entry(&(struct ctl_option){
-				.shortname = a->shortname, .longname = a->flag, .id = id,
-				.arg = ARG_NONE, .name = o->name ? o->name : a->flag,
-				.help = a->help, .order = order, .alias = a->value });
-	}
-	/* every identity, in order (insertion sort: a few dozen) */
-	for (int id = 0; id < O_ROWS + g.nopts; id++) {
-		int k = g.norder++;
-
-		while (k > 0 && order_of(g.order[k - 1]) > order_of(id)) {
-			g.order[k] = g.order[k - 1];
+		while (k > 0 && order_of(order[k - 1]) > order_of(id)) {
+			order[k] = order[k - 1];
 			k--;
 		}
-		g.order[k] = id;
+		order[k] = id;
 	}
 }
 
-/* The grammar, built from the rows on first use. ctl_parse runs on the
- * control thread, weirctl's main or a fuzzer; the once makes any thread
- * safe. */
-static void ctl_grammar(void)
+static void grammar(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	pthread_once(&once, build_grammar);
-}
-
-static const struct row_opt *row_opt(int id)
-{
-	return id >= O_ROWS && id < O_ROWS + g.nopts ? &g.opts[id - O_ROWS] : NULL;
+	pthread_once(&once, build_order);
 }
 
 static void give(struct ctl_cmd *c, int id)
 {
 	c->given[id / 64] |= 1ull << (id % 64);
 }
-
-bool ctl_given(const struct ctl_cmd *c, const struct opt_row *r)
-{
-	ctl_grammar();
-	for (int i = 0; i < g.nopts; i++)
-		for (int k = 0; k < g.opts[i].nrows; k++)
-			if (g.opts[i].rows[k]->row == r)
-				return ctl_has(c, O_ROWS + i);
-	return false;
-}
-
-bool ctl_gives_only(const struct ctl_cmd *c, uint64_t fixed, unsigned scope)
-{
-	ctl_grammar();
-	for (int id = 0; id < O_ROWS + g.nopts; id++) {
-		const struct row_opt *ro = row_opt(id);
-
-		if (!ctl_has(c, id))
-			continue;
-		if (ro ? !(ro->scope & scope) : !(fixed & BIT(id)))
-			return false;
-	}
-	return true;
-}
-
-void ctl_scope_flags(unsigned scope, char *out, size_t len)
-{
-	int n = 0, k = 0;
-
-	ctl_grammar();
-	out[0] = '\0';
-	for (size_t i = 0; i < g.nentries; i++)
-		n += !g.entries[i].alias && (row_opt(g.entries[i].id)->scope & scope);
-	for (size_t i = 0, pos = 0; i < g.nentries && pos < len; i++) {
-		const struct ctl_option *e = &g.entries[i];
-		char name[48];
-
-		if (e->alias || !(row_opt(e->id)->scope & scope))
-			continue;
-		if (e->shortname)
-			snprintf(name, sizeof(name), "-%c", e->shortname);
-		else
-			snprintf(name, sizeof(name), "--%s", e->longname);
-		k++;
-		pos += (size_t)snprintf(out + pos, len - pos, "%s%s",
-					k == 1 ? "" : k == n ? " and " : ", ", name);
-	}
-}
-
-/* --- setting a row from its argument --------------------------------------------- */
-
-/* The row of option <ro> that <cmd>'s command sets, and where its value
- * goes. A command that takes no rows still parses the value (into the
- * row's own kind of object), so a bad value is reported first, as ipvsadm
- * does, before the matrix refuses the option. */
-static const struct opt_ref *row_for(struct ctl_cmd *cmd, const struct row_opt *ro,
-				     unsigned scope, void **obj)
-{
-	const struct opt_ref *r = ro->rows[0];
-
-	for (int k = 0; k < ro->nrows; k++)
-		if (ro->rows[k]->row->scope & scope) {
-			r = ro->rows[k];
-			break;
-		}
-	*obj = r->row->scope & OPT_SRV ? (void *)&cmd->rs : (void *)&cmd->svc;
-	return r;
-}
-
-/* <fmt> with its "%s" replaced by <arg>. */
-static int fail_with(char *err, const char *fmt, const char *arg)
-{
-	const char *p = strstr(fmt, "%s");
-
-	if (!p)
-		return fail(err, "%s", fmt);
-	return fail(err, "%.*s%s%s", (int)(p - fmt), fmt, arg ? arg : "", p + 2);
-}
-
-static int set_row(struct ctl_cmd *cmd, const struct ctl_option *how, const char *arg,
-		   unsigned scope, char *err)
-{
-	const struct row_opt *ro = row_opt(how->id);
-	void *obj;
-	const struct opt_ref *r = row_for(cmd, ro, scope, &obj);
-	const struct opt_row *o = r->row;
-	char copy[1024], why[SPEC_ERR_MAX], *words[64];
-	const char *flag = o->flag ? o->flag : how->longname ? how->longname : how->name;
-	int n = 0, rc;
-
-	if (how->alias) {
-		words[n++] = (char *)how->alias;
-	} else if (arg && opt_takes_words(o)) {
-		if (strlen(arg) >= sizeof(copy))
-			return fail(err, "--%s: too long", flag);
-		strcpy(copy, arg);
-		if ((n = ctl_split(copy, words, 64)) < 0)
-			return fail(err, "--%s: too many words or an unclosed quote", flag);
-	} else if (arg) {
-		words[n++] = (char *)arg;
-	}
-	rc = opt_parse(r, words, n, obj, why);
-	if (rc == 0 || rc == -ENOENT) /* -ENOENT: the apply refuses it (exit 255) */
-		return 0;
-	if (o->ctl_err)
-		return fail_with(err, o->ctl_err6 && addr_family(&cmd->svc.addr) == AF_INET6 ?
-				 o->ctl_err6 : o->ctl_err, arg);
-	return fail(err, "--%s: %s", flag, why);
-}
-
-/* --- the parser -------------------------------------------------------------- */
 
 static const struct ctl_command *find_command(const char *word, int *consumed_short)
 {
@@ -459,9 +256,9 @@ static const struct ctl_option *find_short(char ch)
 	for (size_t i = 0; i < ARRAY_SIZE(own_options); i++)
 		if (own_options[i].shortname == ch)
 			return &own_options[i];
-	for (size_t i = 0; i < g.nentries; i++)
-		if (g.entries[i].shortname == ch)
-			return &g.entries[i];
+	for (size_t i = 0; i < g->nentries; i++)
+		if (g->entries[i].shortname == ch)
+			return &g->entries[i];
 	return NULL;
 }
 
@@ -471,10 +268,10 @@ static const struct ctl_option *find_long(const char *name, size_t len)
 		if (strlen(own_options[i].longname) == len &&
 		    strncmp(own_options[i].longname, name, len) == 0)
 			return &own_options[i];
-	for (size_t i = 0; i < g.nentries; i++)
-		if (g.entries[i].longname && strlen(g.entries[i].longname) == len &&
-		    strncmp(g.entries[i].longname, name, len) == 0)
-			return &g.entries[i];
+	for (size_t i = 0; i < g->nentries; i++)
+		if (g->entries[i].longname && strlen(g->entries[i].longname) == len &&
+		    strncmp(g->entries[i].longname, name, len) == 0)
+			return &g->entries[i];
 	return NULL;
 }
 
@@ -574,14 +371,14 @@ static int set_all(const struct ctl_command *c, struct ctl_cmd *cmd, const struc
 {
 	int first = INT_MAX;
 
-	for (int k = 0; k < g.norder; k++) {
-		int id = g.order[k], rc;
+	for (int k = 0; k < norder; k++) {
+		int id = order[k], rc;
 		const struct ctl_option *how = gv->how[id];
 		char why[CTL_ERR_MAX];
 
 		if (!ctl_has(cmd, id))
 			continue;
-		rc = row_opt(id) ? set_row(cmd, how, gv->arg[id], c->scope, why) :
+		rc = ctl_row_scope(id) ? ctl_set_row(cmd, how, gv->arg[id], c->scope, why) :
 				   how->set(cmd, gv->arg[id], why);
 		if (rc && gv->pos[id] < first) {
 			first = gv->pos[id];
@@ -596,9 +393,9 @@ static const char *option_name(int id)
 	for (size_t k = 0; k < ARRAY_SIZE(own_options); k++)
 		if (own_options[k].id == id)
 			return own_options[k].name;
-	for (size_t k = 0; k < g.nentries; k++)
-		if (g.entries[k].id == id)
-			return g.entries[k].name;
+	for (size_t k = 0; k < g->nentries; k++)
+		if (g->entries[k].id == id)
+			return g->entries[k].name;
 	return "?";
 }
 
@@ -607,13 +404,13 @@ static int check_matrix(const struct ctl_command *c, const struct ctl_cmd *cmd, 
 {
 	int first_one = -1;
 
-	for (int k = 0; k < g.norder; k++) {
-		int o = g.order[k];
-		const struct row_opt *ro = row_opt(o);
+	for (int k = 0; k < norder; k++) {
+		int o = order[k];
+		unsigned row_scope = ctl_row_scope(o);
 		bool has = ctl_has(cmd, o);
-		bool required = !ro && (c->required & BIT(o));
-		bool one_of = !ro && (c->one_of & BIT(o));
-		bool allowed = ro ? (ro->scope & c->scope) != 0 : (c->allowed & BIT(o)) != 0;
+		bool required = !row_scope && (c->required & BIT(o));
+		bool one_of = !row_scope && (c->one_of & BIT(o));
+		bool allowed = row_scope ? (row_scope & c->scope) != 0 : (c->allowed & BIT(o)) != 0;
 
 		if (o == O_SORT)
 			continue;
@@ -687,7 +484,7 @@ static int parse_server(int argc, char *const *argv, struct ctl_cmd *cmd, char *
 
 		if (argc - i != 4)
 			return fail(err, "server: weight needs a number");
-		return set_row(cmd, w, argv[i + 3], OPT_SRV, err);
+		return ctl_set_row(cmd, w, argv[i + 3], OPT_SRV, err);
 	}
 	if (argc - i != 3)
 		return fail(err, "unexpected argument %s", argv[i + 3]);
@@ -701,7 +498,7 @@ int ctl_parse(int argc, char *const *argv, struct ctl_cmd *cmd, char *err)
 	char stray[CTL_ERR_MAX] = "", bad[CTL_ERR_MAX];
 	int consumed, rc = 0, i = 0, stop = INT_MAX, first;
 
-	ctl_grammar();
+	grammar();
 	cmd_defaults(cmd);
 	if (argc == 0) {
 		cmd->op = OP_LIST;
@@ -780,7 +577,7 @@ static void usage_option(struct buf *out, const struct ctl_option *e)
 
 void ctl_usage(struct buf *out)
 {
-	ctl_grammar();
+	grammar();
 	buf_printf(out, "weirctl - the weir load balancer's control, with ipvsadm's syntax\n\n"
 		   "Usage:\n"
 		   "  weirctl -A|E -t|u VIP:PORT [-s SCHED] [-p [TIMEOUT]] [-M NETMASK] [-b FLAGS]\n"
@@ -809,13 +606,13 @@ void ctl_usage(struct buf *out)
 		buf_printf(out, "  %-22s %s\n", name, c->help);
 	}
 	buf_printf(out, "\nOptions:\n");
-	for (int k = 0; k < g.norder; k++) {
+	for (int k = 0; k < norder; k++) {
 		for (size_t i = 0; i < ARRAY_SIZE(own_options); i++)
-			if (own_options[i].id == g.order[k])
+			if (own_options[i].id == order[k])
 				usage_option(out, &own_options[i]);
-		for (size_t i = 0; i < g.nentries; i++)
-			if (g.entries[i].id == g.order[k])
-				usage_option(out, &g.entries[i]);
+		for (size_t i = 0; i < g->nentries; i++)
+			if (g->entries[i].id == order[k])
+				usage_option(out, &g->entries[i]);
 	}
 	buf_printf(out, "\nSchedulers (-s):\n");
 	sched_foreach(usage_sched, out);
