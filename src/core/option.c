@@ -223,7 +223,8 @@ static void size_str(uint64_t v, char *out, size_t len)
 
 /* --- the types' parsers ------------------------------------------------------- */
 
-void opt_enum_why(const struct opt_row *o, const char *arg, char *why)
+/* "'x' is not a, b or c" / "one of a, b, c, d" for an ENUM row. */
+static void enum_why(const struct opt_row *o, const char *arg, char *why)
 {
 	char list[256] = "";
 	size_t n = 0, len = 0;
@@ -295,7 +296,7 @@ static int parse_type(const struct opt_row *o, const char *s, void *f, char *why
 				set_num(f, o->size, o->words[i].value);
 				return 0;
 			}
-		opt_enum_why(o, s, why);
+		enum_why(o, s, why);
 		return -EINVAL;
 	case OPT_STRING:
 		if ((o->flags & OPT_F_OFF) && strcmp(s, "off") == 0)
@@ -320,8 +321,10 @@ int opt_parse(const struct opt_ref *r, char *const *w, int n, void *obj, char *w
 	int min, max;
 
 	opt_nargs(o, &min, &max);
-	if (n < min || (max >= 0 && n > max))
-		return opt_fail(why, "takes %d to %d values, not %d", min, max, n);
+	if (n < min)
+		return opt_fail(why, "a value is missing");
+	if (max >= 0 && n > max)
+		return opt_fail(why, "takes at most %d value%s, not %d", max, max == 1 ? "" : "s", n);
 	if (o->parse)
 		return o->parse(o, w, n, base, why);
 	if (n == 0)

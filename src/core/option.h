@@ -196,7 +196,4 @@ void opt_put_word(char *out, size_t len, const char *w);
  * parsers' way to fail. */
 int opt_fail(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* "'x' is not a, b or c" / "one of a, b, c, d" for an ENUM row. */
-void opt_enum_why(const struct opt_row *o, const char *arg, char *why);
-
 #endif

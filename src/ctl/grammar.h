@@ -26,6 +26,9 @@ struct ctl_option {
 	const char *metavar;     /* rows: in -h */
 };
 
+/* Writes the message into <err> (CTL_ERR_MAX); returns CTL_EXIT_USAGE. */
+int ctl_fail(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* The options made of rows: their identities are O_ROWS..O_ROWS+nopts-1;
  * each entry (a flag or an alias) has its <order>: ipvsadm's for ipvsadm's
  * rows, 100 and more for weir's, in the rows' order. */

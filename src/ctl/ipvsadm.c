@@ -17,7 +17,6 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,25 +39,13 @@ struct ctl_command {
 	const char *help;
 };
 
-static int fail(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(char *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, CTL_ERR_MAX, fmt, ap);
-	va_end(ap);
-	return CTL_EXIT_USAGE;
-}
-
 /* --- weirctl's own options ---------------------------------------------------- */
 
 static int set_service(struct ctl_cmd *c, const char *arg, int proto, char *err)
 {
 	c->svc.proto = proto;
 	if (addr_parse(arg, true, &c->svc.addr) != 0)
-		return fail(err, "illegal virtual server address[:port] specified");
+		return ctl_fail(err, "illegal virtual server address[:port] specified");
 	c->svc.persist_prefix = spec_full_prefix(&c->svc.addr); /* -M comes after */
 	return 0;
 }
@@ -75,14 +62,14 @@ static int set_udp(struct ctl_cmd *c, const char *arg, char *err)
 
 static int set_fwmark(struct ctl_cmd *c, const char *arg, char *err)
 {
-	return fail(err, "firewall-mark services (-f) are not supported by weir; "
+	return ctl_fail(err, "firewall-mark services (-f) are not supported by weir; "
 		    "use -t or -u VIP:PORT");
 }
 
 static int set_real(struct ctl_cmd *c, const char *arg, char *err)
 {
 	if (addr_parse(arg, true, &c->rs.addr) != 0)
-		return fail(err, "illegal real server address[:port] specified");
+		return ctl_fail(err, "illegal real server address[:port] specified");
 	return 0;
 }
 
@@ -95,9 +82,9 @@ static int set_pool(struct ctl_cmd *c, const char *arg, char *err)
 {
 	for (const char *p = arg; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return fail(err, "illegal pool name (a control character)");
+			return ctl_fail(err, "illegal pool name (a control character)");
 	if (!*arg || strlen(arg) >= sizeof(c->pool))
-		return fail(err, "illegal pool name `%s'", arg);
+		return ctl_fail(err, "illegal pool name `%s'", arg);
 	snprintf(c->pool, sizeof(c->pool), "%s", arg);
 	return 0;
 }
@@ -288,7 +275,7 @@ static int take(struct ctl_cmd *cmd, struct given *gv, const struct ctl_option *
 		const char *arg, int pos, char *err)
 {
 	if (o->id != O_SORT && ctl_has(cmd, o->id))
-		return fail(err, "multiple '%s' options specified", o->name);
+		return ctl_fail(err, "multiple '%s' options specified", o->name);
 	give(cmd, o->id);
 	gv->how[o->id] = o;
 	gv->arg[o->id] = arg;
@@ -309,7 +296,7 @@ static int parse_shorts(const char *p, int argc, char *const *argv, int *i,
 		int rc;
 
 		if (!o)
-			return fail(err, "%s: unknown option", argv[*i]);
+			return ctl_fail(err, "%s: unknown option", argv[*i]);
 		if (o->arg != ARG_NONE) {
 			if (p[1]) {
 				arg = p[1] == '=' ? p + 2 : p + 1;
@@ -317,7 +304,7 @@ static int parse_shorts(const char *p, int argc, char *const *argv, int *i,
 				   (o->arg == ARG_REQUIRED || argv[*i + 1][0] != '-')) {
 				arg = argv[++*i];
 			} else if (o->arg == ARG_REQUIRED) {
-				return fail(err, "%s: missing argument", argv[*i]);
+				return ctl_fail(err, "%s: missing argument", argv[*i]);
 			}
 			return take(cmd, gv, o, arg, at, err);
 		}
@@ -339,18 +326,18 @@ static int parse_long(const char *word, int argc, char *const *argv, int *i,
 		int dummy;
 
 		if (find_command(word, &dummy))
-			return fail(err, "invalid option `%s'", word);
-		return fail(err, "%s: unknown option", word);
+			return ctl_fail(err, "invalid option `%s'", word);
+		return ctl_fail(err, "%s: unknown option", word);
 	}
 	if (eq) {
 		if (o->arg == ARG_NONE)
-			return fail(err, "%s: option does not take an argument", word);
+			return ctl_fail(err, "%s: option does not take an argument", word);
 		arg = eq + 1;
 	} else if (o->arg != ARG_NONE) {
 		if (*i + 1 < argc && (o->arg == ARG_REQUIRED || argv[*i + 1][0] != '-'))
 			arg = argv[++*i];
 		else if (o->arg == ARG_REQUIRED)
-			return fail(err, "%s: missing argument", word);
+			return ctl_fail(err, "%s: missing argument", word);
 	}
 	return take(cmd, gv, o, arg, at, err);
 }
@@ -415,18 +402,18 @@ static int check_matrix(const struct ctl_command *c, const struct ctl_cmd *cmd, 
 		if (o == O_SORT)
 			continue;
 		if (required && !has)
-			return fail(err, "You need to supply the '%s' option for the '%s' command",
+			return ctl_fail(err, "You need to supply the '%s' option for the '%s' command",
 				    option_name(o), c->name);
 		if (!has || required)
 			continue;
 		if (one_of) {
 			if (first_one >= 0)
-				return fail(err, "The option '%s' conflicts with the '%s' option "
+				return ctl_fail(err, "The option '%s' conflicts with the '%s' option "
 					    "in the '%s' command", option_name(o),
 					    option_name(first_one), c->name);
 			first_one = o;
 		} else if (!allowed) {
-			return fail(err, "Illegal '%s' option with the '%s' command",
+			return ctl_fail(err, "Illegal '%s' option with the '%s' command",
 				    option_name(o), c->name);
 		}
 	}
@@ -439,19 +426,19 @@ static int check_combined(const struct ctl_cmd *cmd, char *err)
 	bool svc_cmd = cmd->op == OP_ADD_SVC || cmd->op == OP_EDIT_SVC;
 
 	if (svc_cmd && addr_port(&cmd->svc.addr) == 0 && !cmd->svc.persist_s)
-		return fail(err, "Zero port specified for non-persistent service");
+		return ctl_fail(err, "Zero port specified for non-persistent service");
 	if (svc_cmd && ctl_has(cmd, O_OPS))
-		return fail(err, "One-Packet Scheduling is not supported by weir");
+		return ctl_fail(err, "One-Packet Scheduling is not supported by weir");
 	if (cmd->svc.sched_flags && svc_cmd) {
 		const char *s = cmd->svc.sched;
 		const struct sched_ops *ops = sched_find(s);
 
 		if (!ops || !ops->takes_flags)
-			return fail(err, "incompatible scheduler flag `%s'", s);
+			return ctl_fail(err, "incompatible scheduler flag `%s'", s);
 	}
 	if (cmd->op == OP_LIST && (ctl_has(cmd, O_CONNECTION) || ctl_has(cmd, O_TIMEOUT) ||
 				   ctl_has(cmd, O_DAEMON)))
-		return fail(err, "%s: not available: weir keeps no IPVS connection table or "
+		return ctl_fail(err, "%s: not available: weir keeps no IPVS connection table or "
 			    "sync daemon here", ctl_has(cmd, O_CONNECTION) ? "-c" :
 			    ctl_has(cmd, O_TIMEOUT) ? "--timeout" : "--daemon");
 	return 0;
@@ -470,24 +457,24 @@ static int parse_server(int argc, char *const *argv, struct ctl_cmd *cmd, char *
 	if (i < argc && (strcmp(argv[i], "-t") == 0 || strcmp(argv[i], "-u") == 0))
 		proto = argv[i++][1] == 'u' ? IPPROTO_UDP : IPPROTO_TCP;
 	if (argc - i < 3)
-		return fail(err, "usage: server [-t|-u] VIP:PORT RIP:PORT drain|ready|maint|weight N");
+		return ctl_fail(err, "usage: server [-t|-u] VIP:PORT RIP:PORT drain|ready|maint|weight N");
 	if (set_service(cmd, argv[i], proto, err) != 0 || set_real(cmd, argv[i + 1], err) != 0)
 		return CTL_EXIT_USAGE;
 	for (size_t k = 0; k < ARRAY_SIZE(acts); k++)
 		if (strcmp(argv[i + 2], acts[k].word) == 0)
 			cmd->action = acts[k].act;
 	if (cmd->action == ACT_NONE)
-		return fail(err, "server: unknown action `%s' (drain, ready, maint or weight N)",
+		return ctl_fail(err, "server: unknown action `%s' (drain, ready, maint or weight N)",
 			    argv[i + 2]);
 	if (cmd->action == ACT_WEIGHT) {
 		const struct ctl_option *w = find_short('w');
 
 		if (argc - i != 4)
-			return fail(err, "server: weight needs a number");
+			return ctl_fail(err, "server: weight needs a number");
 		return ctl_set_row(cmd, w, argv[i + 3], OPT_SRV, err);
 	}
 	if (argc - i != 3)
-		return fail(err, "unexpected argument %s", argv[i + 3]);
+		return ctl_fail(err, "unexpected argument %s", argv[i + 3]);
 	return 0;
 }
 
@@ -508,7 +495,7 @@ int ctl_parse(int argc, char *const *argv, struct ctl_cmd *cmd, char *err)
 		return parse_server(argc, argv, cmd, err);
 	c = find_command(argv[0], &consumed);
 	if (!c)
-		return fail(err, "unknown command `%s': the first word must be a command "
+		return ctl_fail(err, "unknown command `%s': the first word must be a command "
 			    "such as -A, -a, -L or status (see weirctl -h)", argv[0]);
 	cmd->op = c->op;
 	/* read the words; a word the grammar refuses stops the reading there */
@@ -522,7 +509,7 @@ int ctl_parse(int argc, char *const *argv, struct ctl_cmd *cmd, char *err)
 			rc = parse_long(w, argc, argv, &i, cmd, &gv, err);
 		else if (w[0] == '-' && w[1] && w[1] != '-' && find_command(w, &dummy) &&
 			 !find_short(w[1]))
-			rc = fail(err, "invalid option `%s'", w);
+			rc = ctl_fail(err, "invalid option `%s'", w);
 		else if (w[0] == '-' && w[1] && w[1] != '-')
 			rc = parse_shorts(w + 1, argc, argv, &i, cmd, &gv, err);
 		else if (!stray[0]) /* ipvsadm reports these last */
@@ -535,11 +522,11 @@ int ctl_parse(int argc, char *const *argv, struct ctl_cmd *cmd, char *err)
 	/* then set what was read; a bad value before the stop wins */
 	first = set_all(c, cmd, &gv, bad);
 	if (first < stop)
-		return fail(err, "%s", bad);
+		return ctl_fail(err, "%s", bad);
 	if (rc)
 		return rc;
 	if (stray[0])
-		return fail(err, "%s", stray);
+		return ctl_fail(err, "%s", stray);
 	if ((rc = check_matrix(c, cmd, err)) != 0)
 		return rc;
 	return check_combined(cmd, err);

@@ -18,9 +18,7 @@
 #include "ctl/exec.h"
 #include "ctl/grammar.h"
 
-static int fail(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(char *err, const char *fmt, ...)
+int ctl_fail(char *err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -205,8 +203,8 @@ static int fail_with(char *err, const char *fmt, const char *arg)
 	const char *p = strstr(fmt, "%s");
 
 	if (!p)
-		return fail(err, "%s", fmt);
-	return fail(err, "%.*s%s%s", (int)(p - fmt), fmt, arg ? arg : "", p + 2);
+		return ctl_fail(err, "%s", fmt);
+	return ctl_fail(err, "%.*s%s%s", (int)(p - fmt), fmt, arg ? arg : "", p + 2);
 }
 
 int ctl_set_row(struct ctl_cmd *cmd, const struct ctl_option *how, const char *arg,
@@ -224,10 +222,10 @@ int ctl_set_row(struct ctl_cmd *cmd, const struct ctl_option *how, const char *a
 		words[n++] = (char *)how->alias;
 	} else if (arg && opt_takes_words(o)) {
 		if (strlen(arg) >= sizeof(copy))
-			return fail(err, "--%s: too long", flag);
+			return ctl_fail(err, "--%s: too long", flag);
 		strcpy(copy, arg);
 		if ((n = ctl_split(copy, words, 64)) < 0)
-			return fail(err, "--%s: too many words or an unclosed quote", flag);
+			return ctl_fail(err, "--%s: too many words or an unclosed quote", flag);
 	} else if (arg) {
 		words[n++] = (char *)arg;
 	}
@@ -237,6 +235,6 @@ int ctl_set_row(struct ctl_cmd *cmd, const struct ctl_option *how, const char *a
 	if (o->ctl_err)
 		return fail_with(err, o->ctl_err6 && addr_family(&cmd->svc.addr) == AF_INET6 ?
 				 o->ctl_err6 : o->ctl_err, arg);
-	return fail(err, "--%s: %s", flag, why);
+	return ctl_fail(err, "--%s: %s", flag, why);
 }
 

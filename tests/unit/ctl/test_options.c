@@ -408,6 +408,13 @@ TEST(options_http_flags)
 		  "281474976710656");
 	CHECK_EQ(ctl_parse(ARRAY_SIZE(sticky), sticky, &cmd, err), CTL_EXIT_USAGE);
 	CHECK_STR(err, "--sticky: use 'cookie NAME', 'hash cookie|header|param NAME' or 'off'");
+	/* several words in one argument, counted as the config counts them */
+	sticky[4] = "hash header X-User extra";
+	CHECK_EQ(ctl_parse(ARRAY_SIZE(sticky), sticky, &cmd, err), CTL_EXIT_USAGE);
+	CHECK_STR(err, "--sticky: takes at most 3 values, not 4");
+	sticky[4] = "";
+	CHECK_EQ(ctl_parse(ARRAY_SIZE(sticky), sticky, &cmd, err), CTL_EXIT_USAGE);
+	CHECK_STR(err, "--sticky: a value is missing");
 }
 
 TEST(options_http_config_messages)
