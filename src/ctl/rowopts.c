@@ -40,6 +40,8 @@ struct row_opt {
 	unsigned scope;
 };
 
+/* Built once from the registry (ctl_rows, under a pthread_once), read-only
+ * afterwards: any thread may read it. */
 static struct {
 	struct ctl_option entries[ROW_ENTRIES]; /* flags and aliases of rows */
 	size_t nentries;
