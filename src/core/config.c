@@ -1,6 +1,8 @@
-/* config.c - directive tables for the config file (see config.h and
- * docs/config.md). Each directive has one handler; nothing here switches on
- * a directive name. */
+/* config.c - the config file's meaning (see config.h and docs/config.md):
+ * directive tables for the top level, xdp { } and route { }, and for
+ * services, pools and servers their structure (server, pool, route) plus
+ * the option rows (core/option.h), which carry every option's keyword and
+ * parser: the code for services, pools and servers names no option. */
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <errno.h>
