@@ -1,7 +1,7 @@
 /* listener.c - stream listeners of proxy services: one SO_REUSEPORT socket
  * per worker, so the kernel spreads new connections over the workers. The
- * sockets come from lsock.c, which keeps every other program off their
- * port. */
+ * sockets come from lsock.c (shared with the datagram listeners, dgram.c),
+ * which keeps every other program off their port. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "core/table.h"
+#include "proxy/dgram.h"
 #include "proxy/lsock.h"
 #include "proxy/pworker.h"
 
@@ -266,11 +267,13 @@ void listener_stop(struct virtual_service *svc)
 	svc->proxy_priv = NULL;
 }
 
-/* The worker stops (its on_stop) or exits: every listener it has closes. */
+/* The worker stops (its on_stop) or exits: every listener it has, stream
+ * or datagram, closes. */
 void listeners_close_all(struct worker *w)
 {
 	struct proxy_worker *pw = pworker(w);
 
+	dgram_close_all(w);
 	while (pw->listeners) {
 		struct listener *li = pw->listeners;
 
