@@ -17,6 +17,11 @@
  * already there is found and the bind refused, but a program of the same
  * user that binds with SO_REUSEPORT after weir is not seen.
  *
+ * The uid shows in `ss -e` and is what uid-based rules (ip rule uidrange,
+ * iptables -m owner) see of what a listening socket itself sends: SYN-ACKs,
+ * datagram replies. Accepted connections take weir's own uid (the kernel
+ * sets it when accept() gives them a file).
+ *
  * Datagram sockets never get SO_REUSEADDR: two UDP sockets that both have
  * it share a port whatever their uids.
  *
