@@ -107,7 +107,9 @@ void dgram_start(struct dgram_set *s, const struct dgram_ops *ops, void *ctx);
 /* Closes the listeners (each on its worker, soon) and lets go of <s>;
  * also undoes a dgram_prepare() never started. Control thread. */
 void dgram_stop(struct dgram_set *s);
-/* Sums the set's counters (any thread, while <s> is not stopped). */
+/* Sums the set's counters (any thread, while <s> is not stopped). A
+ * worker counts a batch after the syscall returns: a client may have its
+ * answer a moment before the answer is counted. */
 void dgram_counters(const struct dgram_set *s, struct dgram_counters *out);
 
 /* Sends msgs[0..n) from <dl>'s socket, each from its <local> address by

@@ -303,7 +303,10 @@ const char *port_why(const struct weir_addr *a, int proto, int errnum, char *why
 			describe(&h[i], 1, why, size);
 			return why;
 		}
-	describe(h, 0, why, size);
+	if (n > 0) /* e.g. the metrics listener moved to an overlapping address */
+		snprintf(why, size, "address already in use by another listener of this weir");
+	else
+		describe(h, 0, why, size);
 	return why;
 }
 

@@ -74,12 +74,14 @@ int main(int argc, char **argv)
 	printf("ready\n");
 	fflush(stdout);
 	sigwait(&stop, &sig);
-	dgram_counters(set, &c);
-	dgram_stop(set);
+	/* the workers first: a worker counts a reply after sendmmsg() returns,
+	 * maybe after the client has it and sent the signal */
 	workers_stop();
 	while (!workers_done())
 		usleep(10000);
 	workers_join();
+	dgram_counters(set, &c);
+	dgram_stop(set);
 	printf("rx %llu truncated %llu batches %llu multi %llu tx %llu dropped %llu\n",
 	       (unsigned long long)c.rx, (unsigned long long)c.truncated,
 	       (unsigned long long)c.rx_batches, (unsigned long long)c.rx_multi,

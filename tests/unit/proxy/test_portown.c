@@ -181,13 +181,15 @@ TEST(portown_live_holder)
 	CHECK_EQ(h[0].pid, getpid());
 	CHECK_STR(h[0].comm, "unit");
 	CHECK(!h[0].weir);
-	/* a bind failure names someone else only: here nobody */
+	/* a bind failure names someone else first: here only this process */
 	port_why(&any, IPPROTO_UDP, EADDRINUSE, why, sizeof(why));
-	CHECK_STR(why, "address already in use by another process");
+	CHECK_STR(why, "address already in use by another listener of this weir");
 	port_why(&any, IPPROTO_UDP, EACCES, why, sizeof(why));
 	CHECK_STR(why, "cannot listen: Permission denied");
 	/* the process's own sockets pass the check after bind */
 	CHECK_EQ(port_check_mine(&any, IPPROTO_UDP, why, sizeof(why)), 0);
 	close(fd);
 	CHECK_EQ(port_holders(&any, IPPROTO_UDP, h, PORT_MAX_HOLDERS), 0);
+	port_why(&any, IPPROTO_UDP, EADDRINUSE, why, sizeof(why));
+	CHECK_STR(why, "address already in use by another process");
 }
