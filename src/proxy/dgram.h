@@ -11,6 +11,12 @@
  * in on (IP_PKTINFO / IPV6_RECVPKTINFO), and a reply is sent from that
  * address by that interface: a listener bound to 0.0.0.0 or :: on a host
  * with many addresses answers from the one each client talked to.
+ * The source address is always the one given. The interface is binding
+ * for IPv4 (the route lookup keeps to it) and for IPv6 link-local and
+ * multicast peers; for other IPv6 peers Linux takes it as a preference
+ * only when a source address is given too (ip6_route_output: a strict
+ * interface lookup needs an unspecified source), so the routes to the
+ * client decide.
  *
  * Life, like the stream listeners (proxy.h): dgram_prepare() binds on the
  * control thread, dgram_start() hands the sockets to the workers,
@@ -47,7 +53,8 @@ struct dgram_msg {
 	struct weir_addr peer;   /* the client: received from / send to */
 	struct weir_addr local;  /* the address the client sent to / send from;
 	                          * family 0 on send = let the kernel choose */
-	int ifindex;             /* interface it came in on / leaves by; 0 = any */
+	int ifindex;             /* interface it came in on / leaves by (IPv6:
+	                          * see above); 0 = any */
 };
 
 struct dgram_listener;

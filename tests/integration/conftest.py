@@ -143,6 +143,10 @@ class DgramEcho:
     <addr> answering every datagram with its own bytes. <ready> is False if
     it could not bind (its reason is in stop()'s stderr)."""
 
+    @staticmethod
+    def binary():
+        return DGRAM_ECHO
+
     def __init__(self, addr, *args):
         self.proc = subprocess.Popen([DGRAM_ECHO, addr, *args], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
