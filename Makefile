@@ -6,6 +6,8 @@
 #   make bench      run the benchmarks in bench/ (long; not part of test)
 #   make fuzz       run every fuzz driver for FUZZ_SECONDS each (default 60)
 #   make bpf-fixtures  the XDP/tc programs' packet fixtures (root; part of test)
+#   make layers     the folders include only their layer and those below,
+#                   without a circle (scripts/layers.py; part of test)
 
 CC       ?= gcc
 # llhttp, from Debian's node-llhttp, built into weir (third-party code: its
@@ -37,7 +39,8 @@ ASAN := build/asan
 FUZZ := build/fuzz
 
 .DELETE_ON_ERROR:
-.PHONY: all run test unit integration fuzz fuzz-quick bench deps clean asan bpf bpf-fixtures
+.PHONY: all run test unit integration fuzz fuzz-quick bench deps clean asan bpf bpf-fixtures \
+        layers
 all: bpf $(REL)/weir $(REL)/weirctl $(REL)/weir-backend $(REL)/sched-predict $(REL)/dgram-echo
 
 # --- the XDP and tc programs (clang -target bpf, libbpf CO-RE, skeletons) ----
@@ -150,7 +153,11 @@ bpf-fixtures: $(ASAN)/bpf-fixtures
 integration: asan all
 	WEIR_BUILD=$(ASAN) scripts/pytest.sh tests/integration
 
+layers:
+	scripts/layers.py -v
+
 test: deps
+	scripts/layers.py -v
 	$(MAKE) all asan
 	$(MAKE) bpf-fixtures
 	$(ASAN)/unit

@@ -35,7 +35,8 @@
 #
 # Environment: DURATION (s, default 10), WARMUP (s of a first, discarded
 # keep-alive run of the first tool; 3, 0 for none), ROUNDS (2), MODES
-# ("keepalive close"), ORDER ("weir haproxy nginx"), LB_CPU (1), GEN_CPU
+# ("keepalive close"), ORDER ("weir haproxy nginx"; weir and haproxy at
+# least, nginx may be left out), LB_CPU (1), GEN_CPU
 # (0), OUT, WEIR_BUILD (directory with weir and weir-backend; default: make
 # all, then build/rel), WEIR_REV (what the report calls that build),
 # NO_NETNS (1: no network namespaces; every run then waits out TIME_WAIT
@@ -256,7 +257,8 @@ for line in open(sys.argv[1]):
 order, modes, dur, hz, rev, hap_v, ngx_v, wrk_v = sys.argv[2:10]
 order, modes, hz = order.split(), modes.split(), int(hz)
 rounds = int(res["rounds"])
-tools = ("weir", "haproxy", "nginx")
+# the tools ORDER names (weir and HAProxy at least: the ratio is theirs)
+tools = tuple(t for t in ("weir", "haproxy", "nginx") if t in order)
 label = {"weir": "weir", "haproxy": "HAProxy", "nginx": "nginx"}
 
 def per_round(what, t, m):
@@ -296,13 +298,13 @@ print(f"HAProxy {hap_v}, nginx {ngx_v}, wrk {wrk_v}; kernel {os.uname().release}
 verdicts = []
 for m in modes:
     print(f"#### {title[m]}: `{cmd[m]}`\n")
-    print("| metric | weir | HAProxy | nginx | weir / HAProxy | better |")
-    print("|---|---:|---:|---:|---:|---|")
+    print("| metric | " + " | ".join(label[t] for t in tools) + " | weir / HAProxy | better |")
+    print("|---|" + "---:|" * len(tools) + "---:|---|")
     for name, fn, fmt, better in metrics:
         v = {t: fn(t, m) for t in tools}
         ratio = v["weir"] / v["haproxy"] if v["haproxy"] else float("nan")
-        print(f"| {name} | {fmt.format(v['weir'])} | {fmt.format(v['haproxy'])} | "
-              f"{fmt.format(v['nginx'])} | {ratio:.2f} | {better} |")
+        print(f"| {name} | " + " | ".join(fmt.format(v[t]) for t in tools) +
+              f" | {ratio:.2f} | {better} |")
     print()
     for t in tools:
         print(f"- {label[t]}, per round: requests/s "

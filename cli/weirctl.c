@@ -19,6 +19,7 @@
 #include "core/buf.h"
 #include "ctl/admin.h"
 #include "ctl/cmd.h"
+#include "register.h"
 
 static int send_all(int fd, const char *p, size_t n)
 {
@@ -158,6 +159,7 @@ int main(int argc, char **argv)
 	struct ctl_cmd cmd;
 	int rc, first = 1;
 
+	weir_register();
 	if (!path || !*path)
 		path = ADMIN_DEFAULT_SOCKET;
 	if (argc > 2 && strcmp(argv[1], "--socket") == 0) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "register.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -15,6 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct weir_config cfg;
 	char err[CONFIG_ERR_MAX];
 
+	weir_register();
 	err[0] = '\0';
 	if (config_parse("fuzz.conf", (const char *)data, size, &cfg, err) == 0) {
 		spec_free(&cfg);

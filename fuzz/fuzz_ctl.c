@@ -11,6 +11,7 @@
 #include "ctl/cmd.h"
 #include "ctl/exec.h"
 #include "ctl/list.h"
+#include "register.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,6 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf saved = { 0 }, saved2 = { 0 };
 	char *text;
 
+	weir_register();
 	if (size > 65536)
 		return 0;
 	text = malloc(size + 1);

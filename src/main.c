@@ -28,6 +28,7 @@
 #include "ctl/cmd.h"
 #include "ctl/exec.h"
 #include "ctl/metrics_http.h"
+#include "register.h"
 #include "health/check.h"
 #include "health/state.h"
 #include "xdp/rs.h"
@@ -334,6 +335,8 @@ int main(int argc, char **argv)
 	char err[CONFIG_ERR_MAX];
 	bool test = false;
 	int opt, rc;
+
+	weir_register();
 
 	if (argc > 1 && strcmp(argv[1], "rs") == 0)
 		return rs_main(argc - 1, argv + 1);

@@ -18,8 +18,6 @@
 #include "core/healthspec.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "proto/http.h"
-#include "proxy/proxy.h"
 #include "sched/sched.h"
 
 struct cfg_ctx {
@@ -255,13 +253,12 @@ static int svc_proxy(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
 {
 	struct service_spec *svc = obj;
 
-	if (proxy_kind_parse(n->args[0], &svc->proxy) != 0)
-		return cfg_fail(ctx, n->line, "proxy: '%s' is not one of none, tcp, udp, http, redirect",
-				n->args[0]);
-	if (svc->proxy != PROXY_NONE && !proxy_find(svc->proxy))
-		return cfg_fail(ctx, n->line, "proxy: '%s' is not available in this version",
-				n->args[0]);
-	return 0;
+	char names[128];
+
+	if (mode_parse(n->args[0], &svc->proxy) == 0)
+		return 0;
+	mode_names(names, sizeof(names));
+	return cfg_fail(ctx, n->line, "proxy: '%s' is not one of %s", n->args[0], names);
 }
 
 static int svc_scheduler(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
@@ -367,7 +364,7 @@ static int svc_max_header_size(struct cfg_ctx *ctx, const struct conf_node *n, v
 
 static int svc_max_body_size(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
 {
-	return arg_size(ctx, n, HTTP_MAX_BODY, &hopts(obj)->max_body);
+	return arg_size(ctx, n, SPEC_MAX_BODY, &hopts(obj)->max_body);
 }
 
 static int svc_retry_buffer(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
@@ -708,7 +705,7 @@ static int check_routes(struct cfg_ctx *ctx, struct service_spec *svc)
 			return cfg_fail(ctx, svc->routes[i].line, "route: no pool named '%s'",
 					svc->routes[i].pool);
 	}
-	if ((svc->nroutes || svc->npools) && svc->proxy != PROXY_HTTP)
+	if ((svc->nroutes || svc->npools) && (!svc->proxy || !svc->proxy->pools))
 		return cfg_fail(ctx, svc->line, "routes and pools are for 'proxy http' services");
 	return 0;
 }

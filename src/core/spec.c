@@ -35,7 +35,7 @@ void spec_service_defaults(struct service_spec *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->proto = IPPROTO_TCP;
-	s->proxy = PROXY_NONE;
+	s->proxy = NULL;
 	snprintf(s->sched, sizeof(s->sched), "%s", DEFAULT_SCHED);
 	s->persist_prefix = 32; /* set again once the address family is known */
 	s->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
@@ -263,26 +263,6 @@ const char *proto_name(int proto)
 	return proto == IPPROTO_UDP ? "UDP" : "TCP";
 }
 
-static const char *const proxy_names[] = {
-	[PROXY_NONE] = "none", [PROXY_TCP] = "tcp", [PROXY_UDP] = "udp",
-	[PROXY_HTTP] = "http", [PROXY_REDIRECT] = "redirect",
-};
-
-const char *proxy_kind_name(enum proxy_kind k)
-{
-	return proxy_names[k];
-}
-
-int proxy_kind_parse(const char *s, enum proxy_kind *out)
-{
-	for (size_t i = 0; i < sizeof(proxy_names) / sizeof(proxy_names[0]); i++)
-		if (strcmp(s, proxy_names[i]) == 0) {
-			*out = (enum proxy_kind)i;
-			return 0;
-		}
-	return -EINVAL;
-}
-
 const char *fwd_name(enum fwd_method f)
 {
 	static const char *const names[] = {
@@ -300,25 +280,20 @@ int spec_check_service(const struct service_spec *svc, char *err)
 		snprintf(err, SPEC_ERR_MAX, "unknown scheduler '%s'", svc->sched);
 		return -EINVAL;
 	}
-	if (svc->sched_flags && strcmp(svc->sched, "sh") != 0 && strcmp(svc->sched, "mh") != 0) {
+	if (svc->sched_flags && !sched_find(svc->sched)->takes_flags) {
 		snprintf(err, SPEC_ERR_MAX, "incompatible scheduler flag: flags are for sh and mh, "
 			 "not %s", svc->sched);
 		return -EINVAL;
 	}
-	if (addr_port(&svc->addr) == 0 && (svc->proxy != PROXY_NONE || !svc->persist_s)) {
+	if (addr_port(&svc->addr) == 0 && (svc->proxy || !svc->persist_s)) {
 		/* IPVS allows port 0 only for a persistent (all-ports) service */
 		snprintf(err, SPEC_ERR_MAX, "service %s needs a port%s", addr_str(&svc->addr, a),
-			 svc->proxy != PROXY_NONE ? "" : " (port 0 only with -p)");
+			 svc->proxy ? "" : " (port 0 only with -p)");
 		return -EINVAL;
 	}
-	if (svc->proxy == PROXY_UDP && svc->proto != IPPROTO_UDP) {
-		snprintf(err, SPEC_ERR_MAX, "--proxy udp needs a UDP service (-u)");
-		return -EINVAL;
-	}
-	if ((svc->proxy == PROXY_TCP || svc->proxy == PROXY_HTTP ||
-	     svc->proxy == PROXY_REDIRECT) && svc->proto != IPPROTO_TCP) {
-		snprintf(err, SPEC_ERR_MAX, "--proxy %s needs a TCP service (-t)",
-			 proxy_kind_name(svc->proxy));
+	if (svc->proxy && svc->proto != svc->proxy->proto) {
+		snprintf(err, SPEC_ERR_MAX, "--proxy %s needs a %s service (%s)", svc->proxy->name,
+			 proto_name(svc->proxy->proto), svc->proxy->proto == IPPROTO_UDP ? "-u" : "-t");
 		return -EINVAL;
 	}
 	return 0;
@@ -330,7 +305,7 @@ int spec_check_service(const struct service_spec *svc, char *err)
 void spec_normalize_server(const struct service_spec *svc, struct server_spec *r)
 {
 	if (addr_port(&r->addr) == 0 ||
-	    (svc->proxy == PROXY_NONE && r->fwd != FWD_MASQ && r->fwd != FWD_FULLNAT))
+	    (!svc->proxy && r->fwd != FWD_MASQ && r->fwd != FWD_FULLNAT))
 		addr_set_port(&r->addr, addr_port(&svc->addr));
 }
 
@@ -348,12 +323,12 @@ static int check_server(const struct service_spec *svc, const struct server_spec
 			 "(lower threshold %u above upper %u)", r->lower, r->upper);
 		return -ERANGE;
 	}
-	if (svc->proxy != PROXY_NONE && addr_port(&r->addr) == 0) {
+	if (svc->proxy && addr_port(&r->addr) == 0) {
 		snprintf(err, SPEC_ERR_MAX, "real server %s needs a port",
 			 addr_str(&r->addr, a));
 		return -EINVAL;
 	}
-	if (svc->proxy == PROXY_NONE && addr_family(&r->addr) != addr_family(&svc->addr)) {
+	if (!svc->proxy && addr_family(&r->addr) != addr_family(&svc->addr)) {
 		snprintf(err, SPEC_ERR_MAX, "real server %s is not of the service's address family",
 			 addr_str(&r->addr, a));
 		return -EINVAL;
@@ -504,7 +479,7 @@ int spec_add_pool(struct weir_config *c, int proto, const struct weir_addr *vip,
 
 	if (!s)
 		return -ESRCH;
-	if (s->proxy != PROXY_HTTP) {
+	if (!s->proxy || !s->proxy->pools) {
 		snprintf(err, SPEC_ERR_MAX, "routes and pools are for 'proxy http' services");
 		return -EINVAL;
 	}

@@ -18,10 +18,8 @@
 #include <stdint.h>
 
 #include "core/addr.h"
+#include "core/mode.h"
 
-/* How a virtual service carries traffic. PROXY_NONE = a packet-mode (LVS)
- * service; the others are user-space proxies listening on the VIP. */
-enum proxy_kind { PROXY_NONE, PROXY_TCP, PROXY_UDP, PROXY_HTTP, PROXY_REDIRECT };
 /* Forwarding method of a real server in a packet-mode service (ipvsadm
  * -g/-i/-m). Proxy services forward by proxying, whatever this says. */
 enum fwd_method { FWD_ROUTE, FWD_TUNNEL, FWD_MASQ, FWD_FULLNAT };
@@ -48,10 +46,16 @@ struct xdp_spec {
 	uint32_t rebuild_ms;           /* connection-count schedulers' tables */
 };
 
+/* The largest body limit a service may set: the HTTP parser's own
+ * (proto/http.h HTTP_MAX_BODY, which tests/unit/proto/test_limits.c checks
+ * it equals; the core does not include the parsers). */
+#define SPEC_MAX_BODY (1ull << 48)
+
 /* Options of an HTTP proxy service (and the redirect mode). */
 struct http_opts {
 	uint32_t max_head;             /* request head bytes; 431 above */
-	uint64_t max_body;             /* request body bytes; 413 above; 0 = no limit */
+	uint64_t max_body;             /* request body bytes; 413 above; 0 = no limit;
+	                                * at most SPEC_MAX_BODY */
 	uint32_t header_timeout_ms;    /* a client has this long to send a head; 408 */
 	uint32_t server_timeout_ms;    /* a server has this long to start answering; 504 */
 	uint32_t keepalive_timeout_ms; /* a client may idle this long between requests */
@@ -162,7 +166,7 @@ struct pool_spec;
 struct service_spec {
 	int proto;                /* IPPROTO_TCP or IPPROTO_UDP */
 	struct weir_addr addr;    /* VIP:port */
-	enum proxy_kind proxy;
+	const struct svc_mode *proxy; /* NULL = packet mode (LVS); see mode.h */
 	char sched[SCHED_NAME_MAX];
 	uint32_t sched_flags;     /* SCHED_F_* */
 	uint32_t persist_s;       /* -p timeout in seconds; 0 = not persistent */
@@ -271,8 +275,6 @@ void spec_keep_admin_state(struct weir_config *next, const struct weir_config *o
 int spec_check_service(const struct service_spec *svc, char *err);
 
 const char *proto_name(int proto);        /* "TCP" / "UDP" */
-const char *proxy_kind_name(enum proxy_kind k); /* "tcp", ... "none" */
-int proxy_kind_parse(const char *s, enum proxy_kind *out);
 const char *fwd_name(enum fwd_method f);   /* "Route" "Tunnel" "Masq" "FullNat" */
 void spec_xdp_defaults(struct xdp_spec *x);
 

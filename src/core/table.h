@@ -14,6 +14,10 @@
  *     count change, or an edit; never across a syscall.
  *   - Counters are per thread (index weir_thread_id), written only by their
  *     thread without locks and summed on read.
+ *   - The layers above (health, XDP, HTTP routes) keep their state of a
+ *     service or server in areas of it and follow the table's changes
+ *     through hooks (struct table_hooks below): the core calls up only
+ *     through those.
  */
 #ifndef WEIR_TABLE_H
 #define WEIR_TABLE_H
@@ -21,47 +25,14 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/rate.h"
+#include "core/stats.h"
 #include "core/spec.h"
 #include "core/util.h"
 #include "sched/persist.h"
 #include "sched/sched.h"
-
-/* Response times are counted in a log-linear histogram: 4 buckets per
- * power of two of microseconds, from 1 us to about 17 s (the last bucket
- * takes everything above). */
-#define RT_BUCKETS 96
-#define RT_WINDOW_SNAPS 4            /* p99 window: snapshots ... */
-#define RT_SNAP_TICKS 8              /* ... every 8 rate ticks (16 s) */
-
-/* One thread's share of an object's counters, on its own cache lines. */
-struct vs_counters {
-	uint64_t conns, inpkts, outpkts, inbytes, outbytes;
-	/* HTTP */
-	uint64_t requests;
-	uint64_t resp[6];        /* by status class: [1]..[5]; [0] none sent */
-	uint64_t retries;
-	uint64_t resp_time_us;   /* sum, to the first response byte */
-	uint64_t resp_timed;     /* how many the sum and histogram hold */
-	uint64_t rt_hist[RT_BUCKETS];
-} __attribute__((aligned(CACHELINE)));
-
-/* What the control thread derives from the counters every rate tick. */
-struct vs_derived {
-	uint64_t rt_ewma_us;      /* response time, moving average */
-	uint64_t last_timed, last_rt_sum;
-	uint64_t snaps[RT_WINDOW_SNAPS][RT_BUCKETS]; /* histogram history */
-	uint32_t snap_next, nsnaps, ticks;
-};
-
-struct vs_stats {
-	struct vs_counters *pt;   /* [table nthreads] */
-	struct rate_est est;      /* control thread only */
-	struct rate_totals zero;  /* totals at the last -Z */
-	uint64_t zero_resp[6], zero_retries, zero_rt_sum, zero_timed; /* ditto */
-	struct vs_derived *d;     /* control thread only */
-};
 
 /* Options a layer-4 session needs, copied under svc->lock when it starts. */
 struct vs_runtime_l4 {
@@ -84,46 +55,21 @@ struct vs_runtime {
 
 struct virtual_service;
 
-/* Why a real server may or may not take work, beyond its configured
- * weight: everything health checking and the operator decide. Guarded by
- * svc->lock; health/state.c turns it into ss.flags and ss.weight. */
-struct rs_health {
-	uint32_t weight;          /* the configured weight */
-	uint8_t admin;            /* enum admin_state (UNSET = ready) */
-	bool down;                /* active checks failed <fall> times */
-	bool drain_signal;        /* answered the HTTP drain signal */
-	uint8_t agent;            /* AGENT_*: what the agent said last */
-	uint16_t agent_pct;       /* weight percentage the agent asked (100) */
-	uint32_t agent_weight;    /* weight the agent asked; 0 = none */
-	uint8_t rise, fall;       /* results in a row against the state */
-	uint64_t ejected_until;   /* passive checks: out until (ms); 0 = in */
-	uint64_t back_ms;         /* when the last ejection ended */
-	uint32_t ejections;       /* ejections in a row: the cool-off grows */
-	uint64_t ramp_start;      /* slow start since (ms); 0 = full weight */
-	uint64_t changed_ms;      /* last state change (wall clock, ms) */
-	char reason[96];          /* of the last state change */
-	/* the last active check and agent answer, for listings */
-	char check_last[64];
-	uint32_t check_us;
-	char agent_last[64];
-};
-
 struct real_server {
-	struct sched_server ss;        /* guarded by svc->lock */
-	struct server_spec spec;       /* as configured; control thread only */
+	/* first: svc->servers is also the scheduler's array of sched_server */
+	struct sched_server ss;        /* guarded by svc->lock; weight and flags
+	                                * are set by the layer of the rs_spec hook */
+	struct server_spec spec;       /* as configured; written under svc->lock by
+	                                * the control thread, which alone may read
+	                                * it without the lock */
 	struct weir_addr addr;         /* immutable */
 	struct virtual_service *svc;   /* holds a reference */
 	atomic_int refcnt;
 	bool removed;                  /* out of the table (control thread) */
-	struct rs_health h;            /* guarded by svc->lock */
-	atomic_uint fails_in_row;      /* passive checks, lock-free */
-	void *checks[2];               /* health/check.c: active, agent (control) */
-	int xdp_idx;                   /* xdp/: its slot in the data path; -1 = none */
-	uint64_t xdp_active;           /* xdp/: open flows the data path counts */
 	struct vs_stats stats;
+	/* the layers' areas (table_rs_area): rules in each layer */
+	_Alignas(max_align_t) unsigned char area[];
 };
-
-struct proxy_ops;
 
 struct virtual_service {
 	struct service_spec spec;      /* as configured, servers = NULL; control thread */
@@ -141,14 +87,10 @@ struct virtual_service {
 	atomic_uint active;            /* open sessions, for maxconn */
 	atomic_uint maxconn;           /* 0 = unlimited */
 	atomic_bool wants_rtt;         /* the scheduler reads response times */
-	struct outlier_spec outlier;   /* guarded by lock */
-	atomic_uint outlier_errors;    /* outlier.errors, read without the lock */
-	uint32_t slow_start_ms;        /* guarded by lock */
-	atomic_bool health_busy;       /* a server ramps up or is ejected */
 	atomic_uint gen;               /* bumped when a server's state, weight or the
-	                                * server set changes (xdp/ rebuilds tables) */
-	int xdp_id;                    /* xdp/: its slot in the data path; -1 = none */
-	const struct proxy_ops *proxy; /* NULL = packet mode */
+	                                * server set changes (a mirror of the table,
+	                                * the XDP data path, rebuilds its copy) */
+	const struct svc_mode *proxy;  /* NULL = packet mode (= spec.proxy) */
 	void *proxy_priv;              /* the proxy's listeners */
 	bool removed;                  /* control thread */
 	struct vs_stats stats;         /* the whole service */
@@ -161,8 +103,8 @@ struct virtual_service {
 	struct virtual_service **pools; /* control thread */
 	char (*pool_names)[32];
 	size_t npools;
-	struct route_table *routes;    /* the pointer is guarded by lock */
-	atomic_bool has_routes;        /* lets a request skip the lock when none */
+	/* the layers' areas (table_svc_area): rules in each layer */
+	_Alignas(max_align_t) unsigned char area[];
 };
 
 struct vs_table {
@@ -171,8 +113,83 @@ struct vs_table {
 	struct weir_config cfg;        /* the config the table matches */
 };
 
-/* The calling thread's counter slot: workers 0..n-1, control thread n. */
-extern _Thread_local int weir_thread_id;
+/*
+ * What the layers above the core (health/, xdp/, proxy/...) register with
+ * the table, at start-up (src/register.c), before the first service is
+ * made; later is a broken invariant (fatal). The core never names them.
+ *
+ * State areas: a layer reserves bytes in every service or real server and
+ * keeps its own state there (health's verdicts, XDP's slot, the HTTP
+ * routes), reached by a fixed offset: svc_area(svc, off), no extra pointer
+ * load. The core allocates them zeroed with the object and frees them with
+ * it, on whatever thread drops the last reference: an area holds nothing
+ * that needs freeing then (release it in svc_removed). Which thread and
+ * which lock guard each field is the layer's rule, written above its
+ * struct; fields the request path reads follow svc->lock like the core's.
+ *
+ * Hooks: a struct of optional callbacks, called in registration order, on
+ * the control thread, during table_apply() unless said otherwise:
+ *   svc_new, rs_new    an object was made (pools too): set the area's
+ *                      defaults. Not shared yet.
+ *   svc_prepare        phase 1, for every service of the new config (not
+ *                      pools): the live one to be edited, or the new one
+ *                      after its mode's prepare(). The only hook that may
+ *                      fail: 0 or -errno with a reason in <err>
+ *                      (SPEC_ERR_MAX), and then table_apply() fails with
+ *                      nothing changed. Whatever it acquires is for
+ *                      svc_applied; a later svc_prepare of the same service
+ *                      or its svc_removed releases what was never applied
+ *                      (another service may fail first).
+ *   svc_spec           a service or pool takes <sp>'s options, new or
+ *                      edited. svc->lock held (or not shared yet).
+ *   rs_spec            a server takes <sp>, new or edited (once per
+ *                      apply). svc->lock held; the scheduler hears of it
+ *                      after.
+ *                      The layer implementing it sets rs->ss.weight and
+ *                      rs->ss.flags (health/: what the checks, the agent
+ *                      and the operator say); the core sets only the
+ *                      thresholds.
+ *   svc_added          a new service joined the table, its mode started
+ *                      (not pools).
+ *   svc_applied        phase 2: a service of the config (not a pool), its
+ *                      servers and pools match <sp>.
+ *   svc_removed        a service or pool leaves the table (also a new one
+ *                      whose apply failed, and at table_fini()). Workers
+ *                      may still hold references to it.
+ *   sync               after a successful table_apply(): the whole table.
+ * (tests/unit/core/test_hooks.c shows the order.) Hooks other than
+ * svc_prepare cannot fail: a layer that could not follow a change (out of
+ * memory) says so in the log and catches up at the next sync, as the
+ * core's own phase 2 does.
+ */
+struct table_hooks {
+	void (*svc_new)(struct virtual_service *svc);
+	void (*rs_new)(struct real_server *rs);
+	int  (*svc_prepare)(struct virtual_service *svc, const struct service_spec *sp, char *err);
+	void (*svc_spec)(struct virtual_service *svc, const struct service_spec *sp);
+	void (*rs_spec)(struct real_server *rs, const struct server_spec *sp);
+	void (*svc_added)(struct virtual_service *svc);
+	void (*svc_applied)(struct virtual_service *svc, const struct service_spec *sp);
+	void (*svc_removed)(struct virtual_service *svc);
+	void (*sync)(struct vs_table *t);
+};
+
+/* Registers <h> (a static object that lives as long as the program). */
+void table_hooks_register(const struct table_hooks *h);
+/* Reserves <size> bytes in every service (real server) and returns their
+ * offset for svc_area() (rs_area()). */
+size_t table_svc_area(size_t size);
+size_t table_rs_area(size_t size);
+
+static inline void *svc_area(const struct virtual_service *svc, size_t off)
+{
+	return (void *)(svc->area + off);
+}
+
+static inline void *rs_area(const struct real_server *rs, size_t off)
+{
+	return (void *)(rs->area + off);
+}
 
 int table_init(struct vs_table *t, int nthreads);
 /* Removes every service and frees what no one else references. */
@@ -204,9 +221,6 @@ struct real_server *svc_schedule(struct virtual_service *svc,
 				 struct real_server *const *tried, int ntried,
 				 struct vs_runtime *rt);
 
-/* Marks <rs> draining (it answered the drain signal): no new work. */
-void svc_server_drain(struct real_server *rs);
-
 /* Copies the service's runtime options to <rt>. Any thread; takes the lock. */
 void svc_runtime(struct virtual_service *svc, struct vs_runtime *rt);
 void svc_runtime_l4(struct virtual_service *svc, struct vs_runtime_l4 *rt);
@@ -216,9 +230,10 @@ bool svc_proxy_trusted(struct virtual_service *svc, const struct weir_addr *peer
 
 /* Sticky sessions. svc_schedule_to() takes <want> if it is still in the
  * service and may take work (then as svc_schedule()), else returns NULL.
- * svc_schedule_hash() picks by weighted rendezvous hashing of <key> over the
- * available servers (so a key stays on its server while that one is up, and
- * few keys move when the set changes); NULL when none is available. */
+ * svc_schedule_hash() picks with sched_rendezvous() (weighted rendezvous
+ * hashing) of <key> over the service's servers, under the lock (so a key
+ * stays on its server while that one is up, and few keys move when the set
+ * changes); NULL when none is available. */
 struct real_server *svc_schedule_to(struct virtual_service *svc, struct real_server *want,
 				    const struct weir_addr *client, uint64_t now);
 struct real_server *svc_schedule_hash(struct virtual_service *svc, const void *key, size_t len,
@@ -240,32 +255,9 @@ void svc_observe_rtt(struct real_server *rs, uint64_t rtt_ns, uint64_t now);
 void svc_conn_close(struct real_server *rs, bool was_active, const struct weir_addr *client,
 		    uint64_t now);
 
-/* The service's routing rules with a reference (route_table_put() it), or
- * NULL when it has none. Any thread. */
-struct route_table *svc_routes_get(struct virtual_service *svc);
-
-/* Counter updates from the calling thread. */
-static inline struct vs_counters *stats_mine(struct vs_stats *s)
-{
-	return &s->pt[weir_thread_id];
-}
-void stats_sum(const struct vs_stats *s, int nthreads, struct rate_totals *out);
-/* One response time, into the sum and the histogram. */
-void stats_observe_rt(struct vs_counters *c, uint64_t us);
-/* The bucket of <us>, and the upper bound of bucket <b> in us. */
-unsigned rt_bucket(uint64_t us);
-uint64_t rt_bucket_upper(unsigned b);
-
-/* Everything the listings, JSON and /metrics show of one object: totals
- * since the last -Z (all of them), rates, response times. */
-struct stats_view {
-	struct rate_totals tot;
-	struct rate_value rate;
-	uint64_t requests, resp[6], retries, rt_sum_us, timed;
-	uint64_t rps;             /* requests per second (rate estimator) */
-	uint64_t rt_ewma_us, p99_us;
-};
-void stats_view(const struct vs_stats *s, int nthreads, struct stats_view *out);
+/* The pool of <svc> named <name> (no reference taken), or NULL: "default"
+ * or no such pool. Control thread. */
+struct virtual_service *svc_pool(struct virtual_service *svc, const char *name);
 
 /* Calls <fn> for every service of the table and every pool of each (pools
  * have <owner> set). Control thread. */

@@ -180,9 +180,12 @@ static int set_sched_flags(struct ctl_cmd *c, const char *arg, char *err)
 
 static int set_proxy(struct ctl_cmd *c, const char *arg, char *err)
 {
-	if (proxy_kind_parse(arg, &c->svc.proxy) != 0)
-		return fail(err, "illegal proxy mode `%s' (tcp, udp, http, redirect or none)", arg);
-	return 0;
+	char names[128];
+
+	if (mode_parse(arg, &c->svc.proxy) == 0)
+		return 0;
+	mode_names(names, sizeof(names));
+	return fail(err, "illegal proxy mode `%s' (one of %s)", arg, names);
 }
 
 static int set_duration(const char *arg, uint32_t *out, const char *what, char *err)
@@ -603,8 +606,9 @@ static int check_combined(const struct ctl_cmd *cmd, char *err)
 		return fail(err, "One-Packet Scheduling is not supported by weir");
 	if (ctl_has(cmd, O_SCHED_FLAGS) && svc_cmd) {
 		const char *s = cmd->svc.sched;
+		const struct sched_ops *ops = sched_find(s);
 
-		if (strcmp(s, "sh") != 0 && strcmp(s, "mh") != 0)
+		if (!ops || !ops->takes_flags)
 			return fail(err, "incompatible scheduler flag `%s'", s);
 	}
 	if (cmd->op == OP_LIST && (ctl_has(cmd, O_CONNECTION) || ctl_has(cmd, O_TIMEOUT) ||

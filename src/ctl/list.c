@@ -9,6 +9,7 @@
 #include "ctl/list.h"
 #include "health/state.h"
 #include "sched/sched.h"
+#include "xdp/xdp.h"
 
 /* "TCP  1.2.3.4:80": ipvsadm cuts IPv4 names at 33 characters. */
 static void svc_name(int proto, const struct weir_addr *a, char *out, size_t len)
@@ -131,7 +132,9 @@ static void five(struct buf *out, uint64_t a, uint64_t b, uint64_t c, uint64_t d
 
 static void sched_flag_names(uint32_t flags, const char *sched, char *out, size_t len)
 {
-	const char *pfx = strcmp(sched, "mh") == 0 ? "mh" : "sh";
+	/* the flag names carry their scheduler's name: sh-port, mh-port */
+	const struct sched_ops *ops = sched_find(sched);
+	const char *pfx = ops && ops->takes_flags ? ops->name : "sh";
 
 	snprintf(out, len, "%s%s%s%s%s",
 		 flags & SCHED_F_FALLBACK ? pfx : "", flags & SCHED_F_FALLBACK ? "-fallback" : "",
@@ -295,8 +298,8 @@ static void servers_of(struct buf *out, struct virtual_service *svc,
 		v[i].rs = svc->servers[i];
 		v[i].ss = svc->servers[i]->ss;
 		/* packet mode: the data path's open flows (control thread field) */
-		v[i].ss.active += (uint32_t)svc->servers[i]->xdp_active;
-		v[i].h = svc->servers[i]->h;
+		v[i].ss.active += (uint32_t)xdp_rs_active(svc->servers[i]);
+		v[i].h = health_rs(svc->servers[i])->h;
 		v[i].state = rs_state_name(svc->servers[i]);
 		v[i].persist_conns = svc->persist ?
 			persist_count_server(svc->persist, &svc->servers[i]->ss) : 0;
@@ -446,8 +449,8 @@ static void save_service(struct buf *out, const struct service_spec *s)
 		buf_printf(out, " -b %s", tmp);
 	}
 	/* weir's own options, only where they differ from the defaults */
-	if (s->proxy != PROXY_NONE)
-		buf_printf(out, " --proxy %s", proxy_kind_name(s->proxy));
+	if (s->proxy)
+		buf_printf(out, " --proxy %s", s->proxy->name);
 	if (s->connect_timeout_ms != DEFAULT_CONNECT_TIMEOUT_MS)
 		buf_printf(out, " --connect-timeout %ums", s->connect_timeout_ms);
 	if (s->idle_timeout_ms != DEFAULT_IDLE_TIMEOUT_MS)

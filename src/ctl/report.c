@@ -77,7 +77,7 @@ static void snap_one(struct virtual_service *svc, struct virtual_service *owner,
 		r->rs = svc->servers[i];
 		rs_get(r->rs);
 		r->ss = r->rs->ss;
-		r->h = r->rs->h;
+		r->h = health_rs(r->rs)->h;
 		r->pool = ss->pool;
 		r->state = rs_state_name(r->rs);
 		ss->active += r->ss.active;
@@ -263,7 +263,7 @@ void report_json(struct vs_table *t, const struct virtual_service *only, struct 
 		buf_append(out, ",", 1);
 		json_key(out, "address", addr_str(&s->svc->addr, a));
 		buf_append(out, ",", 1);
-		json_key(out, "proxy", proxy_kind_name(sp->proxy));
+		json_key(out, "proxy", mode_name(sp->proxy));
 		buf_append(out, ",", 1);
 		json_key(out, "scheduler", sp->sched);
 		buf_printf(out, ",\"persistent\":%u,\"active_conns\":%" PRIu64

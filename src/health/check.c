@@ -482,13 +482,13 @@ static bool hc_same(const struct hcheck *hc, enum hc_kind kind, const struct che
 static void sync_one(struct virtual_service *svc, struct real_server *rs, enum hc_kind kind,
 		     bool want, const struct check_spec *c, const struct agent_spec *a)
 {
-	struct hcheck *hc = rs->checks[kind];
+	struct hcheck *hc = health_rs(rs)->checks[kind];
 
 	if (hc && want && hc_same(hc, kind, c, a, svc)) {
 		hc->seen = true;
 		return;
 	}
-	rs->checks[kind] = NULL; /* an old one, if any, stays unseen: stopped */
+	health_rs(rs)->checks[kind] = NULL; /* an old one, if any, stays unseen: stopped */
 	if (!want)
 		return;
 	if (!(hc = hc_new(rs, svc, kind, c, a))) {
@@ -498,7 +498,7 @@ static void sync_one(struct virtual_service *svc, struct real_server *rs, enum h
 	hc->seen = true;
 	hc->next = all;
 	all = hc;
-	rs->checks[kind] = hc;
+	health_rs(rs)->checks[kind] = hc;
 	if (loop_post(hc->ht->loop, hc_begin, hc) != 0)
 		fatalx("cannot start a health check: out of memory");
 }
@@ -521,17 +521,18 @@ static void forget_verdict(struct hcheck *hc)
 {
 	struct real_server *rs = hc->rs;
 	struct virtual_service *svc = rs->svc;
+	struct rs_health *h = &health_rs(rs)->h;
 
 	pthread_mutex_lock(&svc->lock);
 	if (hc->kind == HC_ACTIVE) {
-		rs->h.down = false;
-		rs->h.rise = rs->h.fall = 0;
-		rs->h.check_last[0] = '\0';
+		h->down = false;
+		h->rise = h->fall = 0;
+		h->check_last[0] = '\0';
 	} else {
-		rs->h.agent = AGENT_NONE;
-		rs->h.agent_pct = 100;
-		rs->h.agent_weight = 0;
-		rs->h.agent_last[0] = '\0';
+		h->agent = AGENT_NONE;
+		h->agent_pct = 100;
+		h->agent_weight = 0;
+		h->agent_last[0] = '\0';
 	}
 	rs_refresh_locked(rs, now_ms());
 	pthread_mutex_unlock(&svc->lock);
@@ -552,9 +553,9 @@ void health_sync(struct vs_table *t)
 			continue;
 		}
 		*pp = hc->next;
-		if (hc->rs->checks[hc->kind] == hc) /* its server left the table */
-			hc->rs->checks[hc->kind] = NULL;
-		else if (!hc->rs->checks[hc->kind]) /* not replaced: no check now */
+		if (health_rs(hc->rs)->checks[hc->kind] == hc) /* its server left the table */
+			health_rs(hc->rs)->checks[hc->kind] = NULL;
+		else if (!health_rs(hc->rs)->checks[hc->kind]) /* not replaced: no check now */
 			forget_verdict(hc);
 		hc_stop(hc);
 	}
@@ -566,7 +567,7 @@ void health_shutdown(void)
 		struct hcheck *hc = all;
 
 		all = hc->next;
-		hc->rs->checks[hc->kind] = NULL;
+		health_rs(hc->rs)->checks[hc->kind] = NULL;
 		hc_stop(hc);
 	}
 	for (int i = 0; i < nthreads; i++)

@@ -19,11 +19,37 @@ static uint64_t wall_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-void health_opts_set(struct virtual_service *svc, const struct service_spec *sp)
+size_t health_rs_off, health_svc_off;
+
+void health_rs_new(struct real_server *rs)
 {
-	svc->outlier = sp->outlier;
-	atomic_store_explicit(&svc->outlier_errors, sp->outlier.errors, memory_order_relaxed);
-	svc->slow_start_ms = sp->slow_start_ms;
+	health_rs(rs)->h.agent_pct = 100;
+}
+
+void health_svc_spec(struct virtual_service *svc, const struct service_spec *sp)
+{
+	struct health_svc *hs = health_svc(svc);
+
+	hs->outlier = sp->outlier;
+	atomic_store_explicit(&hs->outlier_errors, sp->outlier.errors, memory_order_relaxed);
+	hs->slow_start_ms = sp->slow_start_ms;
+}
+
+void health_rs_spec(struct real_server *rs, const struct server_spec *sp)
+{
+	struct rs_health *h = &health_rs(rs)->h;
+
+	if (h->admin != sp->admin && (h->admin > ADMIN_READY || sp->admin > ADMIN_READY)) {
+		char a[ADDR_STRLEN], b[ADDR_STRLEN];
+
+		snprintf(h->reason, sizeof(h->reason), "set to %s by hand",
+			 admin_state_name(sp->admin ? (enum admin_state)sp->admin : ADMIN_READY));
+		log_info("%s %s -> %s: real server %s", proto_name(rs->svc->proto),
+			 addr_str(&rs->svc->addr, a), addr_str(&rs->addr, b), h->reason);
+	}
+	h->weight = sp->weight;
+	h->admin = sp->admin;
+	rs_recompute_locked(rs, now_ms());
 }
 
 #define OUT_FLAGS (SCHED_SRV_DOWN | SCHED_SRV_MAINT)
@@ -31,7 +57,8 @@ void health_opts_set(struct virtual_service *svc, const struct service_spec *sp)
 static void refresh(struct real_server *rs, uint64_t now, bool tell)
 {
 	struct virtual_service *svc = rs->svc;
-	struct rs_health *h = &rs->h;
+	struct health_svc *hs = health_svc(svc);
+	struct rs_health *h = &health_rs(rs)->h;
 	uint32_t flags = rs->ss.flags & SCHED_SRV_OVERLOAD;
 	uint64_t w;
 
@@ -50,18 +77,18 @@ static void refresh(struct real_server *rs, uint64_t now, bool tell)
 	if (w > 65535)
 		w = 65535;
 	/* slow start: a server coming back from down or maintenance */
-	if ((rs->ss.flags & OUT_FLAGS) && !(flags & OUT_FLAGS) && svc->slow_start_ms)
+	if ((rs->ss.flags & OUT_FLAGS) && !(flags & OUT_FLAGS) && hs->slow_start_ms)
 		h->ramp_start = now ? now : 1;
 	if (h->ramp_start) {
 		uint64_t t = now - h->ramp_start;
 
-		if (now < h->ramp_start || t >= svc->slow_start_ms || !svc->slow_start_ms) {
+		if (now < h->ramp_start || t >= hs->slow_start_ms || !hs->slow_start_ms) {
 			h->ramp_start = 0;
 		} else {
-			uint64_t r = w * t / svc->slow_start_ms;
+			uint64_t r = w * t / hs->slow_start_ms;
 
 			w = w ? MAX(r, 1) : 0;
-			atomic_store_explicit(&svc->health_busy, true, memory_order_relaxed);
+			atomic_store_explicit(&hs->busy, true, memory_order_relaxed);
 		}
 	}
 	if (flags != rs->ss.flags || w != rs->ss.weight) {
@@ -98,19 +125,20 @@ static void note_change(struct real_server *rs, const char *fmt, ...)
 
 static void note_change(struct real_server *rs, const char *fmt, ...)
 {
+	struct rs_health *h = &health_rs(rs)->h;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(rs->h.reason, sizeof(rs->h.reason), fmt, ap);
+	vsnprintf(h->reason, sizeof(h->reason), fmt, ap);
 	va_end(ap);
-	rs->h.changed_ms = wall_ms();
+	h->changed_ms = wall_ms();
 }
 
 bool health_check_done(struct real_server *rs, const struct check_spec *c,
 		       enum check_result r, const char *what, uint32_t us)
 {
 	struct virtual_service *svc = rs->svc;
-	struct rs_health *h = &rs->h;
+	struct rs_health *h = &health_rs(rs)->h;
 	const char *became = NULL;
 	char reason[sizeof(h->reason)];
 	bool changing;
@@ -247,7 +275,7 @@ void health_agent_done(struct real_server *rs, bool ok, const struct agent_answe
 		       const char *what)
 {
 	struct virtual_service *svc = rs->svc;
-	struct rs_health *h = &rs->h;
+	struct rs_health *h = &health_rs(rs)->h;
 	uint8_t was_state, now_state;
 	uint32_t was_w, now_w;
 	bool new_answer;
@@ -300,41 +328,43 @@ void health_agent_done(struct real_server *rs, bool ok, const struct agent_answe
 void health_passive(struct real_server *rs, bool ok)
 {
 	struct virtual_service *svc = rs->svc;
-	uint32_t limit = atomic_load_explicit(&svc->outlier_errors, memory_order_relaxed);
+	struct health_svc *hs = health_svc(svc);
+	struct health_rs *hr = health_rs(rs);
+	uint32_t limit = atomic_load_explicit(&hs->outlier_errors, memory_order_relaxed);
 	uint32_t n, ejected = 0, cap;
 	uint64_t now, dur = 0;
-	char reason[sizeof(rs->h.reason)] = "";
+	char reason[sizeof(hr->h.reason)] = "";
 
 	if (!limit)
 		return;
 	if (ok) {
 		/* read first: most requests succeed and the line stays shared */
-		if (atomic_load_explicit(&rs->fails_in_row, memory_order_relaxed))
-			atomic_store_explicit(&rs->fails_in_row, 0, memory_order_relaxed);
+		if (atomic_load_explicit(&hr->fails_in_row, memory_order_relaxed))
+			atomic_store_explicit(&hr->fails_in_row, 0, memory_order_relaxed);
 		return;
 	}
-	n = atomic_fetch_add_explicit(&rs->fails_in_row, 1, memory_order_relaxed) + 1;
+	n = atomic_fetch_add_explicit(&hr->fails_in_row, 1, memory_order_relaxed) + 1;
 	if (n < limit)
 		return;
 	now = now_ms();
 	pthread_mutex_lock(&svc->lock);
 	for (size_t i = 0; i < svc->nservers; i++)
-		ejected += svc->servers[i]->h.ejected_until != 0;
-	cap = (uint32_t)(svc->nservers * svc->outlier.max_pct / 100);
-	if (!rs->h.ejected_until && !rs->removed && ejected < MAX(cap, 1u)) {
-		struct rs_health *h = &rs->h;
+		ejected += health_rs(svc->servers[i])->h.ejected_until != 0;
+	cap = (uint32_t)(svc->nservers * hs->outlier.max_pct / 100);
+	if (!hr->h.ejected_until && !rs->removed && ejected < MAX(cap, 1u)) {
+		struct rs_health *h = &hr->h;
 
-		if (h->back_ms && now - h->back_ms > svc->outlier.max_eject_ms)
+		if (h->back_ms && now - h->back_ms > hs->outlier.max_eject_ms)
 			h->ejections = 0; /* behaved for a while: start over */
-		dur = (uint64_t)svc->outlier.eject_ms * (h->ejections + 1);
-		dur = MIN(dur, svc->outlier.max_eject_ms);
+		dur = (uint64_t)hs->outlier.eject_ms * (h->ejections + 1);
+		dur = MIN(dur, hs->outlier.max_eject_ms);
 		h->ejections++;
 		h->ejected_until = now + dur;
-		atomic_store_explicit(&rs->fails_in_row, 0, memory_order_relaxed);
+		atomic_store_explicit(&hr->fails_in_row, 0, memory_order_relaxed);
 		note_change(rs, "ejected for %llu ms after %u failures in a row",
 			    (unsigned long long)dur, n);
 		snprintf(reason, sizeof(reason), "%s", h->reason);
-		atomic_store_explicit(&svc->health_busy, true, memory_order_relaxed);
+		atomic_store_explicit(&hs->busy, true, memory_order_relaxed);
 		rs_refresh_locked(rs, now);
 	}
 	pthread_mutex_unlock(&svc->lock);
@@ -349,12 +379,13 @@ void health_passive(struct real_server *rs, bool ok)
 void health_server_ready(struct real_server *rs)
 {
 	struct virtual_service *svc = rs->svc;
+	struct health_rs *hr = health_rs(rs);
 
 	pthread_mutex_lock(&svc->lock);
-	rs->h.drain_signal = false;
-	rs->h.ejected_until = 0;
-	rs->h.ejections = 0;
-	atomic_store_explicit(&rs->fails_in_row, 0, memory_order_relaxed);
+	hr->h.drain_signal = false;
+	hr->h.ejected_until = 0;
+	hr->h.ejections = 0;
+	atomic_store_explicit(&hr->fails_in_row, 0, memory_order_relaxed);
 	rs_refresh_locked(rs, now_ms());
 	pthread_mutex_unlock(&svc->lock);
 }
@@ -364,23 +395,24 @@ void health_server_ready(struct real_server *rs)
 static void tick_service(struct virtual_service *svc, struct virtual_service *owner,
 			 const char *pool, void *arg)
 {
+	struct health_svc *hs = health_svc(svc);
 	uint64_t now = *(uint64_t *)arg;
 	bool busy = false;
 
-	if (!atomic_load_explicit(&svc->health_busy, memory_order_relaxed))
+	if (!atomic_load_explicit(&hs->busy, memory_order_relaxed))
 		return;
 	pthread_mutex_lock(&svc->lock);
-	atomic_store_explicit(&svc->health_busy, false, memory_order_relaxed);
+	atomic_store_explicit(&hs->busy, false, memory_order_relaxed);
 	for (size_t i = 0; i < svc->nservers; i++) {
 		struct real_server *rs = svc->servers[i];
-		struct rs_health *h = &rs->h;
+		struct rs_health *h = &health_rs(rs)->h;
 
 		if (h->ejected_until && now >= h->ejected_until) {
 			char name[3 * ADDR_STRLEN];
 
 			h->ejected_until = 0;
 			h->back_ms = now;
-			atomic_store_explicit(&rs->fails_in_row, 0, memory_order_relaxed);
+			atomic_store_explicit(&health_rs(rs)->fails_in_row, 0, memory_order_relaxed);
 			note_change(rs, "ejection over");
 			rs_name(rs, name, sizeof(name));
 			log_info("%s: real server is back after its ejection", name);
@@ -389,7 +421,7 @@ static void tick_service(struct virtual_service *svc, struct virtual_service *ow
 		busy |= h->ejected_until || h->ramp_start;
 	}
 	if (busy)
-		atomic_store_explicit(&svc->health_busy, true, memory_order_relaxed);
+		atomic_store_explicit(&hs->busy, true, memory_order_relaxed);
 	pthread_mutex_unlock(&svc->lock);
 }
 
@@ -404,7 +436,7 @@ const char *rs_state_name(const struct real_server *rs)
 
 	if (f & SCHED_SRV_MAINT)
 		return "maint";
-	if (rs->h.ejected_until)
+	if (health_rs(rs)->h.ejected_until)
 		return "ejected";
 	if (f & SCHED_SRV_DOWN)
 		return "down";
@@ -418,12 +450,13 @@ const char *rs_state_name(const struct real_server *rs)
 void svc_server_drain(struct real_server *rs)
 {
 	struct virtual_service *svc = rs->svc;
+	struct rs_health *h = &health_rs(rs)->h;
 	bool was;
 
 	pthread_mutex_lock(&svc->lock);
-	was = rs->h.drain_signal;
+	was = h->drain_signal;
 	if (!was) {
-		rs->h.drain_signal = true;
+		h->drain_signal = true;
 		note_change(rs, "%s", "answered the drain signal");
 		rs_refresh_locked(rs, now_ms());
 	}

@@ -6,8 +6,9 @@
  * rise/fall results in a row), the agent (up/drain/down/maint, a weight or
  * a percentage), passive checks (ejected for a cool-off after N failures in
  * a row), the HTTP drain signal, and slow start (a server coming back ramps
- * its weight up). struct rs_health (table.h) holds what each said;
- * rs_refresh_locked() folds it into the scheduler's flags and weight:
+ * its weight up). struct rs_health holds what each said, in health's area
+ * of the real server (health_rs()); rs_refresh_locked() folds it into the
+ * scheduler's flags and weight:
  *
  *   DOWN  = checks failed, ejected, or the agent said down
  *   DRAIN = drained by hand, by the drain signal, or by the agent
@@ -36,8 +37,65 @@
 
 enum check_result { CHECK_PASS, CHECK_FAIL, CHECK_DRAINING };
 
-/* The service's outlier and slow-start options. Lock held, or not shared. */
-void health_opts_set(struct virtual_service *svc, const struct service_spec *sp);
+/* Why a real server may or may not take work, beyond its configured
+ * weight: everything health checking and the operator decide. Guarded by
+ * svc->lock; rs_refresh_locked() turns it into ss.flags and ss.weight. */
+struct rs_health {
+	uint32_t weight;          /* the configured weight */
+	uint8_t admin;            /* enum admin_state (UNSET = ready) */
+	bool down;                /* active checks failed <fall> times */
+	bool drain_signal;        /* answered the HTTP drain signal */
+	uint8_t agent;            /* AGENT_*: what the agent said last */
+	uint16_t agent_pct;       /* weight percentage the agent asked (100) */
+	uint32_t agent_weight;    /* weight the agent asked; 0 = none */
+	uint8_t rise, fall;       /* results in a row against the state */
+	uint64_t ejected_until;   /* passive checks: out until (ms); 0 = in */
+	uint64_t back_ms;         /* when the last ejection ended */
+	uint32_t ejections;       /* ejections in a row: the cool-off grows */
+	uint64_t ramp_start;      /* slow start since (ms); 0 = full weight */
+	uint64_t changed_ms;      /* last state change (wall clock, ms) */
+	char reason[96];          /* of the last state change */
+	/* the last active check and agent answer, for listings */
+	char check_last[64];
+	uint32_t check_us;
+	char agent_last[64];
+};
+
+/* Health's area of a real server (table_rs_area; health.c registers it). */
+struct health_rs {
+	struct rs_health h;           /* guarded by svc->lock */
+	atomic_uint fails_in_row;     /* passive checks: any thread, no lock */
+	void *checks[2];              /* check.c: its active check and agent
+	                               * objects (control thread) */
+};
+
+/* ... and of a service or pool: its passive-check and slow-start options. */
+struct health_svc {
+	struct outlier_spec outlier;  /* guarded by svc->lock */
+	atomic_uint outlier_errors;   /* outlier.errors, read without the lock */
+	uint32_t slow_start_ms;       /* guarded by svc->lock */
+	atomic_bool busy;             /* a server ramps up or is ejected: the
+	                               * tick has work (any thread) */
+};
+
+extern size_t health_rs_off, health_svc_off;
+
+static inline struct health_rs *health_rs(const struct real_server *rs)
+{
+	return rs_area(rs, health_rs_off);
+}
+
+static inline struct health_svc *health_svc(const struct virtual_service *svc)
+{
+	return svc_area(svc, health_svc_off);
+}
+
+/* The table's hooks (health.c registers them): a server's defaults; the
+ * service's outlier and slow-start options; a server's configured weight
+ * and admin state (logged when set by hand). Lock held, or not shared. */
+void health_rs_new(struct real_server *rs);
+void health_svc_spec(struct virtual_service *svc, const struct service_spec *sp);
+void health_rs_spec(struct real_server *rs, const struct server_spec *sp);
 
 /* Recomputes rs->ss.flags and rs->ss.weight; tells the scheduler when they
  * changed and the server is in its set. Lock held. */
@@ -72,6 +130,10 @@ void health_passive(struct real_server *rs, bool ok);
 
 /* `weirctl server ... ready`: forget a drain signal and an ejection. */
 void health_server_ready(struct real_server *rs);
+
+/* The HTTP proxy saw <rs> answer the drain signal: no new work. Any
+ * thread; takes the lock. */
+void svc_server_drain(struct real_server *rs);
 
 /* Control thread, every HEALTH_TICK_MS: ends ejections, steps slow starts. */
 #define HEALTH_TICK_MS 100

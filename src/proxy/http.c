@@ -1932,17 +1932,19 @@ static void redirect_start(struct virtual_service *svc)
 	listener_start(svc, redirect_accept);
 }
 
-const struct proxy_ops http_proxy_ops = {
-	.kind = PROXY_HTTP,
+const struct svc_mode http_proxy_ops = {
 	.name = "http",
+	.proto = IPPROTO_TCP,
+	.pools = true,
 	.prepare = listener_prepare_reqresp,
 	.start = http_start,
 	.stop = listener_stop,
 };
 
-const struct proxy_ops redirect_proxy_ops = {
-	.kind = PROXY_REDIRECT,
+const struct svc_mode redirect_proxy_ops = {
 	.name = "redirect",
+	.proto = IPPROTO_TCP,
+	.server_url = true,
 	.prepare = listener_prepare_reqresp,
 	.start = redirect_start,
 	.stop = listener_stop,

@@ -5,7 +5,7 @@
 
 #include "proxy/proxy.h"
 
-extern const struct proxy_ops http_proxy_ops;
-extern const struct proxy_ops redirect_proxy_ops;
+extern const struct svc_mode http_proxy_ops;
+extern const struct svc_mode redirect_proxy_ops;
 
 #endif

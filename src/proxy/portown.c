@@ -18,7 +18,6 @@
 #include "core/spec.h"
 #include "proxy/lsock.h"
 #include "proxy/portown.h"
-#include "proxy/proxy.h"
 
 #define DIAG_BUF 32768
 
@@ -440,8 +439,8 @@ int port_check_config(const struct weir_config *cfg, const char *path, FILE *out
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		const struct service_spec *sp = &cfg->services[i];
 
-		if (sp->proxy == PROXY_NONE || !proxy_find(sp->proxy))
-			continue; /* no listening socket: packet mode */
+		if (!sp->proxy)
+			continue; /* packet mode: no listening socket */
 		errors += check_one(path, real, sp->line, sp->proto == IPPROTO_UDP ? "udp" : "tcp",
 				    &sp->addr, sp->proto, out);
 	}

@@ -1,4 +1,6 @@
 /* route.c - see route.h. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -6,9 +8,7 @@
 #include "core/table.h"
 #include "proxy/route.h"
 
-struct route_table *route_table_build(const struct route_spec *spec, size_t n,
-				      struct virtual_service *(*pool_of)(void *arg, const char *name),
-				      void *arg)
+struct route_table *route_table_build(const struct route_spec *spec, size_t n)
 {
 	struct route_table *t = calloc(1, sizeof(*t) + n * sizeof(t->r[0]));
 
@@ -23,8 +23,8 @@ struct route_table *route_table_build(const struct route_spec *spec, size_t n,
 		memcpy(r->path_prefix, s->path_prefix, sizeof(r->path_prefix));
 		memcpy(r->method, s->method, sizeof(r->method));
 		memcpy(r->header, s->header, sizeof(r->header));
+		memcpy(r->pool_name, s->pool, sizeof(r->pool_name));
 		t->n++;
-		r->pool = pool_of(arg, s->pool);
 		if (s->path_regex[0]) {
 			if (regcomp(&r->path_re, s->path_regex, REG_EXTENDED | REG_NOSUB) != 0)
 				goto out_free;
@@ -41,6 +41,13 @@ struct route_table *route_table_build(const struct route_spec *spec, size_t n,
 out_free:
 	route_table_put(t);
 	return NULL;
+}
+
+void route_table_bind(struct route_table *t,
+		      struct virtual_service *(*pool_of)(void *arg, const char *name), void *arg)
+{
+	for (size_t i = 0; i < t->n; i++)
+		t->r[i].pool = pool_of(arg, t->r[i].pool_name);
 }
 
 void route_table_get(struct route_table *t)
@@ -122,4 +129,111 @@ const struct route *route_match(const struct route_table *t, const struct route_
 		if (rule_match(&t->r[i], q))
 			return &t->r[i];
 	return NULL;
+}
+
+/* --- a service's live table: the routes' area and the table hooks -------- */
+
+/* The routes' area of a service (pools have none in use). */
+struct route_svc {
+	struct route_table *live;      /* the pointer is guarded by svc->lock */
+	atomic_bool has;               /* live != NULL: a request without rules
+	                                * skips the lock */
+	struct route_table *next;      /* built by svc_prepare, not yet bound
+	                                * (control thread) */
+};
+
+static size_t route_svc_off;
+
+static struct route_svc *rsvc(const struct virtual_service *svc)
+{
+	return svc_area(svc, route_svc_off);
+}
+
+struct route_table *svc_routes_get(struct virtual_service *svc)
+{
+	struct route_svc *r = rsvc(svc);
+	struct route_table *rt;
+
+	if (!atomic_load_explicit(&r->has, memory_order_relaxed))
+		return NULL; /* most services: no lock on the request path */
+	pthread_mutex_lock(&svc->lock);
+	rt = r->live;
+	if (rt)
+		route_table_get(rt);
+	pthread_mutex_unlock(&svc->lock);
+	return rt;
+}
+
+static void routes_swap(struct virtual_service *svc, struct route_table *rt)
+{
+	struct route_svc *r = rsvc(svc);
+	struct route_table *old;
+
+	pthread_mutex_lock(&svc->lock);
+	old = r->live;
+	r->live = rt;
+	atomic_store_explicit(&r->has, rt != NULL, memory_order_relaxed);
+	pthread_mutex_unlock(&svc->lock);
+	route_table_put(old);
+}
+
+/* Compiles the rules before anything changes: a failure leaves the table
+ * as it was. */
+static int routes_prepare(struct virtual_service *svc, const struct service_spec *sp,
+			  char *err)
+{
+	struct route_svc *r = rsvc(svc);
+
+	route_table_put(r->next); /* one an earlier, failed apply left */
+	r->next = NULL;
+	if (sp->nroutes && !(r->next = route_table_build(sp->routes, sp->nroutes))) {
+		snprintf(err, SPEC_ERR_MAX, "Memory allocation problem");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static struct virtual_service *pool_of(void *arg, const char *name)
+{
+	struct virtual_service *pool = svc_pool(arg, name);
+
+	if (pool)
+		svc_get(pool);
+	return pool;
+}
+
+/* The service's pools are in place: bind the new rules to them and let
+ * requests see them. */
+static void routes_applied(struct virtual_service *svc, const struct service_spec *sp)
+{
+	struct route_svc *r = rsvc(svc);
+	struct route_table *rt = r->next;
+
+	r->next = NULL;
+	if (rt)
+		route_table_bind(rt, pool_of, svc);
+	if (rt || r->live)
+		routes_swap(svc, rt);
+}
+
+static void routes_removed(struct virtual_service *svc)
+{
+	struct route_svc *r = rsvc(svc);
+
+	route_table_put(r->next);
+	r->next = NULL;
+	if (r->live)
+		routes_swap(svc, NULL);
+}
+
+static const struct table_hooks route_hooks = {
+	.svc_prepare = routes_prepare,
+	.svc_applied = routes_applied,
+	.svc_removed = routes_removed,
+};
+
+void route_register(void)
+{
+	route_svc_off = table_svc_area(sizeof(struct route_svc));
+	table_hooks_register(&route_hooks);
 }

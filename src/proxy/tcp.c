@@ -462,9 +462,9 @@ static void tcp_start(struct virtual_service *svc)
 	listener_start(svc, tcp_accept);
 }
 
-const struct proxy_ops tcp_proxy_ops = {
-	.kind = PROXY_TCP,
+const struct svc_mode tcp_proxy_ops = {
 	.name = "tcp",
+	.proto = IPPROTO_TCP,
 	.prepare = listener_prepare,
 	.start = tcp_start,
 	.stop = listener_stop,

@@ -122,4 +122,5 @@ const struct sched_ops sched_lblc_ops = {
 	.update = lblc_update,
 	.pick = lblc_pick,
 	.conn_changed = lblc_conn_changed,
+	.periodic = true,
 };

@@ -235,4 +235,5 @@ const struct sched_ops sched_lblcr_ops = {
 	.update = lblcr_update,
 	.pick = lblcr_pick,
 	.conn_changed = lblcr_conn_changed,
+	.periodic = true,
 };

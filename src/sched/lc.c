@@ -111,6 +111,7 @@ LC_INIT(nq)
 		.update = lc_update,                             \
 		.pick = lc_pick,                                 \
 		.conn_changed = lc_conn_changed,                 \
+		.periodic = true,                                \
 	}
 
 LC_OPS(lc, "least connections (IPVS: active*256 + inactive)");

@@ -258,4 +258,7 @@ const struct sched_ops sched_mh_ops = {
 	.update = mh_update,
 	.pick = mh_pick,
 	.table = mh_table,
+	.hash = SCHED_HASH_SRC,
+	.table_sized = true,
+	.takes_flags = true,
 };

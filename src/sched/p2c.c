@@ -227,6 +227,7 @@ const struct sched_ops sched_p2c_ops = {
 	.update = p2c_update,
 	.pick = p2c_pick,
 	.conn_changed = p2c_conn_changed,
+	.periodic = true,
 };
 
 const struct sched_ops sched_lrt_ops = {
@@ -239,4 +240,5 @@ const struct sched_ops sched_lrt_ops = {
 	.pick = lrt_pick,
 	.conn_changed = p2c_conn_changed,
 	.uses_rtt = true,
+	.periodic = true,
 };

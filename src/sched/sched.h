@@ -111,10 +111,29 @@ struct sched_ops {
 	/* Optional (dh, sh, mh): the static lookup table, slot -> idx or -1;
 	 * returns its size. */
 	uint32_t (*table)(const struct sched *s, const int32_t **slots);
+	/* Traits: what the rest of the program asks about an algorithm,
+	 * instead of comparing its name. */
 	/* The algorithm reads response times: callers feed sched_observe_rtt()
 	 * (and may skip it for the others). */
 	bool uses_rtt;
+	/* A pick is a hash of the request (SCHED_HASH_*): the same key goes to
+	 * the same server, through the static table of .table. */
+	uint8_t hash;
+	/* The size of its table is the caller's choice (params.mh_table_size):
+	 * a mirror of the table (the XDP data path) sets the size it holds. */
+	bool table_sized;
+	/* Its picks follow connection counts or chance: a precomputed
+	 * sequence of picks goes stale and must be recomputed periodically. */
+	bool periodic;
+	/* It reads SCHED_F_* (ipvsadm -b sh-port, mh-fallback...); the flags
+	 * are an error for the others. */
+	bool takes_flags;
 };
+
+/* What a hashing algorithm's table is keyed by (sched_ops.hash). */
+#define SCHED_HASH_NONE 0 /* not a hashing algorithm */
+#define SCHED_HASH_SRC  1 /* the client address (and port with SCHED_F_PORT) */
+#define SCHED_HASH_DST  2 /* the locality key (the destination) */
 
 /* An instance: an algorithm bound to a server set. */
 struct sched {
@@ -180,6 +199,24 @@ uint32_t sched_table(const struct sched *s, const int32_t **slots);
 int sched_sequence(const struct sched_ops *ops, const struct sched_params *p,
 		   struct sched_server *const *srv, size_t n, const struct sched_req *req,
 		   int32_t *out, uint32_t len);
+
+/* Weighted rendezvous hashing (highest random weight): the position in
+ * <srv>[0..n) of the available server with the highest score for <key>,
+ * -w / ln(u) with u uniform in (0, 1) from a hash of the key and the
+ * server's address and port; -1 when none is available. A key stays on its
+ * server while that one is available, whatever else joins or leaves; when
+ * a server joins, only the keys it now wins move (about w/W of them); the
+ * share of keys of a server follows its weight. Pure: no state, the same
+ * answer in every process. For sticky sessions keyed by a cookie or a
+ * header value. */
+int sched_rendezvous(struct sched_server *const *srv, size_t n, const void *key, size_t len);
+
+/* Stable 64-bit hashing for ids that must agree across processes and
+ * restarts: FNV-1a of <p>[0..n) continued from <h> (start from
+ * SCHED_FNV64_BASIS), and a finaliser that spreads its bits. */
+#define SCHED_FNV64_BASIS 0xcbf29ce484222325ull
+uint64_t sched_fnv1a64(uint64_t h, const void *p, size_t n);
+uint64_t sched_mix64(uint64_t x);
 
 /* lrt: record one observed response time for <srv>. */
 void sched_observe_rtt(struct sched *s, struct sched_server *srv,

@@ -125,6 +125,7 @@ const struct sched_ops sched_dh_ops = {
 	.update = dh_update,
 	.pick = dh_pick,
 	.table = sh_table,
+	.hash = SCHED_HASH_DST,
 };
 
 const struct sched_ops sched_sh_ops = {
@@ -134,4 +135,6 @@ const struct sched_ops sched_sh_ops = {
 	.update = sh_update,
 	.pick = sh_pick,
 	.table = sh_table,
+	.hash = SCHED_HASH_SRC,
+	.takes_flags = true,
 };

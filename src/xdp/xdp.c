@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "health/state.h"
 #include "sched/sched.h"
 #include "xdp/xdp.h"
 
@@ -20,6 +19,24 @@
 
 #include "weir_xdp.h"
 #include "weir_xdp.skel.h"
+
+/* The data path's area of a real server (table_rs_area). Control thread. */
+struct xdp_rs {
+	int idx;                        /* its slot in the data path; -1 = none */
+	uint64_t active;                /* open flows the data path counts */
+};
+
+static size_t xdp_rs_off;
+
+static struct xdp_rs *xrs(const struct real_server *rs)
+{
+	return rs_area(rs, xdp_rs_off);
+}
+
+uint64_t xdp_rs_active(const struct real_server *rs)
+{
+	return xrs(rs)->active;
+}
 
 /* One attachment. */
 struct att {
@@ -261,125 +278,6 @@ int xdp_configure(const struct xdp_spec *spec, char *err)
 	return 0;
 }
 
-/* --- lookup tables ------------------------------------------------------------------ */
-
-static bool is_hashing(const char *sched)
-{
-	return strcmp(sched, "sh") == 0 || strcmp(sched, "dh") == 0 || strcmp(sched, "mh") == 0;
-}
-
-/* Schedulers whose picks depend on open counts or chance: their sequence is
- * simulated again every rebuild_interval. */
-static bool is_periodic(const char *sched)
-{
-	static const char *const names[] = { "lc", "wlc", "sed", "nq", "lblc", "lblcr",
-					     "p2c", "lrt" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (strcmp(sched, names[i]) == 0)
-			return true;
-	return false;
-}
-
-/* How many picks a sequence holds: whole cycles of a weighted round robin
- * (so every slot of the ring is walked in the right proportions), or a
- * fixed window for the schedulers whose picks change with the counts. */
-static uint32_t sequence_len(struct sched_server *const *srv, size_t n, bool periodic)
-{
-	uint64_t sum = 0;
-	uint32_t g = 0;
-
-	if (periodic)
-		return 1024;
-	for (size_t i = 0; i < n; i++)
-		if (sched_server_available(srv[i])) {
-			sum += srv[i]->weight;
-			g = sched_gcd(g, srv[i]->weight);
-		}
-	if (!sum)
-		return 0;
-	sum /= g;
-	if (sum > WX_RING)
-		return WX_RING;
-	return (uint32_t)(sum * (WX_RING / sum));
-}
-
-/* sh, dh, mh: the scheduler's own table, unavailable servers' slots empty. */
-static int hash_table(const struct sched_ops *ops, const struct sched_params *p,
-		      struct sched_server *const *srv, size_t n, int32_t *ring, uint32_t *used)
-{
-	struct sched *s = sched_create(ops, p);
-	const int32_t *slots;
-	uint32_t size;
-
-	if (!s || sched_set_servers(s, srv, n) != 0) {
-		sched_destroy(s);
-		return -ENOMEM;
-	}
-	size = MIN(sched_table(s, &slots), WX_RING);
-	for (uint32_t i = 0; i < size; i++)
-		ring[i] = slots[i] >= 0 && sched_server_available(srv[slots[i]]) ? slots[i] : -1;
-	*used = size;
-	sched_set_servers(s, NULL, 0);
-	sched_destroy(s);
-	return 0;
-}
-
-int xdp_build_ring(struct virtual_service *svc, const uint64_t *active, int32_t *ring,
-		   uint32_t *used, uint8_t *pick)
-{
-	struct sched_params params;
-	struct sched_server *copy, **ptrs;
-	const struct sched_ops *ops;
-	uint8_t src[16] = { 0 }, dst[16];
-	/* lblc/lblcr key on the destination: the VIP, as in svc_schedule() */
-	struct sched_req req = {
-		.src = src, .src_len = 4, .now_ms = now_ms(),
-		.lkey = dst, .lkey_len = addr_bytes(&svc->addr, dst),
-	};
-	size_t n;
-	int rc;
-
-	pthread_mutex_lock(&svc->lock);
-	ops = svc->sched->ops;
-	params = svc->sched->params;
-	n = svc->nservers;
-	copy = calloc(n + 1, sizeof(*copy));
-	ptrs = calloc(n + 1, sizeof(*ptrs));
-	for (size_t i = 0; copy && ptrs && i < n; i++) {
-		copy[i] = svc->servers[i]->ss;
-		copy[i].inactive = 0;
-		if (active)
-			copy[i].active = (uint32_t)MIN(active[i], UINT32_MAX);
-		ptrs[i] = &copy[i];
-	}
-	pthread_mutex_unlock(&svc->lock);
-	*used = 0;
-	*pick = WX_PICK_SEQ;
-	rc = -ENOMEM;
-	if (!copy || !ptrs)
-		goto out;
-	if (is_hashing(ops->name)) {
-		if (strcmp(ops->name, "mh") == 0)
-			params.mh_table_size = WX_RING;
-		*pick = strcmp(ops->name, "dh") == 0 ? WX_PICK_DST :
-			(params.flags & SCHED_F_PORT) ? WX_PICK_SRC_PORT : WX_PICK_SRC;
-		for (size_t i = 0; i < n; i++)
-			copy[i].idx = -1;
-		rc = hash_table(ops, &params, ptrs, n, ring, used);
-	} else {
-		uint32_t len = sequence_len(ptrs, n, is_periodic(ops->name));
-		int made = sched_sequence(ops, &params, ptrs, n, &req, ring, len);
-
-		rc = made < 0 ? made : 0;
-		*used = made < 0 ? 0 : (uint32_t)made;
-	}
-out:
-	free(copy);
-	free(ptrs);
-	return rc;
-}
-
 /* --- keeping the maps in step --------------------------------------------------- */
 
 static int alloc_slot(uint8_t *used, size_t n)
@@ -406,7 +304,7 @@ static uint8_t mode_of(enum fwd_method f)
 static void write_real(const struct real_server *rs, uint32_t svc_id)
 {
 	struct wx_real r = { .svc_id = svc_id, .flags = WX_REAL_LIVE };
-	uint32_t idx = (uint32_t)rs->xdp_idx;
+	uint32_t idx = (uint32_t)xrs(rs)->idx;
 
 	wx_addr_of(&rs->addr, &r.addr);
 	r.family = wx_family(&rs->addr);
@@ -428,17 +326,17 @@ static void read_active(struct virtual_service *svc, uint64_t *out, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		struct real_server *rs = svc->servers[i];
-		uint32_t idx = (uint32_t)rs->xdp_idx;
+		uint32_t idx = (uint32_t)xrs(rs)->idx;
 		int64_t sum = 0;
 
 		out[i] = 0;
-		if (!v || rs->xdp_idx < 0 || bpf_map_lookup_elem(fd, &idx, v) != 0)
+		if (!v || xrs(rs)->idx < 0 || bpf_map_lookup_elem(fd, &idx, v) != 0)
 			continue;
 		for (int c = 0; c < X.ncpus; c++)
 			sum += v[c];
 		sum -= X.swept[idx];
 		out[i] = sum > 0 ? (uint64_t)sum : 0;
-		rs->xdp_active = out[i];
+		xrs(rs)->active = out[i];
 	}
 	free(v);
 }
@@ -485,8 +383,8 @@ static void write_service(struct xsvc *x, uint64_t now)
 		int32_t pos = X.ring[i];
 		uint32_t key = x->id * WX_RING + i;
 
-		X.slots[i] = pos >= 0 && (size_t)pos < n && svc->servers[pos]->xdp_idx >= 0 ?
-			     (uint32_t)svc->servers[pos]->xdp_idx : WX_NONE;
+		X.slots[i] = pos >= 0 && (size_t)pos < n && xrs(svc->servers[pos])->idx >= 0 ?
+			     (uint32_t)xrs(svc->servers[pos])->idx : WX_NONE;
 		bpf_map_update_elem(fd, &key, &X.slots[i], BPF_ANY);
 	}
 	v.ring_size = used;
@@ -551,8 +449,8 @@ static void track_reals(struct xsvc *x, uint64_t now)
 
 		for (size_t i = 0; i < svc->nservers && !kept; i++)
 			kept = next[i] == x->reals[k];
-		if (!kept && x->reals[k]->xdp_idx >= 0)
-			retire_real((uint32_t)x->reals[k]->xdp_idx, now);
+		if (!kept && xrs(x->reals[k])->idx >= 0)
+			retire_real((uint32_t)xrs(x->reals[k])->idx, now);
 		rs_put(x->reals[k]);
 	}
 	free(x->reals);
@@ -578,23 +476,22 @@ static void sync_service(struct virtual_service *svc, uint64_t now)
 		x->svc = svc;
 		svc_get(svc);
 		x->id = (uint32_t)id;
-		svc->xdp_id = id;
 		svc_key_of(svc, &x->key);
 		x->next = X.svcs;
 		X.svcs = x;
 	}
 	x->seen = true;
-	x->periodic = is_periodic(svc->spec.sched);
+	x->periodic = sched_find(svc->spec.sched)->periodic;
 	for (size_t i = 0; i < svc->nservers; i++) {
 		struct real_server *rs = svc->servers[i];
 
-		if (rs->xdp_idx < 0) {
-			if ((rs->xdp_idx = alloc_slot(X.real_used, WX_MAX_REALS)) < 0) {
+		if (xrs(rs)->idx < 0) {
+			if ((xrs(rs)->idx = alloc_slot(X.real_used, WX_MAX_REALS)) < 0) {
 				log_err("xdp: no room for more real servers (%d at most)",
 					WX_MAX_REALS);
 				continue;
 			}
-			zero_active((uint32_t)rs->xdp_idx);
+			zero_active((uint32_t)xrs(rs)->idx);
 		}
 		pthread_mutex_lock(&svc->lock);
 		write_real(rs, x->id);
@@ -608,13 +505,12 @@ static void drop_service(struct xsvc *x, uint64_t now)
 {
 	bpf_map_delete_elem(map_fd(X.skel->maps.wx_services), &x->key);
 	for (size_t k = 0; k < x->nreals; k++) {
-		if (x->reals[k]->xdp_idx >= 0)
-			retire_real((uint32_t)x->reals[k]->xdp_idx, now);
+		if (xrs(x->reals[k])->idx >= 0)
+			retire_real((uint32_t)xrs(x->reals[k])->idx, now);
 		rs_put(x->reals[k]);
 	}
 	free(x->reals);
 	X.svc_used[x->id] = 0;
-	x->svc->xdp_id = -1;
 	svc_put(x->svc);
 	free(x);
 }
@@ -731,7 +627,7 @@ void xdp_tick(uint64_t now)
 			/* a state or weight changed: reals' OUT flags and the table */
 			for (size_t i = 0; i < x->svc->nservers; i++) {
 				pthread_mutex_lock(&x->svc->lock);
-				if (x->svc->servers[i]->xdp_idx >= 0)
+				if (xrs(x->svc->servers[i])->idx >= 0)
 					write_real(x->svc->servers[i], x->id);
 				pthread_mutex_unlock(&x->svc->lock);
 			}
@@ -790,8 +686,8 @@ void xdp_fold_counters(void)
 		for (size_t i = 0; i < x->svc->nservers; i++) {
 			struct real_server *rs = x->svc->servers[i];
 
-			if (rs->xdp_idx >= 0)
-				fold(WX_STATS_REAL + (uint32_t)rs->xdp_idx, &rs->stats);
+			if (xrs(rs)->idx >= 0)
+				fold(WX_STATS_REAL + (uint32_t)xrs(rs)->idx, &rs->stats);
 		}
 		if (active)
 			read_active(x->svc, active, x->svc->nservers);
@@ -808,7 +704,6 @@ void xdp_stop(void)
 		for (size_t k = 0; k < x->nreals; k++)
 			rs_put(x->reals[k]);
 		free(x->reals);
-		x->svc->xdp_id = -1;
 		svc_put(x->svc);
 		free(x);
 	}
@@ -827,4 +722,32 @@ void xdp_stop(void)
 	free(X.ring);
 	free(X.slots);
 	memset(&X, 0, sizeof(X));
+}
+
+/* --- the table's hooks ----------------------------------------------------------- */
+
+static void xdp_rs_new(struct real_server *rs)
+{
+	xrs(rs)->idx = -1;
+}
+
+static void xdp_svc_added(struct virtual_service *svc)
+{
+	char a[ADDR_STRLEN];
+
+	if (!svc->proxy && !xdp_running())
+		log_warn("%s %s: packet-mode service with no xdp interface configured: "
+			 "it carries no traffic", proto_name(svc->proto), addr_str(&svc->addr, a));
+}
+
+static const struct table_hooks xdp_hooks = {
+	.rs_new = xdp_rs_new,
+	.svc_added = xdp_svc_added,
+	.sync = xdp_sync,
+};
+
+void xdp_register(void)
+{
+	xdp_rs_off = table_rs_area(sizeof(struct xdp_rs));
+	table_hooks_register(&xdp_hooks);
 }

@@ -14,10 +14,10 @@
  * with WX_RING slots); for every other scheduler the sequence of its next
  * picks, simulated on a copy of the servers with their current open-flow
  * counts, which the program walks with one cursor for all CPUs (reset to
- * the start when a new sequence is written). Tables of the
- * connection-count schedulers (lc, wlc, sed, nq, lblc, lblcr) and of the
- * randomised ones are rebuilt every rebuild_interval; the others when a
- * server, weight or state changes.
+ * the start when a new sequence is written). Tables of the schedulers
+ * whose picks follow connection counts or chance (the `periodic` trait:
+ * lc, wlc, sed, nq, lblc, lblcr, p2c, lrt) are rebuilt every
+ * rebuild_interval; the others when a server, weight or state changes.
  *
  * Control thread only.
  */
@@ -30,11 +30,15 @@
 #include "core/spec.h"
 #include "core/table.h"
 
+/* Registers the data path's area of the real servers and its table hooks
+ * (src/register.c, at start-up). */
+void xdp_register(void);
+
 /* Loads and attaches when <spec> names interfaces; otherwise does nothing.
  * A reload calls it again: interfaces are attached and detached to match
  * and the settings rewritten; flows survive. 0 or -errno with <err>. */
 int xdp_configure(const struct xdp_spec *spec, char *err);
-/* Makes the maps match the table (after every table_apply). */
+/* Makes the maps match the table (the sync hook: after every table_apply). */
 void xdp_sync(struct vs_table *t);
 /* Every HEALTH_TICK_MS: tables of services whose servers changed, and the
  * periodic rebuilds. */
@@ -45,6 +49,9 @@ void xdp_fold_counters(void);
 void xdp_stop(void);
 /* True while the data path is loaded. */
 bool xdp_running(void);
+/* The open flows of <rs> the data path counted at the last rate tick (0
+ * for a server it does not carry). */
+uint64_t xdp_rs_active(const struct real_server *rs);
 
 /* What the lookup table of <svc> would hold, into <ring> (WX_RING slots of
  * server positions in svc->servers, -1 = empty): returns the slots used

@@ -17,13 +17,14 @@
 #include "core/config.h"
 #include "core/table.h"
 #include "core/util.h"
+#include "register.h"
 
 #define MAX_HELD 65536
 
 static void unproxy(struct weir_config *cfg)
 {
 	for (size_t i = 0; i < cfg->nservices; i++) {
-		cfg->services[i].proxy = PROXY_NONE;
+		cfg->services[i].proxy = NULL;
 		for (size_t k = 0; k < cfg->services[i].nservers; k++)
 			cfg->services[i].servers[k].fwd = FWD_MASQ; /* keep their ports */
 	}
@@ -44,6 +45,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: sched-predict CONFIG < PICKS\n");
 		return 2;
 	}
+	weir_register(); /* the modes the config names, health's server states */
 	if (config_load(argv[1], &cfg, err) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;

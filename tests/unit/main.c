@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
+#include "register.h"
 #include "unit.h"
 
 static struct unit_test *head, **tail = &head;
@@ -29,6 +30,8 @@ int main(int argc, char **argv)
 {
 	const char *filter = argc > 1 ? argv[1] : NULL;
 	int passed = 0, failed = 0;
+
+	weir_register();
 
 	for (struct unit_test *t = head; t; t = t->next) {
 		if (filter && !strstr(t->name, filter) && !strstr(t->file, filter))

@@ -109,7 +109,7 @@ TEST(config_full_packet_service)
 	CHECK_EQ(s->proto, IPPROTO_TCP);
 	CHECK_STR(astr(&s->addr), "192.0.2.1:80");
 	CHECK_EQ(s->line, 7);
-	CHECK_EQ(s->proxy, PROXY_NONE);
+	CHECK_EQ(s->proxy, NULL);
 	CHECK_STR(s->sched, "sh");
 	CHECK_EQ(s->sched_flags, SCHED_F_FALLBACK | SCHED_F_PORT);
 	CHECK_EQ(s->persist_s, 600);
@@ -169,7 +169,7 @@ TEST(config_full_udp_and_v6_proxy_service)
 	CHECK_EQ(addr_family(&s->addr), AF_INET6);
 	CHECK_STR(astr(&s->addr), "[2001:db8::1]:443");
 	/* "proxy" is read first even when written last */
-	CHECK_EQ(s->proxy, PROXY_TCP);
+	CHECK_EQ(s->proxy, mode_find("tcp"));
 	CHECK_STR(s->sched, "wrr");
 	CHECK_EQ(s->persist_s, DEFAULT_PERSIST_S);
 	CHECK_EQ(s->persist_prefix, 64);
@@ -269,7 +269,7 @@ TEST(config_bad_service_header)
 		  "t.conf:3: service tcp 192.0.2.1:80: declared twice");
 	/* udp is refused until it exists (docs/config.md) */
 	CHECK_BAD("service udp 192.0.2.1:53 {\n\n proxy udp;\n}",
-		  "t.conf:3: proxy: 'udp' is not available in this version");
+		  "t.conf:3: proxy: 'udp' is not one of none, tcp, http, redirect");
 }
 
 TEST(config_same_vip_tcp_and_udp_are_two_services)
@@ -302,7 +302,7 @@ TEST(config_bad_service_options)
 	CHECK_BAD("service tcp [::1]:80 {\n  netmask 255.255.255.0;\n}",
 		  "t.conf:2: netmask: '255.255.255.0' is not a netmask");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  proxy ftp;\n}",
-		  "t.conf:2: proxy: 'ftp' is not one of none, tcp, udp, http, redirect");
+		  "t.conf:2: proxy: 'ftp' is not one of none, tcp, http, redirect");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  connect_timeout 5x;\n}",
 		  "t.conf:2: connect_timeout: '5x' is not a duration (e.g. 500ms, 2s, 5m)");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  idle_timeout -1;\n}",

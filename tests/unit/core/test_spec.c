@@ -7,6 +7,9 @@
 #include "core/spec.h"
 #include "unit.h"
 
+/* A mode of UDP services, as the UDP proxy will register one. */
+static const struct svc_mode udp_test_mode = { .name = "udptest", .proto = IPPROTO_UDP };
+
 static struct weir_addr A(const char *s)
 {
 	struct weir_addr a;
@@ -26,7 +29,7 @@ static const char *astr(const struct weir_addr *a)
 	return addr_str(a, buf[k++ & 3]);
 }
 
-static struct service_spec svc_of(int proto, const char *vip, enum proxy_kind proxy)
+static struct service_spec svc_of(int proto, const char *vip, const struct svc_mode *proxy)
 {
 	struct service_spec s;
 
@@ -52,7 +55,7 @@ static struct server_spec srv_of(const char *rip, enum fwd_method fwd, uint32_t 
  * 10.0.0.2 (DR). */
 static void two_servers(struct weir_config *c)
 {
-	struct service_spec s = svc_of(IPPROTO_TCP, "192.0.2.1:80", PROXY_NONE);
+	struct service_spec s = svc_of(IPPROTO_TCP, "192.0.2.1:80", NULL);
 	struct server_spec r1 = srv_of("10.0.0.1", FWD_ROUTE, 1);
 	struct server_spec r2 = srv_of("10.0.0.2", FWD_ROUTE, 2);
 	char err[SPEC_ERR_MAX];
@@ -77,7 +80,7 @@ TEST(spec_defaults)
 	spec_service_defaults(&s);
 	CHECK_EQ(s.proto, IPPROTO_TCP);
 	CHECK_STR(s.sched, "wlc");
-	CHECK_EQ(s.proxy, PROXY_NONE);
+	CHECK_EQ(s.proxy, NULL);
 	CHECK_EQ(s.persist_s, 0);
 	CHECK_EQ(s.connect_timeout_ms, DEFAULT_CONNECT_TIMEOUT_MS);
 	CHECK_EQ(s.idle_timeout_ms, DEFAULT_IDLE_TIMEOUT_MS);
@@ -94,8 +97,8 @@ TEST(spec_defaults)
 TEST(spec_add_find_service)
 {
 	struct weir_config c;
-	struct service_spec t = svc_of(IPPROTO_TCP, "192.0.2.1:80", PROXY_NONE);
-	struct service_spec u = svc_of(IPPROTO_UDP, "192.0.2.1:80", PROXY_NONE);
+	struct service_spec t = svc_of(IPPROTO_TCP, "192.0.2.1:80", NULL);
+	struct service_spec u = svc_of(IPPROTO_UDP, "192.0.2.1:80", NULL);
 	char err[SPEC_ERR_MAX] = "";
 	struct weir_addr other = A("192.0.2.1:81");
 
@@ -115,27 +118,27 @@ TEST(spec_add_find_service)
 TEST(spec_add_service_checks)
 {
 	struct weir_config c;
-	struct service_spec s = svc_of(IPPROTO_TCP, "192.0.2.1:80", PROXY_NONE);
+	struct service_spec s = svc_of(IPPROTO_TCP, "192.0.2.1:80", NULL);
 	char err[SPEC_ERR_MAX];
 
 	spec_init(&c);
 	snprintf(s.sched, sizeof(s.sched), "nosuch");
 	CHECK_EQ(spec_add_service(&c, &s, err), -EINVAL);
 	CHECK_STR(err, "unknown scheduler 'nosuch'");
-	s = svc_of(IPPROTO_TCP, "192.0.2.1", PROXY_NONE);
+	s = svc_of(IPPROTO_TCP, "192.0.2.1", NULL);
 	CHECK_EQ(spec_add_service(&c, &s, err), -EINVAL);
 	CHECK_STR(err, "service 192.0.2.1:0 needs a port (port 0 only with -p)");
-	s = svc_of(IPPROTO_TCP, "192.0.2.1:53", PROXY_UDP);
+	s = svc_of(IPPROTO_TCP, "192.0.2.1:53", &udp_test_mode);
 	CHECK_EQ(spec_add_service(&c, &s, err), -EINVAL);
-	CHECK_STR(err, "--proxy udp needs a UDP service (-u)");
-	s = svc_of(IPPROTO_UDP, "192.0.2.1:80", PROXY_TCP);
+	CHECK_STR(err, "--proxy udptest needs a UDP service (-u)");
+	s = svc_of(IPPROTO_UDP, "192.0.2.1:80", mode_find("tcp"));
 	CHECK_EQ(spec_add_service(&c, &s, err), -EINVAL);
 	CHECK_STR(err, "--proxy tcp needs a TCP service (-t)");
-	s = svc_of(IPPROTO_UDP, "192.0.2.1:80", PROXY_HTTP);
+	s = svc_of(IPPROTO_UDP, "192.0.2.1:80", mode_find("http"));
 	CHECK_EQ(spec_add_service(&c, &s, err), -EINVAL);
 	CHECK_STR(err, "--proxy http needs a TCP service (-t)");
 	CHECK_EQ(c.nservices, 0);
-	s = svc_of(IPPROTO_UDP, "192.0.2.1:53", PROXY_UDP);
+	s = svc_of(IPPROTO_UDP, "192.0.2.1:53", &udp_test_mode);
 	CHECK_EQ(spec_add_service(&c, &s, err), 0);
 	spec_free(&c);
 }
@@ -152,12 +155,12 @@ TEST(spec_del_service)
 		char vip[32];
 
 		snprintf(vip, sizeof(vip), "192.0.2.%d:80", i);
-		s = svc_of(IPPROTO_TCP, vip, PROXY_NONE);
+		s = svc_of(IPPROTO_TCP, vip, NULL);
 		REQUIRE(spec_add_service(&c, &s, err) == 0);
 	}
 	CHECK_EQ(spec_del_service(&c, IPPROTO_UDP, &a1, err), -ESRCH);
 	CHECK_STR(err, "No such service");
-	s = svc_of(IPPROTO_TCP, "192.0.2.2:80", PROXY_NONE);
+	s = svc_of(IPPROTO_TCP, "192.0.2.2:80", NULL);
 	CHECK_EQ(spec_del_service(&c, IPPROTO_TCP, &s.addr, err), 0);
 	REQUIRE(c.nservices == 2);
 	CHECK(addr_equal(&c.services[0].addr, &a1));
@@ -275,8 +278,8 @@ TEST(spec_thresholds_lower_above_upper)
 TEST(spec_server_ports_by_forwarding_method)
 {
 	struct weir_config c;
-	struct service_spec p = svc_of(IPPROTO_TCP, "192.0.2.1:80", PROXY_NONE);
-	struct service_spec x = svc_of(IPPROTO_TCP, "192.0.2.2:80", PROXY_TCP);
+	struct service_spec p = svc_of(IPPROTO_TCP, "192.0.2.1:80", NULL);
+	struct service_spec x = svc_of(IPPROTO_TCP, "192.0.2.2:80", mode_find("tcp"));
 	struct server_spec dr = srv_of("10.0.0.1:8080", FWD_ROUTE, 1);
 	struct server_spec tun = srv_of("10.0.0.2:8080", FWD_TUNNEL, 1);
 	struct server_spec nat = srv_of("10.0.0.3:8080", FWD_MASQ, 1);
@@ -317,8 +320,8 @@ TEST(spec_server_ports_by_forwarding_method)
 TEST(spec_packet_servers_share_the_family)
 {
 	struct weir_config c;
-	struct service_spec p = svc_of(IPPROTO_TCP, "192.0.2.1:80", PROXY_NONE);
-	struct service_spec x = svc_of(IPPROTO_TCP, "192.0.2.2:80", PROXY_TCP);
+	struct service_spec p = svc_of(IPPROTO_TCP, "192.0.2.1:80", NULL);
+	struct service_spec x = svc_of(IPPROTO_TCP, "192.0.2.2:80", mode_find("tcp"));
 	struct server_spec r6 = srv_of("[2001:db8::1]:80", FWD_MASQ, 1);
 	char err[SPEC_ERR_MAX];
 
@@ -335,7 +338,7 @@ TEST(spec_packet_servers_share_the_family)
 TEST(spec_edit_service_keeps_servers)
 {
 	struct weir_config c;
-	struct service_spec s = svc_of(IPPROTO_TCP, "192.0.2.1:80", PROXY_NONE);
+	struct service_spec s = svc_of(IPPROTO_TCP, "192.0.2.1:80", NULL);
 	char err[SPEC_ERR_MAX];
 
 	two_servers(&c);
@@ -355,13 +358,13 @@ TEST(spec_edit_service_keeps_servers)
 TEST(spec_edit_service_errors_change_nothing)
 {
 	struct weir_config c;
-	struct service_spec s = svc_of(IPPROTO_TCP, "192.0.2.7:80", PROXY_NONE);
+	struct service_spec s = svc_of(IPPROTO_TCP, "192.0.2.7:80", NULL);
 	char err[SPEC_ERR_MAX];
 
 	two_servers(&c);
 	CHECK_EQ(spec_edit_service(&c, &s, err), -ESRCH);
 	CHECK_STR(err, "No such service");
-	s = svc_of(IPPROTO_TCP, "192.0.2.1:80", PROXY_NONE);
+	s = svc_of(IPPROTO_TCP, "192.0.2.1:80", NULL);
 	snprintf(s.sched, sizeof(s.sched), "nosuch");
 	CHECK_EQ(spec_edit_service(&c, &s, err), -EINVAL);
 	CHECK_STR(c.services[0].sched, "wlc");
@@ -374,7 +377,7 @@ TEST(spec_edit_service_errors_change_nothing)
 TEST(spec_edit_service_mode_change_renormalises_servers)
 {
 	struct weir_config c;
-	struct service_spec x = svc_of(IPPROTO_TCP, "192.0.2.2:80", PROXY_TCP);
+	struct service_spec x = svc_of(IPPROTO_TCP, "192.0.2.2:80", mode_find("tcp"));
 	struct server_spec a = srv_of("10.0.0.1:8080", FWD_ROUTE, 1);
 	struct server_spec b = srv_of("10.0.0.1:8081", FWD_ROUTE, 1);
 	struct server_spec m = srv_of("10.0.0.2:8082", FWD_MASQ, 1);
@@ -384,20 +387,20 @@ TEST(spec_edit_service_mode_change_renormalises_servers)
 	REQUIRE(spec_add_service(&c, &x, err) == 0);
 	REQUIRE(spec_add_server(&c, IPPROTO_TCP, &x.addr, NULL, &a, err) == 0);
 	REQUIRE(spec_add_server(&c, IPPROTO_TCP, &x.addr, NULL, &m, err) == 0);
-	x.proxy = PROXY_NONE;
+	x.proxy = NULL;
 	CHECK_EQ(spec_edit_service(&c, &x, err), 0);
 	REQUIRE(c.services[0].nservers == 2);
 	CHECK_STR(astr(&c.services[0].servers[0].addr), "10.0.0.1:80");
 	CHECK_STR(astr(&c.services[0].servers[1].addr), "10.0.0.2:8082");
-	CHECK_EQ(c.services[0].proxy, PROXY_NONE);
+	CHECK_EQ(c.services[0].proxy, NULL);
 
-	x.proxy = PROXY_TCP;
+	x.proxy = mode_find("tcp");
 	REQUIRE(spec_edit_service(&c, &x, err) == 0);
 	REQUIRE(spec_add_server(&c, IPPROTO_TCP, &x.addr, NULL, &b, err) == 0);
-	x.proxy = PROXY_NONE;
+	x.proxy = NULL;
 	CHECK_EQ(spec_edit_service(&c, &x, err), -EEXIST);
 	CHECK_STR(err, "Destination already exists");
-	CHECK_EQ(c.services[0].proxy, PROXY_TCP);
+	CHECK_EQ(c.services[0].proxy, mode_find("tcp"));
 	REQUIRE(c.services[0].nservers == 3);
 	CHECK_STR(astr(&c.services[0].servers[2].addr), "10.0.0.1:8081");
 	spec_free(&c);
@@ -452,20 +455,25 @@ TEST(spec_dup_empty)
 
 TEST(spec_names)
 {
-	enum proxy_kind k = PROXY_NONE;
+	const struct svc_mode *k = NULL;
+	char names[128];
 
 	CHECK_STR(proto_name(IPPROTO_TCP), "TCP");
 	CHECK_STR(proto_name(IPPROTO_UDP), "UDP");
 	CHECK_STR(fwd_name(FWD_ROUTE), "Route");
 	CHECK_STR(fwd_name(FWD_TUNNEL), "Tunnel");
 	CHECK_STR(fwd_name(FWD_MASQ), "Masq");
-	CHECK_STR(proxy_kind_name(PROXY_NONE), "none");
-	CHECK_STR(proxy_kind_name(PROXY_HTTP), "http");
-	CHECK_EQ(proxy_kind_parse("redirect", &k), 0);
-	CHECK_EQ(k, PROXY_REDIRECT);
-	CHECK_EQ(proxy_kind_parse("tcp", &k), 0);
-	CHECK_EQ(k, PROXY_TCP);
-	CHECK_EQ(proxy_kind_parse("TCP", &k), -EINVAL);
-	CHECK_EQ(proxy_kind_parse("", &k), -EINVAL);
-	CHECK_EQ(k, PROXY_TCP);
+	CHECK_STR(mode_name(NULL), "none");
+	CHECK_STR(mode_name(mode_find("http")), "http");
+	CHECK_EQ(mode_parse("redirect", &k), 0);
+	CHECK(k == mode_find("redirect") && k);
+	CHECK_EQ(mode_parse("tcp", &k), 0);
+	CHECK(k == mode_find("tcp") && k);
+	CHECK_EQ(mode_parse("none", &k), 0);
+	CHECK(k == NULL);
+	CHECK_EQ(mode_parse("TCP", &k), -ENOENT);
+	CHECK_EQ(mode_parse("", &k), -ENOENT);
+	CHECK_EQ(mode_parse("udptest", &k), -ENOENT); /* not registered */
+	mode_names(names, sizeof(names));
+	CHECK_STR(names, "none, tcp, http, redirect");
 }

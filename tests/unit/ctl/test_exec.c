@@ -150,7 +150,7 @@ TEST(ctlexec_apply_edit_service_defaults)
 	CHECK_EQ(s->sched_flags, 0);
 	CHECK_EQ(s->persist_s, 0);
 	CHECK_EQ(s->persist_prefix, 32); /* each client alone */
-	CHECK_EQ(s->proxy, PROXY_TCP);
+	CHECK_EQ(s->proxy, mode_find("tcp"));
 	CHECK_EQ(s->connect_timeout_ms, 1000);
 	CHECK_EQ(s->idle_timeout_ms, 60000);
 	CHECK_EQ(s->maxconn, 10);
@@ -165,7 +165,7 @@ TEST(ctlexec_apply_edit_service_defaults)
 	CHECK_EQ(s->retries, 5);
 	CHECK_EQ(s->maxconn, 0);
 	CHECK_EQ(s->connect_timeout_ms, 1000);
-	CHECK_EQ(s->proxy, PROXY_TCP);
+	CHECK_EQ(s->proxy, mode_find("tcp"));
 	spec_free(&c);
 }
 

@@ -105,7 +105,7 @@ TEST(ctlparse_add_service_fields)
 	CHECK(ctl_has(&cmd, O_SCHEDULER));
 	CHECK(!ctl_has(&cmd, O_PERSISTENT));
 	CHECK_EQ(cmd.svc.persist_s, 0);
-	CHECK_EQ(cmd.svc.proxy, PROXY_NONE);
+	CHECK_EQ(cmd.svc.proxy, NULL);
 	/* unnamed options take their defaults */
 	REQUIRE(PARSES("-A -u [2001:db8::1]:53", &cmd));
 	CHECK_EQ(cmd.svc.proto, IPPROTO_UDP);
@@ -211,7 +211,7 @@ TEST(ctlparse_long_options_with_equals)
 		       "--proxy=tcp --retries=0", &cmd));
 	CHECK_STR(fx_addr(&cmd.svc.addr), "192.0.2.1:80");
 	CHECK_STR(cmd.svc.sched, "wrr");
-	CHECK_EQ(cmd.svc.proxy, PROXY_TCP);
+	CHECK_EQ(cmd.svc.proxy, mode_find("tcp"));
 	CHECK_EQ(cmd.svc.retries, 0);
 	REQUIRE(PARSES("-a --udp-service 192.0.2.1:53 --real-server=10.0.0.1:53 "
 		       "--masquerading --weight=4 --u-threshold 9 --l-threshold=8", &cmd));
@@ -423,7 +423,7 @@ TEST(ctlparse_weir_options)
 
 	REQUIRE(PARSES("-A -t 192.0.2.1:80 --proxy tcp --connect-timeout 500ms "
 		       "--idle-timeout 2m --max-conn 100 --retries 2", &cmd));
-	CHECK_EQ(cmd.svc.proxy, PROXY_TCP);
+	CHECK_EQ(cmd.svc.proxy, mode_find("tcp"));
 	CHECK_EQ(cmd.svc.connect_timeout_ms, 500);
 	CHECK_EQ(cmd.svc.idle_timeout_ms, 120000);
 	CHECK_EQ(cmd.svc.maxconn, 100);
@@ -435,10 +435,10 @@ TEST(ctlparse_weir_options)
 	CHECK(ctl_has(&cmd, O_RETRIES));
 	REQUIRE(PARSES("-E -t 192.0.2.1:80 --connect-timeout 3 --proxy none", &cmd));
 	CHECK_EQ(cmd.svc.connect_timeout_ms, 3000); /* a bare number is seconds */
-	CHECK_EQ(cmd.svc.proxy, PROXY_NONE);
+	CHECK_EQ(cmd.svc.proxy, NULL);
 	CHECK(!ctl_has(&cmd, O_IDLE_TIMEOUT));
 	CHECK_USAGE("-A -t 192.0.2.1:80 --proxy ftp",
-		    "illegal proxy mode `ftp' (tcp, udp, http, redirect or none)");
+		    "illegal proxy mode `ftp' (one of none, tcp, http, redirect)");
 	CHECK_USAGE("-A -t 192.0.2.1:80 --connect-timeout 5x",
 		    "illegal connect timeout `5x' (e.g. 500ms, 2s, 5m)");
 	CHECK_USAGE("-A -t 192.0.2.1:80 --idle-timeout soon",

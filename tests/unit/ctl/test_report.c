@@ -736,8 +736,8 @@ TEST(report_json_escapes_health_text)
 	REQUIRE(rp_open(&f, report_conf));
 	rs = f.pkt->servers[0];
 	pthread_mutex_lock(&f.pkt->lock);
-	snprintf(rs->h.reason, sizeof(rs->h.reason), "a \"quoted\" \\ reason\twith\x01\x1f\x7f");
-	snprintf(rs->h.check_last, sizeof(rs->h.check_last), "HTTP 503 \"\r\n\"");
+	snprintf(health_rs(rs)->h.reason, sizeof(health_rs(rs)->h.reason), "a \"quoted\" \\ reason\twith\x01\x1f\x7f");
+	snprintf(health_rs(rs)->h.check_last, sizeof(health_rs(rs)->h.check_last), "HTTP 503 \"\r\n\"");
 	pthread_mutex_unlock(&f.pkt->lock);
 	health_agent_done(rs, false, NULL, "unreadable: unknown word 'x\"y\\z'");
 	report_json(&f.t, NULL, &f.out);

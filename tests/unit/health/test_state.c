@@ -195,7 +195,7 @@ TEST(hstate_fresh_servers_follow_the_config)
 	CHECK_EQ(flags_of(b) & ALL_FLAGS, SCHED_SRV_DRAIN);
 	CHECK_EQ(weight_of(b), 4);
 	CHECK_STR(state_of(b), "drain");
-	CHECK_EQ(b->h.admin, ADMIN_DRAIN);
+	CHECK_EQ(health_rs(b)->h.admin, ADMIN_DRAIN);
 	CHECK_EQ(flags_of(c) & ALL_FLAGS, SCHED_SRV_MAINT);
 	CHECK_EQ(weight_of(c), 1);
 	CHECK_STR(state_of(c), "maint");
@@ -275,14 +275,14 @@ TEST(hstate_check_fall_then_rise)
 	CHECK(check_fn(a, c, false));
 	CHECK_STR(state_of(a), "up");
 	CHECK_EQ(flags_of(a) & SCHED_SRV_DOWN, 0);
-	CHECK_STR(a->h.check_last, "connection refused");
-	CHECK_EQ(a->h.check_us, 1500);
+	CHECK_STR(health_rs(a)->h.check_last, "connection refused");
+	CHECK_EQ(health_rs(a)->h.check_us, 1500);
 	/* the third in a row */
 	CHECK(!check_fn(a, c, false));
 	CHECK_STR(state_of(a), "down");
 	CHECK_EQ(flags_of(a) & ALL_FLAGS, SCHED_SRV_DOWN);
-	CHECK_STR(a->h.reason, "check failed: connection refused");
-	CHECK(a->h.changed_ms > 0);
+	CHECK_STR(health_rs(a)->h.reason, "check failed: connection refused");
+	CHECK(health_rs(a)->h.changed_ms > 0);
 	/* more failures change nothing */
 	CHECK(!check_fn(a, c, false));
 	CHECK_STR(state_of(a), "down");
@@ -296,7 +296,7 @@ TEST(hstate_check_fall_then_rise)
 	CHECK_STR(state_of(a), "up");
 	CHECK_EQ(flags_of(a) & ALL_FLAGS, 0);
 	CHECK_EQ(weight_of(a), 10);
-	CHECK_STR(a->h.reason, "check passed: connected");
+	CHECK_STR(health_rs(a)->h.reason, "check passed: connected");
 	CHECK(!check_fn(a, c, true));
 	CHECK_STR(state_of(a), "up");
 	fx_close(&f);
@@ -377,7 +377,7 @@ TEST(hstate_drain_signal)
 	CHECK(!health_check_done(a, c, CHECK_DRAINING, "HTTP 503", 10));
 	CHECK_EQ(flags_of(a) & ALL_FLAGS, SCHED_SRV_DRAIN);
 	CHECK_STR(state_of(a), "drain");
-	CHECK_STR(a->h.reason, "check answered the drain signal (HTTP 503)");
+	CHECK_STR(health_rs(a)->h.reason, "check answered the drain signal (HTTP 503)");
 	/* passing checks while up do not end it */
 	check_fn(a, c, true);
 	check_fn(a, c, true);
@@ -395,7 +395,7 @@ TEST(hstate_drain_signal)
 	/* from live traffic, then by hand */
 	svc_server_drain(a);
 	CHECK_STR(state_of(a), "drain");
-	CHECK_STR(a->h.reason, "answered the drain signal");
+	CHECK_STR(health_rs(a)->h.reason, "answered the drain signal");
 	svc_server_drain(a);
 	CHECK_STR(state_of(a), "drain");
 	health_server_ready(a);
@@ -551,7 +551,7 @@ TEST(hstate_agent_states)
 		if (strcmp(state_of(a), steps[i].name) != 0)
 			unit_fail(__FILE__, __LINE__, "after '%s': %s, want %s", steps[i].line,
 				  state_of(a), steps[i].name);
-		CHECK_STR(a->h.agent_last, steps[i].line);
+		CHECK_STR(health_rs(a)->h.agent_last, steps[i].line);
 	}
 	/* an agent that cannot be reached changes nothing */
 	{
@@ -560,7 +560,7 @@ TEST(hstate_agent_states)
 		health_agent_done(a, false, &down, "connection refused");
 		CHECK_STR(state_of(a), "up");
 		CHECK_EQ(weight_of(a), 8);
-		CHECK_STR(a->h.agent_last, "connection refused");
+		CHECK_STR(health_rs(a)->h.agent_last, "connection refused");
 	}
 	/* the agent and the operator both hold it out */
 	agent_says(a, "drain");
@@ -607,7 +607,7 @@ TEST(hstate_agent_weights)
 		if (strcmp(state_of(a), steps[i].name) != 0)
 			unit_fail(__FILE__, __LINE__, "after '%s': %s, want %s", steps[i].line,
 				  state_of(a), steps[i].name);
-		CHECK_EQ(a->h.weight, 10); /* the configured weight stays */
+		CHECK_EQ(health_rs(a)->h.weight, 10); /* the configured weight stays */
 	}
 	fx_close(&f);
 }
@@ -684,17 +684,17 @@ TEST(hstate_slow_start_ramps_after_down)
 	a = rs_at(&f, "10.0.0.1:80");
 	FX_REQUIRE(&f, a);
 	CHECK_EQ(weight_of(a), 10); /* a new server starts at full weight */
-	CHECK_EQ(a->h.ramp_start, 0);
+	CHECK_EQ(health_rs(a)->h.ramp_start, 0);
 	check_fn(a, &f.svc->spec.check, false);
 	CHECK_STR(state_of(a), "down");
-	CHECK_EQ(a->h.ramp_start, 0);
+	CHECK_EQ(health_rs(a)->h.ramp_start, 0);
 	check_fn(a, &f.svc->spec.check, true);
 	CHECK_STR(state_of(a), "up");
-	t0 = a->h.ramp_start;
+	t0 = health_rs(a)->h.ramp_start;
 	FX_REQUIRE(&f, t0 != 0);
 	CHECK(t0 <= now_ms());
 	CHECK(weight_of(a) >= 1 && weight_of(a) <= 1 + (uint32_t)((now_ms() - t0) / 1000));
-	CHECK(atomic_load(&f.svc->health_busy));
+	CHECK(atomic_load(&health_svc(f.svc)->busy));
 	CHECK_EQ(refresh_at(a, t0), 1);
 	CHECK_EQ(refresh_at(a, t0 + 999), 1);
 	CHECK_EQ(refresh_at(a, t0 + 1000), 1);
@@ -716,11 +716,11 @@ TEST(hstate_slow_start_ramps_after_down)
 	/* the tick steps it; at the end, full weight and no more ramp */
 	health_tick(&f.t, t0 + 7500);
 	CHECK_EQ(weight_of(a), 7);
-	CHECK(atomic_load(&f.svc->health_busy));
+	CHECK(atomic_load(&health_svc(f.svc)->busy));
 	health_tick(&f.t, t0 + 10000);
 	CHECK_EQ(weight_of(a), 10);
-	CHECK_EQ(a->h.ramp_start, 0);
-	CHECK(!atomic_load(&f.svc->health_busy));
+	CHECK_EQ(health_rs(a)->h.ramp_start, 0);
+	CHECK(!atomic_load(&health_svc(f.svc)->busy));
 	CHECK_EQ(refresh_at(a, t0 + 20000), 10);
 	fx_close(&f);
 }
@@ -739,7 +739,7 @@ TEST(hstate_slow_start_ramps_the_agent_weight)
 	agent_says(a, "down");
 	CHECK_STR(state_of(a), "down");
 	agent_says(a, "up");
-	t0 = a->h.ramp_start;
+	t0 = health_rs(a)->h.ramp_start;
 	FX_REQUIRE(&f, t0 != 0);
 	CHECK_EQ(refresh_at(a, t0 + 2500), 25);
 	CHECK_EQ(refresh_at(a, t0 + 5000), 50);
@@ -770,7 +770,7 @@ TEST(hstate_slow_start_after_maint_and_without)
 	d = rs_at(&f, "10.0.0.2:80");
 	FX_REQUIRE(&f, a && d);
 	CHECK_STR(state_of(a), "up");
-	t0 = a->h.ramp_start;
+	t0 = health_rs(a)->h.ramp_start;
 	FX_REQUIRE(&f, t0 != 0);
 	CHECK(weight_of(a) >= 1 && weight_of(a) < 8);
 	CHECK_EQ(refresh_at(a, t0 + 1000), 2);
@@ -778,14 +778,14 @@ TEST(hstate_slow_start_after_maint_and_without)
 	CHECK_EQ(refresh_at(a, t0 + 4000), 8);
 	CHECK_EQ(weight_of(d), 0);
 	CHECK_STR(state_of(d), "quiesced");
-	CHECK_EQ(refresh_at(d, d->h.ramp_start + 1000), 0);
+	CHECK_EQ(refresh_at(d, health_rs(d)->h.ramp_start + 1000), 0);
 
 	FX_REQUIRE(&f, fx_apply(&f, maint, __LINE__));
 	CHECK_STR(state_of(a), "maint");
 	FX_REQUIRE(&f, fx_apply(&f, ready_no_ramp, __LINE__));
 	CHECK_STR(state_of(a), "up");
 	CHECK_EQ(weight_of(a), 8);
-	CHECK_EQ(a->h.ramp_start, 0);
+	CHECK_EQ(health_rs(a)->h.ramp_start, 0);
 	fx_close(&f);
 }
 
@@ -818,32 +818,32 @@ TEST(hstate_passive_ejects_after_errors_in_a_row)
 	a = rs_at(&f, "10.0.0.1:80");
 	FX_REQUIRE(&f, a);
 	fail_n(a, 2);
-	CHECK_EQ(atomic_load(&a->fails_in_row), 2);
+	CHECK_EQ(atomic_load(&health_rs(a)->fails_in_row), 2);
 	health_passive(a, true);
-	CHECK_EQ(atomic_load(&a->fails_in_row), 0);
+	CHECK_EQ(atomic_load(&health_rs(a)->fails_in_row), 0);
 	fail_n(a, 2);
 	CHECK_STR(state_of(a), "up");
-	CHECK_EQ(a->h.ejected_until, 0);
+	CHECK_EQ(health_rs(a)->h.ejected_until, 0);
 	before = now_ms();
 	health_passive(a, false);
 	after = now_ms();
 	CHECK_STR(state_of(a), "ejected");
 	CHECK_EQ(flags_of(a) & ALL_FLAGS, SCHED_SRV_DOWN);
-	CHECK(a->h.ejected_until >= before + 1000 && a->h.ejected_until <= after + 1000);
-	CHECK_EQ(a->h.ejections, 1);
-	CHECK_EQ(atomic_load(&a->fails_in_row), 0);
-	CHECK_STR(a->h.reason, "ejected for 1000 ms after 3 failures in a row");
-	CHECK(atomic_load(&f.svc->health_busy));
+	CHECK(health_rs(a)->h.ejected_until >= before + 1000 && health_rs(a)->h.ejected_until <= after + 1000);
+	CHECK_EQ(health_rs(a)->h.ejections, 1);
+	CHECK_EQ(atomic_load(&health_rs(a)->fails_in_row), 0);
+	CHECK_STR(health_rs(a)->h.reason, "ejected for 1000 ms after 3 failures in a row");
+	CHECK(atomic_load(&health_svc(f.svc)->busy));
 	picks(&f, 9, counts);
 	CHECK_EQ(counts[0], 0);
 	CHECK_EQ(counts[1] + counts[2] + counts[3], 9);
 	/* more failures while ejected do not extend it */
 	{
-		uint64_t until = a->h.ejected_until;
+		uint64_t until = health_rs(a)->h.ejected_until;
 
 		fail_n(a, 6);
-		CHECK_EQ(a->h.ejected_until, until);
-		CHECK_EQ(a->h.ejections, 1);
+		CHECK_EQ(health_rs(a)->h.ejected_until, until);
+		CHECK_EQ(health_rs(a)->h.ejections, 1);
 	}
 	fx_close(&f);
 }
@@ -871,7 +871,7 @@ TEST(hstate_passive_ejection_cap)
 	CHECK_STR(state_of(rs[1]), "ejected");
 	CHECK_STR(state_of(rs[2]), "up"); /* 50% of 4 */
 	CHECK_STR(state_of(rs[3]), "up");
-	CHECK_EQ(rs[2]->h.ejections, 0);
+	CHECK_EQ(health_rs(rs[2])->h.ejections, 0);
 	fx_close(&f);
 
 	REQUIRE(FX_OPEN(&f, one_pct));
@@ -904,8 +904,8 @@ TEST(hstate_passive_off_does_nothing)
 	FX_REQUIRE(&f, a);
 	fail_n(a, 100);
 	CHECK_STR(state_of(a), "up");
-	CHECK_EQ(atomic_load(&a->fails_in_row), 0);
-	CHECK_EQ(a->h.ejected_until, 0);
+	CHECK_EQ(atomic_load(&health_rs(a)->fails_in_row), 0);
+	CHECK_EQ(health_rs(a)->h.ejected_until, 0);
 	fx_close(&f);
 }
 
@@ -920,19 +920,19 @@ TEST(hstate_ejection_ends_in_the_tick)
 	a = rs_at(&f, "10.0.0.1:80");
 	FX_REQUIRE(&f, a);
 	fail_n(a, 3);
-	until = a->h.ejected_until;
+	until = health_rs(a)->h.ejected_until;
 	FX_REQUIRE(&f, until != 0);
 	health_tick(&f.t, until - 1);
 	CHECK_STR(state_of(a), "ejected");
-	CHECK_EQ(a->h.ejected_until, until);
-	CHECK(atomic_load(&f.svc->health_busy));
+	CHECK_EQ(health_rs(a)->h.ejected_until, until);
+	CHECK(atomic_load(&health_svc(f.svc)->busy));
 	health_tick(&f.t, until);
 	CHECK_STR(state_of(a), "up");
 	CHECK_EQ(flags_of(a) & ALL_FLAGS, 0);
-	CHECK_EQ(a->h.ejected_until, 0);
-	CHECK_EQ(a->h.back_ms, until);
-	CHECK_STR(a->h.reason, "ejection over");
-	CHECK(!atomic_load(&f.svc->health_busy)); /* nothing left to step */
+	CHECK_EQ(health_rs(a)->h.ejected_until, 0);
+	CHECK_EQ(health_rs(a)->h.back_ms, until);
+	CHECK_STR(health_rs(a)->h.reason, "ejection over");
+	CHECK(!atomic_load(&health_svc(f.svc)->busy)); /* nothing left to step */
 	fx_close(&f);
 }
 
@@ -948,18 +948,18 @@ TEST(hstate_ejection_end_starts_slow_start)
 	a = rs_at(&f, "10.0.0.1:80");
 	FX_REQUIRE(&f, a);
 	fail_n(a, 1);
-	until = a->h.ejected_until;
+	until = health_rs(a)->h.ejected_until;
 	FX_REQUIRE(&f, until != 0);
 	health_tick(&f.t, until + 5);
 	CHECK_STR(state_of(a), "up");
-	CHECK_EQ(a->h.ramp_start, until + 5);
+	CHECK_EQ(health_rs(a)->h.ramp_start, until + 5);
 	CHECK_EQ(weight_of(a), 1);
-	CHECK(atomic_load(&f.svc->health_busy));
+	CHECK(atomic_load(&health_svc(f.svc)->busy));
 	health_tick(&f.t, until + 5 + 3000);
 	CHECK_EQ(weight_of(a), 3);
 	health_tick(&f.t, until + 5 + 10000);
 	CHECK_EQ(weight_of(a), 10);
-	CHECK(!atomic_load(&f.svc->health_busy));
+	CHECK(!atomic_load(&health_svc(f.svc)->busy));
 	fx_close(&f);
 }
 
@@ -979,29 +979,29 @@ TEST(hstate_ejection_grows_then_starts_over)
 
 		fail_n(a, 3);
 		after = now_ms();
-		if (a->h.ejected_until < before + want[i] || a->h.ejected_until > after + want[i])
+		if (health_rs(a)->h.ejected_until < before + want[i] || health_rs(a)->h.ejected_until > after + want[i])
 			unit_fail(__FILE__, __LINE__, "ejection %zu: until %llu, want %u ms after %llu",
-				  i + 1, (unsigned long long)a->h.ejected_until, want[i],
+				  i + 1, (unsigned long long)health_rs(a)->h.ejected_until, want[i],
 				  (unsigned long long)before);
-		CHECK_EQ(a->h.ejections, i + 1);
+		CHECK_EQ(health_rs(a)->h.ejections, i + 1);
 		/* time passes: the ejection is over now */
 		pthread_mutex_lock(&f.svc->lock);
-		a->h.ejected_until = now_ms();
+		health_rs(a)->h.ejected_until = now_ms();
 		pthread_mutex_unlock(&f.svc->lock);
 		health_tick(&f.t, now_ms());
 		CHECK_STR(state_of(a), "up");
 	}
 	/* it behaved for longer than max_eject (4s) */
 	pthread_mutex_lock(&f.svc->lock);
-	a->h.back_ms = now_ms() - 4001;
+	health_rs(a)->h.back_ms = now_ms() - 4001;
 	pthread_mutex_unlock(&f.svc->lock);
 	{
 		uint64_t before = now_ms(), after;
 
 		fail_n(a, 3);
 		after = now_ms();
-		CHECK(a->h.ejected_until >= before + 1000 && a->h.ejected_until <= after + 1000);
-		CHECK_EQ(a->h.ejections, 1);
+		CHECK(health_rs(a)->h.ejected_until >= before + 1000 && health_rs(a)->h.ejected_until <= after + 1000);
+		CHECK_EQ(health_rs(a)->h.ejections, 1);
 	}
 	fx_close(&f);
 }
@@ -1022,9 +1022,9 @@ TEST(hstate_server_ready_forgets_ejection)
 	health_server_ready(a);
 	CHECK_STR(state_of(a), "up");
 	CHECK_EQ(flags_of(a) & ALL_FLAGS, 0);
-	CHECK_EQ(a->h.ejected_until, 0);
-	CHECK_EQ(a->h.ejections, 0);
-	CHECK_EQ(atomic_load(&a->fails_in_row), 0);
+	CHECK_EQ(health_rs(a)->h.ejected_until, 0);
+	CHECK_EQ(health_rs(a)->h.ejections, 0);
+	CHECK_EQ(atomic_load(&health_rs(a)->fails_in_row), 0);
 	fail_n(a, 2);
 	CHECK_STR(state_of(a), "up"); /* the count started over */
 	fx_close(&f);
@@ -1064,13 +1064,13 @@ TEST(hstate_state_name_precedence)
 		const char *got;
 
 		pthread_mutex_lock(&f.svc->lock);
-		a->h.admin = cases[i].admin;
-		a->h.agent = cases[i].agent;
-		a->h.down = cases[i].down;
-		a->h.drain_signal = cases[i].drain_signal;
-		a->h.ejected_until = cases[i].ejected ? now_ms() + 60000 : 0;
-		a->h.agent_weight = cases[i].agent_weight;
-		a->h.agent_pct = cases[i].agent_pct;
+		health_rs(a)->h.admin = cases[i].admin;
+		health_rs(a)->h.agent = cases[i].agent;
+		health_rs(a)->h.down = cases[i].down;
+		health_rs(a)->h.drain_signal = cases[i].drain_signal;
+		health_rs(a)->h.ejected_until = cases[i].ejected ? now_ms() + 60000 : 0;
+		health_rs(a)->h.agent_weight = cases[i].agent_weight;
+		health_rs(a)->h.agent_pct = cases[i].agent_pct;
 		rs_refresh_locked(a, now_ms());
 		got = rs_state_name(a);
 		if (strcmp(got, cases[i].want) != 0)

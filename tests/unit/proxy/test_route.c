@@ -53,8 +53,9 @@ TEST(route_conditions)
 	strcpy(s[3].header, "user-agent");
 	strcpy(s[3].header_regex, "Android|iPhone");
 	strcpy(s[4].method, "POST");
-	t = route_table_build(s, 5, no_pool, NULL);
+	t = route_table_build(s, 5);
 	REQUIRE(t);
+	route_table_bind(t, no_pool, NULL);
 	CHECK_EQ(which(t, "GET", "a.example.com", "/", none), 0);
 	CHECK_EQ(which(t, "GET", "A.B.EXAMPLE.COM:8080", "/", none), 0);
 	CHECK_EQ(which(t, "GET", "example.com", "/", none), -1);
@@ -78,5 +79,34 @@ TEST(route_bad_regex)
 
 	memset(&s, 0, sizeof(s));
 	strcpy(s.path_regex, "(");
-	CHECK(route_table_build(&s, 1, no_pool, NULL) == NULL);
+	CHECK(route_table_build(&s, 1) == NULL);
+}
+
+static struct virtual_service *note_pool(void *arg, const char *name)
+{
+	char *seen = arg;
+
+	strcat(seen, name);
+	strcat(seen, ",");
+	return NULL;
+}
+
+/* Built from the config first, bound to the live pools later: each rule
+ * asks for the pool it names. */
+TEST(route_bind_asks_for_each_pool)
+{
+	struct route_spec s[3];
+	struct route_table *t;
+	char seen[128] = "";
+
+	memset(s, 0, sizeof(s));
+	strcpy(s[0].pool, "static");
+	strcpy(s[1].pool, "default");
+	strcpy(s[2].pool, "api");
+	t = route_table_build(s, 3);
+	REQUIRE(t);
+	CHECK(!t->r[0].pool && !t->r[2].pool);
+	route_table_bind(t, note_pool, seen);
+	CHECK_STR(seen, "static,default,api,");
+	route_table_put(t);
 }

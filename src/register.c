@@ -1,0 +1,27 @@
+/*
+ * register.c - the one place where the layers above the core register
+ * themselves with it: service modes, the table hooks and state areas of
+ * the HTTP routes, health and the XDP data path, and (as they come) health
+ * check kinds, option blocks. weir, weirctl, the unit tests and the
+ * fuzzers call weir_register() once at start-up, before reading a config.
+ * Adding a mode = its folder plus a line here.
+ */
+#include "register.h"
+#include "health/health.h"
+#include "proxy/proxy.h"
+#include "proxy/route.h"
+#include "xdp/xdp.h"
+
+void weir_register(void)
+{
+	static int done;
+
+	if (done++)
+		return;
+	/* table hooks run in this order: health's sync before the data
+	 * path's, which mirrors the states health just settled */
+	proxy_register();
+	route_register();
+	health_register();
+	xdp_register();
+}
