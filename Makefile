@@ -41,7 +41,7 @@ FUZZ := build/fuzz
 .DELETE_ON_ERROR:
 .PHONY: all run test unit integration fuzz fuzz-quick bench deps clean asan bpf bpf-fixtures \
         layers
-all: bpf $(REL)/weir $(REL)/weirctl $(REL)/weir-backend $(REL)/sched-predict
+all: bpf $(REL)/weir $(REL)/weirctl $(REL)/weir-backend $(REL)/sched-predict $(REL)/dgram-echo
 
 # --- the XDP and tc programs (clang -target bpf, libbpf CO-RE, skeletons) ----
 # vmlinux.h comes from the running kernel's BTF; each bpf/NAME.bpf.c becomes
@@ -92,6 +92,9 @@ $(1)/weir-backend: $$(patsubst %.c,$(1)/obj/%.o,$$(wildcard demo/*.c)) $(1)/libw
 	$$(CC) $(2) -o $$@ $$^ $$(LDLIBS)
 $(1)/sched-predict: $(1)/obj/tests/tools/sched_predict.o $(1)/libweir.a
 	$$(CC) $(2) -o $$@ $$^ $$(LDLIBS)
+# the datagram listener as a UDP echo server, for real clients (test_dgram.py)
+$(1)/dgram-echo: $(1)/obj/tests/tools/dgram_echo.o $(1)/libweir.a
+	$$(CC) $(2) -o $$@ $$^ $$(LDLIBS)
 endef
 LDFLAGS_REL  := -g -pthread
 LDFLAGS_ASAN := -g -pthread -fsanitize=address,undefined
@@ -103,7 +106,7 @@ $(ASAN)/obj/tests/unit/%.o: CFLAGS_ASAN += -Itests/unit
 $(ASAN)/unit: $(patsubst %.c,$(ASAN)/obj/%.o,$(UNIT_SRC)) $(ASAN)/libweir.a
 	$(CC) $(LDFLAGS_ASAN) -o $@ $^ $(LDLIBS)
 
-asan: $(ASAN)/weir $(ASAN)/weirctl $(ASAN)/weir-backend $(ASAN)/unit
+asan: $(ASAN)/weir $(ASAN)/weirctl $(ASAN)/weir-backend $(ASAN)/unit $(ASAN)/dgram-echo
 
 # --- fuzzing (clang + libFuzzer) ---------------------------------------------
 FUZZ_CFLAGS := $(CSTD) $(filter-out -Wno-format-truncation,$(WARN)) $(INCS) -O1 -g -fsanitize=fuzzer,address,undefined

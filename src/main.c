@@ -33,6 +33,7 @@
 #include "health/state.h"
 #include "xdp/rs.h"
 #include "xdp/xdp.h"
+#include "proxy/portown.h"
 #include "proxy/pworker.h"
 
 struct daemon {
@@ -366,9 +367,13 @@ int main(int argc, char **argv)
 		spec_init(&cfg);
 	}
 	if (test) {
-		printf("%s: configuration is valid (%zu services)\n", d.config_path, cfg.nservices);
+		/* a port another program holds would stop the start (proxy/portown.h) */
+		rc = port_check_config(&cfg, d.config_path, stderr);
+		if (rc == 0)
+			printf("%s: configuration is valid (%zu services)\n", d.config_path,
+			       cfg.nservices);
 		spec_free(&cfg);
-		return 0;
+		return rc ? 1 : 0;
 	}
 	memtrim_init();
 	rc = run(&d, &cfg, sock_opt);

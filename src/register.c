@@ -2,12 +2,14 @@
  * register.c - the one place where the layers above the core register
  * themselves with it: service modes, the table hooks and state areas of
  * the HTTP routes, health (with its check kinds) and the XDP data path,
- * and (as they come) option blocks. weir, weirctl, the unit tests and the
+ * and the option blocks of modes. weir, weirctl, the unit tests and the
  * fuzzers call weir_register() once at start-up, before reading a config.
  * Adding a mode = its folder plus a line here.
  */
 #include "register.h"
+#include "core/option.h"
 #include "health/health.h"
+#include "proxy/http_opts.h"
 #include "proxy/proxy.h"
 #include "proxy/route.h"
 #include "xdp/xdp.h"
@@ -24,4 +26,5 @@ void weir_register(void)
 	route_register();
 	health_register();
 	xdp_register();
+	opt_register(&http_opt_block);
 }

@@ -1,6 +1,8 @@
-/* config.c - directive tables for the config file (see config.h and
- * docs/config.md). Each directive has one handler; nothing here switches on
- * a directive name. */
+/* config.c - the config file's meaning (see config.h and docs/config.md):
+ * directive tables for the top level, xdp { } and route { }, and for
+ * services, pools and servers their structure (server, pool, route) plus
+ * the option rows (core/option.h), which carry every option's keyword and
+ * parser: the code for services, pools and servers names no option. */
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include "core/config.h"
 #include "core/healthspec.h"
 #include "core/log.h"
+#include "core/option.h"
 #include "core/util.h"
 #include "sched/sched.h"
 
@@ -46,21 +49,6 @@ static int cfg_fail(struct cfg_ctx *ctx, int line, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* Parses <s> as the value of <what> (a directive or option name). */
-static int arg_u32_of(struct cfg_ctx *ctx, int line, const char *what, const char *s,
-		      uint32_t max, uint32_t *out)
-{
-	if (parse_u32(s, max, out) != 0)
-		return cfg_fail(ctx, line, "%s: '%s' is not a number in 0..%u", what, s, max);
-	return 0;
-}
-
-static int arg_u32(struct cfg_ctx *ctx, const struct conf_node *n, const char *s,
-		   uint32_t max, uint32_t *out)
-{
-	return arg_u32_of(ctx, n->line, n->name, s, max, out);
-}
-
 static int arg_duration(struct cfg_ctx *ctx, const struct conf_node *n,
 			const char *s, uint32_t unit_ms, uint32_t *out)
 {
@@ -70,19 +58,39 @@ static int arg_duration(struct cfg_ctx *ctx, const struct conf_node *n,
 	return 0;
 }
 
-static int bad_arg_count(struct cfg_ctx *ctx, const struct conf_node *n,
-			 const struct directive *d)
+static int bad_count(struct cfg_ctx *ctx, const struct conf_node *n, int min, int max)
 {
 	char want[32];
 
-	if (d->max_args < 0)
-		snprintf(want, sizeof(want), "%d or more arguments", d->min_args);
-	else if (d->max_args == d->min_args)
-		snprintf(want, sizeof(want), "%d argument%s", d->min_args,
-			 d->min_args == 1 ? "" : "s");
+	if (max < 0)
+		snprintf(want, sizeof(want), "%d or more arguments", min);
+	else if (max == min)
+		snprintf(want, sizeof(want), "%d argument%s", min, min == 1 ? "" : "s");
 	else
-		snprintf(want, sizeof(want), "%d to %d arguments", d->min_args, d->max_args);
+		snprintf(want, sizeof(want), "%d to %d arguments", min, max);
 	return cfg_fail(ctx, n->line, "'%s' takes %s, not %d", n->name, want, n->nargs);
+}
+
+/* The checks every directive of a table passes before its handler. */
+static int check_directive(struct cfg_ctx *ctx, const struct conf_node *n,
+			   const struct directive *d)
+{
+	if (n->nargs < d->min_args || (d->max_args >= 0 && n->nargs > d->max_args))
+		return bad_count(ctx, n, d->min_args, d->max_args);
+	if (n->block && !d->block)
+		return cfg_fail(ctx, n->line, "'%s' does not take a block", n->name);
+	if (d->block && !n->block && strcmp(n->name, "server") != 0)
+		return cfg_fail(ctx, n->line, "'%s' needs a { } block", n->name);
+	return 0;
+}
+
+static const struct directive *find_directive(const struct directive *table, size_t ntable,
+					      const char *name)
+{
+	for (size_t k = 0; k < ntable; k++)
+		if (strcmp(table[k].name, name) == 0)
+			return &table[k];
+	return NULL;
 }
 
 /* Runs the handler of each child of <parent> from <table>. */
@@ -92,117 +100,92 @@ static int run_table(struct cfg_ctx *ctx, const struct conf_node *parent,
 {
 	for (int i = 0; i < parent->nchildren; i++) {
 		const struct conf_node *n = &parent->children[i];
-		const struct directive *d = NULL;
+		const struct directive *d = find_directive(table, ntable, n->name);
 		int rc;
 
-		for (size_t k = 0; k < ntable; k++)
-			if (strcmp(table[k].name, n->name) == 0)
-				d = &table[k];
 		if (!d)
 			return cfg_fail(ctx, n->line, "unknown directive '%s' %s", n->name, where);
-		if (n->nargs < d->min_args || (d->max_args >= 0 && n->nargs > d->max_args))
-			return bad_arg_count(ctx, n, d);
-		if (n->block && !d->block)
-			return cfg_fail(ctx, n->line, "'%s' does not take a block", n->name);
-		if (d->block && !n->block && strcmp(n->name, "server") != 0)
-			return cfg_fail(ctx, n->line, "'%s' needs a { } block", n->name);
-		if ((rc = d->fn(ctx, n, obj)) != 0)
+		if ((rc = check_directive(ctx, n, d)) != 0 || (rc = d->fn(ctx, n, obj)) != 0)
 			return rc;
 	}
 	return 0;
 }
 
-/* --- real server options: inline "weight 3 upper 10" or a block --------- */
+/* --- options: the rows of core/option.h ------------------------------------ */
 
-static int srv_weight(struct cfg_ctx *ctx, const struct conf_node *n, const char *v,
-		      struct server_spec *r)
+/* Sets row <r> of <obj> from <args>: "KEY: reason" at <line> when refused. */
+static int row_set(struct cfg_ctx *ctx, const struct opt_ref *r, int line, const char *key,
+		   char *const *args, int nargs, void *obj)
 {
-	return arg_u32_of(ctx, n->line, "weight", v, 65535, &r->weight);
+	char why[SPEC_ERR_MAX];
+
+	if (opt_parse(r, args, nargs, obj, why) == 0)
+		return 0;
+	if (r->row->flags & OPT_F_OWNMSG)
+		return cfg_fail(ctx, line, "%s", why);
+	return cfg_fail(ctx, line, "%s: %s", key, why);
 }
 
-static int srv_upper(struct cfg_ctx *ctx, const struct conf_node *n, const char *v,
-		     struct server_spec *r)
+/* A directive that is an option row of a service or pool. */
+static int row_directive(struct cfg_ctx *ctx, const struct conf_node *n,
+			 const struct opt_ref *r, void *obj)
 {
-	return arg_u32_of(ctx, n->line, "upper", v, 65535, &r->upper);
+	int min, max;
+
+	opt_nargs(r->row, &min, &max);
+	if (n->nargs < min || (max >= 0 && n->nargs > max))
+		return bad_count(ctx, n, min, max);
+	if (n->block)
+		return cfg_fail(ctx, n->line, "'%s' does not take a block", n->name);
+	return row_set(ctx, r, n->line, n->name, n->args, n->nargs, obj);
 }
 
-static int srv_lower(struct cfg_ctx *ctx, const struct conf_node *n, const char *v,
-		     struct server_spec *r)
+/* --- real servers: "server ADDR weight 3 upper 10" or a { } block ---------- */
+
+static int server_unknown(struct cfg_ctx *ctx, int line, const char *key)
 {
-	return arg_u32_of(ctx, n->line, "lower", v, 65535, &r->lower);
+	char names[256] = "";
+	size_t n, len = 0;
+	const struct opt_ref *all = opt_rows(&n);
+
+	for (size_t i = 0; i < n; i++)
+		if ((all[i].row->scope & OPT_SRV) && all[i].row->key && len < sizeof(names))
+			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
+						len ? ", " : "", all[i].row->key);
+	return cfg_fail(ctx, line, "server: unknown option '%s' (%s)", key, names);
 }
 
-static int srv_forward(struct cfg_ctx *ctx, const struct conf_node *n, const char *v,
-		       struct server_spec *r)
+/* "KEY VALUE" on the server's line. */
+static int server_inline(struct cfg_ctx *ctx, int line, char *const *kv, int left,
+			 struct server_spec *r)
 {
-	static const struct { const char *name; enum fwd_method f; } fwds[] = {
-		{ "route", FWD_ROUTE }, { "dr", FWD_ROUTE }, { "tunnel", FWD_TUNNEL },
-		{ "tun", FWD_TUNNEL }, { "masq", FWD_MASQ }, { "nat", FWD_MASQ },
-		{ "fullnat", FWD_FULLNAT },
-	};
+	const struct opt_ref *ref = opt_find_key(OPT_SRV, kv[0]);
 
-	for (size_t i = 0; i < ARRAY_SIZE(fwds); i++)
-		if (strcmp(v, fwds[i].name) == 0) {
-			r->fwd = fwds[i].f;
-			return 0;
-		}
-	return cfg_fail(ctx, n->line, "forward: '%s' is not one of route, tunnel, masq, fullnat", v);
+	if (!ref)
+		return server_unknown(ctx, line, kv[0]);
+	if (opt_takes_words(ref->row)) /* the rest of the line would be its */
+		return cfg_fail(ctx, line, "server: write '%s' in the server's { } block", kv[0]);
+	if (left < 2)
+		return cfg_fail(ctx, line, "server: '%s' needs a value", kv[0]);
+	return row_set(ctx, ref, line, kv[0], kv + 1, 1, r);
 }
 
-static int srv_url(struct cfg_ctx *ctx, const struct conf_node *n, const char *v,
-		   struct server_spec *r)
+/* "KEY VALUE...;" in the server's block. */
+static int server_child(struct cfg_ctx *ctx, const struct conf_node *c, struct server_spec *r)
 {
-	if (strlen(v) >= sizeof(r->url) || (strncmp(v, "http://", 7) != 0 &&
-					    strncmp(v, "https://", 8) != 0) ||
-	    strpbrk(v, " \t\r\n"))
-		return cfg_fail(ctx, n->line, "url: '%s' is not an http:// or https:// URL", v);
-	strcpy(r->url, v);
-	/* the request's path is appended to it */
-	if (r->url[strlen(r->url) - 1] == '/')
-		r->url[strlen(r->url) - 1] = '\0';
-	return 0;
-}
+	const struct opt_ref *ref = opt_find_key(OPT_SRV, c->name);
+	int min, max;
 
-static int srv_state(struct cfg_ctx *ctx, const struct conf_node *n, const char *v,
-		     struct server_spec *r)
-{
-	enum admin_state st;
-
-	if (admin_state_parse(v, &st) != 0)
-		return cfg_fail(ctx, n->line, "state: '%s' is not ready, drain or maint", v);
-	r->admin = (uint8_t)st;
-	return 0;
-}
-
-static const struct {
-	const char *name;
-	int (*fn)(struct cfg_ctx *, const struct conf_node *, const char *, struct server_spec *);
-} server_opts[] = {
-	{ "weight", srv_weight }, { "upper", srv_upper }, { "lower", srv_lower },
-	{ "forward", srv_forward }, { "url", srv_url }, { "state", srv_state },
-};
-
-/* `check WORDS` (the whole rest of the line) for a service, pool or server. */
-static int check_words(struct cfg_ctx *ctx, const struct conf_node *n, struct check_spec *out)
-{
-	char err[SPEC_ERR_MAX];
-
-	if (check_spec_parse(n->args, n->nargs, out, err) != 0)
-		return cfg_fail(ctx, n->line, "%s", err);
-	return 0;
-}
-
-static int server_opt(struct cfg_ctx *ctx, const struct conf_node *n,
-		      const char *key, const char *val, struct server_spec *r)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(server_opts); i++)
-		if (strcmp(key, server_opts[i].name) == 0) {
-			if (!val)
-				return cfg_fail(ctx, n->line, "server: '%s' needs a value", key);
-			return server_opts[i].fn(ctx, n, val, r);
-		}
-	return cfg_fail(ctx, n->line, "server: unknown option '%s' (weight, upper, lower, forward, "
-			"url, state, check)", key);
+	if (!ref)
+		return server_unknown(ctx, c->line, c->name);
+	opt_nargs(ref->row, &min, &max);
+	if (c->block)
+		return cfg_fail(ctx, c->line, "'%s' does not take a block", c->name);
+	if (max == 1 && c->nargs != 1)
+		return cfg_fail(ctx, c->line, "'%s' takes 1 argument", c->name);
+	if (c->nargs < min || (max >= 0 && c->nargs > max))
+		return bad_count(ctx, c, min, max);
+	return row_set(ctx, ref, c->line, c->name, c->args, c->nargs, r);
 }
 
 static int svc_server(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
@@ -218,27 +201,12 @@ static int svc_server(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
 	if (addr_parse(n->args[0], true, &r.addr) != 0) /* no port: the service's */
 		return cfg_fail(ctx, n->line, "server: '%s' is not an address IP:PORT or [IPv6]:PORT",
 				n->args[0]);
-	for (int i = 1; i < n->nargs; i += 2) {
-		if (strcmp(n->args[i], "check") == 0) /* the rest of the line */
-			return cfg_fail(ctx, n->line, "server: write 'check' in the server's "
-					"{ } block");
-		if ((rc = server_opt(ctx, n, n->args[i], i + 1 < n->nargs ? n->args[i + 1] : NULL,
-				     &r)) != 0)
+	for (int i = 1; i < n->nargs; i += 2)
+		if ((rc = server_inline(ctx, n->line, n->args + i, n->nargs - i, &r)) != 0)
 			return rc;
-	}
-	for (int i = 0; i < n->nchildren; i++) {
-		const struct conf_node *c = &n->children[i];
-
-		if (strcmp(c->name, "check") == 0 && !c->block) {
-			if ((rc = check_words(ctx, c, &r.check)) != 0)
-				return rc;
-			continue;
-		}
-		if (c->nargs != 1 || c->block)
-			return cfg_fail(ctx, c->line, "'%s' takes 1 argument", c->name);
-		if ((rc = server_opt(ctx, c, c->name, c->args[0], &r)) != 0)
+	for (int i = 0; i < n->nchildren; i++)
+		if ((rc = server_child(ctx, &n->children[i], &r)) != 0)
 			return rc;
-	}
 	if (spec_add_server(&tmp, svc->proto, &svc->addr, NULL, &r, err) != 0)
 		return cfg_fail(ctx, n->line, "server %s: %s", n->args[0],
 				strcmp(err, "Destination already exists") == 0 ?
@@ -247,340 +215,41 @@ static int svc_server(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
 	return 0;
 }
 
-/* --- service options ------------------------------------------------------ */
+/* --- a service's or a pool's block --------------------------------------------- */
 
-static int svc_proxy(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+enum pass { PASS_FIRST, PASS_REST };
+
+/* The children of <parent>: the <structure> directives (servers, pools,
+ * routes) and the option rows of <scope>. PASS_FIRST reads only the rows
+ * read before the rest (proxy: it decides how server addresses read);
+ * PASS_REST the others. */
+static int run_block(struct cfg_ctx *ctx, const struct conf_node *parent,
+		     const struct directive *structure, size_t nstructure, uint8_t scope,
+		     enum pass pass, struct service_spec *svc, const char *where)
 {
-	struct service_spec *svc = obj;
+	for (int i = 0; i < parent->nchildren; i++) {
+		const struct conf_node *n = &parent->children[i];
+		const struct directive *d = find_directive(structure, nstructure, n->name);
+		const struct opt_ref *r = d ? NULL : opt_find_key(scope, n->name);
+		bool first = r && (r->row->flags & OPT_F_FIRST);
+		int rc;
 
-	char names[128];
-
-	if (mode_parse(n->args[0], &svc->proxy) == 0)
-		return 0;
-	mode_names(names, sizeof(names));
-	return cfg_fail(ctx, n->line, "proxy: '%s' is not one of %s", n->args[0], names);
-}
-
-static int svc_scheduler(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	struct service_spec *svc = obj;
-
-	if (!sched_find(n->args[0]))
-		return cfg_fail(ctx, n->line, "scheduler: unknown scheduler '%s'", n->args[0]);
-	snprintf(svc->sched, sizeof(svc->sched), "%s", n->args[0]);
-	svc->sched_flags = 0;
-	for (int i = 1; i < n->nargs; i++) {
-		uint32_t f;
-
-		if (sched_flags_parse(n->args[i], &f) != 0)
-			return cfg_fail(ctx, n->line, "scheduler: unknown flag '%s'", n->args[i]);
-		svc->sched_flags |= f;
+		if (!d && !r)
+			return cfg_fail(ctx, n->line, "unknown directive '%s' %s", n->name, where);
+		if ((pass == PASS_FIRST) != first)
+			continue;
+		if (d)
+			rc = check_directive(ctx, n, d) ? -EINVAL : d->fn(ctx, n, svc);
+		else
+			rc = row_directive(ctx, n, r, svc);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
 
-static int svc_persistent(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	struct service_spec *svc = obj;
-	uint32_t ms;
-
-	svc->persist_s = DEFAULT_PERSIST_S;
-	if (n->nargs == 0)
-		return 0;
-	if (arg_duration(ctx, n, n->args[0], 1000, &ms) != 0)
-		return -EINVAL;
-	if (ms < 1000 || ms / 1000 > SPEC_MAX_PERSIST_S)
-		return cfg_fail(ctx, n->line, "persistent: timeout must be 1s to 31 days");
-	svc->persist_s = ms / 1000;
-	return 0;
-}
-
-static int svc_netmask(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	struct service_spec *svc = obj;
-
-	if (netmask_parse(n->args[0], addr_family(&svc->addr), &svc->persist_prefix) != 0)
-		return cfg_fail(ctx, n->line, "netmask: '%s' is not a netmask", n->args[0]);
-	return 0;
-}
-
-static int svc_connect_timeout(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	return arg_duration(ctx, n, n->args[0], 1000,
-			    &((struct service_spec *)obj)->connect_timeout_ms);
-}
-
-static int svc_idle_timeout(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	return arg_duration(ctx, n, n->args[0], 1000,
-			    &((struct service_spec *)obj)->idle_timeout_ms);
-}
-
-static int svc_max_conn(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	return arg_u32(ctx, n, n->args[0], UINT32_MAX, &((struct service_spec *)obj)->maxconn);
-}
-
-static int svc_retries(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	return arg_u32(ctx, n, n->args[0], 100, &((struct service_spec *)obj)->retries);
-}
-
-/* --- HTTP options ----------------------------------------------------------- */
-
-static int arg_size(struct cfg_ctx *ctx, const struct conf_node *n, uint64_t max, uint64_t *out)
-{
-	if (parse_size(n->args[0], max, out) != 0)
-		return cfg_fail(ctx, n->line, "%s: '%s' is not a size (e.g. 512, 16k, 10m) up to %llu",
-				n->name, n->args[0], (unsigned long long)max);
-	return 0;
-}
-
-static int arg_bool(struct cfg_ctx *ctx, const struct conf_node *n, bool *out)
-{
-	if (strcmp(n->args[0], "on") == 0 || strcmp(n->args[0], "off") == 0) {
-		*out = n->args[0][1] == 'n';
-		return 0;
-	}
-	return cfg_fail(ctx, n->line, "%s: '%s' is not on or off", n->name, n->args[0]);
-}
-
-static struct http_opts *hopts(void *obj)
-{
-	return &((struct service_spec *)obj)->http;
-}
-
-static int svc_max_header_size(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	uint64_t v;
-
-	if (arg_size(ctx, n, 1u << 20, &v) != 0)
-		return -EINVAL;
-	if (v < 1024)
-		return cfg_fail(ctx, n->line, "max_header_size: at least 1k");
-	hopts(obj)->max_head = (uint32_t)v;
-	return 0;
-}
-
-static int svc_max_body_size(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	return arg_size(ctx, n, SPEC_MAX_BODY, &hopts(obj)->max_body);
-}
-
-static int svc_retry_buffer(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	uint64_t v;
-
-	if (arg_size(ctx, n, 64u << 20, &v) != 0)
-		return -EINVAL;
-	hopts(obj)->retry_mem = (uint32_t)v;
-	return 0;
-}
-
-static int svc_header_timeout(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	return arg_duration(ctx, n, n->args[0], 1000, &hopts(obj)->header_timeout_ms);
-}
-
-static int svc_server_timeout(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	return arg_duration(ctx, n, n->args[0], 1000, &hopts(obj)->server_timeout_ms);
-}
-
-static int svc_keepalive_timeout(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	return arg_duration(ctx, n, n->args[0], 1000, &hopts(obj)->keepalive_timeout_ms);
-}
-
-static int svc_pool_idle_timeout(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	return arg_duration(ctx, n, n->args[0], 1000, &hopts(obj)->pool_idle_ms);
-}
-
-static int svc_pool_max_idle(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	return arg_u32(ctx, n, n->args[0], 100000, &hopts(obj)->pool_max_idle);
-}
-
-static int svc_retry_unsafe(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	return arg_bool(ctx, n, &hopts(obj)->retry_unsafe);
-}
-
-static int svc_request_codings(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	return arg_bool(ctx, n, &hopts(obj)->request_codings);
-}
-
-static int svc_forwarded_headers(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	return arg_bool(ctx, n, &hopts(obj)->forwarded);
-}
-
-static int svc_via(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	return arg_bool(ctx, n, &hopts(obj)->via);
-}
-
-static int svc_drain_signal(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	struct http_opts *h = hopts(obj);
-	uint32_t st;
-
-	if (parse_u32(n->args[0], 599, &st) != 0 || st < 200)
-		return cfg_fail(ctx, n->line, "drain_signal: '%s' is not a status 200..599",
-				n->args[0]);
-	h->drain_status = (uint16_t)st;
-	h->drain_header[0] = '\0';
-	if (n->nargs == 2) {
-		if (strlen(n->args[1]) >= sizeof(h->drain_header) || strpbrk(n->args[1], ": \t"))
-			return cfg_fail(ctx, n->line, "drain_signal: '%s' is not a header name",
-					n->args[1]);
-		strcpy(h->drain_header, n->args[1]);
-	}
-	return 0;
-}
-
-static int svc_access_log(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	struct http_opts *h = hopts(obj);
-
-	if (strlen(n->args[0]) >= sizeof(h->access_log))
-		return cfg_fail(ctx, n->line, "access_log: path too long");
-	strcpy(h->access_log, strcmp(n->args[0], "off") == 0 ? "" : n->args[0]);
-	return 0;
-}
-
-static int svc_sticky(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	static const struct { const char *how; int nargs; uint8_t mode; } forms[] = {
-		{ "cookie", 2, STICKY_INSERT }, { "off", 1, STICKY_NONE },
-		{ "hash", 3, 0 },
-	};
-	static const struct { const char *what; uint8_t mode; } hashes[] = {
-		{ "cookie", STICKY_COOKIE }, { "header", STICKY_HEADER }, { "param", STICKY_PARAM },
-	};
-	struct http_opts *h = hopts(obj);
-	const char *name = NULL;
-
-	h->sticky = 0xff;
-	for (size_t i = 0; i < ARRAY_SIZE(forms); i++)
-		if (strcmp(n->args[0], forms[i].how) == 0 && n->nargs == forms[i].nargs) {
-			h->sticky = forms[i].mode;
-			name = n->nargs > 1 ? n->args[n->nargs - 1] : "";
-		}
-	if (h->sticky == 0 && n->nargs == 3) {
-		h->sticky = 0xff;
-		for (size_t i = 0; i < ARRAY_SIZE(hashes); i++)
-			if (strcmp(n->args[1], hashes[i].what) == 0)
-				h->sticky = hashes[i].mode;
-	}
-	if (h->sticky == 0xff || !name || strlen(name) >= sizeof(h->sticky_name) ||
-	    strpbrk(name, " \t;=,\"")) {
-		h->sticky = STICKY_NONE;
-		return cfg_fail(ctx, n->line, "sticky: use 'cookie NAME', 'hash cookie|header|param "
-				"NAME' or 'off'");
-	}
-	strcpy(h->sticky_name, name);
-	return 0;
-}
-
-static int svc_send_proxy(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	struct service_spec *svc = obj;
-
-	if (strcmp(n->args[0], "v1") == 0)
-		svc->send_proxy = 1;
-	else if (strcmp(n->args[0], "v2") == 0)
-		svc->send_proxy = 2;
-	else if (strcmp(n->args[0], "off") == 0)
-		svc->send_proxy = 0;
-	else
-		return cfg_fail(ctx, n->line, "send_proxy: '%s' is not v1, v2 or off", n->args[0]);
-	return 0;
-}
-
-static int svc_accept_proxy(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	struct service_spec *svc = obj;
-
-	if (n->nargs > SPEC_MAX_CIDRS)
-		return cfg_fail(ctx, n->line, "accept_proxy: at most %d networks", SPEC_MAX_CIDRS);
-	for (int i = 0; i < n->nargs; i++)
-		if (cidr_parse(n->args[i], &svc->accept_proxy[i]) != 0)
-			return cfg_fail(ctx, n->line, "accept_proxy: '%s' is not a network "
-					"(e.g. 10.0.0.0/8, 192.0.2.7, ::1)", n->args[i]);
-	svc->naccept_proxy = (uint8_t)n->nargs;
-	return 0;
-}
-
-/* --- health ------------------------------------------------------------------ */
-
-static int svc_check(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	struct service_spec *svc = obj;
-
-	return check_words(ctx, n, &svc->check);
-}
-
-static int svc_agent(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	struct service_spec *svc = obj;
-	char err[SPEC_ERR_MAX];
-
-	if (agent_spec_parse(n->args, n->nargs, &svc->agent, err) != 0)
-		return cfg_fail(ctx, n->line, "%s", err);
-	return 0;
-}
-
-static int svc_outlier(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	struct service_spec *svc = obj;
-	char err[SPEC_ERR_MAX];
-
-	if (outlier_spec_parse(n->args, n->nargs, &svc->outlier, err) != 0)
-		return cfg_fail(ctx, n->line, "%s", err);
-	return 0;
-}
-
-static int svc_slow_start(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	struct service_spec *svc = obj;
-
-	if (strcmp(n->args[0], "off") == 0) {
-		svc->slow_start_ms = 0;
-		return 0;
-	}
-	return arg_duration(ctx, n, n->args[0], 1000, &svc->slow_start_ms);
-}
-
-static int svc_on_gone(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
-{
-	struct service_spec *svc = obj;
-
-	if (strcmp(n->args[0], "keep") == 0)
-		svc->reset_gone = false;
-	else if (strcmp(n->args[0], "reset") == 0)
-		svc->reset_gone = true;
-	else
-		return cfg_fail(ctx, n->line, "on_server_gone: '%s' is not keep or reset", n->args[0]);
-	return 0;
-}
-
-#define HEALTH_DIRECTIVES                                  \
-	{ "check", 1, -1, svc_check, false },              \
-	{ "agent", 1, -1, svc_agent, false },              \
-	{ "outlier", 1, -1, svc_outlier, false },          \
-	{ "slow_start", 1, 1, svc_slow_start, false }
-
-/* --- HTTP routing: pools and routes ------------------------------------------ */
-
-static int svc_scheduler(struct cfg_ctx *ctx, const struct conf_node *n, void *obj);
-
-static const struct directive pool_table[] = {
-	{ "scheduler", 1, -1, svc_scheduler, false },
+static const struct directive pool_structure[] = {
 	{ "server", 1, -1, svc_server, true },
-	HEALTH_DIRECTIVES,
 };
 
 static int svc_pool(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
@@ -611,11 +280,14 @@ static int svc_pool(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
 	p->s.routes = NULL;
 	p->s.nroutes = 0;
 	p->s.line = n->line;
-	rc = run_table(ctx, n, pool_table, ARRAY_SIZE(pool_table), &p->s, "in a pool");
+	rc = run_block(ctx, n, pool_structure, ARRAY_SIZE(pool_structure), OPT_POOL, PASS_REST,
+		       &p->s, "in a pool");
 	if (rc == 0 && spec_check_service(&p->s, err) != 0)
 		rc = cfg_fail(ctx, n->line, "pool %s: %s", p->name, err);
 	return rc;
 }
+
+/* --- HTTP routing: routes -------------------------------------------------------- */
 
 static int route_set(struct cfg_ctx *ctx, const struct conf_node *n, char *dst, size_t cap)
 {
@@ -710,37 +382,10 @@ static int check_routes(struct cfg_ctx *ctx, struct service_spec *svc)
 	return 0;
 }
 
-static const struct directive service_table[] = {
-	{ "proxy", 1, 1, svc_proxy, false },
-	{ "scheduler", 1, -1, svc_scheduler, false },
-	{ "persistent", 0, 1, svc_persistent, false },
-	{ "netmask", 1, 1, svc_netmask, false },
-	{ "connect_timeout", 1, 1, svc_connect_timeout, false },
-	{ "idle_timeout", 1, 1, svc_idle_timeout, false },
-	{ "max_conn", 1, 1, svc_max_conn, false },
-	{ "retries", 1, 1, svc_retries, false },
+static const struct directive service_structure[] = {
 	{ "server", 1, -1, svc_server, true },
-	{ "max_header_size", 1, 1, svc_max_header_size, false },
-	{ "max_body_size", 1, 1, svc_max_body_size, false },
-	{ "retry_buffer", 1, 1, svc_retry_buffer, false },
-	{ "header_timeout", 1, 1, svc_header_timeout, false },
-	{ "server_timeout", 1, 1, svc_server_timeout, false },
-	{ "keepalive_timeout", 1, 1, svc_keepalive_timeout, false },
-	{ "server_keepalive_timeout", 1, 1, svc_pool_idle_timeout, false },
-	{ "server_keepalive_max", 1, 1, svc_pool_max_idle, false },
-	{ "retry_unsafe", 1, 1, svc_retry_unsafe, false },
-	{ "request_transfer_codings", 1, 1, svc_request_codings, false },
-	{ "forwarded_headers", 1, 1, svc_forwarded_headers, false },
-	{ "via", 1, 1, svc_via, false },
-	{ "drain_signal", 1, 2, svc_drain_signal, false },
-	{ "access_log", 1, 1, svc_access_log, false },
-	{ "send_proxy", 1, 1, svc_send_proxy, false },
-	{ "sticky", 1, 3, svc_sticky, false },
 	{ "pool", 1, 1, svc_pool, true },
 	{ "route", 0, 0, svc_route, true },
-	{ "accept_proxy", 1, -1, svc_accept_proxy, false },
-	{ "on_server_gone", 1, 1, svc_on_gone, false },
-	HEALTH_DIRECTIVES,
 };
 
 static int top_service(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
@@ -762,12 +407,11 @@ static int top_service(struct cfg_ctx *ctx, const struct conf_node *n, void *obj
 		return cfg_fail(ctx, n->line, "service: '%s' is not an address IP:PORT or [IPv6]:PORT",
 				n->args[1]);
 	svc.persist_prefix = spec_full_prefix(&svc.addr);
-	/* "proxy" decides how server addresses parse: read it first. */
-	for (int i = 0; i < n->nchildren; i++)
-		if (strcmp(n->children[i].name, "proxy") == 0 && n->children[i].nargs == 1 &&
-		    (rc = svc_proxy(ctx, &n->children[i], &svc)) != 0)
-			return rc;
-	rc = run_table(ctx, n, service_table, ARRAY_SIZE(service_table), &svc, "in a service");
+	rc = run_block(ctx, n, service_structure, ARRAY_SIZE(service_structure), OPT_SVC,
+		       PASS_FIRST, &svc, "in a service");
+	if (rc == 0)
+		rc = run_block(ctx, n, service_structure, ARRAY_SIZE(service_structure), OPT_SVC,
+			       PASS_REST, &svc, "in a service");
 	if (rc == 0)
 		rc = check_routes(ctx, &svc);
 	if (rc == 0 && spec_add_service(ctx->cfg, &svc, err) != 0)
@@ -1047,4 +691,28 @@ int sched_flags_parse(const char *s, uint32_t *flags)
 		*flags |= names[i].f;
 	}
 	return 0;
+}
+
+void sched_flags_format(uint32_t flags, const char *sched, char *out, size_t len)
+{
+	/* the flag names carry their scheduler's name: sh-port, mh-port */
+	const struct sched_ops *ops = sched_find(sched);
+	const char *pfx = ops && ops->takes_flags ? ops->name : "sh";
+
+	snprintf(out, len, "%s%s%s%s%s",
+		 flags & SCHED_F_FALLBACK ? pfx : "", flags & SCHED_F_FALLBACK ? "-fallback" : "",
+		 (flags & SCHED_F_FALLBACK) && (flags & SCHED_F_PORT) ? "," : "",
+		 flags & SCHED_F_PORT ? pfx : "", flags & SCHED_F_PORT ? "-port" : "");
+}
+
+void netmask_format(uint8_t prefix, int family, char *out, size_t len)
+{
+	uint32_t m;
+
+	if (family == AF_INET6) {
+		snprintf(out, len, "%u", prefix);
+		return;
+	}
+	m = prefix ? ~0u << (32 - prefix) : 0;
+	snprintf(out, len, "%u.%u.%u.%u", m >> 24, (m >> 16) & 255, (m >> 8) & 255, m & 255);
 }

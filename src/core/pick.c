@@ -89,7 +89,7 @@ struct real_server *svc_schedule(struct virtual_service *svc,
 		sched_conn_open(svc->sched, &rs->ss);
 		rs_get(rs);
 		if (rt)
-			*rt = svc->rt;
+			vs_runtime_copy(rt, &svc->rt);
 	}
 	pthread_mutex_unlock(&svc->lock);
 	return rs;
@@ -98,7 +98,7 @@ struct real_server *svc_schedule(struct virtual_service *svc,
 void svc_runtime(struct virtual_service *svc, struct vs_runtime *rt)
 {
 	pthread_mutex_lock(&svc->lock);
-	*rt = svc->rt;
+	vs_runtime_copy(rt, &svc->rt);
 	pthread_mutex_unlock(&svc->lock);
 }
 

@@ -1,4 +1,5 @@
 /* spec.c - the desired configuration and its pure edits (see spec.h). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 
 #include "core/healthspec.h"
 #include "core/log.h"
+#include "core/option.h"
 #include "core/spec.h"
 #include "core/util.h"
 #include "sched/sched.h"
@@ -41,23 +43,12 @@ void spec_service_defaults(struct service_spec *s)
 	s->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	s->idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
 	s->retries = 3;
-	s->http = (struct http_opts){
-		.max_head = 32u << 10,
-		.max_body = 0,
-		.header_timeout_ms = 10000,
-		.server_timeout_ms = 30000,
-		.keepalive_timeout_ms = 60000,
-		.retry_mem = 64u << 10,
-		.drain_status = 503,
-		.drain_header = "X-Weir-Drain",
-		.forwarded = true,
-		.via = false,
-		.pool_idle_ms = 30000,
-		.pool_max_idle = 64,
-	};
+	s->drain_status = 503;
+	snprintf(s->drain_header, sizeof(s->drain_header), "X-Weir-Drain");
 	check_spec_defaults(&s->check, CHECK_NONE);
 	agent_spec_defaults(&s->agent);
 	outlier_spec_defaults(&s->outlier);
+	opt_area_defaults(s);
 }
 
 void spec_server_defaults(struct server_spec *r)
@@ -233,6 +224,18 @@ int cidr_parse(const char *s, struct cidr *out)
 		return -EINVAL;
 	out->prefix = (uint8_t)prefix;
 	return 0;
+}
+
+void cidr_format(const struct cidr *c, char *out, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(c->family, c->addr, ip, sizeof(ip)))
+		snprintf(ip, sizeof(ip), "?");
+	if (c->prefix == (c->family == AF_INET6 ? 128 : 32))
+		snprintf(out, len, "%s", ip);
+	else
+		snprintf(out, len, "%s/%u", ip, c->prefix);
 }
 
 bool cidr_match(const struct cidr *c, size_t n, const struct weir_addr *a)
@@ -492,8 +495,8 @@ int spec_add_pool(struct weir_config *c, int proto, const struct weir_addr *vip,
 		return -EEXIST;
 	}
 	strcpy(p.name, name);
-	/* as the config file: the service's options, the scheduler and
-	 * health options its own */
+	/* as the config file: the service's options, the pool's own
+	 * (scheduler, health: the rows of scope OPT_POOL) from <opts> */
 	p.s = *s;
 	p.s.servers = NULL;
 	p.s.nservers = 0;
@@ -501,11 +504,7 @@ int spec_add_pool(struct weir_config *c, int proto, const struct weir_addr *vip,
 	p.s.npools = 0;
 	p.s.routes = NULL;
 	p.s.nroutes = 0;
-	memcpy(p.s.sched, opts->sched, sizeof(p.s.sched));
-	p.s.check = opts->check;
-	p.s.agent = opts->agent;
-	p.s.outlier = opts->outlier;
-	p.s.slow_start_ms = opts->slow_start_ms;
+	opt_copy_scope(OPT_POOL, &p.s, opts);
 	if ((rc = spec_check_service(&p.s, err)) != 0)
 		return rc;
 	arr = realloc(s->pools, (s->npools + 1) * sizeof(*arr));

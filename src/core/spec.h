@@ -9,6 +9,15 @@
  *
  * Ownership: a weir_config owns its services array, each service owns its
  * servers array; spec_free() releases everything, spec_dup() deep-copies.
+ *
+ * Options are declared once, as rows (core/option.h): the fields here are
+ * the core's own (core/spec_opts.c has their rows). A mode's options (the
+ * HTTP proxy's: proxy/http_opts.h) live in the service's option area,
+ * `opts`, not here. Pools and routes stay in the core although only the
+ * HTTP proxy uses them: a pool is a service the core's table builds (its
+ * own scheduler, servers and health), and routes are a list of any length
+ * naming pools, which the option area (plain bytes, copied with the
+ * struct) cannot hold; the HTTP proxy compiles them (proxy/route.c).
  */
 #ifndef WEIR_SPEC_H
 #define WEIR_SPEC_H
@@ -45,40 +54,6 @@ struct xdp_spec {
 	uint32_t tcp_syn_ms, tcp_est_ms, tcp_fin_ms, udp_ms;
 	uint32_t rebuild_ms;           /* connection-count schedulers' tables */
 };
-
-/* The largest body limit a service may set: the HTTP parser's own
- * (proto/http.h HTTP_MAX_BODY, which tests/unit/proto/test_limits.c checks
- * it equals; the core does not include the parsers). */
-#define SPEC_MAX_BODY (1ull << 48)
-
-/* Options of an HTTP proxy service (and the redirect mode). */
-struct http_opts {
-	uint32_t max_head;             /* request head bytes; 431 above */
-	uint64_t max_body;             /* request body bytes; 413 above; 0 = no limit;
-	                                * at most SPEC_MAX_BODY */
-	uint32_t header_timeout_ms;    /* a client has this long to send a head; 408 */
-	uint32_t server_timeout_ms;    /* a server has this long to start answering; 504 */
-	uint32_t keepalive_timeout_ms; /* a client may idle this long between requests */
-	uint32_t retry_mem;            /* request bytes kept in memory for a retry;
-	                                * beyond, they spill to a temporary file */
-	bool retry_unsafe;             /* retry non-idempotent requests on any failure */
-	bool request_codings;          /* requests may carry transfer codings before
-	                                * chunked (else 501) */
-	uint16_t drain_status;         /* a server answering this status... */
-	char drain_header[64];         /* ... with this header is draining; "" = status only */
-	bool forwarded;                /* add X-Forwarded-For/-Proto and Forwarded */
-	bool via;                      /* add Via */
-	uint32_t pool_idle_ms;         /* idle server connections live this long */
-	uint32_t pool_max_idle;        /* idle server connections kept per server and worker */
-	char access_log[108];          /* "" = none, "stderr", or a file path */
-	uint8_t sticky;                /* STICKY_* */
-	char sticky_name[64];          /* cookie, header or parameter name */
-};
-#define STICKY_NONE   0
-#define STICKY_INSERT 1   /* weir sets a cookie naming the server (opaquely) */
-#define STICKY_COOKIE 2   /* hash of a cookie's value */
-#define STICKY_HEADER 3   /* hash of a header's value */
-#define STICKY_PARAM  4   /* hash of a URL query parameter */
 
 /* Health checks (src/health/). A check_spec is written, in the config file
  * and in weirctl's --check, as words: a kind then KEY VALUE pairs, e.g.
@@ -166,6 +141,9 @@ struct route_spec {
 
 struct pool_spec;
 
+/* Bytes of the option area of a service (see the end of service_spec). */
+#define SPEC_OPTS_MAX 512
+
 struct service_spec {
 	int proto;                /* IPPROTO_TCP or IPPROTO_UDP */
 	struct weir_addr addr;    /* VIP:port */
@@ -179,7 +157,6 @@ struct service_spec {
 	uint32_t idle_timeout_ms;
 	uint32_t maxconn;         /* 0 = unlimited */
 	uint32_t retries;         /* further servers tried when a connect fails */
-	struct http_opts http;    /* --proxy http / redirect */
 	uint8_t send_proxy;       /* PROXY protocol header to servers: 0, 1 or 2 */
 	uint8_t naccept_proxy;    /* clients from these networks must send one */
 	struct cidr accept_proxy[SPEC_MAX_CIDRS];
@@ -188,6 +165,9 @@ struct service_spec {
 	struct agent_spec agent;
 	struct outlier_spec outlier;
 	uint32_t slow_start_ms;   /* a server coming back ramps its weight up */
+	uint16_t drain_status;    /* a server answering this status (HTTP check or
+	                           * request)... */
+	char drain_header[64];    /* ... with this header is draining; "" = status only */
 	bool reset_gone;          /* packet mode: flows to a removed or down server
 	                           * are dropped rather than kept until they end */
 	/* HTTP routing: named pools of servers, and the rules choosing them */
@@ -198,6 +178,14 @@ struct service_spec {
 	struct server_spec *servers;
 	size_t nservers;
 	int line;
+	/* The option area: the blocks of rows modes and features register
+	 * (core/option.h), each at the offset registration gave it. Plain
+	 * bytes, so a struct copy copies them, spec_dup() needs nothing more,
+	 * and a field compares with memcmp; a block holds no pointers. Chosen
+	 * over a pointer per block (with dup and free operations) because
+	 * service specs are copied by assignment in many places (edits, pools,
+	 * the table's copy) and every one of them stays right. */
+	unsigned char opts[SPEC_OPTS_MAX] __attribute__((aligned(8)));
 };
 
 /* A named pool: its own scheduler and servers, with the service's other
@@ -243,9 +231,10 @@ void spec_normalize_server(const struct service_spec *svc, struct server_spec *r
 int spec_add_service(struct weir_config *c, const struct service_spec *svc, char *err);
 int spec_edit_service(struct weir_config *c, const struct service_spec *svc, char *err);
 int spec_del_service(struct weir_config *c, int proto, const struct weir_addr *addr, char *err);
-/* A named pool of an HTTP service: <opts> gives its scheduler and health
- * options (its servers, pools and routes are ignored). Deleting a pool a
- * route names is refused. */
+/* A named pool of an HTTP service: <opts> gives its own options, the rows
+ * of scope OPT_POOL (scheduler, health); the rest are the service's. Its
+ * servers, pools and routes are ignored. Deleting a pool a route names is
+ * refused. */
 int spec_add_pool(struct weir_config *c, int proto, const struct weir_addr *vip,
 		  const char *name, const struct service_spec *opts, char *err);
 int spec_del_pool(struct weir_config *c, int proto, const struct weir_addr *vip,
@@ -264,6 +253,8 @@ void spec_clear(struct weir_config *c);
 
 /* Parses "10.0.0.0/8", "::1", "192.0.2.7" into <out>. 0 or -EINVAL. */
 int cidr_parse(const char *s, struct cidr *out);
+/* "10.0.0.0/8", or the address alone for a whole-address network. */
+void cidr_format(const struct cidr *c, char *out, size_t len);
 /* True if <a> is inside one of <n> networks <c>. */
 bool cidr_match(const struct cidr *c, size_t n, const struct weir_addr *a);
 

@@ -153,7 +153,9 @@ static int runtime_of(const struct service_spec *s, struct vs_runtime *rt)
 	rt->connect_timeout_ms = s->connect_timeout_ms;
 	rt->idle_timeout_ms = s->idle_timeout_ms;
 	rt->retries = s->retries;
-	rt->http = s->http;
+	rt->drain_status = s->drain_status;
+	memcpy(rt->drain_header, s->drain_header, sizeof(rt->drain_header));
+	memcpy(rt->opts, s->opts, sizeof(rt->opts));
 	rt->send_proxy = s->send_proxy;
 	rt->trusts_fronts = s->naccept_proxy > 0;
 	return 0;

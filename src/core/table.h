@@ -26,7 +26,9 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
+#include "core/option.h"
 #include "core/rate.h"
 #include "core/stats.h"
 #include "core/spec.h"
@@ -50,8 +52,18 @@ struct vs_runtime {
 	uint32_t retries;
 	uint8_t send_proxy;
 	bool trusts_fronts;
-	struct http_opts http;
+	uint16_t drain_status;
+	char drain_header[64];
+	/* the service's option area (mode options, e.g. proxy/http_opts.h);
+	 * only its first opt_area_used() bytes are copied */
+	unsigned char opts[SPEC_OPTS_MAX] __attribute__((aligned(8)));
 };
+
+/* Copies <src> to <dst>: the fields and the part of the option area in use. */
+static inline void vs_runtime_copy(struct vs_runtime *dst, const struct vs_runtime *src)
+{
+	memcpy(dst, src, offsetof(struct vs_runtime, opts) + opt_area_used());
+}
 
 struct virtual_service;
 

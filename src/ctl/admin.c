@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "ctl/admin.h"
+#include "proxy/portown.h"
 
 struct admin_client {
 	struct loop_io io;
@@ -277,7 +278,6 @@ struct admin *admin_open_tcp(struct loop *l, const struct weir_addr *addr,
 	int fd = socket(addr_family(addr), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
 	struct admin *a;
-	char s[ADDR_STRLEN];
 
 	if (fd < 0)
 		goto out_err;
@@ -291,7 +291,7 @@ struct admin *admin_open_tcp(struct loop *l, const struct weir_addr *addr,
 out_close:
 	close(fd);
 out_err:
-	snprintf(err, 256, "cannot listen on %s: %s", addr_str(addr, s), strerror(errno));
+	port_error(err, 256, "cannot listen on", addr, IPPROTO_TCP, errno);
 	return NULL;
 }
 

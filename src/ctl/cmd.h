@@ -4,12 +4,15 @@
  *
  * ctl_parse() turns one command line's words into a `struct ctl_cmd`
  * without touching any state; ctl_exec.c carries it out. The grammar is the
- * two tables in ipvsadm.c, each entry with its help text.
+ * two tables in ipvsadm.c (commands, weirctl's own options), each entry with
+ * its help text, and the option rows (core/option.h) for every service and
+ * server option.
  */
 #ifndef WEIR_CTL_CMD_H
 #define WEIR_CTL_CMD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/spec.h"
@@ -27,17 +30,17 @@ enum ctl_op {
 /* `weirctl server VIP RIP ACTION`: what to do to the server. */
 enum ctl_server_action { ACT_NONE, ACT_READY, ACT_DRAIN, ACT_MAINT, ACT_WEIGHT };
 
-/* Option identities; also the bits of the command x option matrix. */
+/* Option identities; also the bits of the command x option matrix. These
+ * are weirctl's own options (the service and server addresses, listing
+ * views...); every service and server option is a row (core/option.h) and
+ * gets an identity from O_ROWS on, in registration order. */
 enum ctl_opt {
-	O_NUMERIC, O_CONNECTION, O_SERVICE, O_SCHEDULER, O_PERSISTENT, O_NETMASK,
-	O_REAL_SERVER, O_FORWARD, O_WEIGHT, O_UPPER, O_LOWER, O_TIMEOUT,
-	O_DAEMON, O_STATS, O_RATE, O_THRESHOLDS, O_PERSISTENT_CONN, O_NOSORT,
-	O_EXACT, O_OPS, O_SCHED_FLAGS, O_PROXY, O_CONNECT_TIMEOUT,
-	O_IDLE_TIMEOUT, O_MAX_CONN, O_RETRIES, O_TUN_TYPE, O_HTTP, O_SORT,
-	O_CHECK, O_AGENT, O_OUTLIER, O_SLOW_START, O_STATE, O_HEALTH, O_JSON, O_ON_GONE,
-	O_POOL,
-	O_COUNT
+	O_NUMERIC, O_CONNECTION, O_SERVICE, O_REAL_SERVER, O_TIMEOUT, O_DAEMON,
+	O_STATS, O_RATE, O_THRESHOLDS, O_PERSISTENT_CONN, O_NOSORT, O_EXACT, O_OPS,
+	O_HTTP, O_SORT, O_HEALTH, O_JSON, O_POOL, O_CONFIG,
+	O_ROWS
 };
+#define CTL_OPT_MAX 256
 
 /* Exit statuses weirctl uses, as ipvsadm's. */
 #define CTL_EXIT_USAGE 2    /* the command is wrong */
@@ -46,21 +49,31 @@ enum ctl_opt {
 
 struct ctl_cmd {
 	enum ctl_op op;
-	uint64_t given;               /* bit per enum ctl_opt */
-	struct service_spec svc;      /* -t/-u, -s, -p, -M, -b, weir options */
-	struct server_spec rs;        /* -r, -g/-i/-m, -w, -x, -y */
+	uint64_t given[CTL_OPT_MAX / 64]; /* bit per option identity */
+	struct service_spec svc;      /* -t/-u and the service rows (-s, -p, ...) */
+	struct server_spec rs;        /* -r and the server rows (-g, -w, ...) */
 	enum ctl_server_action action; /* OP_SERVER */
 	char pool[32];                /* --pool: a pool of the service (HTTP) */
 };
 
 #define CTL_ERR_MAX 512
 
-#define BIT(o) (1ull << (o))   /* an option's bit in <given> and the matrix */
+#define BIT(o) (1ull << (o))   /* a weirctl option's bit in a command's masks */
 
-static inline bool ctl_has(const struct ctl_cmd *c, enum ctl_opt o)
+static inline bool ctl_has(const struct ctl_cmd *c, int o)
 {
-	return c->given & BIT(o);
+	return (c->given[o / 64] >> (o % 64)) & 1;
 }
+
+struct opt_row;
+/* True if <c> gave row <r>'s option (its flag or one of its aliases). */
+bool ctl_given(const struct ctl_cmd *c, const struct opt_row *r);
+/* True if every option <c> gave is one of <fixed> (BIT(O_...)) or a row
+ * of <scope>. */
+bool ctl_gives_only(const struct ctl_cmd *c, uint64_t fixed, unsigned scope);
+/* The weirctl options of the rows of <scope>, for messages:
+ * "-s, -b, --check, --agent, --outlier and --slow-start". */
+void ctl_scope_flags(unsigned scope, char *out, size_t len);
 
 /* Parses <argc> words. Returns 0, or CTL_EXIT_USAGE with a message in
  * <err> (CTL_ERR_MAX). Pure: no I/O, no state. */

@@ -5,8 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/healthspec.h"
+#include "core/config.h"
 #include "core/log.h"
+#include "core/option.h"
 #include "core/util.h"
 #include "ctl/cmd.h"
 #include "ctl/exec.h"
@@ -58,58 +59,36 @@ int ctl_split(char *line, char **words, int max)
 
 /* --- changes to the working config -------------------------------------- */
 
-/* The health options <cmd> does not give are <cur>'s. */
-static void keep_health_opts(const struct ctl_cmd *cmd, const struct service_spec *cur,
-			     struct service_spec *svc)
+/* The options of <scope> that <cmd> does not give: weir's take their value
+ * in <cur>, ipvsadm's keep the default <into> already holds (as ipvsadm's
+ * -E and -e do). <cur> and <into> are service specs for service rows,
+ * server specs for OPT_SRV. */
+static void keep_unnamed(const struct ctl_cmd *cmd, unsigned scope, const void *cur,
+			 void *into)
 {
-	if (!ctl_has(cmd, O_CHECK))
-		svc->check = cur->check;
-	if (!ctl_has(cmd, O_AGENT))
-		svc->agent = cur->agent;
-	if (!ctl_has(cmd, O_OUTLIER))
-		svc->outlier = cur->outlier;
-	if (!ctl_has(cmd, O_SLOW_START))
-		svc->slow_start_ms = cur->slow_start_ms;
+	size_t n;
+	const struct opt_ref *all = opt_rows(&n);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct opt_row *o = all[i].row;
+
+		if ((o->scope & scope) && !(o->flags & OPT_F_IPVSADM) && !ctl_given(cmd, o))
+			opt_copy(&all[i], into, cur);
+	}
 }
 
-/* -E keeps weir's own options unless given; ipvsadm's are replaced. */
-static void edit_keep_weir_opts(const struct ctl_cmd *cmd, const struct service_spec *cur,
-				struct service_spec *svc)
-{
-	if (!ctl_has(cmd, O_PROXY))
-		svc->proxy = cur->proxy;
-	if (!ctl_has(cmd, O_CONNECT_TIMEOUT))
-		svc->connect_timeout_ms = cur->connect_timeout_ms;
-	if (!ctl_has(cmd, O_IDLE_TIMEOUT))
-		svc->idle_timeout_ms = cur->idle_timeout_ms;
-	if (!ctl_has(cmd, O_MAX_CONN))
-		svc->maxconn = cur->maxconn;
-	if (!ctl_has(cmd, O_RETRIES))
-		svc->retries = cur->retries;
-	keep_health_opts(cmd, cur, svc);
-	if (!ctl_has(cmd, O_ON_GONE))
-		svc->reset_gone = cur->reset_gone;
-}
-
-/* -a takes a check given for the server; -e keeps weir's own server
- * options (check, state, url) unless given. */
+/* -e keeps weir's own server options (check, state, url...) unless given;
+ * -a takes the defaults (a check not given is the service's). */
 static void server_opts(const struct ctl_cmd *cmd, struct service_spec *cur,
 			struct server_spec *rs)
 {
 	struct server_spec *old;
 
-	if (!ctl_has(cmd, O_CHECK))
-		rs->check.kind = CHECK_INHERIT;
 	if (cmd->op != OP_EDIT_RS || !cur)
 		return;
 	spec_normalize_server(cur, rs);
-	if (!(old = spec_find_server(cur, &rs->addr)))
-		return;
-	if (!ctl_has(cmd, O_CHECK))
-		rs->check = old->check;
-	if (!ctl_has(cmd, O_STATE))
-		rs->admin = old->admin;
-	memcpy(rs->url, old->url, sizeof(rs->url));
+	if ((old = spec_find_server(cur, &rs->addr)))
+		keep_unnamed(cmd, OPT_SRV, old, rs);
 }
 
 /* `server VIP RIP ACTION`: the server in the service and in its pools. */
@@ -140,24 +119,24 @@ static int server_action(struct service_spec *svc, const struct ctl_cmd *cmd, ch
 	return 0;
 }
 
-/* What -A --pool may say of a pool: the rest is the service's. */
-#define POOL_OPTS (BIT(O_SERVICE) | BIT(O_SCHEDULER) | BIT(O_POOL) | BIT(O_CHECK) | \
-		   BIT(O_AGENT) | BIT(O_OUTLIER) | BIT(O_SLOW_START) | BIT(O_NUMERIC))
-
-/* -A --pool: as the config file's pool block, the health options not
- * given are the service's. */
+/* -A --pool: as the config file's pool block: the pool's own options (the
+ * rows of OPT_POOL) given, or ipvsadm's default, or weir's as the
+ * service's; the rest is the service's. */
 static int add_pool(struct weir_config *cfg, const struct ctl_cmd *cmd,
 		    const struct service_spec *cur, char *err)
 {
 	struct service_spec opts = cmd->svc;
 
-	if (cmd->given & ~POOL_OPTS) {
-		snprintf(err, SPEC_ERR_MAX, "--pool: a pool takes only -s, --check, --agent, "
-			 "--outlier and --slow-start; the rest is its service's");
+	if (!ctl_gives_only(cmd, BIT(O_SERVICE) | BIT(O_POOL) | BIT(O_NUMERIC), OPT_POOL)) {
+		char flags[256];
+
+		ctl_scope_flags(OPT_POOL, flags, sizeof(flags));
+		snprintf(err, SPEC_ERR_MAX, "--pool: a pool takes only %s; the rest is its "
+			 "service's", flags);
 		return -EINVAL;
 	}
 	if (cur)
-		keep_health_opts(cmd, cur, &opts);
+		keep_unnamed(cmd, OPT_POOL, cur, &opts);
 	return spec_add_pool(cfg, cmd->svc.proto, &cmd->svc.addr, cmd->pool, &opts, err);
 }
 
@@ -176,7 +155,7 @@ int ctl_apply_change(struct weir_config *cfg, const struct ctl_cmd *cmd, char *e
 		return spec_add_service(cfg, &svc, err);
 	case OP_EDIT_SVC:
 		if (cur)
-			edit_keep_weir_opts(cmd, cur, &svc);
+			keep_unnamed(cmd, OPT_SVC, cur, &svc);
 		return spec_edit_service(cfg, &svc, err);
 	case OP_DEL_SVC:
 		if (pool)
@@ -308,7 +287,10 @@ static int run_other(struct ctl_ctx *ctx, const struct ctl_cmd *cmd,
 	case OP_LIST:
 		return do_list(ctx, cmd, out, err);
 	case OP_SAVE:
-		ctl_save(work, false, out);
+		if (ctl_has(cmd, O_CONFIG))
+			config_write(work, out);
+		else
+			ctl_save(work, false, out);
 		return 0;
 	case OP_ZERO:
 		return do_zero(ctx, cmd, err);

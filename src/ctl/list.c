@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/healthspec.h"
+#include "core/config.h"
+#include "core/option.h"
 #include "ctl/list.h"
 #include "health/state.h"
 #include "sched/sched.h"
@@ -130,30 +131,6 @@ static void five(struct buf *out, uint64_t a, uint64_t b, uint64_t c, uint64_t d
 	buf_printf(out, "\n");
 }
 
-static void sched_flag_names(uint32_t flags, const char *sched, char *out, size_t len)
-{
-	/* the flag names carry their scheduler's name: sh-port, mh-port */
-	const struct sched_ops *ops = sched_find(sched);
-	const char *pfx = ops && ops->takes_flags ? ops->name : "sh";
-
-	snprintf(out, len, "%s%s%s%s%s",
-		 flags & SCHED_F_FALLBACK ? pfx : "", flags & SCHED_F_FALLBACK ? "-fallback" : "",
-		 (flags & SCHED_F_FALLBACK) && (flags & SCHED_F_PORT) ? "," : "",
-		 flags & SCHED_F_PORT ? pfx : "", flags & SCHED_F_PORT ? "-port" : "");
-}
-
-static void mask_str(const struct service_spec *s, char *out, size_t len)
-{
-	uint8_t p = s->persist_prefix;
-
-	if (addr_family(&s->addr) == AF_INET6) {
-		snprintf(out, len, "%u", p);
-		return;
-	}
-	uint32_t m = p ? ~0u << (32 - p) : 0;
-	snprintf(out, len, "%u.%u.%u.%u", m >> 24, (m >> 16) & 255, (m >> 8) & 255, m & 255);
-}
-
 /* The persistence mask differs from "one client"? */
 static bool has_mask(const struct service_spec *s)
 {
@@ -197,13 +174,13 @@ static void service_line(struct buf *out, const struct virtual_service *svc,
 		return;
 	buf_printf(out, "%s %s", name, sp->sched);
 	if (sp->sched_flags) {
-		sched_flag_names(sp->sched_flags, sp->sched, tmp, sizeof(tmp));
+		sched_flags_format(sp->sched_flags, sp->sched, tmp, sizeof(tmp));
 		buf_printf(out, " (%s)", tmp);
 	}
 	if (sp->persist_s) {
 		buf_printf(out, " persistent %u", sp->persist_s);
 		if (has_mask(sp)) {
-			mask_str(sp, tmp, sizeof(tmp));
+			netmask_format(sp->persist_prefix, addr_family(&sp->addr), tmp, sizeof(tmp));
 			buf_printf(out, " mask %s", tmp);
 		}
 	}
@@ -388,11 +365,6 @@ void ctl_list(struct vs_table *t, const struct list_opts *o, struct buf *out)
 
 /* --- -S ---------------------------------------------------------------------- */
 
-static const char *fwd_switch(enum fwd_method f)
-{
-	return f == FWD_MASQ ? "-m" : f == FWD_TUNNEL ? "-i" : f == FWD_FULLNAT ? "--fullnat" : "-g";
-}
-
 /* A weirctl word in double quotes, with \" and \\ escaped. */
 static void save_quoted(struct buf *out, const char *opt, const char *v)
 {
@@ -405,62 +377,61 @@ static void save_quoted(struct buf *out, const char *opt, const char *v)
 	buf_append(out, "\"", 1);
 }
 
-/* The health options of <s> that differ from <def>'s: the defaults for a
- * service, its service's for a pool (which takes those it is not given). */
-static void save_health(struct buf *out, const struct service_spec *s,
-			const struct service_spec *def)
+/* Row <r> of <obj> as weirctl options (" -s rr", " --check \"tcp\"", " -m"),
+ * when it differs from <def>'s or is always written. */
+static void save_row(struct buf *out, const struct opt_ref *r, const void *obj,
+		     const void *def)
 {
-	char words[1024];
+	const struct opt_row *o = r->row;
+	char v[1024], flag[48];
 
-	if (memcmp(&s->check, &def->check, sizeof(def->check)) != 0) {
-		check_spec_format(&s->check, words, sizeof(words));
-		save_quoted(out, "--check", words);
-	}
-	if (memcmp(&s->agent, &def->agent, sizeof(def->agent)) != 0) {
-		agent_spec_format(&s->agent, words, sizeof(words));
-		save_quoted(out, "--agent", words);
-	}
-	if (memcmp(&s->outlier, &def->outlier, sizeof(def->outlier)) != 0) {
-		outlier_spec_format(&s->outlier, words, sizeof(words));
-		save_quoted(out, "--outlier", words);
-	}
-	if (s->slow_start_ms != def->slow_start_ms)
-		buf_printf(out, " --slow-start %ums", s->slow_start_ms);
-	if (s->reset_gone != def->reset_gone)
-		buf_printf(out, " --on-server-gone reset");
+	if ((!o->flag && !o->aliases) ||
+	    (!(o->flags & OPT_F_ALWAYS) && opt_equal(r, obj, def)))
+		return;
+	opt_format(r, obj, v, sizeof(v));
+	if (!v[0])
+		return;
+	for (const struct opt_alias *a = o->aliases; a && a->value; a++)
+		if (strcmp(a->value, v) == 0) {
+			if (a->shortname)
+				buf_printf(out, " -%c", a->shortname);
+			else
+				buf_printf(out, " --%s", a->flag);
+			return;
+		}
+	if (!o->flag)
+		return;
+	if (o->shortname)
+		snprintf(flag, sizeof(flag), "-%c", o->shortname);
+	else
+		snprintf(flag, sizeof(flag), "--%s", o->flag);
+	/* several words go as one argument */
+	if ((o->flags & OPT_F_QUOTE) || (opt_takes_words(o) && strpbrk(v, " \t\"\\")))
+		save_quoted(out, flag, v);
+	else
+		buf_printf(out, " %s %s", flag, v);
+}
+
+/* The rows of <scope> of <obj> (a service or pool, or with OPT_SRV a
+ * server) that differ from <def>'s, in -S order. */
+static void save_rows(struct buf *out, unsigned scope, const void *obj, const void *def)
+{
+	size_t n;
+	const struct opt_ref *all = opt_rows_saved(&n);
+
+	for (size_t i = 0; i < n; i++)
+		if (all[i].row->scope & scope)
+			save_row(out, &all[i], obj, def);
 }
 
 static void save_service(struct buf *out, const struct service_spec *s)
 {
 	struct service_spec def;
-	char a[ADDR_STRLEN], tmp[64];
-	const char *p = s->proto == IPPROTO_UDP ? "-u" : "-t";
+	char a[ADDR_STRLEN];
 
-	buf_printf(out, "-A %s %s -s %s", p, addr_str(&s->addr, a), s->sched);
-	if (s->persist_s) {
-		buf_printf(out, " -p %u", s->persist_s);
-		if (has_mask(s)) {
-			mask_str(s, tmp, sizeof(tmp));
-			buf_printf(out, " -M %s", tmp);
-		}
-	}
-	if (s->sched_flags) {
-		sched_flag_names(s->sched_flags, s->sched, tmp, sizeof(tmp));
-		buf_printf(out, " -b %s", tmp);
-	}
-	/* weir's own options, only where they differ from the defaults */
-	if (s->proxy)
-		buf_printf(out, " --proxy %s", s->proxy->name);
-	if (s->connect_timeout_ms != DEFAULT_CONNECT_TIMEOUT_MS)
-		buf_printf(out, " --connect-timeout %ums", s->connect_timeout_ms);
-	if (s->idle_timeout_ms != DEFAULT_IDLE_TIMEOUT_MS)
-		buf_printf(out, " --idle-timeout %ums", s->idle_timeout_ms);
-	if (s->maxconn)
-		buf_printf(out, " --max-conn %u", s->maxconn);
-	if (s->retries != 3)
-		buf_printf(out, " --retries %u", s->retries);
 	spec_service_defaults(&def);
-	save_health(out, s, &def);
+	buf_printf(out, "-A %s %s", s->proto == IPPROTO_UDP ? "-u" : "-t", addr_str(&s->addr, a));
+	save_rows(out, OPT_SVC, s, &def);
 	buf_printf(out, "\n");
 }
 
@@ -477,25 +448,13 @@ static void save_pool_name(struct buf *out, const char *name)
 static void save_server(struct buf *out, const char *p, const char *a,
 			const struct server_spec *r, const char *pool)
 {
+	struct server_spec def;
 	char ra[ADDR_STRLEN];
 
-	buf_printf(out, "-a %s %s -r %s %s -w %u", p, a, addr_str(&r->addr, ra),
-		   fwd_switch(r->fwd), r->weight);
+	spec_server_defaults(&def);
 	/* ipvsadm does not save thresholds; weir does, so -R is exact */
-	if (r->upper)
-		buf_printf(out, " -x %u", r->upper);
-	if (r->lower)
-		buf_printf(out, " -y %u", r->lower);
-	if (r->fwd == FWD_TUNNEL)
-		buf_printf(out, " --tun-type ipip");
-	if (r->check.kind != CHECK_INHERIT) {
-		char words[1024];
-
-		check_spec_format(&r->check, words, sizeof(words));
-		save_quoted(out, "--check", words);
-	}
-	if (r->admin != ADMIN_UNSET)
-		buf_printf(out, " --state %s", admin_state_name((enum admin_state)r->admin));
+	buf_printf(out, "-a %s %s -r %s", p, a, addr_str(&r->addr, ra));
+	save_rows(out, OPT_SRV, r, &def);
 	if (pool)
 		save_pool_name(out, pool);
 	buf_printf(out, "\n");
@@ -528,8 +487,8 @@ static void save_servers(struct buf *out, const struct service_spec *s, const ch
 	free(v);
 }
 
-/* A pool of <svc>: "-A VIP --pool NAME" with its scheduler and the health
- * options that are not the service's, then its servers. */
+/* A pool of <svc>: "-A VIP --pool NAME" with its own options (scheduler
+ * always, the others where they are not the service's), then its servers. */
 static void save_pool(struct buf *out, const struct service_spec *svc,
 		      const struct pool_spec *pl, bool nosort)
 {
@@ -538,8 +497,7 @@ static void save_pool(struct buf *out, const struct service_spec *svc,
 
 	buf_printf(out, "-A %s %s", s->proto == IPPROTO_UDP ? "-u" : "-t", addr_str(&s->addr, a));
 	save_pool_name(out, pl->name);
-	buf_printf(out, " -s %s", s->sched);
-	save_health(out, s, svc);
+	save_rows(out, OPT_POOL, s, svc);
 	buf_printf(out, "\n");
 	save_servers(out, &pl->s, pl->name, nosort);
 }

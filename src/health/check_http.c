@@ -184,7 +184,7 @@ static bool http_want(const struct virtual_service *svc, const struct real_serve
 {
 	if (!hc_active_want(&http_words, svc, rs, conf))
 		return false;
-	set_drain(conf, svc->spec.http.drain_status, svc->spec.http.drain_header);
+	set_drain(conf, svc->spec.drain_status, svc->spec.drain_header);
 	return true;
 }
 

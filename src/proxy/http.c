@@ -41,6 +41,7 @@
 #include "proto/http.h"
 #include "proto/proxy_proto.h"
 #include "proxy/http.h"
+#include "proxy/http_opts.h"
 #include "proxy/pworker.h"
 #include "proxy/reqstore.h"
 #include "proxy/route.h"
@@ -249,7 +250,7 @@ static uint64_t ms_between(uint64_t from, uint64_t to)
  * one. */
 static uint64_t log_stamp(struct http_session *s)
 {
-	return s->rt.http.access_log[0] ? now_ns() : 0;
+	return http_opts_rt(&s->rt)->access_log[0] ? now_ns() : 0;
 }
 
 /* One line per request, HAProxy-httplog-like: client, service, server,
@@ -261,9 +262,9 @@ static void access_log(struct http_session *s)
 	uint64_t now = now_ns();
 	int fd, n;
 
-	if (!s->rt.http.access_log[0])
+	if (!http_opts_rt(&s->rt)->access_log[0])
 		return;
-	fd = access_log_fd(s->rt.http.access_log);
+	fd = access_log_fd(http_opts_rt(&s->rt)->access_log);
 	if (fd < 0)
 		return;
 	n = snprintf(line, sizeof(line), "%s %s %s %u %" PRIu64 " %" PRIu64 "/%" PRIu64
@@ -578,7 +579,7 @@ static int build_request_head(struct http_session *s, const char *base)
 	const struct http_head *h = s->rh;
 	struct head_out o = { .store = &s->store, .base = base };
 	struct head_kinds k;
-	bool fwd = s->rt.http.forwarded;
+	bool fwd = http_opts_rt(&s->rt)->forwarded;
 
 	classify(h, base, &k);
 	out_request_line(&o, h);
@@ -597,7 +598,7 @@ static int build_request_head(struct http_session *s, const char *base)
 	}
 	if (fwd)
 		append_forwarded(s, &o, &k);
-	if (s->rt.http.via) {
+	if (http_opts_rt(&s->rt)->via) {
 		out_lit(&o, "Via: 1.");
 		out_uint(&o, h->minor);
 		out_lit(&o, " weir\r\n");
@@ -670,7 +671,7 @@ static int take_body(struct http_session *s)
 	if (k < 0)
 		return -EBADMSG; /* s->req.status says which answer */
 	s->body_bytes += (uint64_t)k;
-	if (s->rt.http.max_body && s->body_bytes > s->rt.http.max_body)
+	if (http_opts_rt(&s->rt)->max_body && s->body_bytes > http_opts_rt(&s->rt)->max_body)
 		return -EFBIG;
 	if (reqstore_append(&s->store, buf_head(&s->cin), (size_t)k) != 0)
 		return -EIO;
@@ -773,7 +774,7 @@ static int find_pair(const char *p, size_t len, const char *name, char sep, cons
 /* Records the request's sticky key (before its head is consumed). */
 static void sticky_key_of(struct http_session *s, const char *base)
 {
-	const struct http_opts *o = &s->rt.http;
+	const struct http_opts *o = http_opts_rt(&s->rt);
 	const char *val = NULL;
 	int len = -1;
 
@@ -807,11 +808,11 @@ static struct real_server *sticky_pick(struct http_session *s)
 {
 	struct real_server *want, *rs = NULL;
 
-	if (s->ntried && s->sticky_len && s->rt.http.sticky == STICKY_INSERT)
+	if (s->ntried && s->sticky_len && http_opts_rt(&s->rt)->sticky == STICKY_INSERT)
 		s->set_cookie = true; /* its server failed this request */
 	if (!s->sticky_len || s->ntried)
 		return NULL;
-	if (s->rt.http.sticky != STICKY_INSERT)
+	if (http_opts_rt(&s->rt)->sticky != STICKY_INSERT)
 		return svc_schedule_hash(s->target, s->sticky_key, s->sticky_len, &s->client,
 					 loop_ms(s));
 	want = svc_find_sticky(s->target, s->sticky_key, s->sticky_len);
@@ -898,12 +899,12 @@ static void start_request(struct http_session *s, int n)
 	s->req_minor = h->minor;
 	request_line_of(s, base);
 	counter_add(&stats_mine(&s->svc->stats)->requests, 1);
-	if (s->rt.http.max_body && h->has_length && h->length > s->rt.http.max_body) {
+	if (http_opts_rt(&s->rt)->max_body && h->has_length && h->length > http_opts_rt(&s->rt)->max_body) {
 		respond_error(s, 413, "declared body too large");
 		return;
 	}
 	s->state = HS_FORWARD;
-	deadline_after(s, s->rt.http.server_timeout_ms);
+	deadline_after(s, http_opts_rt(&s->rt)->server_timeout_ms);
 	sticky_key_of(s, base);
 	route_request(s, base);
 	counter_add(&share(s)->requests, 1);
@@ -997,15 +998,15 @@ static void try_head(struct http_session *s)
 	}
 	/* a slow head is timed from its first byte */
 	if (s->cin.len && !s->deadline)
-		deadline_after(s, s->rt.http.header_timeout_ms);
+		deadline_after(s, http_opts_rt(&s->rt)->header_timeout_ms);
 }
 
 /* Readies the parser for the next request, with the service's limits. */
 static void request_msg_init(struct http_session *s)
 {
-	http_msg_init(&s->req, HTTP_REQUEST, s->rt.http.max_head);
-	s->req.max_body = s->rt.http.max_body;
-	s->req.allow_codings = s->rt.http.request_codings;
+	http_msg_init(&s->req, HTTP_REQUEST, http_opts_rt(&s->rt)->max_head);
+	s->req.max_body = http_opts_rt(&s->rt)->max_body;
+	s->req.allow_codings = http_opts_rt(&s->rt)->request_codings;
 }
 
 /*
@@ -1036,9 +1037,9 @@ static void next_request(struct http_session *s)
 		client_flush(s);
 		return;
 	}
-	deadline_after(s, s->cin.len ? s->rt.http.header_timeout_ms :
-		       s->rt.http.keepalive_timeout_ms);
-	if (client_read(s, s->rt.http.max_head + 1) != 0) {
+	deadline_after(s, s->cin.len ? http_opts_rt(&s->rt)->header_timeout_ms :
+		       http_opts_rt(&s->rt)->keepalive_timeout_ms);
+	if (client_read(s, http_opts_rt(&s->rt)->max_head + 1) != 0) {
 		session_close(s);
 		return;
 	}
@@ -1051,7 +1052,7 @@ static void next_request(struct http_session *s)
 static void release_server(struct http_session *s, bool reusable)
 {
 	if (s->sc) {
-		srvconn_release(s->sc, reusable, s->rt.http.pool_max_idle, s->rt.http.pool_idle_ms);
+		srvconn_release(s->sc, reusable, http_opts_rt(&s->rt)->pool_max_idle, http_opts_rt(&s->rt)->pool_idle_ms);
 		s->sc = NULL;
 	}
 	if (s->rs) {
@@ -1071,7 +1072,7 @@ static void count_retry(struct vs_counters *c, void *arg)
 static void server_left(struct http_session *s, const char *why, bool seen, int status)
 {
 	char a[ADDR_STRLEN];
-	bool may = !seen || s->idempotent || s->rt.http.retry_unsafe;
+	bool may = !seen || s->idempotent || http_opts_rt(&s->rt)->retry_unsafe;
 
 	log_info("http: %s %s: %s%s", s->line, s->rs ? addr_str(&s->rs->addr, a) : "-", why,
 		 may ? "" : " (not retried: the request may have been processed)");
@@ -1145,7 +1146,7 @@ static void dispatch(struct http_session *s)
 	s->srv_hup = false;
 	http_msg_init(&s->resp, HTTP_RESPONSE, 64u << 10);
 	s->resp.head_request = s->head_method;
-	deadline_after(s, s->sc->connected ? s->rt.http.server_timeout_ms :
+	deadline_after(s, s->sc->connected ? http_opts_rt(&s->rt)->server_timeout_ms :
 		       s->rt.connect_timeout_ms);
 	if (s->sc->connected) {
 		s->t_connected = log_stamp(s); /* a pooled one */
@@ -1169,10 +1170,9 @@ static void count_rt(struct vs_counters *c, void *arg)
 
 static bool is_drain(struct http_session *s, const char *base)
 {
-	const struct http_opts *o = &s->rt.http;
-
-	return s->resph->status == o->drain_status &&
-	       (!o->drain_header[0] || http_find(s->resph, base, o->drain_header, 0) >= 0);
+	return s->resph->status == s->rt.drain_status &&
+	       (!s->rt.drain_header[0] ||
+		http_find(s->resph, base, s->rt.drain_header, 0) >= 0);
 }
 
 /* "HTTP/1.1 <status> <reason as the server wrote it>\r\n" */
@@ -1211,14 +1211,14 @@ static void relay_response_head(struct http_session *s, const char *base)
 	for (int i = 0; i < h->nhdr; i++)
 		if (!hop_by_hop(base, h, &k, i, h->status == 101))
 			out_header(&o, &h->hdr[i]);
-	if (s->rt.http.via)
+	if (http_opts_rt(&s->rt)->via)
 		out_lit(&o, "Via: 1.1 weir\r\n");
 	if (s->set_cookie && s->rs) {
 		char id[17];
 
 		rs_sticky_id(s->rs, id);
 		out_lit(&o, "Set-Cookie: ");
-		out_str(&o, s->rt.http.sticky_name);
+		out_str(&o, http_opts_rt(&s->rt)->sticky_name);
 		out_lit(&o, "=");
 		out_str(&o, id);
 		out_lit(&o, "; Path=/; HttpOnly\r\n");
@@ -1352,7 +1352,7 @@ static int server_read(struct http_session *s)
 static void server_gone(struct http_session *s, int rc)
 {
 	if (!s->resp_started && s->sc && s->sc->reused && !s->sc->in.len && !s->fresh_retry &&
-	    (s->idempotent || s->rt.http.retry_unsafe)) {
+	    (s->idempotent || http_opts_rt(&s->rt)->retry_unsafe)) {
 		/* a pooled connection the server closed while idle: the same
 		 * server on a new connection, not a failure of the server */
 		struct srvconn *old = s->sc;
@@ -1475,14 +1475,14 @@ static void srv_event(struct srvconn *sc, uint32_t events)
 		}
 		sc->connected = true;
 		s->t_connected = log_stamp(s);
-		deadline_after(s, s->rt.http.server_timeout_ms);
+		deadline_after(s, http_opts_rt(&s->rt)->server_timeout_ms);
 	}
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		s->srv_readable = true;
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		s->srv_hup = true;
 	deadline_after(s, s->state == HS_TUNNEL ? s->rt.idle_timeout_ms :
-		       s->rt.http.server_timeout_ms);
+		       http_opts_rt(&s->rt)->server_timeout_ms);
 	server_pump(s);
 }
 
@@ -1595,7 +1595,7 @@ static bool client_pull(struct http_session *s)
 		}
 	} else if (s->req_done) {
 		/* pipelined bytes wait in cin; only read to see the client go */
-		client_read(s, s->rt.http.max_head + 1);
+		client_read(s, http_opts_rt(&s->rt)->max_head + 1);
 	}
 	return true;
 }
@@ -1633,7 +1633,7 @@ static void cli_cb(struct loop_io *io, uint32_t events)
 	if (s->close_after)
 		return;
 	if (s->state == HS_HEAD) {
-		if (client_read(s, s->rt.http.max_head + 1) != 0) {
+		if (client_read(s, http_opts_rt(&s->rt)->max_head + 1) != 0) {
 			session_close(s);
 			return;
 		}
@@ -1739,12 +1739,12 @@ static struct http_session *session_new(struct worker *w, struct virtual_service
 	s->client = *client;
 	s->cli.fd = fd;
 	s->cli.cb = cli_cb;
-	s->cin.max = s->rt.http.max_head + READ_CHUNK + STORE_HIGH;
+	s->cin.max = http_opts_rt(&s->rt)->max_head + READ_CHUNK + STORE_HIGH;
 	s->timer.cb = timer_cb;
 	s->link.force_close = force_close;
 	s->link.graceful = graceful;
 	s->state = HS_HEAD;
-	reqstore_init(&s->store, s->rt.http.retry_mem);
+	reqstore_init(&s->store, http_opts_rt(&s->rt)->retry_mem);
 	request_msg_init(s);
 	return s;
 }
@@ -1880,7 +1880,7 @@ static bool park(struct http_session *s)
 static bool park_or_wait(struct http_session *s)
 {
 	/* idle since the keep-alive wait began: deadline_after() in next_request() */
-	uint64_t since = s->deadline - s->rt.http.keepalive_timeout_ms;
+	uint64_t since = s->deadline - http_opts_rt(&s->rt)->keepalive_timeout_ms;
 
 	if (!parkable(s))
 		return false;
@@ -1907,7 +1907,7 @@ static void accept_common(struct listener *li, int fd, const struct weir_addr *p
 	if (s->rt.send_proxy)
 		session_local_addr(fd, &s->svc->addr, &s->local);
 	s->need_proxy_header = s->rt.trusts_fronts && svc_proxy_trusted(s->svc, peer);
-	deadline_after(s, s->rt.http.header_timeout_ms);
+	deadline_after(s, http_opts_rt(&s->rt)->header_timeout_ms);
 	if (loop_add(w->loop, &s->cli, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0)
 		session_close(s);
 }

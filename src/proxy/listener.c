@@ -1,5 +1,7 @@
-/* listener.c - listening sockets of proxy services: one SO_REUSEPORT socket
- * per worker, so the kernel spreads new connections over the workers. */
+/* listener.c - stream listeners of proxy services: one SO_REUSEPORT socket
+ * per worker, so the kernel spreads new connections over the workers. The
+ * sockets come from lsock.c (shared with the datagram listeners, dgram.c),
+ * which keeps every other program off their port. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -12,6 +14,8 @@
 
 #include "core/log.h"
 #include "core/table.h"
+#include "proxy/dgram.h"
+#include "proxy/lsock.h"
 #include "proxy/pworker.h"
 
 #define LISTEN_BACKLOG 4096
@@ -26,60 +30,45 @@ struct listener_set {
 
 void listeners_close_all(struct worker *w);
 
-static int bind_one(const struct weir_addr *a, bool reqresp, char *err)
+/* Listens on each socket of the group. A request/response client waits for
+ * the answer to what it sent: the ACK of its request can ride on the
+ * answer. A new connection would ACK it at once (quick-ACK mode), one more
+ * segment per connection for both sides (0.9 per request with Connection:
+ * close, issue 10). The accepted connections inherit the setting; listen()
+ * resets it, hence after. */
+static int listen_all(const int *fds, int n, bool reqresp, char *err)
 {
-	char s[ADDR_STRLEN];
-	int one = 1, zero = 0;
-	int fd = socket(addr_family(a), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int zero = 0;
 
-	if (fd < 0)
-		goto out_err;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
-		goto out_close;
-	if (addr_family(a) == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	/* accepted connections inherit TCP_NODELAY: no setsockopt per accept */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (bind(fd, &a->u.sa, addr_len(a)) != 0 || listen(fd, LISTEN_BACKLOG) != 0)
-		goto out_close;
-	/* A request/response client waits for the answer to what it sent: the
-	 * ACK of its request can ride on the answer. A new connection would
-	 * ACK it at once (quick-ACK mode), one more segment per connection for
-	 * both sides (0.9 per request with Connection: close, issue 10). The
-	 * accepted connections inherit the setting; listen() resets it, hence
-	 * after. */
-	if (reqresp)
-		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));
-	return fd;
-
-out_close:
-	close(fd);
-out_err:
-	snprintf(err, 256, "cannot listen on %s: %s", addr_str(a, s), strerror(errno));
-	return -1;
+	for (int i = 0; i < n; i++) {
+		if (listen(fds[i], LISTEN_BACKLOG) != 0) {
+			snprintf(err, 256, "cannot listen: %s", strerror(errno));
+			return -errno;
+		}
+		if (reqresp)
+			setsockopt(fds[i], IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));
+	}
+	return 0;
 }
 
 static int prepare(struct virtual_service *svc, bool reqresp, char *err)
 {
 	struct listener_set *ls = calloc(1, sizeof(*ls));
+	int rc;
 
 	if (!ls || !(ls->fds = calloc((size_t)nworkers, sizeof(int)))) {
 		free(ls);
 		snprintf(err, 256, "Memory allocation problem");
 		return -ENOMEM;
 	}
-	for (int i = 0; i < nworkers; i++) {
-		ls->fds[i] = bind_one(&svc->addr, reqresp, err);
-		if (ls->fds[i] < 0) {
-			for (int k = 0; k < i; k++)
-				close(ls->fds[k]);
-			free(ls->fds);
-			free(ls);
-			return -EADDRINUSE;
-		}
-		ls->n++;
+	if ((rc = lsock_open_group(&svc->addr, SOCK_STREAM, nworkers, ls->fds, err)) != 0 ||
+	    (rc = listen_all(ls->fds, nworkers, reqresp, err)) != 0) {
+		lsock_close_group(ls->fds, nworkers);
+		free(ls->fds);
+		free(ls);
+		return rc;
 	}
+	ls->n = nworkers;
 	svc->proxy_priv = ls;
 	return 0;
 }
@@ -272,18 +261,19 @@ void listener_stop(struct virtual_service *svc)
 			loop_post(workers[i].loop, detach_cb, svc);
 		}
 	}
-	for (int i = 0; i < ls->n; i++)
-		if (ls->fds[i] >= 0)
-			close(ls->fds[i]);
+	lsock_close_group(ls->fds, ls->n);
 	free(ls->fds);
 	free(ls);
 	svc->proxy_priv = NULL;
 }
 
+/* The worker stops (its on_stop) or exits: every listener it has, stream
+ * or datagram, closes. */
 void listeners_close_all(struct worker *w)
 {
 	struct proxy_worker *pw = pworker(w);
 
+	dgram_close_all(w);
 	while (pw->listeners) {
 		struct listener *li = pw->listeners;
 

@@ -15,6 +15,7 @@
 
 struct virtual_service;
 struct listener;
+struct dgram_listener;
 
 /* A session of any proxy mode, linked into its worker's list. */
 struct session_link {
@@ -43,6 +44,7 @@ struct pipe_pair {
 
 struct proxy_worker {
 	struct listener *listeners;
+	struct dgram_listener *dgrams; /* datagram listeners (dgram.c) */
 	struct session_link sessions; /* list head */
 	struct pipe_pair *pipes;      /* idle, empty pipes */
 	size_t npipes, cappipes;

@@ -16,6 +16,7 @@ WEIR = os.path.join(BUILD, "weir")
 WEIRCTL = os.path.join(BUILD, "weirctl")
 BACKEND = os.path.join(REL, "weir-backend")
 SCHED_PREDICT = os.path.join(REL, "sched-predict")
+DGRAM_ECHO = os.path.join(BUILD, "dgram-echo")
 
 # The sanitizers must fail a run, not just print.
 os.environ.setdefault("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1:exitcode=99")
@@ -135,6 +136,36 @@ def flagged(tmpdir_path):
     yield make
     for b in made:
         b.stop()
+
+
+class DgramEcho:
+    """dgram-echo (tests/tools/dgram_echo.c): weir's datagram listener on
+    <addr> answering every datagram with its own bytes. <ready> is False if
+    it could not bind (its reason is in stop()'s stderr)."""
+
+    @staticmethod
+    def binary():
+        return DGRAM_ECHO
+
+    def __init__(self, addr, *args):
+        self.proc = subprocess.Popen([DGRAM_ECHO, addr, *args], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.ready = self.proc.stdout.readline().strip() == "ready"
+
+    def stop(self):
+        """SIGTERM; (exit code, the counters it printed as a dict, stderr)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        out, err = self.proc.communicate(timeout=20)
+        assert "ERROR: AddressSanitizer" not in err and "runtime error" not in err, err
+        words = out.split()
+        return (self.proc.returncode,
+                {words[i]: int(words[i + 1]) for i in range(0, len(words) - 1, 2)}, err)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
 
 class Weir:

@@ -121,4 +121,5 @@ def test_port_in_use_refuses_start(tmpdir_path):
     finally:
         blocker.close()
     assert r.returncode == 1
-    assert "cannot listen" in r.stderr and "Address already in use" in r.stderr
+    assert (f"TCP 127.0.0.1:{port}: address already in use by another process "
+            f"(") in r.stderr and f"pid {os.getpid()})" in r.stderr

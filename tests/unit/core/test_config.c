@@ -341,13 +341,13 @@ TEST(config_bad_servers)
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  server 10.0.0.1:80 weight 65536;\n}",
 		  "t.conf:2: weight: '65536' is not a number in 0..65535");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  server 10.0.0.1:80 upper x;\n}",
-		  "t.conf:2: upper: 'x' is not a number in 0..65535");
+		  "t.conf:2: upper: 'x' is not a number in 0..2147483647");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  server 10.0.0.1:80 forward nat6;\n}",
 		  "t.conf:2: forward: 'nat6' is not one of route, tunnel, masq, fullnat");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  server 10.0.0.1:80 {\n    weight 1 2;\n  }\n}",
 		  "t.conf:3: 'weight' takes 1 argument");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  server 10.0.0.1:80 {\n\n    lower x;\n  }\n}",
-		  "t.conf:4: lower: 'x' is not a number in 0..65535");
+		  "t.conf:4: lower: 'x' is not a number in 0..2147483647");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  server 10.0.0.1:80 {\n    bogus 1;\n  }\n}",
 		  "t.conf:3: server: unknown option 'bogus' (weight, upper, lower, forward, url, state, check)");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  server 10.0.0.1:80 lower 5;\n}",

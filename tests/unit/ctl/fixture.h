@@ -6,8 +6,10 @@
 #define WEIR_TEST_CTL_FIXTURE_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/option.h"
 #include "core/spec.h"
 #include "ctl/cmd.h"
 #include "ctl/exec.h"
@@ -50,6 +52,40 @@ static inline bool fx_build(struct weir_config *cfg, const char *const *lines)
 			return false;
 		}
 	return true;
+}
+
+/* Replays <text> (ctl_save's output) line by line into <out>; returns
+ * false with the message of the first line that fails. */
+static inline bool fx_replay(const char *text, struct weir_config *out, char *err)
+{
+	char *copy = strdup(text), *save = NULL;
+	bool ok = true;
+
+	spec_init(out);
+	for (char *line = strtok_r(copy, "\n", &save); line && ok;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *words[CTL_MAX_WORDS];
+		struct ctl_cmd cmd;
+		int n = ctl_split(line, words, CTL_MAX_WORDS);
+
+		if (n < 0) {
+			snprintf(err, CTL_ERR_MAX, "split failed");
+			ok = false;
+		} else if (ctl_parse(n, words, &cmd, err) != 0 ||
+			   ctl_apply_change(out, &cmd, err) != 0) {
+			ok = false;
+		}
+	}
+	free(copy);
+	return ok;
+}
+
+/* True if <cmd> gave the service option whose config keyword is <key>. */
+static inline bool fx_given(const struct ctl_cmd *cmd, const char *key)
+{
+	const struct opt_ref *r = opt_find_key(OPT_SVC, key);
+
+	return r && ctl_given(cmd, r->row);
 }
 
 static inline const char *fx_addr(const struct weir_addr *a)

@@ -89,7 +89,8 @@ TEST(ctlparse_no_arguments_lists)
 
 	CHECK_EQ(ctl_parse(0, NULL, &cmd, err), 0);
 	CHECK_EQ(cmd.op, OP_LIST);
-	CHECK_EQ(cmd.given, 0);
+	for (size_t i = 0; i < ARRAY_SIZE(cmd.given); i++)
+		CHECK_EQ(cmd.given[i], 0);
 }
 
 TEST(ctlparse_add_service_fields)
@@ -102,8 +103,8 @@ TEST(ctlparse_add_service_fields)
 	CHECK_STR(fx_addr(&cmd.svc.addr), "192.0.2.1:80");
 	CHECK_STR(cmd.svc.sched, "rr");
 	CHECK(ctl_has(&cmd, O_SERVICE));
-	CHECK(ctl_has(&cmd, O_SCHEDULER));
-	CHECK(!ctl_has(&cmd, O_PERSISTENT));
+	CHECK(fx_given(&cmd, "scheduler"));
+	CHECK(!fx_given(&cmd, "persistent"));
 	CHECK_EQ(cmd.svc.persist_s, 0);
 	CHECK_EQ(cmd.svc.proxy, NULL);
 	/* unnamed options take their defaults */
@@ -200,7 +201,11 @@ TEST(ctlparse_persistent_optional_value)
 	CHECK_EQ(cmd.svc.persist_s, 2678400);
 	CHECK_USAGE("-A -t 192.0.2.1:80 -p 0", "invalid timeout value `0' specified");
 	CHECK_USAGE("-A -t 192.0.2.1:80 -p 2678401", "invalid timeout value `2678401' specified");
-	CHECK_USAGE("-A -t 192.0.2.1:80 -p 5m", "invalid timeout value `5m' specified");
+	/* one parser with the config file's persistent: a duration is taken */
+	REQUIRE(PARSES("-A -t 192.0.2.1:80 -p 5m", &cmd));
+	CHECK_EQ(cmd.svc.persist_s, 300);
+	CHECK_USAGE("-A -t 192.0.2.1:80 -p 500ms", "invalid timeout value `500ms' specified");
+	CHECK_USAGE("-A -t 192.0.2.1:80 -p 5x", "invalid timeout value `5x' specified");
 }
 
 TEST(ctlparse_long_options_with_equals)
@@ -428,23 +433,25 @@ TEST(ctlparse_weir_options)
 	CHECK_EQ(cmd.svc.idle_timeout_ms, 120000);
 	CHECK_EQ(cmd.svc.maxconn, 100);
 	CHECK_EQ(cmd.svc.retries, 2);
-	CHECK(ctl_has(&cmd, O_PROXY));
-	CHECK(ctl_has(&cmd, O_CONNECT_TIMEOUT));
-	CHECK(ctl_has(&cmd, O_IDLE_TIMEOUT));
-	CHECK(ctl_has(&cmd, O_MAX_CONN));
-	CHECK(ctl_has(&cmd, O_RETRIES));
+	CHECK(fx_given(&cmd, "proxy"));
+	CHECK(fx_given(&cmd, "connect_timeout"));
+	CHECK(fx_given(&cmd, "idle_timeout"));
+	CHECK(fx_given(&cmd, "max_conn"));
+	CHECK(fx_given(&cmd, "retries"));
 	REQUIRE(PARSES("-E -t 192.0.2.1:80 --connect-timeout 3 --proxy none", &cmd));
 	CHECK_EQ(cmd.svc.connect_timeout_ms, 3000); /* a bare number is seconds */
 	CHECK_EQ(cmd.svc.proxy, NULL);
-	CHECK(!ctl_has(&cmd, O_IDLE_TIMEOUT));
+	CHECK(!fx_given(&cmd, "idle_timeout"));
+	/* weir's own options: "--FLAG: " and the config file's reason */
 	CHECK_USAGE("-A -t 192.0.2.1:80 --proxy ftp",
-		    "illegal proxy mode `ftp' (one of none, tcp, http, redirect)");
+		    "--proxy: 'ftp' is not one of none, tcp, http, redirect");
 	CHECK_USAGE("-A -t 192.0.2.1:80 --connect-timeout 5x",
-		    "illegal connect timeout `5x' (e.g. 500ms, 2s, 5m)");
+		    "--connect-timeout: '5x' is not a duration (e.g. 500ms, 2s, 5m)");
 	CHECK_USAGE("-A -t 192.0.2.1:80 --idle-timeout soon",
-		    "illegal idle timeout `soon' (e.g. 500ms, 2s, 5m)");
-	CHECK_USAGE("-A -t 192.0.2.1:80 --max-conn -1", "illegal max-conn `-1'");
-	CHECK_USAGE("-A -t 192.0.2.1:80 --retries 101", "illegal retries `101' (0..100)");
+		    "--idle-timeout: 'soon' is not a duration (e.g. 500ms, 2s, 5m)");
+	CHECK_USAGE("-A -t 192.0.2.1:80 --max-conn -1",
+		    "--max-conn: '-1' is not a number in 0..4294967295");
+	CHECK_USAGE("-A -t 192.0.2.1:80 --retries 101", "--retries: '101' is not a number in 0..100");
 }
 
 TEST(ctlparse_tun_type)

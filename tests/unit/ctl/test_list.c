@@ -106,32 +106,6 @@ TEST(ctllist_save_nosort_keeps_insertion_order)
 	spec_free(&c);
 }
 
-/* Replays <text> (ctl_save's output) line by line into <out>; returns
- * false with the message of the first line that fails. */
-static bool replay(const char *text, struct weir_config *out, char *err)
-{
-	char *copy = strdup(text), *save = NULL;
-	bool ok = true;
-
-	spec_init(out);
-	for (char *line = strtok_r(copy, "\n", &save); line && ok;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *words[CTL_MAX_WORDS];
-		struct ctl_cmd cmd;
-		int n = ctl_split(line, words, CTL_MAX_WORDS);
-
-		if (n < 0) {
-			snprintf(err, CTL_ERR_MAX, "split failed");
-			ok = false;
-		} else if (ctl_parse(n, words, &cmd, err) != 0 ||
-			   ctl_apply_change(out, &cmd, err) != 0) {
-			ok = false;
-		}
-	}
-	free(copy);
-	return ok;
-}
-
 /* -S | -R rebuilds <c>: the replayed config saves to the same text, and
  * has the same services and servers. */
 static void check_round_trip(const struct weir_config *c, int at)
@@ -140,7 +114,7 @@ static void check_round_trip(const struct weir_config *c, int at)
 	char err[CTL_ERR_MAX] = "";
 	char *first = save_str(c, false), *second;
 
-	if (!replay(first, &d, err)) {
+	if (!fx_replay(first, &d, err)) {
 		unit_fail(__FILE__, at, "replaying -S output failed: %s\n%s", err, first);
 		spec_free(&d);
 		free(first);
