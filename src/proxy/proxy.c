@@ -3,6 +3,7 @@
 
 #include "proxy/proxy.h"
 #include "proxy/http.h"
+#include "proxy/redirect.h"
 #include "proxy/tcp.h"
 
 static const struct proxy_ops *const modes[] = {
