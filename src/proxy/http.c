@@ -185,7 +185,7 @@ int hs_client_read(struct http_session *s, size_t limit)
 
 		if (!dst)
 			return -ENOMEM;
-		n = recv(s->cli.fd, dst, READ_CHUNK, 0);
+		n = tp_read(&s->cli, dst, READ_CHUNK);
 		if (n > 0) {
 			struct vs_counters *cs = stats_mine(&s->svc->stats);
 
@@ -197,10 +197,10 @@ int hs_client_read(struct http_session *s, size_t limit)
 				s->cli_readable = false; /* drained */
 		} else if (n == 0) {
 			s->cli_eof = true;
-		} else if (errno == EAGAIN) {
+		} else if (n == -EAGAIN) {
 			s->cli_readable = false;
-		} else if (errno != EINTR) {
-			return -errno;
+		} else {
+			return (int)n;
 		}
 	}
 	return 0;
@@ -421,16 +421,14 @@ void hs_client_flush(struct http_session *s)
 	 * sends them with the FIN: one segment instead of two */
 	bool last = s->close_after ? !s->sc :
 		    s->state == HS_FORWARD && s->resp_started && s->resp.complete && !s->keepalive;
-	int more = last ? MSG_MORE : 0;
+	int more = last ? TP_MORE : 0;
 
 	while (s->cout.len) {
-		ssize_t n = send(s->cli.fd, buf_head(&s->cout), s->cout.len, MSG_NOSIGNAL | more);
+		ssize_t n = tp_write(&s->cli, buf_head(&s->cout), s->cout.len, more);
 
 		if (n > 0) {
 			buf_consume(&s->cout, (size_t)n);
-		} else if (n < 0 && errno == EINTR) {
-			continue;
-		} else if (n < 0 && errno == EAGAIN) {
+		} else if (n == -EAGAIN) {
 			return;
 		} else {
 			hs_session_close(s);
@@ -454,15 +452,13 @@ static void linger_read(struct http_session *s)
 	uint64_t now = hs_ms(s);
 
 	for (;;) {
-		ssize_t n = recv(s->cli.fd, drop, sizeof(drop), 0);
+		ssize_t n = tp_read(&s->cli, drop, sizeof(drop));
 
 		if (n > 0) {
 			s->linger_bytes += (uint64_t)n;
 			if (s->linger_bytes <= LINGER_MAX)
 				continue;
-		} else if (n < 0 && errno == EINTR) {
-			continue;
-		} else if (n < 0 && errno == EAGAIN) {
+		} else if (n == -EAGAIN) {
 			break;
 		}
 		hs_session_close(s); /* EOF, an error, or enough */
@@ -477,7 +473,7 @@ static void linger_read(struct http_session *s)
 
 static void linger_start(struct http_session *s)
 {
-	if (shutdown(s->cli.fd, SHUT_WR) != 0) {
+	if (tp_shutdown(&s->cli) != 0) {
 		hs_session_close(s);
 		return;
 	}
@@ -490,7 +486,7 @@ static void linger_start(struct http_session *s)
 
 void hs_cli_cb(struct loop_io *io, uint32_t events)
 {
-	struct http_session *s = container_of(io, struct http_session, cli);
+	struct http_session *s = container_of(io, struct http_session, cli.io);
 
 	if (s->state == HS_CLOSED)
 		return;
@@ -569,7 +565,7 @@ void hs_session_close(struct http_session *s)
 	if (s->state == HS_CLOSED)
 		return;
 	s->state = HS_CLOSED;
-	close(s->cli.fd);
+	tp_close(&s->cli);
 	hs_deadline_clear(s);
 	hs_release_server(s, false);
 	for (int i = 0; i < s->ntried; i++)
@@ -602,7 +598,7 @@ static void graceful(struct session_link *l)
 
 struct http_session *hs_session_new(struct worker *w, struct virtual_service *svc,
 				    hs_request_fn on_request, const struct weir_addr *client,
-				    int fd)
+				    const struct tp_conn *cli)
 {
 	struct http_session *s = calloc(1, sizeof(*s));
 
@@ -613,8 +609,8 @@ struct http_session *hs_session_new(struct worker *w, struct virtual_service *sv
 	svc_runtime(s->svc, &s->rt);
 	s->on_request = on_request;
 	s->client = *client;
-	s->cli.fd = fd;
-	s->cli.cb = hs_cli_cb;
+	s->cli = *cli;
+	s->cli.io.cb = hs_cli_cb;
 	s->cin.max = s->rt.http.max_head + READ_CHUNK + STORE_HIGH;
 	s->timer.cb = timer_cb;
 	s->link.force_close = force_close;
@@ -629,10 +625,13 @@ void hs_accept(struct listener *li, int fd, const struct weir_addr *peer,
 	       hs_request_fn on_request)
 {
 	struct worker *w = li->w;
-	struct http_session *s = hs_session_new(w, li->svc, on_request, peer, fd);
+	struct http_session *s;
+	struct tp_conn cli;
 
+	tp_init(&cli, fd, &tp_tcp, NULL);
+	s = hs_session_new(w, li->svc, on_request, peer, &cli);
 	if (!s) {
-		close(fd);
+		tp_close(&cli);
 		return;
 	}
 	session_begin(w, &s->link, s->svc);
@@ -641,7 +640,7 @@ void hs_accept(struct listener *li, int fd, const struct weir_addr *peer,
 		session_local_addr(fd, &s->svc->addr, &s->local);
 	s->need_proxy_header = s->rt.trusts_fronts && svc_proxy_trusted(s->svc, peer);
 	hs_deadline_after(s, s->rt.http.header_timeout_ms);
-	if (loop_add(w->loop, &s->cli, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0)
+	if (loop_add(w->loop, &s->cli.io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0)
 		hs_session_close(s);
 }
 

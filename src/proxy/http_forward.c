@@ -317,7 +317,7 @@ static int server_read(struct http_session *s)
 
 		if (!dst)
 			return -ENOMEM;
-		n = recv(sc->io.fd, dst, READ_CHUNK, 0);
+		n = tp_read(&sc->conn, dst, READ_CHUNK);
 		if (n > 0) {
 			struct vs_counters *cs = stats_mine(&s->svc->stats);
 			struct vs_counters *cr = stats_mine(&s->rs->stats);
@@ -334,10 +334,10 @@ static int server_read(struct http_session *s)
 				s->srv_readable = false; /* drained (see hs_client_read) */
 		} else if (n == 0) {
 			return -EPIPE;
-		} else if (errno == EAGAIN) {
+		} else if (n == -EAGAIN) {
 			s->srv_readable = false;
-		} else if (errno != EINTR) {
-			return -errno;
+		} else {
+			return (int)n;
 		}
 	}
 	return 0;
@@ -394,7 +394,7 @@ void hs_server_pump(struct http_session *s)
 	if (!s->sc || !s->sc->connected)
 		return; /* srv_event starts once the connect is done */
 	/* the request: send, and pull more from the client as room appears */
-	while (s->sc && (sent = reqstore_send(&s->store, s->sc->io.fd)) > 0) {
+	while (s->sc && (sent = reqstore_send(&s->store, &s->sc->conn)) > 0) {
 		struct vs_counters *cr = stats_mine(&s->rs->stats);
 		struct vs_counters *cp = hs_share(s);
 
@@ -462,7 +462,7 @@ static void srv_event(struct srvconn *sc, uint32_t events)
 
 		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 			return;
-		getsockopt(sc->io.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		getsockopt(sc->conn.io.fd, SOL_SOCKET, SO_ERROR, &err, &len);
 		if (err) {
 			server_failed(s, strerror(err), false, 502);
 			return;
@@ -495,7 +495,7 @@ static bool client_pull(struct http_session *s)
 		if (s->cin.len && reqstore_append(&s->store, buf_head(&s->cin), s->cin.len) == 0)
 			buf_consume(&s->cin, s->cin.len);
 		if (s->cli_eof && s->sc && reqstore_unsent(&s->store) == 0)
-			shutdown(s->sc->io.fd, SHUT_WR);
+			tp_shutdown(&s->sc->conn);
 	} else if (!s->req_done && reqstore_unsent(&s->store) < STORE_HIGH) {
 		if (hs_client_read(s, STORE_HIGH) != 0) {
 			hs_session_close(s);

@@ -4,8 +4,6 @@
  */
 #include <errno.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "core/log.h"
 #include "proxy/http_session.h"
@@ -21,7 +19,7 @@
  */
 struct http_parked {
 	struct session_link link;
-	struct loop_io cli;
+	struct tp_conn cli;            /* the client connection */
 	struct worker *w;
 	struct virtual_service *svc;   /* reference */
 	struct timer timer;            /* the keep-alive deadline */
@@ -33,7 +31,7 @@ struct http_parked {
 static void parked_close(struct http_parked *p)
 {
 	p->gone = true;
-	close(p->cli.fd);
+	tp_close(&p->cli);
 	timer_cancel(p->w->loop, &p->timer);
 	session_end(p->w, &p->link, p->svc);
 	if (loop_defer(p->w->loop, free, p) != 0)
@@ -56,22 +54,22 @@ static void parked_link_close(struct session_link *l)
  * that: a flood of parked connections closing allocates nothing. */
 static void parked_cb(struct loop_io *io, uint32_t events)
 {
-	struct http_parked *p = container_of(io, struct http_parked, cli);
+	struct http_parked *p = container_of(io, struct http_parked, cli.io);
 	struct http_session *s;
 	char c;
 	ssize_t n;
 
 	if (p->gone || !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
 		return;
-	n = recv(p->cli.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	n = tp_peek(&p->cli, &c, 1);
+	if (n == -EAGAIN)
 		return;
 	if (n <= 0) {
 		parked_close(p);
 		return;
 	}
-	s = hs_session_new(p->w, p->svc, p->on_request, &p->client, p->cli.fd);
-	if (!s || loop_mod(p->w->loop, &s->cli, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
+	s = hs_session_new(p->w, p->svc, p->on_request, &p->client, &p->cli);
+	if (!s || loop_mod(p->w->loop, &s->cli.io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
 		free(s);
 		parked_close(p);
 		return;
@@ -84,7 +82,7 @@ static void parked_cb(struct loop_io *io, uint32_t events)
 	p->gone = true;
 	if (loop_defer(p->w->loop, free, p) != 0)
 		fatalx("out of memory deferring a free");
-	hs_cli_cb(&s->cli, events);
+	hs_cli_cb(&s->cli.io, events);
 }
 
 static bool parkable(const struct http_session *s)
@@ -107,9 +105,9 @@ static bool park(struct http_session *s)
 	p->client = s->client;
 	p->local = s->local;
 	p->on_request = s->on_request;
-	p->cli.fd = s->cli.fd;
-	p->cli.cb = parked_cb;
-	if (loop_mod(l, &p->cli, EPOLLIN | EPOLLRDHUP) != 0) {
+	p->cli = s->cli;
+	p->cli.io.cb = parked_cb;
+	if (loop_mod(l, &p->cli.io, EPOLLIN | EPOLLRDHUP) != 0) {
 		free(p);
 		return false;
 	}

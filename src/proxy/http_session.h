@@ -35,6 +35,7 @@
 #include "proxy/pworker.h"
 #include "proxy/reqstore.h"
 #include "proxy/srvpool.h"
+#include "proxy/transport.h"
 
 #define MAX_TRIES 8
 #define OUT_HIGH (256u << 10)     /* stop reading the server above this */
@@ -52,7 +53,7 @@ typedef void (*hs_request_fn)(struct http_session *s, int n);
 
 struct http_session {
 	struct session_link link;
-	struct loop_io cli;
+	struct tp_conn cli;            /* the client connection */
 	struct worker *w;
 	struct virtual_service *svc;   /* reference */
 	struct virtual_service *target; /* reference: svc, or the pool a route chose */
@@ -175,12 +176,13 @@ static inline uint64_t hs_log_stamp(const struct http_session *s)
 
 /* --- http.c: the session and its client side ------------------------------------ */
 
-/* A session for client <fd> of <svc>, waiting for a head, its requests
- * going to <on_request>; NULL when out of memory. The caller links it and
- * registers <fd>. */
+/* A session for client connection <cli> of <svc> (taken over: copied, its
+ * events going to the session), waiting for a head, its requests going to
+ * <on_request>; NULL when out of memory (<cli> is then the caller's
+ * still). The caller links the session and registers s->cli.io. */
 struct http_session *hs_session_new(struct worker *w, struct virtual_service *svc,
 				    hs_request_fn on_request, const struct weir_addr *client,
-				    int fd);
+				    const struct tp_conn *cli);
 /* Frees a session that ended (loop_defer() callback). */
 void hs_session_free(void *arg);
 /* Ends the session: sockets, server, references, then the memory after
