@@ -16,17 +16,15 @@
  * with a lingering close.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "core/log.h"
 #include "proto/proxy_proto.h"
+#include "proxy/accesslog.h"
 #include "proxy/http_session.h"
 #include "proxy/route.h"
 
@@ -75,33 +73,6 @@ static const char *reason_of(int status)
 
 /* --- the access log ----------------------------------------------------------- */
 
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct { char path[108]; int fd; } logs[16];
-
-/* The fd for access log <path>, opened once (O_APPEND: whole lines). */
-static int access_log_fd(const char *path)
-{
-	int fd = -1;
-
-	if (strcmp(path, "stderr") == 0)
-		return STDERR_FILENO;
-	pthread_mutex_lock(&log_lock);
-	for (size_t i = 0; i < ARRAY_SIZE(logs) && fd < 0; i++) {
-		if (logs[i].path[0] && strcmp(logs[i].path, path) == 0) {
-			fd = logs[i].fd;
-		} else if (!logs[i].path[0]) {
-			fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-			if (fd >= 0) {
-				snprintf(logs[i].path, sizeof(logs[i].path), "%s", path);
-				logs[i].fd = fd;
-			}
-			break;
-		}
-	}
-	pthread_mutex_unlock(&log_lock);
-	return fd;
-}
-
 static uint64_t ms_between(uint64_t from, uint64_t to)
 {
 	return from && to > from ? (to - from) / 1000000 : 0;
@@ -114,12 +85,9 @@ void hs_access_log(struct http_session *s)
 {
 	char c[ADDR_STRLEN], v[ADDR_STRLEN], r[ADDR_STRLEN], line[512];
 	uint64_t now = now_ns();
-	int fd, n;
+	int n;
 
 	if (!s->rt.http.access_log[0])
-		return;
-	fd = access_log_fd(s->rt.http.access_log);
-	if (fd < 0)
 		return;
 	n = snprintf(line, sizeof(line), "%s %s %s %u %" PRIu64 " %" PRIu64 "/%" PRIu64
 		     "/%" PRIu64 "/%" PRIu64 " %d \"%s\"\n",
@@ -129,9 +97,13 @@ void hs_access_log(struct http_session *s)
 		     ms_between(s->t_dispatch, s->t_connected),
 		     ms_between(s->t_connected, s->t_resp),
 		     ms_between(s->t_start, now), s->ntried, s->line);
-	if (n > 0 && write(fd, line, (size_t)MIN((size_t)n, sizeof(line) - 1)) < 0) {
-		/* a full disk must not stop traffic */
+	if (n <= 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1; /* cut short, still a line */
+		line[n - 1] = '\n';
 	}
+	accesslog_put(s->w, s->rt.http.access_log, line, (size_t)n);
 }
 
 /* --- answering ourselves ------------------------------------------------------- */

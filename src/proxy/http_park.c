@@ -10,7 +10,7 @@
 
 /*
  * A keep-alive connection idle for PARK_AFTER_MS parks: its session
- * (1.5 KB) is freed and this keeps the connection, with what the next
+ * (1.6 KB) is freed and this keeps the connection, with what the next
  * request needs from before: the socket, the keep-alive deadline, the
  * client and local addresses (as a PROXY header gave them), the mode. The
  * first read event makes a new session of it again, with the service's
