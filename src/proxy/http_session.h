@@ -245,12 +245,26 @@ void hs_relay_response_head(struct http_session *s, const char *base);
 
 /* --- http_sticky.c ----------------------------------------------------------------- */
 
+/* The two below, for a service with sticky sessions. */
+void hs_sticky_read_key(struct http_session *s, const char *base);
+struct real_server *hs_sticky_choose(struct http_session *s);
+
 /* Records the request's sticky key (s->rh over <base>, before the head is
  * consumed). */
-void hs_sticky_key_of(struct http_session *s, const char *base);
+static inline void hs_sticky_key_of(struct http_session *s, const char *base)
+{
+	s->sticky_len = 0;
+	s->set_cookie = false;
+	if (s->rt.http.sticky)
+		hs_sticky_read_key(s, base);
+}
+
 /* The server a sticky request goes to (a reference counted active, as
  * svc_schedule()'s); NULL: the scheduler chooses. */
-struct real_server *hs_sticky_pick(struct http_session *s);
+static inline struct real_server *hs_sticky_pick(struct http_session *s)
+{
+	return s->sticky_len ? hs_sticky_choose(s) : NULL;
+}
 /* The Set-Cookie line of insert mode for s->rs into <out>; its length. */
 size_t hs_sticky_cookie(const struct http_session *s, char *out, size_t cap);
 #define HS_COOKIE_MAX (sizeof("Set-Cookie: =; Path=/; HttpOnly\r\n") + 64 + 16)

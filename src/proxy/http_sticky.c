@@ -38,13 +38,12 @@ static int find_pair(const char *p, size_t len, const char *name, char sep, cons
 	return -1;
 }
 
-void hs_sticky_key_of(struct http_session *s, const char *base)
+void hs_sticky_read_key(struct http_session *s, const char *base)
 {
 	const struct http_opts *o = &s->rt.http;
 	const char *val = NULL;
 	int len = -1;
 
-	s->sticky_len = 0;
 	s->set_cookie = o->sticky == STICKY_INSERT;
 	if (o->sticky == STICKY_PARAM) {
 		len = find_pair(base + s->rh->query.off, s->rh->query.len, o->sticky_name, '&', &val);
@@ -69,13 +68,13 @@ void hs_sticky_key_of(struct http_session *s, const char *base)
 
 /* Only the first try follows the key: a retry goes where the scheduler
  * says, and in insert mode the cookie follows it there. */
-struct real_server *hs_sticky_pick(struct http_session *s)
+struct real_server *hs_sticky_choose(struct http_session *s)
 {
 	struct real_server *want, *rs = NULL;
 
-	if (s->ntried && s->sticky_len && s->rt.http.sticky == STICKY_INSERT)
+	if (s->ntried && s->rt.http.sticky == STICKY_INSERT)
 		s->set_cookie = true; /* its server failed this request */
-	if (!s->sticky_len || s->ntried)
+	if (s->ntried)
 		return NULL;
 	if (s->rt.http.sticky != STICKY_INSERT)
 		return svc_schedule_hash(s->target, s->sticky_key, s->sticky_len, &s->client,

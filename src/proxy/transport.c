@@ -1,5 +1,5 @@
 /* transport.c - the plain TCP transport (see transport.h): each op is the
- * system call, EINTR retried, errno turned into the return value. */
+ * system call, errno turned into the return value. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/sendfile.h>
@@ -8,70 +8,61 @@
 
 #include "proxy/transport.h"
 
-/* The result of a call that moved <n> bytes or failed with errno, in the
- * convention of transport.h; <want> is what -EAGAIN waits for. */
-static inline ssize_t result(struct tp_conn *c, ssize_t n, uint8_t want)
+/*
+ * The plain TCP ops are one system call each, kept as short as the direct
+ * call they replace: the error path is out of line. No retry on EINTR:
+ * the sockets are non-blocking (and the pipes of splice too), so the
+ * calls never sleep and no signal can interrupt them; worker threads
+ * block signals besides.
+ */
+
+/* The error of a call that failed with errno, in the convention of
+ * transport.h; <want> is what -EAGAIN waits for. */
+static __attribute__((noinline, cold)) ssize_t failed(struct tp_conn *c, uint8_t want)
 {
-	if (n >= 0)
-		return n;
-	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+	int err = errno;
+
+	if (err == EAGAIN || err == EWOULDBLOCK) {
 		c->want = want;
 		return -EAGAIN;
 	}
-	return -errno;
+	return -err;
 }
 
 static ssize_t tcp_read(struct tp_conn *c, void *buf, size_t len)
 {
-	ssize_t n;
+	ssize_t n = recv(c->io.fd, buf, len, 0);
 
-	do
-		n = recv(c->io.fd, buf, len, 0);
-	while (n < 0 && errno == EINTR);
-	return result(c, n, TP_WANT_READ);
+	return n >= 0 ? n : failed(c, TP_WANT_READ);
 }
 
 static ssize_t tcp_peek(struct tp_conn *c, void *buf, size_t len)
 {
-	ssize_t n;
+	ssize_t n = recv(c->io.fd, buf, len, MSG_PEEK);
 
-	do
-		n = recv(c->io.fd, buf, len, MSG_PEEK);
-	while (n < 0 && errno == EINTR);
-	return result(c, n, TP_WANT_READ);
+	return n >= 0 ? n : failed(c, TP_WANT_READ);
 }
 
 static ssize_t tcp_write(struct tp_conn *c, const void *buf, size_t len, int flags)
 {
-	int f = MSG_NOSIGNAL | (flags & TP_MORE ? MSG_MORE : 0);
-	ssize_t n;
+	ssize_t n = send(c->io.fd, buf, len, MSG_NOSIGNAL | (flags & TP_MORE ? MSG_MORE : 0));
 
-	do
-		n = send(c->io.fd, buf, len, f);
-	while (n < 0 && errno == EINTR);
-	return result(c, n, TP_WANT_WRITE);
+	return n >= 0 ? n : failed(c, TP_WANT_WRITE);
 }
 
 static ssize_t tcp_writev(struct tp_conn *c, const struct iovec *iov, int iovcnt, int flags)
 {
 	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
-	int f = MSG_NOSIGNAL | (flags & TP_MORE ? MSG_MORE : 0);
-	ssize_t n;
+	ssize_t n = sendmsg(c->io.fd, &m, MSG_NOSIGNAL | (flags & TP_MORE ? MSG_MORE : 0));
 
-	do
-		n = sendmsg(c->io.fd, &m, f);
-	while (n < 0 && errno == EINTR);
-	return result(c, n, TP_WANT_WRITE);
+	return n >= 0 ? n : failed(c, TP_WANT_WRITE);
 }
 
 static ssize_t tcp_sendfile(struct tp_conn *c, int in_fd, off_t *off, size_t len)
 {
-	ssize_t n;
+	ssize_t n = sendfile(c->io.fd, in_fd, off, len);
 
-	do
-		n = sendfile(c->io.fd, in_fd, off, len);
-	while (n < 0 && errno == EINTR);
-	return result(c, n, TP_WANT_WRITE);
+	return n >= 0 ? n : failed(c, TP_WANT_WRITE);
 }
 
 #define SPLICE_FLAGS (SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
@@ -80,22 +71,16 @@ static ssize_t tcp_sendfile(struct tp_conn *c, int in_fd, off_t *off, size_t len
  * socket empty: the caller knows which (tcp.c). */
 static ssize_t tcp_splice_in(struct tp_conn *c, int pipe_wr, size_t len)
 {
-	ssize_t n;
+	ssize_t n = splice(c->io.fd, NULL, pipe_wr, NULL, len, SPLICE_FLAGS);
 
-	do
-		n = splice(c->io.fd, NULL, pipe_wr, NULL, len, SPLICE_FLAGS);
-	while (n < 0 && errno == EINTR);
-	return result(c, n, TP_WANT_READ);
+	return n >= 0 ? n : failed(c, TP_WANT_READ);
 }
 
 static ssize_t tcp_splice_out(struct tp_conn *c, int pipe_rd, size_t len)
 {
-	ssize_t n;
+	ssize_t n = splice(pipe_rd, NULL, c->io.fd, NULL, len, SPLICE_FLAGS);
 
-	do
-		n = splice(pipe_rd, NULL, c->io.fd, NULL, len, SPLICE_FLAGS);
-	while (n < 0 && errno == EINTR);
-	return result(c, n, TP_WANT_WRITE);
+	return n >= 0 ? n : failed(c, TP_WANT_WRITE);
 }
 
 static int tcp_shutdown(struct tp_conn *c)

@@ -18,8 +18,8 @@
  *                 (sendfile, splice: TLS without kernel TLS); the caller
  *                 copies with read/write instead
  *   other -errno  the connection failed (-EPIPE, -ECONNRESET, ...)
- * EINTR never comes out: the ops retry it. shutdown() returns 0 or -errno.
- * The socket is non-blocking: no op waits.
+ * shutdown() returns 0 or -errno. The socket is non-blocking: no op
+ * waits, and so none is interrupted (no EINTR).
  *
  * Ownership: a tp_conn is embedded in what owns the connection (a session,
  * a parked connection, a server connection), which registers <io> with its
