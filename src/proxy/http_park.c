@@ -25,12 +25,16 @@ struct http_parked {
 	struct timer timer;            /* the keep-alive deadline */
 	struct weir_addr client, local;
 	hs_request_fn on_request;      /* the mode's */
-	bool gone;                     /* closed or a session again: events are stale */
 };
+
+/* Closed, or a session again (which took <cli>): its events are stale. */
+static bool gone(const struct http_parked *p)
+{
+	return p->cli.io.fd < 0;
+}
 
 static void parked_close(struct http_parked *p)
 {
-	p->gone = true;
 	tp_close(&p->cli);
 	timer_cancel(p->w->loop, &p->timer);
 	session_end(p->w, &p->link, p->svc);
@@ -59,7 +63,7 @@ static void parked_cb(struct loop_io *io, uint32_t events)
 	char c;
 	ssize_t n;
 
-	if (p->gone || !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+	if (gone(p) || !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
 		return;
 	n = tp_peek(&p->cli, &c, 1);
 	if (n == -EAGAIN)
@@ -79,7 +83,7 @@ static void parked_cb(struct loop_io *io, uint32_t events)
 	session_link_del(&p->link);
 	hs_deadline_set(s, p->timer.when);
 	timer_cancel(p->w->loop, &p->timer);
-	p->gone = true;
+	p->cli.io.fd = -1; /* the session's now */
 	if (loop_defer(p->w->loop, free, p) != 0)
 		fatalx("out of memory deferring a free");
 	hs_cli_cb(&s->cli.io, events);

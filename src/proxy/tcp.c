@@ -35,11 +35,8 @@
 
 enum tcp_state { TS_PROXY_HEADER, TS_CONNECTING, TS_RELAYING, TS_CLOSED };
 
-struct tcp_session;
-
 struct tcp_side {
 	struct tp_conn conn;
-	struct tcp_session *s;
 	bool readable, writable;
 	bool eof;        /* read returned 0 */
 	bool shut;       /* we shut down its write side */
@@ -259,11 +256,8 @@ static void connected(struct tcp_session *s)
 	relay(s);
 }
 
-static void side_cb(struct loop_io *io, uint32_t events)
+static void side_event(struct tcp_session *s, struct tcp_side *side, uint32_t events)
 {
-	struct tcp_side *side = container_of(io, struct tcp_side, conn.io);
-	struct tcp_session *s = side->s;
-
 	if (s->state == TS_CLOSED)
 		return;
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
@@ -289,6 +283,22 @@ static void side_cb(struct loop_io *io, uint32_t events)
 		return;
 	}
 	relay(s);
+}
+
+/* The two sides' events: which side it is says which member of the
+ * session it is (no pointer back in each side). */
+static void cli_cb(struct loop_io *io, uint32_t events)
+{
+	struct tcp_session *s = container_of(io, struct tcp_session, cli.conn.io);
+
+	side_event(s, &s->cli, events);
+}
+
+static void srv_cb(struct loop_io *io, uint32_t events)
+{
+	struct tcp_session *s = container_of(io, struct tcp_session, srv.conn.io);
+
+	side_event(s, &s->srv, events);
 }
 
 /* Reads the PROXY protocol header a trusted front sends first: peeked, so
@@ -351,7 +361,7 @@ static bool try_connect(struct tcp_session *s)
 			log_warn("tcp: socket: %s", strerror(errno));
 			return false; /* out of fds: another server won't help */
 		}
-		tp_init(&s->srv.conn, fd, &tp_tcp, side_cb);
+		tp_init(&s->srv.conn, fd, &tp_tcp, srv_cb);
 		s->connect_ns = now_ns();
 		rc = connect(fd, &s->rs->addr.u.sa, addr_len(&s->rs->addr));
 		if (rc == 0 || errno == EINPROGRESS)
@@ -405,7 +415,7 @@ static void tcp_accept(struct listener *li, int fd, const struct weir_addr *peer
 	struct worker *w = li->w;
 	struct tp_conn cli;
 
-	tp_init(&cli, fd, &tp_tcp, side_cb);
+	tp_init(&cli, fd, &tp_tcp, cli_cb);
 	if (!s) {
 		tp_close(&cli);
 		return;
@@ -415,9 +425,7 @@ static void tcp_accept(struct listener *li, int fd, const struct weir_addr *peer
 	s->client = *peer;
 	svc_runtime_l4(s->svc, &s->rt);
 	s->cli.conn = cli;
-	s->cli.s = s;
-	tp_init(&s->srv.conn, -1, &tp_tcp, side_cb);
-	s->srv.s = s;
+	tp_init(&s->srv.conn, -1, &tp_tcp, srv_cb);
 	s->up.pipe.rd = s->up.pipe.wr = -1;
 	s->down.pipe.rd = s->down.pipe.wr = -1;
 	s->timer.cb = timer_cb;

@@ -9,45 +9,32 @@
 #include "proxy/transport.h"
 
 /*
- * The plain TCP ops are one system call each, kept as short as the direct
- * call they replace: the error path is out of line. No retry on EINTR:
- * the sockets are non-blocking (and the pipes of splice too), so the
- * calls never sleep and no signal can interrupt them; worker threads
- * block signals besides.
+ * The plain TCP ops are one system call each, as short as the direct call
+ * they replace: -EAGAIN is errno's EAGAIN (its direction is the op's own:
+ * no want op), and there is no retry on EINTR: the sockets are
+ * non-blocking (and the pipes of splice too), so the calls never sleep
+ * and no signal can interrupt them; worker threads block signals besides.
  */
-
-/* The error of a call that failed with errno, in the convention of
- * transport.h; <want> is what -EAGAIN waits for. */
-static __attribute__((noinline, cold)) ssize_t failed(struct tp_conn *c, uint8_t want)
-{
-	int err = errno;
-
-	if (err == EAGAIN || err == EWOULDBLOCK) {
-		c->want = want;
-		return -EAGAIN;
-	}
-	return -err;
-}
 
 static ssize_t tcp_read(struct tp_conn *c, void *buf, size_t len)
 {
 	ssize_t n = recv(c->io.fd, buf, len, 0);
 
-	return n >= 0 ? n : failed(c, TP_WANT_READ);
+	return n >= 0 ? n : -errno;
 }
 
 static ssize_t tcp_peek(struct tp_conn *c, void *buf, size_t len)
 {
 	ssize_t n = recv(c->io.fd, buf, len, MSG_PEEK);
 
-	return n >= 0 ? n : failed(c, TP_WANT_READ);
+	return n >= 0 ? n : -errno;
 }
 
 static ssize_t tcp_write(struct tp_conn *c, const void *buf, size_t len, int flags)
 {
 	ssize_t n = send(c->io.fd, buf, len, MSG_NOSIGNAL | (flags & TP_MORE ? MSG_MORE : 0));
 
-	return n >= 0 ? n : failed(c, TP_WANT_WRITE);
+	return n >= 0 ? n : -errno;
 }
 
 static ssize_t tcp_writev(struct tp_conn *c, const struct iovec *iov, int iovcnt, int flags)
@@ -55,14 +42,14 @@ static ssize_t tcp_writev(struct tp_conn *c, const struct iovec *iov, int iovcnt
 	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
 	ssize_t n = sendmsg(c->io.fd, &m, MSG_NOSIGNAL | (flags & TP_MORE ? MSG_MORE : 0));
 
-	return n >= 0 ? n : failed(c, TP_WANT_WRITE);
+	return n >= 0 ? n : -errno;
 }
 
 static ssize_t tcp_sendfile(struct tp_conn *c, int in_fd, off_t *off, size_t len)
 {
 	ssize_t n = sendfile(c->io.fd, in_fd, off, len);
 
-	return n >= 0 ? n : failed(c, TP_WANT_WRITE);
+	return n >= 0 ? n : -errno;
 }
 
 #define SPLICE_FLAGS (SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
@@ -73,14 +60,14 @@ static ssize_t tcp_splice_in(struct tp_conn *c, int pipe_wr, size_t len)
 {
 	ssize_t n = splice(c->io.fd, NULL, pipe_wr, NULL, len, SPLICE_FLAGS);
 
-	return n >= 0 ? n : failed(c, TP_WANT_READ);
+	return n >= 0 ? n : -errno;
 }
 
 static ssize_t tcp_splice_out(struct tp_conn *c, int pipe_rd, size_t len)
 {
 	ssize_t n = splice(pipe_rd, NULL, c->io.fd, NULL, len, SPLICE_FLAGS);
 
-	return n >= 0 ? n : failed(c, TP_WANT_WRITE);
+	return n >= 0 ? n : -errno;
 }
 
 static int tcp_shutdown(struct tp_conn *c)

@@ -9,11 +9,12 @@
  * Every op that moves bytes returns:
  *   >= 0          bytes moved; 0 from read, peek or splice_in is the
  *                 peer's EOF
- *   -EAGAIN       nothing can move now. <want> says after which readiness
- *                 of the socket to try again: TP_WANT_READ or TP_WANT_WRITE.
- *                 For plain TCP it is the op's own direction; a TLS
- *                 transport may have to read to write (a handshake, a key
- *                 update) or write to read, and says so there.
+ *   -EAGAIN       nothing can move now. tp_want() says after which
+ *                 readiness of the socket to try again: TP_WANT_READ or
+ *                 TP_WANT_WRITE. For plain TCP it is always the op's own
+ *                 direction; a TLS transport may have to read to write (a
+ *                 handshake, a key update) or write to read, and says so
+ *                 through its want op.
  *   -EOPNOTSUPP   the transport cannot move bytes past user space
  *                 (sendfile, splice: TLS without kernel TLS); the caller
  *                 copies with read/write instead
@@ -61,12 +62,14 @@ struct transport_ops {
 	/* ends the write side: the peer reads EOF once what was sent is read */
 	int (*shutdown)(struct tp_conn *c);
 	void (*close)(struct tp_conn *c);
+	/* optional: what the last -EAGAIN waits for; NULL: the op's own
+	 * direction, always */
+	int (*want)(const struct tp_conn *c);
 };
 
 struct tp_conn {
 	struct loop_io io;                /* io.fd: the socket; -1 once closed */
 	const struct transport_ops *ops;
-	uint8_t want;                     /* after -EAGAIN: TP_WANT_* */
 	void *priv;                       /* the transport's state (plain TCP: none) */
 };
 
@@ -120,6 +123,14 @@ static inline ssize_t tp_splice_out(struct tp_conn *c, int pipe_rd, size_t len)
 static inline int tp_shutdown(struct tp_conn *c)
 {
 	return c->ops->shutdown(c);
+}
+
+/* After an op of direction <own> (TP_WANT_READ for read, peek, splice_in;
+ * TP_WANT_WRITE for the others) returned -EAGAIN: the readiness to wait
+ * for. */
+static inline int tp_want(const struct tp_conn *c, int own)
+{
+	return c->ops->want ? c->ops->want(c) : own;
 }
 
 static inline void tp_close(struct tp_conn *c)

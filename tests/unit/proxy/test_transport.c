@@ -110,7 +110,7 @@ TEST(transport_read_eagain_then_eof)
 	REQUIRE(unix_pair(fds) == 0);
 	tp_init(&c, fds[0], &tp_tcp, NULL);
 	CHECK_EQ(tp_read(&c, buf, sizeof(buf)), -EAGAIN);
-	CHECK_EQ(c.want, TP_WANT_READ);
+	CHECK_EQ(tp_want(&c, TP_WANT_READ), TP_WANT_READ);
 	close(fds[1]);
 	CHECK_EQ(tp_read(&c, buf, sizeof(buf)), 0);
 	tp_close(&c);
@@ -168,7 +168,7 @@ TEST(transport_write_eagain_when_full)
 	for (int i = 0; i < 1000 && (n = tp_write(&c, chunk, sizeof(chunk), 0)) > 0; i++)
 		;
 	CHECK_EQ(n, -EAGAIN);
-	CHECK_EQ(c.want, TP_WANT_WRITE);
+	CHECK_EQ(tp_want(&c, TP_WANT_WRITE), TP_WANT_WRITE);
 	CHECK_EQ(tp_writev(&c, &(struct iovec){ chunk, sizeof(chunk) }, 1, 0), -EAGAIN);
 	tp_close(&c);
 	close(fds[1]);
@@ -223,7 +223,7 @@ TEST(transport_splice_through_a_pipe)
 	tp_init(&c, fds[1], &tp_tcp, NULL);
 	/* nothing to read: the socket is empty */
 	CHECK_EQ(tp_splice_in(&c, p[1], 65536), -EAGAIN);
-	CHECK_EQ(c.want, TP_WANT_READ);
+	CHECK_EQ(tp_want(&c, TP_WANT_READ), TP_WANT_READ);
 	CHECK_EQ(write(fds[0], "spliced", 7), 7);
 	CHECK_EQ(splice_in_wait(&c, p[1], 65536), 7);
 	/* back out to the same connection: the peer reads it */
@@ -273,4 +273,23 @@ TEST(transport_close)
 	CHECK_EQ(read_some(fds[1], buf, sizeof(buf)), 0);
 	tp_close(&c); /* again: nothing */
 	close(fds[1]);
+}
+
+/* A transport that must read before it can write (TLS in a handshake),
+ * as far as tp_want() goes. */
+static int wants_read(const struct tp_conn *c)
+{
+	return TP_WANT_READ;
+}
+
+TEST(transport_want_op_is_asked)
+{
+	struct transport_ops ops = tp_tcp;
+	struct tp_conn c;
+
+	tp_init(&c, -1, &tp_tcp, NULL);
+	CHECK_EQ(tp_want(&c, TP_WANT_WRITE), TP_WANT_WRITE);
+	ops.want = wants_read;
+	tp_init(&c, -1, &ops, NULL);
+	CHECK_EQ(tp_want(&c, TP_WANT_WRITE), TP_WANT_READ);
 }
