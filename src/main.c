@@ -34,6 +34,7 @@
 #include "xdp/rs.h"
 #include "xdp/xdp.h"
 #include "proxy/portown.h"
+#include "proxy/accesslog.h"
 #include "proxy/pworker.h"
 
 struct daemon {
@@ -124,6 +125,7 @@ static int reload(struct ctl_ctx *ctx, char *err)
 	char msg[CONFIG_ERR_MAX];
 	int rc;
 
+	accesslog_reopen_all(); /* whatever becomes of the config: logrotate */
 	if ((rc = config_load(d->config_path, &cfg, msg)) != 0) {
 		log_err("reload refused: %s", msg);
 		snprintf(err, CTL_ERR_MAX, "reload refused: %.490s", msg);
@@ -194,10 +196,12 @@ static void signal_cb(struct loop_io *io, uint32_t events)
 	while (read(io->fd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			if (!d->config_path)
+			if (!d->config_path) {
 				log_warn("SIGHUP: started without -c, nothing to reload");
-			else
+				accesslog_reopen_all();
+			} else {
 				reload(&d->ctl, err);
+			}
 			break;
 		case SIGINT:
 			begin_stop(d, "SIGINT");

@@ -1,11 +1,10 @@
-/* http.h - the HTTP reverse proxy (--proxy http) and the HTTP redirect
- * mode (--proxy redirect); see http.c. */
+/* http.h - the HTTP reverse proxy mode (--proxy http): http_forward.c,
+ * with the session in http.c (see http_session.h for the files). */
 #ifndef WEIR_PROXY_HTTP_H
 #define WEIR_PROXY_HTTP_H
 
 #include "proxy/proxy.h"
 
 extern const struct svc_mode http_proxy_ops;
-extern const struct svc_mode redirect_proxy_ops;
 
 #endif

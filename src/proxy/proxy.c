@@ -1,6 +1,7 @@
 /* proxy.c - registers the user-space forwarding modes with the core. */
 #include "proxy/proxy.h"
 #include "proxy/http.h"
+#include "proxy/redirect.h"
 #include "proxy/tcp.h"
 
 void proxy_register(void)

@@ -1,4 +1,5 @@
-/* pworker.c - per-worker proxy state: session list and pipe pool. */
+/* pworker.c - per-worker proxy state: session list and pipe pool; at the
+ * worker's end, its server pool and access logs are let go. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -8,6 +9,7 @@
 
 #include "core/log.h"
 #include "core/table.h"
+#include "proxy/accesslog.h"
 #include "proxy/pworker.h"
 #include "proxy/srvpool.h"
 
@@ -139,8 +141,6 @@ static void pw_init(struct worker *w)
 	w->on_stop = pw_stop;
 }
 
-
-
 static void pw_fini(struct worker *w)
 {
 	struct proxy_worker *pw = pworker(w);
@@ -148,6 +148,7 @@ static void pw_fini(struct worker *w)
 	pw_force(w);
 	listeners_close_all(w);
 	srvpool_flush(w);
+	accesslog_fini(w); /* after the sessions: none logs any more */
 	for (size_t i = 0; i < pw->npipes; i++)
 		pipe_close(&pw->pipes[i]);
 	free(pw->pipes);

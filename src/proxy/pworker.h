@@ -1,7 +1,8 @@
 /*
  * pworker.h - what the proxy layer keeps per worker: its listeners, its open
- * sessions (so a forced stop can close them) and a pool of pipes for
- * splice(). All of it belongs to the worker's thread.
+ * sessions (so a forced stop can close them), a pool of pipes for
+ * splice(), idle server connections and access log buffers. All of it
+ * belongs to the worker's thread.
  */
 #ifndef WEIR_PWORKER_H
 #define WEIR_PWORKER_H
@@ -49,6 +50,7 @@ struct proxy_worker {
 	struct pipe_pair *pipes;      /* idle, empty pipes */
 	size_t npipes, cappipes;
 	struct srvpool *srvpool;      /* idle HTTP server connections (srvpool.c) */
+	struct accesslog *alog;       /* access log buffers (accesslog.c) */
 };
 
 static inline struct proxy_worker *pworker(struct worker *w)

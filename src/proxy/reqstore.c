@@ -2,8 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
-#include <sys/sendfile.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "proxy/reqstore.h"
@@ -64,22 +62,38 @@ int reqstore_append(struct reqstore *s, const void *p, size_t n)
 	return 0;
 }
 
-ssize_t reqstore_send(struct reqstore *s, int sock)
+/* Sends spilled bytes from *<off> through user space: for a transport
+ * without sendfile (TLS). */
+static ssize_t send_copy(struct tp_conn *c, int fd, off_t off, size_t len)
+{
+	char chunk[16384];
+	ssize_t n;
+
+	do
+		n = pread(fd, chunk, len < sizeof(chunk) ? len : sizeof(chunk), off);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO; /* the file is shorter than it was written */
+	return tp_write(c, chunk, (size_t)n, 0);
+}
+
+ssize_t reqstore_send(struct reqstore *s, struct tp_conn *c)
 {
 	ssize_t n;
 
 	if (s->sent == s->len)
 		return 0;
 	if (s->sent < s->mem.len) {
-		n = send(sock, buf_head(&s->mem) + s->sent, s->mem.len - s->sent,
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = tp_write(c, buf_head(&s->mem) + s->sent, s->mem.len - s->sent, 0);
 	} else {
 		off_t off = (off_t)(s->sent - s->mem.len);
 
-		n = sendfile(sock, s->fd, &off, s->len - s->sent);
+		n = tp_sendfile(c, s->fd, &off, s->len - s->sent);
+		if (n == -EOPNOTSUPP)
+			n = send_copy(c, s->fd, (off_t)(s->sent - s->mem.len), s->len - s->sent);
 	}
 	if (n < 0)
-		return errno == EAGAIN ? -EAGAIN : -errno;
+		return n;
 	s->sent += (uint64_t)n;
 	if (!s->keep && s->sent == s->len)
 		reqstore_clear(s);

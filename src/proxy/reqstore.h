@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "core/buf.h"
+#include "proxy/transport.h"
 
 struct reqstore {
 	struct buf mem;       /* bytes [0, mem.len) */
@@ -43,9 +44,9 @@ static inline int reqstore_put(struct reqstore *s, const void *p, size_t n)
 	}
 	return reqstore_append(s, p, n);
 }
-/* Sends what has not been sent yet to socket <sock>. Returns bytes sent,
- * 0 when all is sent, -EAGAIN when the socket is full, or -errno. */
-ssize_t reqstore_send(struct reqstore *s, int sock);
+/* Sends what has not been sent yet to connection <c>. Returns bytes sent,
+ * 0 when all is sent, -EAGAIN when it takes no more now, or -errno. */
+ssize_t reqstore_send(struct reqstore *s, struct tp_conn *c);
 static inline uint64_t reqstore_unsent(const struct reqstore *s) { return s->len - s->sent; }
 /* Starts sending again from the first byte (a retry). */
 void reqstore_rewind(struct reqstore *s);

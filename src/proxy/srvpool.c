@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "core/log.h"
 #include "core/table.h"
@@ -75,13 +74,12 @@ static void pool_unlink(struct srvconn *sc)
 
 void srvconn_close(struct srvconn *sc)
 {
-	if (sc->io.fd < 0)
+	if (sc->conn.io.fd < 0)
 		return;
 	if (sc->pooled)
 		pool_unlink(sc);
 	timer_cancel(sc->w->loop, &sc->idle);
-	close(sc->io.fd);
-	sc->io.fd = -1;
+	tp_close(&sc->conn);
 	sc->owner = NULL;
 	if (loop_defer(sc->w->loop, srvconn_free, sc) != 0)
 		fatalx("out of memory deferring a free");
@@ -89,9 +87,9 @@ void srvconn_close(struct srvconn *sc)
 
 static void io_cb(struct loop_io *io, uint32_t events)
 {
-	struct srvconn *sc = container_of(io, struct srvconn, io);
+	struct srvconn *sc = container_of(io, struct srvconn, conn.io);
 
-	if (sc->io.fd < 0)
+	if (sc->conn.io.fd < 0)
 		return;
 	if (sc->owner) {
 		sc->on_event(sc, events);
@@ -130,23 +128,22 @@ struct srvconn *srvconn_open(struct worker *w, struct real_server *rs)
 	fd = socket(addr_family(&rs->addr), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto out_free;
+	tp_init(&sc->conn, fd, &tp_tcp, io_cb);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, &rs->addr.u.sa, addr_len(&rs->addr)) != 0 && errno != EINPROGRESS)
 		goto out_close;
-	sc->io.fd = fd;
-	sc->io.cb = io_cb;
 	sc->w = w;
 	sc->rs = rs;
 	sc->idle.cb = idle_cb;
 	sc->in.max = 1u << 20;
-	if (loop_add(w->loop, &sc->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0)
+	if (loop_add(w->loop, &sc->conn.io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0)
 		goto out_close;
 	rs_get(rs);
 	return sc;
 
 out_close:
 	err = errno;
-	close(fd);
+	tp_close(&sc->conn);
 	errno = err;
 out_free:
 	free(sc);

@@ -19,11 +19,12 @@
 #include "core/buf.h"
 #include "core/loop.h"
 #include "core/worker.h"
+#include "proxy/transport.h"
 
 struct real_server;
 
 struct srvconn {
-	struct loop_io io;
+	struct tp_conn conn;         /* plain TCP */
 	struct worker *w;
 	struct real_server *rs;      /* reference */
 	struct buf in;               /* bytes read from the server */

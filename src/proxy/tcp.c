@@ -1,10 +1,11 @@
 /*
  * tcp.c - the layer-4 TCP proxy (--proxy tcp).
  *
- * A session joins a client socket and a real-server socket. Each direction
- * (a "flow") moves bytes with splice(2): socket -> pipe -> socket, never
- * through user space. A flow takes a pipe from the worker's pool only while
- * it holds data, so an idle session costs two sockets and this struct.
+ * A session joins a client connection and a real-server connection, both
+ * plain TCP transports (transport.h). Each direction (a "flow") moves bytes
+ * with the transports' splice ops: socket -> pipe -> socket, never through
+ * user space. A flow takes a pipe from the worker's pool only while it
+ * holds data, so an idle session costs two sockets and this struct.
  *
  * Life: accepted -> scheduled -> CONNECTING (non-blocking connect, timer =
  * connect timeout; on failure the next server is tried, skipping those
@@ -14,13 +15,11 @@
  * on an error or timeout. Everything runs on the worker that accepted it.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "core/log.h"
 #include "core/table.h"
@@ -29,18 +28,15 @@
 #include "proxy/proxy.h"
 #include "proxy/pworker.h"
 #include "proxy/tcp.h"
+#include "proxy/transport.h"
 
 #define MAX_TRIES 8
 #define SPLICE_CHUNK (64u << 10)   /* default pipe capacity */
-#define SPLICE_FLAGS (SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
 
 enum tcp_state { TS_PROXY_HEADER, TS_CONNECTING, TS_RELAYING, TS_CLOSED };
 
-struct tcp_session;
-
 struct tcp_side {
-	struct loop_io io;
-	struct tcp_session *s;
+	struct tp_conn conn;
 	bool readable, writable;
 	bool eof;        /* read returned 0 */
 	bool shut;       /* we shut down its write side */
@@ -82,15 +78,6 @@ static void session_free(void *arg)
 	free(arg);
 }
 
-static void side_close(struct tcp_session *s, struct tcp_side *side)
-{
-	if (side->io.fd < 0)
-		return;
-	/* close() alone takes it out of epoll: the fd is never dup()ed */
-	close(side->io.fd);
-	side->io.fd = -1;
-}
-
 static void flow_release(struct tcp_session *s, struct tcp_flow *f)
 {
 	if (f->pipe.rd < 0)
@@ -110,8 +97,8 @@ static void session_close(struct tcp_session *s)
 	if (s->state == TS_CLOSED)
 		return;
 	s->state = TS_CLOSED;
-	side_close(s, &s->cli);
-	side_close(s, &s->srv);
+	tp_close(&s->cli.conn);
+	tp_close(&s->srv.conn);
 	flow_release(s, &s->up);
 	flow_release(s, &s->down);
 	timer_cancel(s->w->loop, &s->timer);
@@ -146,8 +133,7 @@ static int flow_pump(struct tcp_session *s, struct tcp_flow *f,
 
 			if (f->pipe.rd < 0 && pipe_get(s->w, &f->pipe) != 0)
 				return -1;
-			n = splice(src->io.fd, NULL, f->pipe.wr, NULL,
-				   SPLICE_CHUNK - f->in_pipe, SPLICE_FLAGS);
+			n = tp_splice_in(&src->conn, f->pipe.wr, SPLICE_CHUNK - f->in_pipe);
 			if (n > 0) {
 				struct vs_counters *cs = stats_mine(&s->svc->stats);
 				struct vs_counters *cr = stats_mine(&s->rs->stats);
@@ -167,25 +153,24 @@ static int flow_pump(struct tcp_session *s, struct tcp_flow *f,
 				progress = true;
 			} else if (n == 0) {
 				src->eof = true;
-			} else if (errno == EAGAIN) {
+			} else if (n == -EAGAIN) {
 				/* With data in the pipe, EAGAIN may mean the pipe is
 				 * full; only an empty pipe proves the socket is. */
 				if (f->in_pipe == 0)
 					src->readable = false;
-			} else if (errno != EINTR) {
+			} else {
 				return -1;
 			}
 		}
 		if (f->in_pipe && dst->writable) {
-			ssize_t n = splice(f->pipe.rd, NULL, dst->io.fd, NULL,
-					   f->in_pipe, SPLICE_FLAGS);
+			ssize_t n = tp_splice_out(&dst->conn, f->pipe.rd, f->in_pipe);
 
 			if (n > 0) {
 				f->in_pipe -= (size_t)n;
 				progress = true;
-			} else if (n < 0 && errno == EAGAIN) {
+			} else if (n == -EAGAIN) {
 				dst->writable = false;
-			} else if (n < 0 && errno != EINTR) {
+			} else if (n < 0) {
 				return -1;
 			}
 		}
@@ -194,7 +179,7 @@ static int flow_pump(struct tcp_session *s, struct tcp_flow *f,
 		pipe_put(s->w, &f->pipe);
 	if (src->eof && f->in_pipe == 0 && !f->done) {
 		f->done = true;
-		shutdown(dst->io.fd, SHUT_WR);
+		tp_shutdown(&dst->conn);
 		dst->shut = true;
 	}
 	return 0;
@@ -227,7 +212,7 @@ static void connect_failed(struct tcp_session *s, int err)
 
 	log_info("%s: connect to %s failed: %s", "tcp", addr_str(&s->rs->addr, a),
 		 strerror(err));
-	side_close(s, &s->srv);
+	tp_close(&s->srv.conn);
 	s->srv.readable = s->srv.writable = s->srv.eof = false;
 	if (s->ntried < MAX_TRIES) {
 		rs_get(s->rs);
@@ -250,7 +235,7 @@ static int send_proxy_header(struct tcp_session *s)
 		pp_build_v2(hdr, sizeof(hdr), &s->client, &s->local, SOCK_STREAM);
 
 	/* a fresh connection's buffer takes ~100 bytes whole */
-	if (n < 0 || send(s->srv.io.fd, hdr, (size_t)n, MSG_NOSIGNAL) != n)
+	if (n < 0 || tp_write(&s->srv.conn, hdr, (size_t)n, 0) != n)
 		return -EIO;
 	return 0;
 }
@@ -266,16 +251,13 @@ static void connected(struct tcp_session *s)
 	s->state = TS_RELAYING;
 	svc_observe_rtt(s->rs, now_ns() - s->connect_ns, loop_now(s->w->loop));
 	health_passive(s->rs, true);
-	setsockopt(s->srv.io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(s->srv.conn.io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	timer_arm(s->w->loop, &s->timer, loop_now(s->w->loop) + s->rt.idle_timeout_ms);
 	relay(s);
 }
 
-static void side_cb(struct loop_io *io, uint32_t events)
+static void side_event(struct tcp_session *s, struct tcp_side *side, uint32_t events)
 {
-	struct tcp_side *side = container_of(io, struct tcp_side, io);
-	struct tcp_session *s = side->s;
-
 	if (s->state == TS_CLOSED)
 		return;
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
@@ -293,7 +275,7 @@ static void side_cb(struct loop_io *io, uint32_t events)
 
 		if (side != &s->srv || !(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 			return; /* client data waits in its socket until connected */
-		getsockopt(s->srv.io.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		getsockopt(s->srv.conn.io.fd, SOL_SOCKET, SO_ERROR, &err, &len);
 		if (err)
 			connect_failed(s, err);
 		else
@@ -303,20 +285,36 @@ static void side_cb(struct loop_io *io, uint32_t events)
 	relay(s);
 }
 
+/* The two sides' events: which side it is says which member of the
+ * session it is (no pointer back in each side). */
+static void cli_cb(struct loop_io *io, uint32_t events)
+{
+	struct tcp_session *s = container_of(io, struct tcp_session, cli.conn.io);
+
+	side_event(s, &s->cli, events);
+}
+
+static void srv_cb(struct loop_io *io, uint32_t events)
+{
+	struct tcp_session *s = container_of(io, struct tcp_session, srv.conn.io);
+
+	side_event(s, &s->srv, events);
+}
+
 /* Reads the PROXY protocol header a trusted front sends first: peeked, so
  * what follows it stays in the socket for splice(). */
 static void read_proxy_header(struct tcp_session *s)
 {
 	uint8_t buf[PP_V2_MAX];
 	struct pp_info info;
-	ssize_t n = recv(s->cli.io.fd, buf, sizeof(buf), MSG_PEEK);
+	ssize_t n = tp_peek(&s->cli.conn, buf, sizeof(buf));
 	int r;
 
 	if (n <= 0) {
-		if (n == 0 || errno != EAGAIN)
-			session_close(s);
-		else
+		if (n == -EAGAIN)
 			s->cli.readable = false;
+		else
+			session_close(s);
 		return;
 	}
 	r = pp_parse(buf, (size_t)n, &info);
@@ -324,7 +322,7 @@ static void read_proxy_header(struct tcp_session *s)
 		s->cli.readable = false; /* more will come with the next edge */
 		return;
 	}
-	if (r < 0 || recv(s->cli.io.fd, buf, (size_t)r, 0) != r) {
+	if (r < 0 || tp_read(&s->cli.conn, buf, (size_t)r) != r) {
 		char a[ADDR_STRLEN];
 
 		log_info("tcp: %s sent no valid PROXY header", addr_str(&s->client, a));
@@ -363,14 +361,13 @@ static bool try_connect(struct tcp_session *s)
 			log_warn("tcp: socket: %s", strerror(errno));
 			return false; /* out of fds: another server won't help */
 		}
-		s->srv.io.fd = fd;
+		tp_init(&s->srv.conn, fd, &tp_tcp, srv_cb);
 		s->connect_ns = now_ns();
 		rc = connect(fd, &s->rs->addr.u.sa, addr_len(&s->rs->addr));
 		if (rc == 0 || errno == EINPROGRESS)
 			break;
 		rc = errno;
-		close(fd);
-		s->srv.io.fd = -1;
+		tp_close(&s->srv.conn);
 		if (s->ntried < MAX_TRIES) {
 			rs_get(s->rs);
 			s->tried[s->ntried++] = s->rs;
@@ -383,9 +380,8 @@ static bool try_connect(struct tcp_session *s)
 		if ((uint32_t)s->ntried > s->rt.retries || s->ntried >= MAX_TRIES)
 			return false;
 	}
-	if (loop_add(l, &s->srv.io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
-		close(fd);
-		s->srv.io.fd = -1;
+	if (loop_add(l, &s->srv.conn.io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
+		tp_close(&s->srv.conn);
 		return false;
 	}
 	s->state = TS_CONNECTING;
@@ -417,21 +413,19 @@ static void tcp_accept(struct listener *li, int fd, const struct weir_addr *peer
 {
 	struct tcp_session *s = calloc(1, sizeof(*s));
 	struct worker *w = li->w;
+	struct tp_conn cli;
 
+	tp_init(&cli, fd, &tp_tcp, cli_cb);
 	if (!s) {
-		close(fd);
+		tp_close(&cli);
 		return;
 	}
 	s->w = w;
 	s->svc = li->svc;
 	s->client = *peer;
 	svc_runtime_l4(s->svc, &s->rt);
-	s->cli.io.fd = fd;
-	s->cli.io.cb = side_cb;
-	s->cli.s = s;
-	s->srv.io.fd = -1;
-	s->srv.io.cb = side_cb;
-	s->srv.s = s;
+	s->cli.conn = cli;
+	tp_init(&s->srv.conn, -1, &tp_tcp, srv_cb);
 	s->up.pipe.rd = s->up.pipe.wr = -1;
 	s->down.pipe.rd = s->down.pipe.wr = -1;
 	s->timer.cb = timer_cb;
@@ -441,7 +435,7 @@ static void tcp_accept(struct listener *li, int fd, const struct weir_addr *peer
 	s->local = s->svc->addr;
 	if (s->rt.send_proxy)
 		session_local_addr(fd, &s->svc->addr, &s->local);
-	if (loop_add(w->loop, &s->cli.io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
+	if (loop_add(w->loop, &s->cli.conn.io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
 		session_close(s);
 		return;
 	}
