@@ -5,6 +5,6 @@
 
 #include "proxy/proxy.h"
 
-extern const struct svc_mode http_proxy_ops;
+extern const struct svc_mode http_mode;
 
 #endif

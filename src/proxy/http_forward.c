@@ -544,7 +544,7 @@ static void http_start(struct virtual_service *svc)
 	listener_start(svc, http_accept);
 }
 
-const struct svc_mode http_proxy_ops = {
+const struct svc_mode http_mode = {
 	.proto = IPPROTO_TCP,
 	.pools = true,
 	.name = "http",

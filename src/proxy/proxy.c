@@ -6,7 +6,7 @@
 
 void proxy_register(void)
 {
-	mode_register(&tcp_proxy_ops);
-	mode_register(&http_proxy_ops);
-	mode_register(&redirect_proxy_ops);
+	mode_register(&tcp_mode);
+	mode_register(&http_mode);
+	mode_register(&redirect_mode);
 }

@@ -64,7 +64,7 @@ static void redirect_start(struct virtual_service *svc)
 	listener_start(svc, redirect_accept);
 }
 
-const struct svc_mode redirect_proxy_ops = {
+const struct svc_mode redirect_mode = {
 	.proto = IPPROTO_TCP,
 	.server_url = true,
 	.name = "redirect",

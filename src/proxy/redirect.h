@@ -4,6 +4,6 @@
 
 #include "proxy/proxy.h"
 
-extern const struct svc_mode redirect_proxy_ops;
+extern const struct svc_mode redirect_mode;
 
 #endif

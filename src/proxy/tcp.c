@@ -456,7 +456,7 @@ static void tcp_start(struct virtual_service *svc)
 	listener_start(svc, tcp_accept);
 }
 
-const struct svc_mode tcp_proxy_ops = {
+const struct svc_mode tcp_mode = {
 	.name = "tcp",
 	.proto = IPPROTO_TCP,
 	.prepare = listener_prepare,

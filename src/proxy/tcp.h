@@ -4,6 +4,6 @@
 
 #include "proxy/proxy.h"
 
-extern const struct svc_mode tcp_proxy_ops;
+extern const struct svc_mode tcp_mode;
 
 #endif
