@@ -50,6 +50,63 @@ def listen_local(backlog=16):
     return sock, sock.getsockname()[1]
 
 
+class LocalServer:
+    """A TCP server written in Python on 127.0.0.1, for answers no real
+    server gives: a thread accepts connections and hands each to
+    serve_conn(conn), which by default gives handle(conn) <conn_timeout>
+    seconds a read and closes the connection after it. close() stops it."""
+
+    conn_timeout = 0.3
+
+    def __init__(self, backlog=16):
+        import threading
+        self.sock, self.port = listen_local(backlog)
+        self.addr = f"127.0.0.1:{self.port}"
+        self.stop_flag = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop_flag:
+            try:
+                c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.serve_conn(c)
+
+    def serve_conn(self, c):
+        with c:
+            c.settimeout(self.conn_timeout)
+            try:
+                self.handle(c)
+            except OSError:
+                pass
+
+    def handle(self, c):
+        raise NotImplementedError
+
+    @staticmethod
+    def read_until(c, end):
+        """What <c> sends until <end>, its close, or the timeout."""
+        data = b""
+        try:
+            while end not in data:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except OSError:
+            pass
+        return data
+
+    def close(self):
+        self.stop_flag = True
+        self.thread.join(5)
+        self.sock.close()
+
+
 def wait_for(pred, timeout=10.0, what="condition"):
     end = time.monotonic() + timeout
     while time.monotonic() < end:

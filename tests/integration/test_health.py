@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import (WEIR, Load, backend_ctl, can_connect, free_port, json_server, listen_local,
+from conftest import (WEIR, Load, LocalServer, backend_ctl, can_connect, free_port, json_server,
                       rs_log, svc_conf, wait_for, wait_log)
 
 INTERVAL, FAST, TIMEOUT, RISE, FALL = 0.3, 0.1, 0.2, 2, 2
@@ -188,51 +188,6 @@ def test_server_own_check_block(weir, backends):
     with Load(port, threads=2) as load:
         load.wait_answers(40)
     assert set(load.names()) == {"a", "c"}, load.names()
-
-
-class LocalServer:
-    """A TCP server written in Python on 127.0.0.1: a thread accepts
-    connections and hands each to handle(conn) (with a 0.3 s timeout),
-    then closes it."""
-
-    def __init__(self):
-        import threading
-        self.sock, self.port = listen_local()
-        self.stop_flag = False
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-
-    def run(self):
-        while not self.stop_flag:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                continue
-            with c:
-                c.settimeout(0.3)
-                try:
-                    self.handle(c)
-                except OSError:
-                    pass
-
-    @staticmethod
-    def read_until(c, end):
-        """What <c> sends until <end>, its close, or the timeout."""
-        data = b""
-        try:
-            while end not in data:
-                chunk = c.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-        except OSError:
-            pass
-        return data
-
-    def close(self):
-        self.stop_flag = True
-        self.thread.join(5)
-        self.sock.close()
 
 
 class CannedServer(LocalServer):

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import BACKEND, Backend, can_connect, free_port, listen_local, wait_for
+from conftest import BACKEND, Backend, LocalServer, can_connect, free_port, wait_for
 
 MiB = 1 << 20
 TIMEOUT = 10.0
@@ -24,48 +24,23 @@ TIMEOUT = 10.0
 
 # --- helpers --------------------------------------------------------------------
 
-class RawServer:
+class RawServer(LocalServer):
     """A TCP server that reads a request head and answers <reply> (bytes)
     verbatim, then closes: for answers weir-backend would never give."""
 
+    conn_timeout = 2
+
     def __init__(self, reply):
         self.reply = reply
-        self.sock, self.port = listen_local()
-        self.addr = f"127.0.0.1:{self.port}"
         self.requests = 0
-        self.stop_flag = False
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    def run(self):
-        while not self.stop_flag:
-            try:
-                c, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            with c:
-                c.settimeout(2)
-                data = b""
-                try:
-                    while b"\r\n\r\n" not in data:
-                        chunk = c.recv(65536)
-                        if not chunk:
-                            break
-                        data += chunk
-                    if b"\r\n\r\n" in data:
-                        self.requests += 1
-                        c.sendall(self.reply)
-                        c.shutdown(socket.SHUT_WR)
-                        c.recv(65536)
-                except OSError:
-                    pass
-
-    def close(self):
-        self.stop_flag = True
-        self.thread.join(5)
-        self.sock.close()
+    def handle(self, c):
+        if b"\r\n\r\n" in self.read_until(c, b"\r\n\r\n"):
+            self.requests += 1
+            c.sendall(self.reply)
+            c.shutdown(socket.SHUT_WR)
+            c.recv(65536)
 
 
 class OneShotKeepAliveServer(RawServer):
@@ -76,15 +51,8 @@ class OneShotKeepAliveServer(RawServer):
     def __init__(self):
         super().__init__(b"")
 
-    def run(self):
-        while not self.stop_flag:
-            try:
-                c, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+    def serve_conn(self, c):
+        threading.Thread(target=self.serve, args=(c,), daemon=True).start()
 
     def serve(self, c):
         with c:

@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from conftest import Weir, can_connect, free_port, listen_local, wait_for
+from conftest import LocalServer, Weir, can_connect, free_port, wait_for
 from test_http_proxy import http_conf
 import smuggling_corpus as corpus
 from smuggling_corpus import ABSOLUTE, ANY, CASES, PASS
@@ -39,39 +39,29 @@ class Recorded:
         self.answered = 0       # end of the last request answered
 
 
-class RecordingBackend:
+class RecordingBackend(LocalServer):
     """Accepts on 127.0.0.1, records each connection, and answers each
     request the lenient framing finds (the way a lax real server would)
     with a 200 naming the target it saw. Threads end at close()."""
 
     def __init__(self):
-        self.sock, self.port = listen_local(64)
-        self.addr = f"127.0.0.1:{self.port}"
         self.conns = []
         self.lock = threading.Lock()
-        self.stopping = threading.Event()
-        self.threads = [threading.Thread(target=self.accept_loop, daemon=True)]
-        self.threads[0].start()
+        self.threads = []
+        super().__init__(64)
 
-    def accept_loop(self):
-        while not self.stopping.is_set():
-            try:
-                c, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            rec = Recorded()
-            with self.lock:
-                self.conns.append(rec)
-            t = threading.Thread(target=self.serve, args=(c, rec), daemon=True)
-            self.threads.append(t)
-            t.start()
+    def serve_conn(self, c):
+        rec = Recorded()
+        with self.lock:
+            self.conns.append(rec)
+        t = threading.Thread(target=self.serve, args=(c, rec), daemon=True)
+        self.threads.append(t)
+        t.start()
 
     def serve(self, c, rec):
         with c:
             c.settimeout(0.2)
-            while not self.stopping.is_set():
+            while not self.stop_flag:
                 try:
                     chunk = c.recv(65536)
                 except socket.timeout:
@@ -124,8 +114,7 @@ class RecordingBackend:
                 return
 
     def close(self):
-        self.stopping.set()
-        self.sock.close()
+        super().close()
         for t in self.threads:
             t.join(5)
 
