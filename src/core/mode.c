@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/mode.h"
 
 static const struct svc_mode *modes[MODE_MAX];
@@ -10,8 +11,14 @@ static size_t nmodes;
 
 void mode_register(const struct svc_mode *m)
 {
-	if (mode_find(m->name) || nmodes == MODE_MAX)
+	const struct svc_mode *had = mode_find(m->name);
+
+	if (had == m)
 		return;
+	if (had)
+		fatalx("two modes named '%s'", m->name);
+	if (nmodes == MODE_MAX)
+		fatalx("more than %d modes: raise MODE_MAX", MODE_MAX);
 	modes[nmodes++] = m;
 }
 

@@ -37,7 +37,8 @@ struct svc_mode {
 #define MODE_MAX 16
 
 /* Registers <m> (start-up, before any config is read; not thread-safe).
- * Registering a name twice keeps the first. */
+ * Registering the same object again does nothing; two modes of one name,
+ * or more than MODE_MAX, are a broken build: fatal. */
 void mode_register(const struct svc_mode *m);
 /* The mode named <name>, or NULL when none is registered by that name. */
 const struct svc_mode *mode_find(const char *name);
