@@ -12,6 +12,7 @@
 #include "proxy/http_opts.h"
 #include "proxy/proxy.h"
 #include "proxy/route.h"
+#include "proxy/udp_opts.h"
 #include "xdp/xdp.h"
 
 void weir_register(void)
@@ -27,4 +28,5 @@ void weir_register(void)
 	health_register();
 	xdp_register();
 	opt_register(&http_opt_block);
+	opt_register(&udp_opt_block);
 }

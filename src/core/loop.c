@@ -28,6 +28,7 @@ struct loop {
 	pthread_mutex_t post_lock;
 	struct task *posted, **posted_tail; /* guarded by post_lock */
 	struct task *deferred, **deferred_tail;
+	struct loop_flush *flush;  /* queued hooks, newest first */
 };
 
 static void loop_wake_cb(struct loop_io *io, uint32_t events);
@@ -208,7 +209,7 @@ static int next_timeout(const struct loop *l)
 {
 	uint64_t when;
 
-	if (l->deferred)
+	if (l->deferred || l->flush)
 		return 0;
 	if (!l->nheap)
 		return -1;
@@ -279,6 +280,40 @@ static void loop_wake_cb(struct loop_io *io, uint32_t events)
 	run_tasks(t);
 }
 
+void loop_flush_queue(struct loop *l, struct loop_flush *f)
+{
+	if (f->queued)
+		return;
+	f->queued = true;
+	f->next = l->flush;
+	l->flush = f;
+}
+
+void loop_flush_cancel(struct loop *l, struct loop_flush *f)
+{
+	if (!f->queued)
+		return;
+	for (struct loop_flush **pp = &l->flush; *pp; pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	f->queued = false;
+	f->next = NULL;
+}
+
+static void run_flush(struct loop *l)
+{
+	while (l->flush) {
+		struct loop_flush *f = l->flush;
+
+		l->flush = f->next;
+		f->next = NULL;
+		f->queued = false;
+		f->fn(f);
+	}
+}
+
 static void run_deferred(struct loop *l)
 {
 	while (l->deferred) {
@@ -309,8 +344,10 @@ int loop_run(struct loop *l)
 
 			io->cb(io, ev[i].events);
 		}
+		run_flush(l);
 		run_deferred(l);
 		run_timers(l);
+		run_flush(l);
 		run_deferred(l);
 	}
 	return 0;

@@ -30,6 +30,17 @@ struct timer {
 	void (*cb)(struct timer *t);
 };
 
+/* Work that runs once the events of the current batch (and the timers due)
+ * have been dispatched, before deferred frees: e.g. send in one syscall
+ * what the batch's callbacks queued. Intrusive and allocation-free:
+ * queueing a queued hook does nothing. Its owner cancels it before freeing
+ * it. */
+struct loop_flush {
+	void (*fn)(struct loop_flush *f);
+	struct loop_flush *next;
+	bool queued;
+};
+
 struct loop *loop_new(void);
 /* Frees the loop. Tasks posted or deferred but never run are run first, on
  * the caller's thread, so the references they carry are released. */
@@ -50,6 +61,10 @@ static inline bool timer_armed(const struct timer *t) { return t->heap_idx != 0;
 int loop_post(struct loop *l, void (*fn)(void *arg), void *arg);
 /* Runs <fn>(<arg>) after the current batch of events (loop thread only). */
 int loop_defer(struct loop *l, void (*fn)(void *arg), void *arg);
+/* Queues <f> to run after the current batch (see struct loop_flush). A
+ * hook queued while the flushes run goes in the same round. */
+void loop_flush_queue(struct loop *l, struct loop_flush *f);
+void loop_flush_cancel(struct loop *l, struct loop_flush *f);
 
 /* Milliseconds cached at the start of the current iteration. */
 uint64_t loop_now(const struct loop *l);

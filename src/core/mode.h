@@ -23,12 +23,16 @@
 #include <stddef.h>
 
 struct virtual_service;
+struct service_spec;
 
 struct svc_mode {
 	const char *name;          /* config `proxy NAME`, weirctl --proxy NAME */
 	int proto;                 /* IPPROTO_TCP or IPPROTO_UDP: its services' */
 	bool pools;                /* takes named pools and routing rules */
 	bool server_url;           /* its servers carry a public URL (redirect) */
+	/* optional: refuses options the mode cannot honour (0, or -EINVAL with
+	 * the reason in <err>, SPEC_ERR_MAX); pure, any thread */
+	int  (*check)(const struct service_spec *sp, char *err);
 	int  (*prepare)(struct virtual_service *svc, char *err);
 	void (*start)(struct virtual_service *svc);
 	void (*stop)(struct virtual_service *svc);

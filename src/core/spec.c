@@ -299,6 +299,13 @@ int spec_check_service(const struct service_spec *svc, char *err)
 			 proto_name(svc->proxy->proto), svc->proxy->proto == IPPROTO_UDP ? "-u" : "-t");
 		return -EINVAL;
 	}
+	if (svc->ops && svc->proto == IPPROTO_UDP && !svc->proxy) {
+		snprintf(err, SPEC_ERR_MAX, "one-packet scheduling (-o) is built for UDP proxy "
+			 "services (--proxy udp); the XDP data path keeps one flow per client");
+		return -EINVAL;
+	}
+	if (svc->proxy && svc->proxy->check)
+		return svc->proxy->check(svc, err);
 	return 0;
 }
 

@@ -168,6 +168,8 @@ struct service_spec {
 	uint16_t drain_status;    /* a server answering this status (HTTP check or
 	                           * request)... */
 	char drain_header[64];    /* ... with this header is draining; "" = status only */
+	bool ops;                 /* one-packet scheduling (ipvsadm -o): UDP: every
+	                           * datagram is scheduled on its own */
 	bool reset_gone;          /* packet mode: flows to a removed or down server
 	                           * are dropped rather than kept until they end */
 	/* HTTP routing: named pools of servers, and the rules choosing them */

@@ -319,6 +319,10 @@ static const struct opt_word state_words[] = {
 	{ "ready", ADMIN_READY }, { "drain", ADMIN_DRAIN }, { "maint", ADMIN_MAINT },
 	{ "maintenance", ADMIN_MAINT }, { NULL, 0 },
 };
+static const struct opt_alias ops_aliases[] = {
+	{ 'o', "ops", "on", "one-packet scheduling: UDP: every datagram scheduled on its own" },
+	{ 0, NULL, NULL, NULL },
+};
 static const struct opt_alias forward_aliases[] = {
 	{ 'g', "gatewaying", "route", "direct routing (default)" },
 	{ 'i', "ipip", "tunnel", "IP-in-IP tunnel" },
@@ -361,6 +365,9 @@ static const struct opt_row service_rows[] = {
 	  .ctl_err6 = "illegal ipv6 netmask specified", .metavar = "NETMASK",
 	  .example = "255.255.255.0", .def = "one client per address",
 	  .help = "group persistent clients by subnet" },
+	{ .key = "ops", .type = OPT_BOOL, .scope = OPT_SVC, .flags = OPT_F_IPVSADM, .order = 22,
+	  OPT_FIELD(S, ops), .aliases = ops_aliases, .example = "on", .def = "off",
+	  .help = "one-packet scheduling (UDP): every datagram scheduled on its own" },
 	{ .key = "connect_timeout", .flag = "connect-timeout", .type = OPT_DURATION,
 	  .scope = OPT_SVC, OPT_FIELD(S, connect_timeout_ms), .metavar = "T",
 	  .example = "500ms", .def = "2s", .help = "weir: proxy connect timeout" },

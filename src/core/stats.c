@@ -156,9 +156,15 @@ void stats_view(const struct vs_stats *s, int nthreads, struct stats_view *v)
 		v->retries += counter_read(&s->pt[i].retries);
 		v->rt_sum_us += counter_read(&s->pt[i].resp_time_us);
 		v->timed += counter_read(&s->pt[i].resp_timed);
+		v->evictions += counter_read(&s->pt[i].evictions);
+		v->drops += counter_read(&s->pt[i].drops);
+		v->timeouts += counter_read(&s->pt[i].timeouts);
 	}
 	for (int k = 0; k < 6; k++)
 		v->resp[k] -= s->zero_resp[k];
+	v->evictions -= s->zero_evictions;
+	v->drops -= s->zero_drops;
+	v->timeouts -= s->zero_timeouts;
 	v->retries -= s->zero_retries;
 	v->rt_sum_us -= s->zero_rt_sum;
 	v->timed -= s->zero_timed;
@@ -183,12 +189,16 @@ void stats_zero(struct vs_stats *s, int nthreads)
 	s->zero = tot;
 	memset(s->zero_resp, 0, sizeof(s->zero_resp));
 	s->zero_retries = s->zero_rt_sum = s->zero_timed = 0;
+	s->zero_evictions = s->zero_drops = s->zero_timeouts = 0;
 	for (int i = 0; i < nthreads; i++) {
 		for (int k = 0; k < 6; k++)
 			s->zero_resp[k] += counter_read(&s->pt[i].resp[k]);
 		s->zero_retries += counter_read(&s->pt[i].retries);
 		s->zero_rt_sum += counter_read(&s->pt[i].resp_time_us);
 		s->zero_timed += counter_read(&s->pt[i].resp_timed);
+		s->zero_evictions += counter_read(&s->pt[i].evictions);
+		s->zero_drops += counter_read(&s->pt[i].drops);
+		s->zero_timeouts += counter_read(&s->pt[i].timeouts);
 	}
 	rate_reset(&s->est, &tot);
 }

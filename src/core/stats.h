@@ -31,6 +31,12 @@ struct vs_counters {
 	uint64_t requests;
 	uint64_t resp[6];        /* by status class: [1]..[5]; [0] none sent */
 	uint64_t retries;
+	/* datagram services (UDP) */
+	uint64_t evictions;      /* sessions ended early to make room (max_conn) */
+	uint64_t drops;          /* datagrams dropped: no server, too large,
+	                          * refused by the kernel, a stray reply */
+	uint64_t timeouts;       /* sessions that ended waiting for an expected
+	                          * response */
 	uint64_t resp_time_us;   /* sum, to the first response byte */
 	uint64_t resp_timed;     /* how many the sum and histogram hold */
 	uint64_t rt_hist[RT_BUCKETS];
@@ -49,6 +55,7 @@ struct vs_stats {
 	struct rate_est est;      /* control thread only */
 	struct rate_totals zero;  /* totals at the last -Z */
 	uint64_t zero_resp[6], zero_retries, zero_rt_sum, zero_timed; /* ditto */
+	uint64_t zero_evictions, zero_drops, zero_timeouts;           /* ditto */
 	struct vs_derived *d;     /* control thread only */
 };
 
@@ -77,6 +84,7 @@ struct stats_view {
 	struct rate_totals tot;
 	struct rate_value rate;
 	uint64_t requests, resp[6], retries, rt_sum_us, timed;
+	uint64_t evictions, drops, timeouts;
 	uint64_t rps;             /* requests per second (rate estimator) */
 	uint64_t rt_ewma_us, p99_us;
 };

@@ -158,6 +158,7 @@ static int runtime_of(const struct service_spec *s, struct vs_runtime *rt)
 	memcpy(rt->opts, s->opts, sizeof(rt->opts));
 	rt->send_proxy = s->send_proxy;
 	rt->trusts_fronts = s->naccept_proxy > 0;
+	rt->ops = s->ops;
 	return 0;
 }
 

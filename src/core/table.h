@@ -52,6 +52,7 @@ struct vs_runtime {
 	uint32_t retries;
 	uint8_t send_proxy;
 	bool trusts_fronts;
+	bool ops;                      /* one-packet scheduling */
 	uint16_t drain_status;
 	char drain_header[64];
 	/* the service's option area (mode options, e.g. proxy/http_opts.h);

@@ -98,9 +98,9 @@ static int set_pool(struct ctl_cmd *c, const char *arg, char *err)
 
 static const struct ctl_command commands[] = {
 	{ 'A', "add-service", "add-service", OP_ADD_SVC, BIT(O_SERVICE),
-	  BIT(O_OPS) | BIT(O_POOL), 0, OPT_SVC,
+	  BIT(O_POOL), 0, OPT_SVC,
 	  "add a virtual service (with --pool NAME: a pool of an HTTP service)" },
-	{ 'E', "edit-service", "edit-service", OP_EDIT_SVC, BIT(O_SERVICE), BIT(O_OPS), 0,
+	{ 'E', "edit-service", "edit-service", OP_EDIT_SVC, BIT(O_SERVICE), 0, 0,
 	  OPT_SVC, "edit a virtual service (unnamed ipvsadm options take their defaults)" },
 	{ 'D', "delete-service", "delete-service", OP_DEL_SVC, BIT(O_SERVICE), BIT(O_POOL), 0,
 	  0, "delete a virtual service (with --pool NAME: one of its pools)" },
@@ -159,7 +159,6 @@ static const struct ctl_option own_options[] = {
 	{ 0, "nosort", O_NOSORT, ARG_NONE, "nosort", set_flag, NULL, 19, NULL, NULL },
 	{ 'X', "exact", O_EXACT, ARG_NONE, "exact", set_flag,
 	  "--exact            exact numbers, no K/M/G", 21, NULL, NULL },
-	{ 'o', "ops", O_OPS, ARG_NONE, "ops", set_flag, NULL, 22, NULL, NULL },
 	{ 0, "http", O_HTTP, ARG_NONE, "http", set_flag,
 	  "--http             weir: HTTP counters: requests, responses by class, retries, "
 	  "mean response time", 60, NULL, NULL },
@@ -427,8 +426,6 @@ static int check_combined(const struct ctl_cmd *cmd, char *err)
 
 	if (svc_cmd && addr_port(&cmd->svc.addr) == 0 && !cmd->svc.persist_s)
 		return ctl_fail(err, "Zero port specified for non-persistent service");
-	if (svc_cmd && ctl_has(cmd, O_OPS))
-		return ctl_fail(err, "One-Packet Scheduling is not supported by weir");
 	if (cmd->svc.sched_flags && svc_cmd) {
 		const char *s = cmd->svc.sched;
 		const struct sched_ops *ops = sched_find(s);

@@ -177,6 +177,8 @@ static void service_line(struct buf *out, const struct virtual_service *svc,
 		sched_flags_format(sp->sched_flags, sp->sched, tmp, sizeof(tmp));
 		buf_printf(out, " (%s)", tmp);
 	}
+	if (sp->ops)
+		buf_printf(out, " ops");
 	if (sp->persist_s) {
 		buf_printf(out, " persistent %u", sp->persist_s);
 		if (has_mask(sp)) {

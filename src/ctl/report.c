@@ -179,8 +179,9 @@ static void json_stats(struct buf *out, const struct stats_view *v)
 		   v->tot.outpkts, v->tot.inbytes, v->tot.outbytes, v->requests);
 	for (int k = 1; k < 6; k++)
 		buf_printf(out, "%s\"%s\":%" PRIu64, k > 1 ? "," : "", cls[k], v->resp[k]);
-	buf_printf(out, "},\"retries\":%" PRIu64 ",\"response_ms\":{\"mean\":%.3f,"
-		   "\"ewma\":%.3f,\"p99\":%.3f}},", v->retries,
+	buf_printf(out, "},\"retries\":%" PRIu64 ",\"evictions\":%" PRIu64 ",\"dropped\":%"
+		   PRIu64 ",\"timeouts\":%" PRIu64 ",\"response_ms\":{\"mean\":%.3f,"
+		   "\"ewma\":%.3f,\"p99\":%.3f}},", v->retries, v->evictions, v->drops, v->timeouts,
 		   v->timed ? (double)v->rt_sum_us / 1000.0 / (double)v->timed : 0.0,
 		   (double)v->rt_ewma_us / 1000.0, (double)v->p99_us / 1000.0);
 	buf_printf(out, "\"rates\":{\"cps\":%" PRIu64 ",\"inpps\":%" PRIu64 ",\"outpps\":%" PRIu64
@@ -379,6 +380,9 @@ STAT_GETTER(g_inbytes, v->tot.inbytes)
 STAT_GETTER(g_outbytes, v->tot.outbytes)
 STAT_GETTER(g_requests, v->requests)
 STAT_GETTER(g_retries, v->retries)
+STAT_GETTER(g_evictions, v->evictions)
+STAT_GETTER(g_drops, v->drops)
+STAT_GETTER(g_timeouts, v->timeouts)
 STAT_GETTER(g_cps, v->rate.cps)
 STAT_GETTER(g_rps, v->rps)
 STAT_GETTER(g_inpps, v->rate.inpps)
@@ -427,6 +431,9 @@ static const struct family families[] = {
 	{ "bytes_out_total", "counter", "Bytes from servers to clients.", false, g_outbytes },
 	{ "requests_total", "counter", "HTTP requests.", false, g_requests },
 	{ "retries_total", "counter", "HTTP requests sent again to another server.", false, g_retries },
+	{ "evictions_total", "counter", "UDP sessions ended early to make room (max_conn).", false, g_evictions },
+	{ "dropped_total", "counter", "UDP datagrams dropped (no server, too large, refused, stray replies).", false, g_drops },
+	{ "timeouts_total", "counter", "UDP sessions that timed out waiting for an expected response.", false, g_timeouts },
 	{ "connection_rate", "gauge", "Connections per second (moving average).", false, g_cps },
 	{ "request_rate", "gauge", "HTTP requests per second (moving average).", false, g_rps },
 	{ "packets_in_rate", "gauge", "Packets per second from clients.", false, g_inpps },

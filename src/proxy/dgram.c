@@ -384,6 +384,8 @@ static void listener_close(struct dgram_listener *dl)
 {
 	struct worker *w = dl->w;
 
+	if (dl->ops->closing)
+		dl->ops->closing(dl);
 	loop_del(w->loop, &dl->io);
 	close(dl->io.fd);
 	dl->io.fd = -1;

@@ -67,6 +67,9 @@ struct dgram_ops {
 	void (*recv)(struct dgram_listener *dl, struct dgram_msg *msgs, size_t n);
 	void (*hold)(void *ctx);
 	void (*release)(void *ctx);
+	/* optional: <dl> is closing on its worker; its socket still works
+	 * (last sends) and <priv> is the user's to free. */
+	void (*closing)(struct dgram_listener *dl);
 };
 
 struct dgram_conf {
@@ -87,12 +90,14 @@ struct dgram_counters {
 };
 
 /* One worker's socket of a set. Belongs to its worker's thread; freed
- * after the batch of events that closed it. The user reads <ctx> and <w>
+ * after the batch of events that closed it. The user reads <ctx>, <w> and <set>, keeps <priv>,
  * and passes it to dgram_send(); nothing else. */
 struct dgram_listener {
 	struct loop_io io;
 	struct worker *w;
 	void *ctx;                   /* the user's, held (dgram_ops.hold) */
+	void *priv;                  /* the user's per-listener state (worker
+	                              * thread); NULL at start */
 	const struct dgram_ops *ops;
 	struct dgram_set *set;       /* holds a reference */
 	struct dgram_counters *ctr;  /* this worker's slot in the set */

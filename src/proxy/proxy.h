@@ -1,5 +1,5 @@
 /*
- * proxy.h - the user-space forwarding modes (tcp, http, redirect). Each is a
+ * proxy.h - the user-space forwarding modes (tcp, http, redirect, udp). Each is a
  * `struct svc_mode` (core/mode.h) registered with the core by
  * proxy_register(); the table calls their ops and never names one.
  */

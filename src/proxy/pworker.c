@@ -12,6 +12,7 @@
 #include "proxy/accesslog.h"
 #include "proxy/pworker.h"
 #include "proxy/srvpool.h"
+#include "proxy/udp.h"
 
 #define PIPE_POOL_MAX 1024
 
@@ -147,6 +148,7 @@ static void pw_fini(struct worker *w)
 
 	pw_force(w);
 	listeners_close_all(w);
+	udp_worker_fini(w); /* after its sessions and listeners */
 	srvpool_flush(w);
 	accesslog_fini(w); /* after the sessions: none logs any more */
 	for (size_t i = 0; i < pw->npipes; i++)

@@ -51,6 +51,7 @@ struct proxy_worker {
 	size_t npipes, cappipes;
 	struct srvpool *srvpool;      /* idle HTTP server connections (srvpool.c) */
 	struct accesslog *alog;       /* access log buffers (accesslog.c) */
+	struct udp_worker *udp;       /* UDP sessions and upstream sockets (udp.c) */
 };
 
 static inline struct proxy_worker *pworker(struct worker *w)

@@ -267,9 +267,15 @@ TEST(config_bad_service_header)
 		  "t.conf:1: service tcp 192.0.2.1:0: service 192.0.2.1:0 needs a port (port 0 only with -p)");
 	CHECK_BAD("service tcp 192.0.2.1:80 { }\n\nservice tcp 192.0.2.1:80 { }\n",
 		  "t.conf:3: service tcp 192.0.2.1:80: declared twice");
-	/* udp is refused until it exists (docs/config.md) */
-	CHECK_BAD("service udp 192.0.2.1:53 {\n\n proxy udp;\n}",
-		  "t.conf:3: proxy: 'udp' is not one of none, tcp, http, redirect");
+	/* a mode of the other protocol */
+	CHECK_BAD("service tcp 192.0.2.1:53 {\n\n proxy udp;\n}",
+		  "t.conf:1: service tcp 192.0.2.1:53: --proxy udp needs a UDP service (-u)");
+	CHECK_BAD("service udp 192.0.2.1:53 {\n proxy udp;\n send_proxy v1;\n}",
+		  "t.conf:1: service udp 192.0.2.1:53: send_proxy v1 is a text header for "
+		  "streams: a UDP service sends v2 (a header in front of each datagram)");
+	CHECK_BAD("service udp 192.0.2.1:53 {\n ops on;\n}",
+		  "t.conf:1: service udp 192.0.2.1:53: one-packet scheduling (-o) is built for "
+		  "UDP proxy services (--proxy udp); the XDP data path keeps one flow per client");
 }
 
 TEST(config_same_vip_tcp_and_udp_are_two_services)
@@ -302,7 +308,7 @@ TEST(config_bad_service_options)
 	CHECK_BAD("service tcp [::1]:80 {\n  netmask 255.255.255.0;\n}",
 		  "t.conf:2: netmask: '255.255.255.0' is not a netmask");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  proxy ftp;\n}",
-		  "t.conf:2: proxy: 'ftp' is not one of none, tcp, http, redirect");
+		  "t.conf:2: proxy: 'ftp' is not one of none, tcp, http, redirect, udp");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  connect_timeout 5x;\n}",
 		  "t.conf:2: connect_timeout: '5x' is not a duration (e.g. 500ms, 2s, 5m)");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  idle_timeout -1;\n}",

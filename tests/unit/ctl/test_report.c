@@ -597,6 +597,9 @@ static void counts_on(struct vs_stats *s, int k, uint64_t n)
 	counter_add(&c->resp[2], n);
 	counter_add(&c->resp[5], 1);
 	counter_add(&c->retries, 1);
+	counter_add(&c->evictions, 2);
+	counter_add(&c->drops, 3);
+	counter_add(&c->timeouts, 4);
 	stats_observe_rt(c, 1500);
 }
 
@@ -678,7 +681,8 @@ TEST(report_json_valid_with_values)
 	CHECK_HAS(s, "\"persistent\":0,\"active_conns\":0,\"inactive_conns\":0,\"stats\":{"
 		  "\"conns\":10,\"inpkts\":20,\"outpkts\":30,\"inbytes\":1000,\"outbytes\":10000,"
 		  "\"requests\":10,\"responses\":{\"1xx\":0,\"2xx\":10,\"3xx\":0,\"4xx\":0,"
-		  "\"5xx\":2},\"retries\":2,\"response_ms\":{\"mean\":1.500,");
+		  "\"5xx\":2},\"retries\":2,\"evictions\":4,\"dropped\":6,\"timeouts\":8,"
+		  "\"response_ms\":{\"mean\":1.500,");
 	/* servers: configured and effective weight, state, admin, health */
 	CHECK_HAS(s, "{\"address\":\"10.0.0.1:80\",\"pool\":\"default\",\"forward\":\"Route\","
 		  "\"weight\":3,\"effective_weight\":2,\"state\":\"up\",\"admin\":\"ready\"");
@@ -832,11 +836,14 @@ TEST(report_metrics_format_and_values)
 	report_metrics(&f.t, &info, &f.out);
 	s = rp_text(&f);
 	n = prom_valid(s, f.out.len, __LINE__);
-	/* 4 daemon samples; 5 services and pools x (16 families + 5 classes +
-	 * 3 summary); 10 servers x (20 families + 5 + 3 + 6 states) */
-	CHECK_EQ(n, 4 + 5 * (16 + 5 + 3) + 10 * (20 + 5 + 3 + 6));
+	/* 4 daemon samples; 5 services and pools x (19 families + 5 classes +
+	 * 3 summary); 10 servers x (23 families + 5 + 3 + 6 states) */
+	CHECK_EQ(n, 4 + 5 * (19 + 5 + 3) + 10 * (23 + 5 + 3 + 6));
 	CHECK_HAS(s, "\nweir_service_connections_total{service=\"TCP 192.0.2.1:80\",pool=\"default\"} 10\n");
 	CHECK_HAS(s, "\nweir_service_bytes_out_total{service=\"TCP 192.0.2.1:80\",pool=\"default\"} 10000\n");
+	CHECK_HAS(s, "\nweir_service_evictions_total{service=\"TCP 192.0.2.1:80\",pool=\"default\"} 4\n");
+	CHECK_HAS(s, "\nweir_service_dropped_total{service=\"TCP 192.0.2.1:80\",pool=\"default\"} 6\n");
+	CHECK_HAS(s, "\nweir_service_timeouts_total{service=\"TCP 192.0.2.1:80\",pool=\"default\"} 8\n");
 	CHECK_HAS(s, "\nweir_service_responses_total{service=\"TCP 192.0.2.1:80\",pool=\"default\","
 		  "class=\"5xx\"} 2\n");
 	CHECK_HAS(s, "\nweir_service_response_seconds{service=\"TCP 192.0.2.1:80\",pool=\"default\","

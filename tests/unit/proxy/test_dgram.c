@@ -55,7 +55,7 @@ static void release(void *ctx)
 	atomic_fetch_sub(&held, 1);
 }
 
-static const struct dgram_ops echo_ops = { echo_recv, hold, release };
+static const struct dgram_ops echo_ops = { .recv = echo_recv, .hold = hold, .release = release };
 
 static int workers_up(void)
 {
