@@ -58,536 +58,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "core/log.h"
 #include "core/table.h"
 #include "health/state.h"
 #include "proto/proxy_proto.h"
-#include "proxy/dgram.h"
 #include "proxy/proxy.h"
-#include "proxy/pworker.h"
 #include "proxy/udp.h"
+#include "proxy/udp_int.h"
 #include "proxy/udp_opts.h"
 
-#define UDP_BATCH DGRAM_BATCH_MAX
-#define UDP_SLOT 65536u             /* reply arena: one slot per datagram */
-#define UDP_ROUNDS 16               /* recvmmsg() per socket wake-up */
-#define UDP_QUARANTINE_MS 2000u
-#define UDP_GC_MS 10000u
-#define UDP_FREE_MAX 4096u          /* sessions kept for reuse */
-#define UDP_PP_MAX 56               /* a PROXY v2 header without TLVs */
-#define LOG_EVERY_MS 10000u
-
-enum end_why { END_DONE, END_IDLE, END_SENT, END_REFUSED, END_EVICTED, END_MOVED, END_GONE };
-
-struct udp_worker;
-struct udp_lst;
-
-/* A pooled upstream socket: slot <idx> of family <fam> (0 IPv4, 1 IPv6). */
-struct udp_up {
-	struct loop_io io;
-	struct udp_worker *uw;
-	struct timer more;           /* budget spent: go on after other events */
-	uint32_t idx;
-	uint8_t fam;
-	uint32_t users;              /* sessions on it */
-	uint64_t last_used;          /* ms */
-	int staged;                  /* first staged datagram (stage_in), -1 */
-	int staged_tail;
-	struct udp_up *dirty_next;   /* sockets with staged datagrams */
-};
-
-/* A server address's slots: which sockets its live sessions use. */
-struct udp_dest {
-	struct udp_dest *next;       /* hash chain */
-	struct weir_addr addr;
-	uint64_t hash;
-	uint8_t fam;
-	uint32_t inuse;
-	uint32_t nfresh;             /* slots 0..nfresh-1 were handed out */
-	uint32_t *clean;             /* free slots, reusable at once (stack) */
-	uint32_t nclean, capclean;
-	struct qent { uint32_t idx; uint64_t until; } *q; /* quarantined (FIFO) */
-	uint32_t qhead, qlen, qcap;
-	uint64_t last_used;
-};
-
-struct udp_sess {
-	struct session_link link;
-	struct udp_sess *fnext;      /* flow table chain */
-	struct udp_sess *unext;      /* upstream table chain */
-	struct udp_sess *prev, *next; /* the listener's LRU, oldest first */
-	struct udp_lst *lst;
-	struct real_server *rs;      /* reference from svc_schedule */
-	struct udp_dest *dest;
-	struct udp_up *up;
-	struct weir_addr client, local;
-	int ifindex;
-	uint64_t fhash, uhash;
-	uint64_t last;               /* ms of the last datagram either way */
-	uint64_t sent_ns;            /* first datagram sent (response time) */
-	uint32_t nreq, nresp;
-	unsigned gen;                /* svc->gen when rs was last seen usable */
-	bool in_flows;               /* takes the client's next datagrams */
-	bool answered;
-	uint8_t pplen;
-	uint8_t pp[UDP_PP_MAX];
-};
-
-/* A listener's state on its worker (dgram_listener.priv): the service's
- * sessions there, oldest first, and their idle timer. */
-struct udp_lst {
-	struct dgram_listener *dl;
-	struct virtual_service *svc; /* the listener's (dl->ctx, held) */
-	struct udp_worker *uw;
-	struct udp_sess lru;         /* list head */
-	size_t nsess;
-	struct timer idle;
-	struct vs_runtime rt;        /* refreshed for every batch */
-};
-
-/* A client datagram waiting for the end of its batch. */
-struct stage_in {
-	struct udp_up *up;
-	int next;
-	struct weir_addr dst;
-	struct iovec iov[2];         /* PROXY header, payload */
-	struct virtual_service *svc; /* for drop counts; held by the listener */
-	uint8_t pp[UDP_PP_MAX];
-};
-
-/* A reply waiting for the end of the loop's batch (its data in the arena). */
-struct stage_out {
-	struct dgram_listener *dl;
-	struct dgram_msg m;
-};
-
-struct htab {
-	struct udp_sess **b;
-	uint32_t mask, n;
-};
-
-struct udp_worker {
-	struct worker *w;
-	uint64_t seed;
-	struct udp_up **ups[2];
-	uint32_t nups[2];            /* slots (some may be NULL) */
-	uint32_t nsocks, budget;
-	struct htab flows, upt;
-	struct udp_dest **dests;
-	uint32_t dmask, ndests;
-	struct udp_sess *free;
-	uint32_t nfree;
-	struct timer gc;
-	uint64_t last_log;
-	/* client -> server, within one listener batch */
-	struct stage_in in[UDP_BATCH];
-	unsigned nin;
-	struct udp_up *dirty;
-	/* server -> client, until the end of the loop's batch */
-	struct stage_out out[UDP_BATCH];
-	unsigned nout, arena_used;
-	uint8_t *arena;
-	struct loop_flush flush;
-	struct mmsghdr hdr[UDP_BATCH];
-	struct iovec iov[UDP_BATCH];
-	struct weir_addr names[UDP_BATCH];
-};
-
 static void sess_end(struct udp_sess *s, enum end_why why);
-static void up_drain(struct udp_up *up);
-
-/* --- hashing ------------------------------------------------------------------ */
-
-static inline uint64_t mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
-/* Keyed by the worker's random seed: a client choosing its ports cannot
- * aim at one chain. */
-static uint64_t addr_hash(uint64_t seed, const struct weir_addr *a)
-{
-	if (a->u.sa.sa_family == AF_INET)
-		return mix(seed ^ ((uint64_t)a->u.in.sin_addr.s_addr << 16) ^ a->u.in.sin_port ^
-			   (1ull << 63));
-	uint64_t w[2];
-
-	memcpy(w, &a->u.in6.sin6_addr, sizeof(w));
-	return mix(mix(mix(seed ^ w[0]) ^ w[1]) ^ a->u.in6.sin6_port ^
-		   ((uint64_t)a->u.in6.sin6_scope_id << 16));
-}
-
-static uint64_t flow_hash(const struct udp_worker *uw, const struct udp_lst *lst,
-			  const struct weir_addr *client, const struct weir_addr *local)
-{
-	return mix(addr_hash(uw->seed, client) ^ (addr_hash(uw->seed + 1, local) >> 1) ^
-		   (uint64_t)(uintptr_t)lst);
-}
-
-static uint64_t up_hash(const struct udp_worker *uw, uint8_t fam, uint32_t idx,
-			const struct weir_addr *srv)
-{
-	return mix(addr_hash(uw->seed, srv) ^ ((uint64_t)idx << 1 | fam));
-}
-
-/* An intrusive chained table of sessions; <off> is the chain field. */
-static struct udp_sess **chain(struct udp_sess *s, size_t off)
-{
-	return (struct udp_sess **)(void *)((char *)s + off);
-}
-
-static uint64_t hash_of(const struct udp_sess *s, size_t off)
-{
-	return off == offsetof(struct udp_sess, fnext) ? s->fhash : s->uhash;
-}
-
-static void htab_grow(struct htab *t, size_t off)
-{
-	uint32_t size = t->b ? (t->mask + 1) * 2 : 256;
-	struct udp_sess **b = calloc(size, sizeof(*b));
-
-	if (!b)
-		return; /* longer chains, still right */
-	for (uint32_t i = 0; t->b && i <= t->mask; i++)
-		for (struct udp_sess *s = t->b[i], *next; s; s = next) {
-			uint32_t k = (uint32_t)hash_of(s, off) & (size - 1);
-
-			next = *chain(s, off);
-			*chain(s, off) = b[k];
-			b[k] = s;
-		}
-	free(t->b);
-	t->b = b;
-	t->mask = size - 1;
-}
-
-static int htab_add(struct htab *t, struct udp_sess *s, uint64_t h, size_t off)
-{
-	if (!t->b || t->n > t->mask)
-		htab_grow(t, off);
-	if (!t->b)
-		return -ENOMEM;
-	*chain(s, off) = t->b[h & t->mask];
-	t->b[h & t->mask] = s;
-	t->n++;
-	return 0;
-}
-
-static void htab_del(struct htab *t, struct udp_sess *s, uint64_t h, size_t off)
-{
-	for (struct udp_sess **pp = &t->b[h & t->mask]; *pp; pp = chain(*pp, off))
-		if (*pp == s) {
-			*pp = *chain(s, off);
-			t->n--;
-			return;
-		}
-}
-
-#define FLOWS offsetof(struct udp_sess, fnext)
-#define UPS offsetof(struct udp_sess, unext)
-
-static struct udp_sess *flow_find(struct udp_worker *uw, struct udp_lst *lst,
-				  const struct dgram_msg *m, uint64_t h)
-{
-	if (!uw->flows.b)
-		return NULL;
-	for (struct udp_sess *s = uw->flows.b[h & uw->flows.mask]; s; s = s->fnext)
-		if (s->fhash == h && s->lst == lst && addr_equal(&s->client, &m->peer) &&
-		    addr_equal(&s->local, &m->local))
-			return s;
-	return NULL;
-}
-
-static struct udp_sess *up_find(struct udp_worker *uw, const struct udp_up *up,
-				const struct weir_addr *from)
-{
-	uint64_t h = up_hash(uw, up->fam, up->idx, from);
-
-	if (!uw->upt.b)
-		return NULL;
-	for (struct udp_sess *s = uw->upt.b[h & uw->upt.mask]; s; s = s->unext)
-		if (s->uhash == h && s->up == up && addr_equal(&s->rs->addr, from))
-			return s;
-	return NULL;
-}
-
-/* --- the worker's state ---------------------------------------------------------- */
-
-static void gc_cb(struct timer *t);
-
-/* The fds this worker may spend on upstream sockets: half the process's
- * open-file limit shared by the workers, the rest for the TCP proxies. */
-static uint32_t sock_budget(void)
-{
-	struct rlimit rl;
-	uint64_t cur = 4096;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		cur = rl.rlim_cur;
-	else if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-		cur = 1u << 20;
-	cur = cur / 2 / (uint64_t)(nworkers > 0 ? nworkers : 1);
-	return (uint32_t)MIN(MAX(cur, 64u), 1u << 20);
-}
-
-static void out_flush(struct udp_worker *uw);
-
-static void flush_cb(struct loop_flush *f)
-{
-	out_flush(container_of(f, struct udp_worker, flush));
-}
-
-static struct udp_worker *uw_get(struct worker *w)
-{
-	struct proxy_worker *pw = pworker(w);
-	struct udp_worker *uw = pw->udp;
-
-	if (uw)
-		return uw;
-	uw = calloc(1, sizeof(*uw));
-	if (!uw)
-		return NULL;
-	/* virtual: only the pages replies touch become resident */
-	uw->arena = malloc((size_t)UDP_BATCH * UDP_SLOT);
-	if (!uw->arena) {
-		free(uw);
-		return NULL;
-	}
-	if (getrandom(&uw->seed, sizeof(uw->seed), 0) != sizeof(uw->seed))
-		uw->seed = now_ns() ^ (uint64_t)(uintptr_t)uw;
-	uw->w = w;
-	uw->budget = sock_budget();
-	uw->flush.fn = flush_cb;
-	uw->gc.cb = gc_cb;
-	pw->udp = uw;
-	return uw;
-}
-
-/* Rate-limited warnings: one per LOG_EVERY_MS per worker. */
-static bool may_log(struct udp_worker *uw)
-{
-	uint64_t now = loop_now(uw->w->loop);
-
-	if (uw->last_log && now - uw->last_log < LOG_EVERY_MS)
-		return false;
-	uw->last_log = now;
-	return true;
-}
-
-/* --- upstream sockets ---------------------------------------------------------------- */
-
-static void up_cb(struct loop_io *io, uint32_t events);
-static void up_more_cb(struct timer *t);
-
-static void up_close(struct udp_up *up)
-{
-	struct udp_worker *uw = up->uw;
-
-	loop_del(uw->w->loop, &up->io);
-	close(up->io.fd);
-	timer_cancel(uw->w->loop, &up->more);
-	uw->ups[up->fam][up->idx] = NULL;
-	uw->nsocks--;
-	free(up);
-}
-
-/* The socket of slot <idx>, made when missing. NULL: out of the budget or
- * of fds. */
-static struct udp_up *up_get(struct udp_worker *uw, uint8_t fam, uint32_t idx)
-{
-	struct udp_up *up;
-	int fd, one = 1;
-
-	if (idx < uw->nups[fam] && uw->ups[fam][idx])
-		return uw->ups[fam][idx];
-	if (uw->nsocks >= uw->budget)
-		return NULL;
-	if (idx >= uw->nups[fam]) {
-		uint32_t n = MAX(idx + 1, uw->nups[fam] * 2);
-		struct udp_up **a = realloc(uw->ups[fam], n * sizeof(*a));
-
-		if (!a)
-			return NULL;
-		memset(a + uw->nups[fam], 0, (n - uw->nups[fam]) * sizeof(*a));
-		uw->ups[fam] = a;
-		uw->nups[fam] = n;
-	}
-	fd = socket(fam ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return NULL;
-	/* ICMP errors (port unreachable) come to the error queue, naming the
-	 * server they are about */
-	if (fam)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
-	else
-		setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
-	up = calloc(1, sizeof(*up));
-	if (!up) {
-		close(fd);
-		return NULL;
-	}
-	up->io.fd = fd;
-	up->io.cb = up_cb;
-	up->more.cb = up_more_cb;
-	up->uw = uw;
-	up->idx = idx;
-	up->fam = fam;
-	up->staged = up->staged_tail = -1;
-	if (loop_add(uw->w->loop, &up->io, EPOLLIN) != 0) {
-		close(fd);
-		free(up);
-		return NULL;
-	}
-	uw->ups[fam][idx] = up;
-	uw->nsocks++;
-	return up;
-}
-
-/* --- server slots ------------------------------------------------------------------- */
-
-static struct udp_dest *dest_get(struct udp_worker *uw, const struct weir_addr *a)
-{
-	uint64_t h = addr_hash(uw->seed + 2, a);
-	struct udp_dest *d;
-
-	for (d = uw->dests ? uw->dests[h & uw->dmask] : NULL; d; d = d->next)
-		if (d->hash == h && addr_equal(&d->addr, a))
-			return d;
-	if (!uw->dests || uw->ndests > uw->dmask) {
-		uint32_t size = uw->dests ? (uw->dmask + 1) * 2 : 64;
-		struct udp_dest **b = calloc(size, sizeof(*b));
-
-		if (b) {
-			for (uint32_t i = 0; uw->dests && i <= uw->dmask; i++)
-				for (struct udp_dest *x = uw->dests[i], *next; x; x = next) {
-					next = x->next;
-					x->next = b[x->hash & (size - 1)];
-					b[x->hash & (size - 1)] = x;
-				}
-			free(uw->dests);
-			uw->dests = b;
-			uw->dmask = size - 1;
-		} else if (!uw->dests) {
-			return NULL;
-		}
-	}
-	d = calloc(1, sizeof(*d));
-	if (!d)
-		return NULL;
-	d->addr = *a;
-	d->hash = h;
-	d->fam = a->u.sa.sa_family == AF_INET6;
-	d->next = uw->dests[h & uw->dmask];
-	uw->dests[h & uw->dmask] = d;
-	uw->ndests++;
-	return d;
-}
-
-/* A slot no live session to <d> uses: a clean one, a quarantined one whose
- * time is up (or, with no fresh slot left in the budget, the oldest), or a
- * fresh one. */
-static bool dest_take(struct udp_worker *uw, struct udp_dest *d, uint64_t now, uint32_t *idx)
-{
-	if (d->nclean) {
-		*idx = d->clean[--d->nclean];
-	} else if (d->qlen && (d->q[d->qhead].until <= now || uw->nsocks >= uw->budget)) {
-		*idx = d->q[d->qhead].idx;
-		d->qhead = (d->qhead + 1) % d->qcap;
-		d->qlen--;
-	} else {
-		*idx = d->nfresh++;
-	}
-	d->inuse++;
-	d->last_used = now;
-	return true;
-}
-
-static void dest_give(struct udp_dest *d, uint32_t idx, bool clean, uint64_t now)
-{
-	d->inuse--;
-	d->last_used = now;
-	if (clean && d->nclean < d->capclean) {
-		d->clean[d->nclean++] = idx;
-		return;
-	}
-	if (clean) {
-		uint32_t cap = d->capclean ? d->capclean * 2 : 8;
-		uint32_t *c = realloc(d->clean, cap * sizeof(*c));
-
-		if (c) {
-			d->clean = c;
-			d->capclean = cap;
-			d->clean[d->nclean++] = idx;
-			return;
-		}
-	}
-	if (d->qlen == d->qcap) {
-		uint32_t cap = d->qcap ? d->qcap * 2 : 8;
-		struct qent *q = malloc(cap * sizeof(*q));
-
-		if (!q)
-			return; /* the slot is lost to <d> until the next gc */
-		for (uint32_t i = 0; i < d->qlen; i++)
-			q[i] = d->q[(d->qhead + i) % d->qcap];
-		free(d->q);
-		d->q = q;
-		d->qcap = cap;
-		d->qhead = 0;
-	}
-	d->q[(d->qhead + d->qlen) % d->qcap] = (struct qent){ idx, now + UDP_QUARANTINE_MS };
-	d->qlen++;
-}
-
-static void dest_free(struct udp_dest *d)
-{
-	free(d->clean);
-	free(d->q);
-	free(d);
-}
-
-/* Every UDP_GC_MS: servers no session used for a while forget their slots,
- * and sockets no session used for a while close (a slot made again later
- * gets a new port). */
-static void gc_cb(struct timer *t)
-{
-	struct udp_worker *uw = container_of(t, struct udp_worker, gc);
-	uint64_t now = loop_now(uw->w->loop);
-	bool busy = false;
-
-	for (uint32_t i = 0; uw->dests && i <= uw->dmask; i++)
-		for (struct udp_dest **pp = &uw->dests[i]; *pp;) {
-			struct udp_dest *d = *pp;
-
-			if (!d->inuse && now - d->last_used >= UDP_GC_MS) {
-				*pp = d->next;
-				uw->ndests--;
-				dest_free(d);
-				continue;
-			}
-			busy = true;
-			pp = &d->next;
-		}
-	for (int f = 0; f < 2; f++)
-		for (uint32_t i = 0; i < uw->nups[f]; i++) {
-			struct udp_up *up = uw->ups[f][i];
-
-			if (up && !up->users && up->staged < 0 && now - up->last_used >= UDP_GC_MS)
-				up_close(up);
-			else if (up)
-				busy = true;
-		}
-	if (busy)
-		timer_arm(uw->w->loop, &uw->gc, now + UDP_GC_MS);
-}
 
 /* --- sessions ---------------------------------------------------------------------- */
 
@@ -627,7 +109,7 @@ static void flow_unlink(struct udp_sess *s)
 {
 	if (!s->in_flows)
 		return;
-	htab_del(&s->lst->uw->flows, s, s->fhash, FLOWS);
+	udp_htab_del(&s->lst->uw->flows, s, s->fhash, FLOWS);
 	s->in_flows = false;
 }
 
@@ -717,22 +199,22 @@ static struct udp_sess *sess_new(struct udp_lst *lst, const struct dgram_msg *m,
 		return NULL;
 	rs = svc_schedule(svc, &m->peer, now, NULL, 0, NULL);
 	if (!rs) {
-		if (may_log(uw))
+		if (udp_may_log(uw))
 			log_info("udp %s: no real server available", addr_str(&svc->addr, a));
 		return NULL;
 	}
 	/* IPVS counts UDP connections inactive: there is no established state */
 	svc_conn_deactivate(rs);
-	d = dest_get(uw, &rs->addr);
+	d = udp_dest_get(uw, &rs->addr);
 	s = d ? sess_alloc(uw) : NULL;
 	if (!s)
 		goto fail;
-	dest_take(uw, d, now, &idx);
-	s->up = up_get(uw, d->fam, idx);
+	udp_dest_take(uw, d, now, &idx);
+	s->up = udp_up_get(uw, d->fam, idx);
 	if (!s->up) {
-		dest_give(d, idx, true, now);
+		udp_dest_give(d, idx, true, now);
 		sess_release(uw, s);
-		if (may_log(uw))
+		if (udp_may_log(uw))
 			log_warn("udp: no upstream socket (%u of %u per worker in use): %s",
 				 uw->nsocks, uw->budget, uw->nsocks >= uw->budget ?
 				 "raise the open-file limit" : strerror(errno));
@@ -745,13 +227,13 @@ static struct udp_sess *sess_new(struct udp_lst *lst, const struct dgram_msg *m,
 	s->local = m->local;
 	s->ifindex = m->ifindex;
 	s->fhash = h;
-	s->uhash = up_hash(uw, d->fam, idx, &rs->addr);
+	s->uhash = udp_up_hash(uw, d->fam, idx, &rs->addr);
 	s->last = now;
 	s->gen = atomic_load_explicit(&svc->gen, memory_order_acquire);
-	if (htab_add(&uw->flows, s, h, FLOWS) != 0 || htab_add(&uw->upt, s, s->uhash, UPS) != 0) {
+	if (udp_htab_add(&uw->flows, s, h, FLOWS) != 0 || udp_htab_add(&uw->upt, s, s->uhash, UPS) != 0) {
 		if (uw->flows.b)
-			htab_del(&uw->flows, s, h, FLOWS);
-		dest_give(d, idx, true, now);
+			udp_htab_del(&uw->flows, s, h, FLOWS);
+		udp_dest_give(d, idx, true, now);
 		sess_release(uw, s);
 		goto fail;
 	}
@@ -772,8 +254,7 @@ static struct udp_sess *sess_new(struct udp_lst *lst, const struct dgram_msg *m,
 	lru_append(lst, s);
 	lst->nsess++;
 	arm_idle(lst);
-	if (!timer_armed(&uw->gc))
-		timer_arm(uw->w->loop, &uw->gc, now + UDP_GC_MS);
+	udp_gc_arm(uw, now);
 	return s;
 
 fail:
@@ -801,12 +282,12 @@ static void sess_end(struct udp_sess *s, enum end_why why)
 		health_passive(s->rs, false);
 	}
 	flow_unlink(s);
-	htab_del(&uw->upt, s, s->uhash, UPS);
+	udp_htab_del(&uw->upt, s, s->uhash, UPS);
 	lru_unlink(s);
 	lst->nsess--;
 	s->up->users--;
 	s->up->last_used = now;
-	dest_give(s->dest, s->up->idx, end_is_clean(why), now);
+	udp_dest_give(s->dest, s->up->idx, end_is_clean(why), now);
 	svc_conn_close(s->rs, false, &s->client, now);
 	session_end(uw->w, &s->link, lst->svc);
 	sess_release(uw, s);
@@ -900,7 +381,7 @@ static void in_flush_up(struct udp_worker *uw, struct udp_up *up)
 			break;
 		}
 		count_drop(x->svc, 1); /* too large, no route: this one */
-		if (may_log(uw))
+		if (udp_may_log(uw))
 			log_info("udp: send to a server: %s", strerror(e));
 		i++;
 		retried = false;
@@ -941,8 +422,8 @@ static struct udp_sess *session_of(struct udp_lst *lst, const struct dgram_msg *
 				   uint64_t now)
 {
 	struct udp_worker *uw = lst->uw;
-	uint64_t h = flow_hash(uw, lst, &m->peer, &m->local);
-	struct udp_sess *s = flow_find(uw, lst, m, h);
+	uint64_t h = udp_flow_hash(uw, lst, &m->peer, &m->local);
+	struct udp_sess *s = udp_flow_find(uw, lst, m, h);
 
 	if (s && !sess_usable(s)) {
 		sess_end(s, END_MOVED);
@@ -971,7 +452,7 @@ static bool sess_done(const struct udp_sess *s)
 
 static void udp_recv(struct dgram_listener *dl, struct dgram_msg *msgs, size_t n)
 {
-	struct udp_worker *uw = uw_get(dl->w);
+	struct udp_worker *uw = udp_worker_get(dl->w);
 	struct udp_lst *lst = dl->priv;
 	struct virtual_service *svc = dl->ctx;
 	uint64_t now = loop_now(dl->w->loop);
@@ -1013,7 +494,7 @@ static void udp_recv(struct dgram_listener *dl, struct dgram_msg *msgs, size_t n
 
 /* --- server -> client -------------------------------------------------------------- */
 
-static void out_flush(struct udp_worker *uw)
+void udp_out_flush(struct udp_worker *uw)
 {
 	struct dgram_msg msgs[UDP_BATCH];
 
@@ -1041,7 +522,7 @@ static void reply(struct udp_up *up, const struct weir_addr *from, void *data, s
 		  bool trunc)
 {
 	struct udp_worker *uw = up->uw;
-	struct udp_sess *s = up_find(uw, up, from);
+	struct udp_sess *s = udp_up_find(uw, up, from);
 	struct virtual_service *svc;
 	struct vs_counters *cs, *cr;
 	uint64_t now = loop_now(uw->w->loop);
@@ -1111,12 +592,12 @@ static void up_errors(struct udp_up *up)
 				    ee.ee_origin == SO_EE_ORIGIN_ICMP6)
 					err = (int)ee.ee_errno;
 			}
-		if (!err || !(s = up_find(uw, up, &to)))
+		if (!err || !(s = udp_up_find(uw, up, &to)))
 			continue;
 		if (err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH) {
 			char a[ADDR_STRLEN];
 
-			if (may_log(uw))
+			if (udp_may_log(uw))
 				log_info("udp: %s: %s", addr_str(&s->rs->addr, a), strerror(err));
 			health_passive(s->rs, false);
 			sess_end(s, END_REFUSED);
@@ -1133,7 +614,7 @@ static void up_drain(struct udp_up *up)
 		int got;
 
 		if (uw->arena_used == UDP_BATCH)
-			out_flush(uw);
+			udp_out_flush(uw);
 		base = uw->arena_used;
 		room = UDP_BATCH - base;
 		for (unsigned i = 0; i < room; i++) {
@@ -1167,7 +648,7 @@ static void up_drain(struct udp_up *up)
 	timer_arm(uw->w->loop, &up->more, loop_now(uw->w->loop));
 }
 
-static void up_cb(struct loop_io *io, uint32_t events)
+void udp_up_cb(struct loop_io *io, uint32_t events)
 {
 	struct udp_up *up = container_of(io, struct udp_up, io);
 
@@ -1176,7 +657,7 @@ static void up_cb(struct loop_io *io, uint32_t events)
 	up_drain(up);
 }
 
-static void up_more_cb(struct timer *t)
+void udp_up_more_cb(struct timer *t)
 {
 	up_drain(container_of(t, struct udp_up, more));
 }
@@ -1191,7 +672,7 @@ static void udp_closing(struct dgram_listener *dl)
 
 	if (!lst)
 		return;
-	out_flush(lst->uw);
+	udp_out_flush(lst->uw);
 	while (lst->lru.next != &lst->lru)
 		sess_end(lst->lru.next, END_GONE);
 	timer_cancel(lst->uw->w->loop, &lst->idle);
@@ -1215,40 +696,6 @@ static const struct dgram_ops udp_dgram_ops = {
 	.release = release_svc,
 	.closing = udp_closing,
 };
-
-void udp_worker_fini(struct worker *w)
-{
-	struct proxy_worker *pw = pworker(w);
-	struct udp_worker *uw = pw ? pw->udp : NULL;
-
-	if (!uw)
-		return;
-	out_flush(uw);
-	for (int f = 0; f < 2; f++) {
-		for (uint32_t i = 0; i < uw->nups[f]; i++)
-			if (uw->ups[f][i])
-				up_close(uw->ups[f][i]);
-		free(uw->ups[f]);
-	}
-	for (uint32_t i = 0; uw->dests && i <= uw->dmask; i++)
-		for (struct udp_dest *d = uw->dests[i], *next; d; d = next) {
-			next = d->next;
-			dest_free(d);
-		}
-	while (uw->free) {
-		struct udp_sess *s = uw->free;
-
-		uw->free = s->next;
-		free(s);
-	}
-	timer_cancel(w->loop, &uw->gc);
-	free(uw->dests);
-	free(uw->flows.b);
-	free(uw->upt.b);
-	free(uw->arena);
-	free(uw);
-	pw->udp = NULL;
-}
 
 /* --- the mode's ops (control thread) ------------------------------------------------ */
 
