@@ -418,6 +418,57 @@ TEST(loop_defer_from_a_timer_runs_in_the_same_iteration)
 	finish(l, &wd);
 }
 
+/* Flush hooks: run once after the batch that queued them (queueing twice
+ * runs once), before deferred work; a cancelled one does not run. */
+static struct loop_flush fl_x, fl_y;
+
+static void flush_note(struct loop_flush *f)
+{
+	note(f == &fl_x ? 'X' : 'Y');
+}
+
+static void post_flushes(void *arg)
+{
+	note('P');
+	loop_flush_queue(cur_loop, &fl_x);
+	loop_flush_queue(cur_loop, &fl_x);
+	loop_flush_queue(cur_loop, &fl_y);
+	loop_flush_cancel(cur_loop, &fl_y);
+	loop_defer(cur_loop, deferred_task, (void *)(uintptr_t)'D');
+}
+
+static void timer_flushes(struct timer *t)
+{
+	note('T');
+	loop_flush_queue(cur_loop, &fl_y);
+}
+
+TEST(loop_flush_runs_once_after_the_batch)
+{
+	struct timer wd, t = { .cb = timer_flushes };
+	struct loop *l = start(&wd);
+
+	REQUIRE(l != NULL);
+	ntrace = 0;
+	trace[0] = '\0';
+	fl_x = (struct loop_flush){ .fn = flush_note };
+	fl_y = (struct loop_flush){ .fn = flush_note };
+	REQUIRE(loop_post(l, post_flushes, NULL) == 0);
+	CHECK_EQ(loop_run(l), 0);
+	CHECK(!watchdog_fired);
+	CHECK_STR(trace, "PXD");
+	CHECK(!fl_x.queued && !fl_y.queued);
+	/* from a timer: in the same iteration, after the timers */
+	ntrace = 0;
+	trace[0] = '\0';
+	timer_arm(l, &t, loop_now(l));
+	REQUIRE(loop_post(l, post_a, NULL) == 0);
+	CHECK_EQ(loop_run(l), 0);
+	CHECK(strchr(trace, 'Y') != NULL);
+	CHECK(strchr(trace, 'T') < strchr(trace, 'Y'));
+	finish(l, &wd);
+}
+
 static void free_note(void *arg)
 {
 	note((char)(uintptr_t)arg);
