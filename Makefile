@@ -185,6 +185,11 @@ $(REL)/blaster: $(REL)/obj/bench/blaster.o
 $(REL)/obj/bench/blaster.o: $(BPF_OUT)/xdp_pps_gen.skel.h
 .SECONDARY: $(BPF_OUT)/xdp_pps_gen.bpf.o
 
+# per-session vs pooled upstream sockets (bench/udp_sockcost.c; the UDP
+# proxy's design choice, in bench/RESULTS.md)
+$(REL)/udp-sockcost: $(REL)/obj/bench/udp_sockcost.o
+	$(CC) $(CFLAGS_REL) -o $@ $^
+
 clean:
 	rm -rf build
 
