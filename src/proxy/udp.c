@@ -728,6 +728,11 @@ static int udp_check(const struct service_spec *sp, char *err)
 			 "a UDP service sends v2 (a header in front of each datagram)");
 		return -EINVAL;
 	}
+	if (sp->naccept_proxy) {
+		snprintf(err, SPEC_ERR_MAX, "accept_proxy: a UDP service does not read PROXY "
+			 "headers from clients (it sends them to servers: send_proxy v2)");
+		return -EINVAL;
+	}
 	return 0;
 }
 
