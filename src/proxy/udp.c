@@ -184,6 +184,48 @@ static bool make_room(struct udp_lst *lst)
 	return true;
 }
 
+/* Gives back slot <idx> of <d> that never got a socket. */
+static void slot_unused(struct udp_dest *d, uint32_t idx, uint64_t now)
+{
+	if (idx + 1 == d->nfresh) {
+		d->nfresh--;
+		d->inuse--;
+	} else {
+		udp_dest_give(d, idx, true, now);
+	}
+}
+
+/* A slot of <d> and its socket. Out of the socket budget, the oldest idle
+ * session of this listener to the same server (among the 16 oldest) makes
+ * room, as max_conn would: a flood of new flows cannot lock out the next
+ * client until its sessions time out. NULL: none. */
+static struct udp_up *take_slot(struct udp_lst *lst, struct udp_dest *d, uint64_t now,
+				uint32_t *idx)
+{
+	struct udp_worker *uw = lst->uw;
+	struct udp_up *up;
+	int n = 0;
+
+	udp_dest_take(uw, d, now, idx);
+	if ((up = udp_up_get(uw, d->fam, *idx)))
+		return up;
+	slot_unused(d, *idx, now);
+	if (uw->nsocks < uw->budget)
+		return NULL; /* out of fds or memory: errno says */
+	for (struct udp_sess *s = lst->lru.next; s != &lst->lru && n < 16; s = s->next, n++)
+		if (s->dest == d) {
+			counter_add(&stats_mine(&lst->svc->stats)->evictions, 1);
+			counter_add(&stats_mine(&s->rs->stats)->evictions, 1);
+			sess_end(s, END_EVICTED);
+			udp_dest_take(uw, d, now, idx); /* crowded: its slot at once */
+			if ((up = udp_up_get(uw, d->fam, *idx)))
+				return up;
+			slot_unused(d, *idx, now);
+			break;
+		}
+	return NULL;
+}
+
 static struct udp_sess *sess_new(struct udp_lst *lst, const struct dgram_msg *m, uint64_t h,
 				 uint64_t now)
 {
@@ -209,10 +251,8 @@ static struct udp_sess *sess_new(struct udp_lst *lst, const struct dgram_msg *m,
 	s = d ? sess_alloc(uw) : NULL;
 	if (!s)
 		goto fail;
-	udp_dest_take(uw, d, now, &idx);
-	s->up = udp_up_get(uw, d->fam, idx);
+	s->up = take_slot(lst, d, now, &idx);
 	if (!s->up) {
-		udp_dest_give(d, idx, true, now);
 		sess_release(uw, s);
 		if (udp_may_log(uw))
 			log_warn("udp: no upstream socket (%u of %u per worker in use): %s",
