@@ -167,21 +167,36 @@ static bool sess_usable(struct udp_sess *s)
 	return ok;
 }
 
-/* Makes room under max_conn: the service's oldest idle session here goes. */
-static bool make_room(struct udp_lst *lst)
+/* Takes a place under max_conn for a new session: the place is counted
+ * in svc->active at once (workers race for the last one; a check, then a
+ * count later, would let each of them in), and the service's oldest idle
+ * session on this worker goes while the count is above the bound. The
+ * caller gives the place back with unreserve() once session_begin() has
+ * counted the session, or when it fails. false: no room (the other
+ * workers' sessions hold the bound). */
+static bool reserve(struct udp_lst *lst)
 {
 	struct virtual_service *svc = lst->svc;
 	unsigned max = atomic_load_explicit(&svc->maxconn, memory_order_relaxed);
-	struct udp_sess *old = lst->lru.next;
 
-	if (!max || atomic_load_explicit(&svc->active, memory_order_relaxed) < max)
-		return true;
-	if (old == &lst->lru)
-		return false; /* the others' sessions hold the bound */
-	counter_add(&stats_mine(&svc->stats)->evictions, 1);
-	counter_add(&stats_mine(&old->rs->stats)->evictions, 1);
-	sess_end(old, END_EVICTED);
+	atomic_fetch_add_explicit(&svc->active, 1, memory_order_relaxed);
+	while (max && atomic_load_explicit(&svc->active, memory_order_relaxed) > max) {
+		struct udp_sess *old = lst->lru.next;
+
+		if (old == &lst->lru) {
+			atomic_fetch_sub_explicit(&svc->active, 1, memory_order_relaxed);
+			return false;
+		}
+		counter_add(&stats_mine(&svc->stats)->evictions, 1);
+		counter_add(&stats_mine(&old->rs->stats)->evictions, 1);
+		sess_end(old, END_EVICTED);
+	}
 	return true;
+}
+
+static void unreserve(struct virtual_service *svc)
+{
+	atomic_fetch_sub_explicit(&svc->active, 1, memory_order_relaxed);
 }
 
 /* Gives back slot <idx> of <d> that never got a socket. */
@@ -237,10 +252,11 @@ static struct udp_sess *sess_new(struct udp_lst *lst, const struct dgram_msg *m,
 	uint32_t idx;
 	char a[ADDR_STRLEN];
 
-	if (!make_room(lst))
+	if (!reserve(lst))
 		return NULL;
 	rs = svc_schedule(svc, &m->peer, now, NULL, 0, NULL);
 	if (!rs) {
+		unreserve(svc);
 		if (udp_may_log(uw))
 			log_info("udp %s: no real server available", addr_str(&svc->addr, a));
 		return NULL;
@@ -289,6 +305,7 @@ static struct udp_sess *sess_new(struct udp_lst *lst, const struct dgram_msg *m,
 		s->pplen = n > 0 ? (uint8_t)n : 0;
 	}
 	session_begin(uw->w, &s->link, svc);
+	unreserve(svc); /* session_begin() counted it */
 	s->link.force_close = force_close;
 	counter_add(&stats_mine(&rs->stats)->conns, 1);
 	lru_append(lst, s);
@@ -298,6 +315,7 @@ static struct udp_sess *sess_new(struct udp_lst *lst, const struct dgram_msg *m,
 	return s;
 
 fail:
+	unreserve(svc);
 	svc_conn_close(rs, false, &m->peer, now);
 	return NULL;
 }
