@@ -202,11 +202,12 @@ def test_slow_server_answer_still_reaches_the_client(weir, udp):
 
 
 def test_silent_server_counted_and_sessions_end(weir, udp):
-    """A server that never answers: every datagram still reaches it and is
-    counted (InPkts, no OutPkts), its sessions end at the idle timeout, and
-    weir goes on (it stops cleanly at the end: no crash, no leak)."""
+    """A DNS-like service (`responses 1`) whose server never answers: every
+    datagram still reaches it and is counted (InPkts, no OutPkts), its
+    sessions end at the idle timeout, counted as timeouts, and weir goes on
+    (it stops cleanly at the end: no crash, no leak)."""
     s = udp("mute", mode="silent")
-    w, vip, dest = start(weir, [s], extra=["idle_timeout 2s"])
+    w, vip, dest = start(weir, [s], extra=["idle_timeout 2s", "responses 1"])
     with Flows(dest, 20, timeout=0.02, max_misses=60) as f:
         for _ in range(3):
             assert f.round() == [None] * 20
@@ -215,6 +216,7 @@ def test_silent_server_counted_and_sessions_end(weir, udp):
     assert (st["stats"]["conns"], st["stats"]["inpkts"], st["stats"]["outpkts"]) == (20, 60, 0)
     assert sessions(w, vip) == 20
     wait_for(lambda: sessions(w, vip) == 0, 6, "idle sessions ended")
+    assert counter(svc_json(w, vip), "timeouts") == 20
 
 
 def test_icmp_unreachable_fails_the_server_and_the_flow_moves_on(weir, udp):
@@ -648,11 +650,11 @@ def test_stats_columns_match_the_traffic(weir, udp):
     assert value(fams, "weir_service_connections_total", **svcl) == 5
     assert value(fams, "weir_service_packets_in_total", **svcl) == 20
     assert value(fams, "weir_service_bytes_out_total", **svcl) == got
-    for fam in ("weir_evictions_total", "weir_dropped_total"):
-        names = [n for n in fams if n.endswith(fam[len("weir"):])]
-        assert names, f"no *{fam[len('weir'):]} family: {sorted(fams)}"
-        assert any(l.get("service") == f"UDP {vip}" for n in names
-                   for _, l, _ in fams[n]["samples"]), names
+    for kind in ("service", "server"):
+        for fam in ("evictions_total", "dropped_total", "timeouts_total"):
+            assert f"weir_{kind}_{fam}" in fams, (kind, fam, sorted(fams))
+    assert value(fams, "weir_service_evictions_total", **svcl) == 0
+    assert value(fams, "weir_service_dropped_total", **svcl) == 0
     rate = w.ctl("-L", "-n", "--rate").stdout
     assert f"UDP  {vip}" in rate, rate
     w.ctl("-Z")
