@@ -521,9 +521,12 @@ def test_send_proxy_v2_header_in_front_of_each_datagram(weir, udp, host, fam):
                 c.sendto(data, dest)
                 sent.append((c.getsockname()[1], data))
     wait_for(lambda: s.count() == 6, 5, "six datagrams at the server")
-    for (sport, data), dgram in zip(sent, s.datagrams()):
+    # two flows may be on two workers: the server's order is not the clients'
+    headers = {}
+    for dgram in s.datagrams():
         f, src, dst, payload = parse_proxy_v2(dgram)
-        assert (f, src, dst, payload) == (fam, (host, sport), dest, data)
+        headers[payload] = (f, src, dst)
+    assert headers == {data: (fam, (host, sport), dest) for sport, data in sent}
     # the answer comes back bare
     s.mode = "echo"
     with client(host, host, timeout=2) as c:
@@ -604,7 +607,7 @@ def test_flood_of_source_ports_bounded_by_max_conn(weir, udp):
     ev = counter(st, "evictions")
     # every datagram a new session but for a few ports the kernel gave twice
     assert ev > 0 and ev >= 0.9 * (s.count() - 100), (ev, s.count())
-    assert after - before < 32 * 1024, f"RSS grew {after - before} kB over 5,000 flows"
+    assert after - before < 16 * 1024, f"RSS grew {after - before} kB over 5,000 flows"
     with client(timeout=2) as c:
         assert ask(c, dest, b"still there") == b"s|still there"
 
@@ -617,7 +620,7 @@ def stats_line(w, proto_vip):
     assert lines[1].split() == ["Prot", "LocalAddress:Port", "Conns", "InPkts", "OutPkts",
                                 "InBytes", "OutBytes"], out
     row = next(l for l in lines if l.split()[:2] == proto_vip.split())
-    rows = [l.split() for l in lines if re.match(r"\s+-> ", l)]
+    rows = [l.split() for l in lines if re.match(r"\s+-> \d", l)]
     return list(map(int, row.split()[2:7])), rows, out
 
 
@@ -683,8 +686,8 @@ def test_weirctl_builds_a_udp_service_and_saves_it(weir, udp):
     text = w.ctl("-S", "-n").stdout
     line = next(l for l in text.splitlines() if l.startswith("-A -u"))
     for part in ("-s wrr", "--proxy udp", "--responses 1", "--requests 4",
-                 "--idle-timeout 20s", "--max-conn 500"):
-        assert part in line, (part, line)
+                 "--idle-timeout (20s|20000ms)", "--max-conn 500"):
+        assert re.search(rf"{part}( |$)", line), (part, line)
     w.ctl("-C")
     wait_for(lambda: not udp_bound(port), 5, "listener closed")
     w.ctl("-R", stdin=text)
