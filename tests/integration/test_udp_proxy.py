@@ -587,6 +587,7 @@ def test_flood_of_source_ports_bounded_by_max_conn(weir, udp):
     grow with the flood, and a new client is still answered."""
     s = udp("s")
     w, vip, dest = start(weir, [s], extra=["max_conn 100", "idle_timeout 60s"])
+    most = []    # the sessions after each burst of 250
 
     def flood(n):
         for _ in range(n // 250):
@@ -595,7 +596,7 @@ def test_flood_of_source_ports_bounded_by_max_conn(weir, udp):
                 c.sendto(b"x" * 64, dest)
             for c in socks:
                 c.close()
-            assert sessions(w, vip) <= 100
+            most.append(sessions(w, vip))
     flood(500)
     wait_for(lambda: s.count() >= 450, 5, "the warm-up at the server")
     before = rss_kb(w.proc.pid)
@@ -603,13 +604,14 @@ def test_flood_of_source_ports_bounded_by_max_conn(weir, udp):
     wait_for(lambda: s.count() >= 4500, 10, "most of the flood at the server")
     after = rss_kb(w.proc.pid)
     st = svc_json(w, vip)
-    assert st["active_conns"] + st["inactive_conns"] <= 100, st
     ev = counter(st, "evictions")
     # every datagram a new session but for a few ports the kernel gave twice
     assert ev > 0 and ev >= 0.9 * (s.count() - 100), (ev, s.count())
     assert after - before < 16 * 1024, f"RSS grew {after - before} kB over 5,000 flows"
     with client(timeout=2) as c:
         assert ask(c, dest, b"still there") == b"s|still there"
+    most.append(sessions(w, vip))
+    assert max(most) <= 100, f"sessions after each burst: {most}"
 
 
 # --- the numbers -----------------------------------------------------------------------------
