@@ -1,15 +1,18 @@
 /*
  * check.c - active health checks and agent checks (see check.h): what every
  * kind of check shares. The kinds themselves are in check_tcp.c,
- * check_http.c and check_agent.c, behind struct hc_ops (check_ops.h);
- * nothing here knows one kind from another.
+ * check_http.c, check_agent.c, check_udp.c and check_dns.c, behind struct
+ * hc_ops (check_ops.h); nothing here knows one kind from another, only
+ * whether it talks over a stream or in datagrams.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -44,6 +47,8 @@ struct hcheck {
 	size_t sent;
 	char buf[HC_ANSWER_MAX + 1];
 	size_t len;
+	char ignored[48];             /* dgram: why the last datagram was ignored */
+	unsigned nignored;
 	uint64_t rng;
 	/* control thread */
 	struct hcheck *next;
@@ -65,16 +70,25 @@ static size_t nkinds;
 
 /* --- one check ---------------------------------------------------------------- */
 
+/* Datagrams a dgram check ignores before it fails: a server that keeps
+ * sending what is not an answer does not hold a check thread. */
+#define HC_IGNORED_MAX 64
+
+static uint64_t hc_rand(struct hcheck *hc)
+{
+	hc->rng ^= hc->rng << 13;
+	hc->rng ^= hc->rng >> 7;
+	hc->rng ^= hc->rng << 17;
+	return hc->rng;
+}
+
 static uint32_t jittered(struct hcheck *hc, uint32_t ms, uint8_t pct)
 {
 	uint64_t span = (uint64_t)ms * pct / 100;
 
-	hc->rng ^= hc->rng << 13;
-	hc->rng ^= hc->rng >> 7;
-	hc->rng ^= hc->rng << 17;
 	if (!span)
 		return ms;
-	return (uint32_t)(ms - span + hc->rng % (2 * span + 1));
+	return (uint32_t)(ms - span + hc_rand(hc) % (2 * span + 1));
 }
 
 static void hc_close(struct hcheck *hc)
@@ -83,7 +97,8 @@ static void hc_close(struct hcheck *hc)
 		/* close with a reset: a checker leaves no TIME_WAIT behind */
 		struct linger lg = { 1, 0 };
 
-		setsockopt(hc->io.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		if (!hc->ops->dgram)
+			setsockopt(hc->io.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		loop_del(hc->ht->loop, &hc->io);
 		close(hc->io.fd);
 		hc->io.fd = -1;
@@ -107,6 +122,11 @@ static void hc_fail_errno(struct hcheck *hc, int err)
 {
 	char what[64];
 
+	/* over UDP, what an ICMP port unreachable turns into */
+	if (hc->ops->dgram && err == ECONNREFUSED) {
+		hc_finish(hc, CHECK_FAIL, "refused");
+		return;
+	}
 	snprintf(what, sizeof(what), "%s", strerror(err));
 	what[0] = (char)(what[0] >= 'A' && what[0] <= 'Z' ? what[0] - 'A' + 'a' : what[0]);
 	hc_finish(hc, CHECK_FAIL, what);
@@ -125,12 +145,37 @@ static int io_step(struct hcheck *hc, ssize_t n)
 	return -1;
 }
 
+/* An answer() that wants more: whether it may have it. A stream may not
+ * once closed or the buffer is full (a kind decides by then; should one
+ * not, the check fails); a datagram ignored is forgotten, HC_IGNORED_MAX
+ * of them fail the check. Writes <what> when it may not. */
+static bool hc_more(struct hcheck *hc, ssize_t n, char *what)
+{
+	if (hc->ops->dgram) {
+		if (what[0])
+			snprintf(hc->ignored, sizeof(hc->ignored), "%s", what);
+		hc->len = 0;
+		if (++hc->nignored < HC_IGNORED_MAX)
+			return true;
+		snprintf(what, HC_WHAT_MAX, "%u replies ignored (%s)", hc->nignored,
+			 hc->ignored[0] ? hc->ignored : "not answers");
+		return false;
+	}
+	if (n > 0 && hc->len < hc->ops->answer_max)
+		return true;
+	snprintf(what, HC_WHAT_MAX, "%s", n ? "answer too long" : "closed");
+	return false;
+}
+
+/* What came, to the kind until it decides: a stream appended to the
+ * buffer, or each datagram whole (its first answer_max bytes). */
 static void hc_read(struct hcheck *hc)
 {
 	size_t cap = hc->ops->answer_max;
+	bool dgram = hc->ops->dgram;
 
 	for (;;) {
-		ssize_t n = recv(hc->io.fd, hc->buf + hc->len, cap - hc->len, 0);
+		ssize_t n = recv(hc->io.fd, hc->buf + hc->len, cap - hc->len, dgram ? MSG_TRUNC : 0);
 		char what[HC_WHAT_MAX];
 		int st = io_step(hc, n), r;
 
@@ -138,19 +183,14 @@ static void hc_read(struct hcheck *hc)
 			continue;
 		if (st < 0)
 			return;
-		hc->len += (size_t)n;
+		hc->len += MIN((size_t)n, cap - hc->len);
 		hc->buf[hc->len] = '\0';
 		what[0] = '\0';
-		r = hc->ops->answer(hc->state, &hc->conf, hc->buf, &hc->len, n == 0, what);
-		if (r == HC_MORE && (n == 0 || hc->len >= cap)) {
-			/* a kind decides by then; should one not, the check fails */
-			r = CHECK_FAIL;
-			snprintf(what, sizeof(what), "%s", n ? "answer too long" : "closed");
-		}
-		if (r != HC_MORE) {
-			hc_finish(hc, (enum check_result)r, what);
-			return;
-		}
+		r = hc->ops->answer(hc->state, &hc->conf, hc->buf, &hc->len, !dgram && n == 0, what);
+		if (r == HC_MORE && hc_more(hc, n, what))
+			continue;
+		hc_finish(hc, r == HC_MORE ? CHECK_FAIL : (enum check_result)r, what);
+		return;
 	}
 }
 
@@ -174,6 +214,10 @@ static void hc_io(struct loop_io *io, uint32_t events)
 
 	if (!hc->running)
 		return;
+	if (hc->ops->dgram) {
+		hc_read(hc);
+		return;
+	}
 	if (!hc->connected) {
 		int err = 0;
 		socklen_t len = sizeof(err);
@@ -200,16 +244,51 @@ static void hc_io(struct loop_io *io, uint32_t events)
 		hc_read(hc);
 }
 
+/* The kind's per-check state, and its request made fresh if it asks. */
+static void hc_prepare(struct hcheck *hc)
+{
+	const struct hc_ops *ops = hc->ops;
+	uint64_t rnd;
+
+	memset(hc->state + ops->keep_size, 0, ops->state_size - ops->keep_size);
+	if (!ops->prepare)
+		return;
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+		rnd = hc_rand(hc);
+	ops->prepare(hc->state, &hc->conf, hc->req, hc->reqlen, rnd);
+}
+
+/* UDP: connected at once; the request goes out now. */
+static int hc_send_dgram(struct hcheck *hc)
+{
+	ssize_t n;
+
+	hc->connected = true;
+	do
+		n = send(hc->io.fd, hc->req, hc->reqlen, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		hc_fail_errno(hc, errno);
+		return -1;
+	}
+	hc->sent = hc->reqlen;
+	return 0;
+}
+
 static void hc_start(struct hcheck *hc)
 {
 	struct loop *l = hc->ht->loop;
-	int fd = socket(addr_family(&hc->to), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	bool dgram = hc->ops->dgram;
+	int fd = socket(addr_family(&hc->to), (dgram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK |
+			SOCK_CLOEXEC, 0);
 
 	hc->started_ns = now_ns();
 	hc->len = 0;
 	hc->sent = 0;
 	hc->buf[0] = '\0';
-	memset(hc->state, 0, hc->ops->state_size);
+	hc->ignored[0] = '\0';
+	hc->nignored = 0;
+	hc_prepare(hc);
 	hc->running = true;
 	hc->connected = false;
 	if (fd < 0) {
@@ -221,7 +300,9 @@ static void hc_start(struct hcheck *hc)
 		hc_fail_errno(hc, errno);
 		return;
 	}
-	if (loop_add(l, &hc->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
+	if (dgram && hc_send_dgram(hc) != 0)
+		return;
+	if (loop_add(l, &hc->io, dgram ? EPOLLIN : EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
 		int e = errno;
 
 		close(fd);
@@ -237,10 +318,16 @@ static void hc_timer(struct timer *t)
 	struct hcheck *hc = container_of(t, struct hcheck, timer);
 
 	if (hc->running) {
-		char what[48];
+		char what[96];
 
-		snprintf(what, sizeof(what), "%s after %u ms",
-			 hc->connected ? "no answer" : "connect timeout", hc->conf.timeout_ms);
+		if (hc->ops->dgram)
+			snprintf(what, sizeof(what), "no reply after %u ms%s%s%s", hc->conf.timeout_ms,
+				 hc->ignored[0] ? " (ignored: " : "", hc->ignored,
+				 hc->ignored[0] ? ")" : "");
+		else
+			snprintf(what, sizeof(what), "%s after %u ms",
+				 hc->connected ? "no answer" : "connect timeout",
+				 hc->conf.timeout_ms);
 		hc_finish(hc, CHECK_FAIL, what);
 		return;
 	}
@@ -264,6 +351,8 @@ static void hc_free(void *arg)
 {
 	struct hcheck *hc = arg;
 
+	if (hc->ops->teardown)
+		hc->ops->teardown(hc->state);
 	rs_put(hc->rs);
 	free(hc);
 }
@@ -336,7 +425,8 @@ int health_start(int n)
 
 void health_kinds_register(void)
 {
-	static const struct hc_ops *const builtin[] = { &hc_tcp, &hc_http, &hc_agent };
+	static const struct hc_ops *const builtin[] = { &hc_tcp, &hc_http, &hc_agent, &hc_udp,
+							&hc_dns };
 
 	for (size_t i = 0; i < ARRAY_SIZE(builtin) && nkinds < HC_KINDS_MAX; i++) {
 		if (builtin[i]->words && check_kind_register(builtin[i]->words) < 0)
@@ -346,6 +436,16 @@ void health_kinds_register(void)
 }
 
 /* --- what active kinds share -------------------------------------------------- */
+
+int hc_verdict(char *what, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, HC_WHAT_MAX, fmt, ap);
+	va_end(ap);
+	return r;
+}
 
 bool hc_active_want(const struct check_kind *words, const struct virtual_service *svc,
 		    const struct real_server *rs, struct hc_conf *conf)
@@ -411,6 +511,10 @@ static struct hcheck *hc_new(struct real_server *rs, const struct hc_ops *ops,
 	hc->rng = (now_ns() ^ (uintptr_t)hc) | 1;
 	if (ops->request)
 		hc->reqlen = ops->request(conf, &hc->to, hc->req, sizeof(hc->req));
+	if (ops->setup && ops->setup(hc->state, conf) != 0) {
+		free(hc);
+		return NULL;
+	}
 	hc->ht = &threads[next_thread++ % nthreads];
 	hc->rs = rs;
 	rs_get(rs);

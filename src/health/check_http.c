@@ -12,7 +12,6 @@
  * searched. The verdict does not depend on how the bytes arrive.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,18 +203,6 @@ static size_t http_request(const struct hc_conf *conf, const struct weir_addr *t
 	return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }
 
-static int verdict(char *what, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int verdict(char *what, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, HC_WHAT_MAX, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
 /* Could <buf> be the start of "HTTP/"? */
 static bool http_like(const char *buf, size_t len)
 {
@@ -229,7 +216,7 @@ static int bad_head(struct http_run *r, char *what)
 	/* llhttp capitalises ("Invalid status"); an acronym ("NUL") stays */
 	bool lower = why[0] >= 'A' && why[0] <= 'Z' && why[1] >= 'a' && why[1] <= 'z';
 
-	return verdict(what, CHECK_FAIL, "bad response: %c%s", lower ? why[0] - 'A' + 'a' : why[0],
+	return hc_verdict(what, CHECK_FAIL, "bad response: %c%s", lower ? why[0] - 'A' + 'a' : why[0],
 		       why[0] ? why + 1 : "");
 }
 
@@ -257,9 +244,9 @@ static int read_body(struct http_run *r, const struct http_check *h, char *buf, 
 	}
 	/* what arrived before a framing error still counts */
 	if (memmem(buf, clen, h->body, tl))
-		return verdict(what, CHECK_PASS, "HTTP %u", r->status);
+		return hc_verdict(what, CHECK_PASS, "HTTP %u", r->status);
 	if (bad)
-		return verdict(what, CHECK_FAIL, "HTTP %u, bad body: %s", r->status,
+		return hc_verdict(what, CHECK_FAIL, "HTTP %u, bad body: %s", r->status,
 			       http_why(&r->m));
 	if (!eof && !r->m.complete && r->scanned < HTTP_BODY_SCAN) {
 		size_t keep = MIN(clen, tl - 1);
@@ -268,7 +255,7 @@ static int read_body(struct http_run *r, const struct http_check *h, char *buf, 
 		*len = r->kept = keep;
 		return HC_MORE;
 	}
-	return verdict(what, CHECK_FAIL, "HTTP %u without \"%.30s\"", r->status, h->body);
+	return hc_verdict(what, CHECK_FAIL, "HTTP %u without \"%.30s\"", r->status, h->body);
 }
 
 /* The head, then what it means; the body if the text must be found. */
@@ -289,14 +276,14 @@ static int http_answer(void *state, const struct hc_conf *conf, char *buf, size_
 			r->m.head_request = strcmp(h->method, "HEAD") == 0;
 		}
 		if (!http_like(buf, *len))
-			return verdict(what, CHECK_FAIL, "not an HTTP response");
+			return hc_verdict(what, CHECK_FAIL, "not an HTTP response");
 		n = http_head_parse(&r->m, buf, *len, &head);
 		if (n < 0)
 			return bad_head(r, what);
 		if (n == 0 && !eof)
 			return HC_MORE;
 		if (n == 0)
-			return verdict(what, CHECK_FAIL, "%s", *len ? "response cut short" :
+			return hc_verdict(what, CHECK_FAIL, "%s", *len ? "response cut short" :
 				       "closed without answering");
 		if (head.status >= 200 || head.status == 101)
 			break;

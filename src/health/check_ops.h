@@ -1,6 +1,7 @@
 /*
  * check_ops.h - a kind of check, as health/check.c runs it, for the files
- * that implement one (check_tcp.c, check_http.c, check_agent.c).
+ * that implement one (check_tcp.c, check_http.c, check_agent.c,
+ * check_udp.c, check_dns.c).
  *
  * check.c does what every kind shares: the check threads, when checks run
  * (the interval with jitter; the first check at a random point of the
@@ -8,6 +9,9 @@
  * reading the answer into a buffer, closing, and handing the result on. A
  * kind says whether a server has a check of its kind and with what
  * settings, what to send, what the answer means, and whom to tell.
+ *
+ * A check talks over TCP (connect, send, read a stream), or with `dgram`
+ * over UDP (one datagram out, datagrams back, each read whole).
  *
  * A new kind is a file filling a struct hc_ops, and a line in
  * health_kinds_register() (check.c). A kind of active check (settings in a
@@ -57,7 +61,27 @@ struct hc_ops {
 					 * health_kinds_register(); NULL: none */
 	uint8_t slot;                 /* enum hc_slot */
 	size_t answer_max;            /* answer bytes held at once (<= HC_ANSWER_MAX) */
-	size_t state_size;            /* one check's running state, zeroed before each */
+	bool dgram;                   /* over UDP: the request is one datagram, sent
+				       * at the start; each datagram back from the
+				       * server's address and port is one answer()
+				       * call (the kernel drops others), and an ICMP
+				       * port unreachable fails the check, "refused" */
+	size_t state_size;            /* one check's running state, zeroed before
+				       * each but for its first keep_size bytes */
+	size_t keep_size;             /* the head of the state that lives as long as
+				       * the check object: setup() fills it */
+	/* Control thread, when the check object is made: fills the kept head of
+	 * <state> (zeroed) for <conf>, e.g. compiles a regex once. 0, or -errno:
+	 * no check then. NULL: nothing kept. */
+	int (*setup)(void *state, const struct hc_conf *conf);
+	/* Any thread, once, when the check object goes: releases what setup()
+	 * made (setup() returned 0). */
+	void (*teardown)(void *state);
+	/* Check thread, before each check: may rewrite the request in place
+	 * (req[0..len)) with <rnd>, 64 random bits (a DNS id), and note in
+	 * <state> what answer() must see. NULL: the same request every time. */
+	void (*prepare)(void *state, const struct hc_conf *conf, char *req, size_t len,
+			uint64_t rnd);
 	/* Control thread: whether <rs> of <svc> has a check of this kind; if
 	 * so fills <conf> (zeroed). Exactly one kind of a slot says yes. */
 	bool (*want)(const struct virtual_service *svc, const struct real_server *rs,
@@ -70,7 +94,10 @@ struct hc_ops {
 	 * most answer_max bytes; <eof> once the server has closed. Returns
 	 * HC_MORE to read on (with room left in the buffer: it may consume
 	 * bytes by lowering *len), or an enum check_result with <what>
-	 * (HC_WHAT_MAX bytes) saying why. NULL: connecting is the check. */
+	 * (HC_WHAT_MAX bytes) saying why. NULL: connecting is the check.
+	 * dgram: buf holds one datagram (its first answer_max bytes), <eof> is
+	 * false; HC_MORE = not an answer to this check (a stale DNS id): wait
+	 * for another, with <what>, if written, saying why it was ignored. */
 	int (*answer)(void *state, const struct hc_conf *conf, char *buf, size_t *len, bool eof,
 		      char *what);
 	/* Check thread: the check is over; tells health/state.c. Returns the
@@ -84,7 +111,7 @@ struct hc_ops {
 
 #define HC_ANSWER_MAX 4096
 
-extern const struct hc_ops hc_tcp, hc_http, hc_agent;
+extern const struct hc_ops hc_tcp, hc_http, hc_agent, hc_udp, hc_dns;
 
 /* For active kinds: want() when the server's check_spec (or its service's)
  * is of kind <words> (registered by health_kinds_register), with the check_spec
@@ -98,6 +125,10 @@ void hc_active_conf(struct hc_conf *conf, const struct check_spec *c);
 uint32_t hc_active_done(struct real_server *rs, const struct hc_conf *conf,
 			enum check_result r, const char *what, uint32_t us);
 void hc_active_forget(struct real_server *rs);
+
+/* Writes the verdict <fmt> into <what> (HC_WHAT_MAX) and returns <r>: for
+ * answer()'s "return hc_verdict(what, CHECK_FAIL, "...", ...)". */
+int hc_verdict(char *what, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* The check_spec at the start of an active kind's conf->own. */
 static inline const struct check_spec *hc_spec(const struct hc_conf *conf)

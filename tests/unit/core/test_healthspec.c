@@ -426,9 +426,9 @@ TEST(healthspec_check_errors)
 {
 	static const char tcp_keys[] = "port, interval, fast_interval, timeout, rise, fall, jitter";
 
-	CHECK_BAD("", "check: say off, tcp or http");
-	CHECK_BAD("udp", "check: unknown kind 'udp' (off, tcp or http)");
-	CHECK_BAD("TCP", "check: unknown kind 'TCP' (off, tcp or http)");
+	CHECK_BAD("", "check: say off, tcp, http, udp or dns");
+	CHECK_BAD("smtp", "check: unknown kind 'smtp' (off, tcp, http, udp or dns)");
+	CHECK_BAD("TCP", "check: unknown kind 'TCP' (off, tcp, http, udp or dns)");
 	CHECK_BAD("off interval 1s", "check off takes no options");
 	CHECK_BAD("none rise 2", "check off takes no options");
 	/* keys */

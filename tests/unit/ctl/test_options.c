@@ -438,7 +438,7 @@ TEST(options_http_config_messages)
 		  "network (e.g. 10.0.0.0/8, 192.0.2.7, ::1)" },
 		{ "slow_start soon;", "t.conf:2: slow_start: 'soon' is not a duration "
 		  "(e.g. 500ms, 2s, 5m)" },
-		{ "check udp;", "t.conf:2: check: unknown kind 'udp' (off, tcp or http)" },
+		{ "check smtp;", "t.conf:2: check: unknown kind 'smtp' (off, tcp, http, udp or dns)" },
 		{ "sched_flags sh-bogus;", "t.conf:2: sched_flags: unknown flag 'sh-bogus'" },
 	};
 
