@@ -27,16 +27,22 @@ _handed_out = set()
 
 
 def free_port(host="127.0.0.1"):
-    """A port free now, and never one this run handed out before (the kernel
-    may offer a just-released port again)."""
+    """A port free now for TCP and UDP both, and never one this run handed
+    out before (the kernel may offer a just-released port again)."""
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     while True:
         with socket.socket(fam, socket.SOCK_STREAM) as s:
             s.bind((host, 0))
             port = s.getsockname()[1]
-        if port not in _handed_out:
-            _handed_out.add(port)
-            return port
+        if port in _handed_out:
+            continue
+        _handed_out.add(port)
+        try:
+            with socket.socket(fam, socket.SOCK_DGRAM) as u:
+                u.bind((host, port))
+        except OSError:
+            continue
+        return port
 
 
 def listen_local(backlog=16):
@@ -501,5 +507,6 @@ def svc_conf(port, servers, proxy="http", sched="rr", extra=(), top=(), workers=
     lines += [f"    {d};" for d in extra]
     lines += [f"    server {s}" + ("" if s.endswith("}") else ";") for s in servers]
     head = "".join(f"{d};\n" for d in top)
+    proto = "udp" if proxy == "udp" else "tcp"
     return (f"workers {workers};\nlog_level info;\ngrace 2s;\n{head}"
-            f"service tcp 127.0.0.1:{port} {{\n" + "\n".join(lines) + "\n}\n")
+            f"service {proto} 127.0.0.1:{port} {{\n" + "\n".join(lines) + "\n}\n")

@@ -3,8 +3,8 @@ weir daemon checks its servers with `check udp ...` and `check dns ...`
 against UDP servers this test runs (Python sockets; DNS replies built by
 hand), and `weirctl -L -n --health` shows each server up, then down with
 the reason once its server goes silent, answers wrongly or is gone, then up
-again. The service is a `proxy tcp` one (every mode runs every check kind);
-only health state is asserted. A server's check goes to its own port: a
+again. The service is a `proxy udp` one (every mode runs every check kind);
+only health state is asserted here (traffic: test_udp_proxy.py). A server's check goes to its own port: a
 UDP port and a TCP port of one number are two things."""
 import os
 import re
@@ -101,10 +101,10 @@ def dns_reply(q, rcode=0, addrs=("10.0.0.1",), tc=False, id_xor=0):
 # --- the daemon ----------------------------------------------------------------
 
 def start(weir, servers):
-    """weir with a proxy tcp service whose servers are [(addr, check)]."""
+    """weir with a proxy udp service whose servers are [(addr, check)]."""
     port = free_port()
     lines = [f"{addr} {{ {check} {TIMING}; }}" for addr, check in servers]
-    w = weir(svc_conf(port, lines, proxy="tcp"))
+    w = weir(svc_conf(port, lines, proxy="udp"))
     return w, f"127.0.0.1:{port}"
 
 
@@ -220,22 +220,22 @@ def test_check_words_config_and_weirctl(weir, tmpdir_path):
     ones, and -S writes them back."""
     path = os.path.join(tmpdir_path, "bad.conf")
     with open(path, "w") as f:
-        f.write(svc_conf(free_port(), ["127.0.0.1:9 { check udp expect pong; }"], proxy="tcp"))
+        f.write(svc_conf(free_port(), ["127.0.0.1:9 { check udp expect pong; }"], proxy="udp"))
     r = subprocess.run([WEIR, "-t", "-c", path], capture_output=True, text=True, timeout=30)
     assert r.returncode == 1 and re.search(
         rf"{re.escape(path)}:\d+: check udp: say what to send", r.stderr), r.stderr
 
-    w = weir(svc_conf(free_port(), ["127.0.0.1:9"], proxy="tcp"))
+    w = weir(svc_conf(free_port(), ["127.0.0.1:9"], proxy="udp"))
     vip = f"127.0.0.1:{free_port()}"
     for check, msg in (("udp send a expect b expect_regex c", "expect or expect_regex, not both"),
                        ("dns type A", "say the name to ask for"),
                        ("dns name x rcode BOGUS", "'BOGUS' is not an rcode"),
                        ("dns name x answer ::1", "an IPv6 answer comes with type AAAA")):
-        r = w.ctl("-A", "-t", vip, "-s", "rr", "--proxy", "tcp", "--check", check, check=False)
+        r = w.ctl("-A", "-u", vip, "-s", "rr", "--proxy", "udp", "--check", check, check=False)
         assert r.returncode != 0 and msg in r.stderr, (check, r.stderr)
-    w.ctl("-A", "-t", vip, "-s", "rr", "--proxy", "tcp", "--check",
+    w.ctl("-A", "-u", vip, "-s", "rr", "--proxy", "udp", "--check",
           "dns name www.example.test type AAAA answer 2001:db8::1 recurse on")
-    w.ctl("-a", "-t", vip, "-r", "127.0.0.1:9", "--check", "udp send_hex 0A0B expect ok")
+    w.ctl("-a", "-u", vip, "-r", "127.0.0.1:9", "--check", "udp send_hex 0A0B expect ok")
     saved = w.ctl("-S").stdout
     assert "dns name www.example.test type AAAA answer 2001:db8::1 recurse on" in saved, saved
     assert "udp send_hex 0a0b expect ok" in saved, saved
