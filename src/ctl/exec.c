@@ -204,6 +204,7 @@ static int do_list(struct ctl_ctx *ctx, const struct ctl_cmd *cmd, struct buf *o
 		.exact = ctl_has(cmd, O_EXACT),
 		.nosort = ctl_has(cmd, O_NOSORT),
 		.http = ctl_has(cmd, O_HTTP),
+		.udp = ctl_has(cmd, O_UDP),
 		.health = ctl_has(cmd, O_HEALTH),
 	};
 

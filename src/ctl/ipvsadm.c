@@ -92,7 +92,7 @@ static int set_pool(struct ctl_cmd *c, const char *arg, char *err)
 /* --- the tables ------------------------------------------------------------------ */
 
 #define LIST_OPTS (BIT(O_NUMERIC) | BIT(O_STATS) | BIT(O_RATE) | BIT(O_THRESHOLDS) | \
-		   BIT(O_PERSISTENT_CONN) | BIT(O_NOSORT) | BIT(O_EXACT) | BIT(O_HTTP) | \
+		   BIT(O_PERSISTENT_CONN) | BIT(O_NOSORT) | BIT(O_EXACT) | BIT(O_HTTP) | BIT(O_UDP) | \
 		   BIT(O_HEALTH) | BIT(O_JSON))
 #define LIST_ONE (BIT(O_CONNECTION) | BIT(O_SERVICE) | BIT(O_TIMEOUT) | BIT(O_DAEMON))
 
@@ -172,6 +172,9 @@ static const struct ctl_option own_options[] = {
 	  "that pool", 64, NULL, NULL },
 	{ 0, "config", O_CONFIG, ARG_NONE, "config", set_flag,
 	  "--config           weir: -S writes the table as a config file (weir -c reads it)", 65, NULL, NULL },
+	{ 0, "udp", O_UDP, ARG_NONE, "udp", set_flag,
+	  "--udp              weir: UDP counters: sessions, open, evicted, dropped, timed out, "
+	  "datagrams per second", 66, NULL, NULL },
 };
 
 /* --- the parser -------------------------------------------------------------- */

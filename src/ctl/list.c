@@ -74,6 +74,27 @@ static void http_row(struct buf *out, const char *name, const struct vs_stats *s
 	buf_printf(out, " %8.2f\n", t.timed ? (double)t.rt_sum_us / 1000.0 / (double)t.timed : 0.0);
 }
 
+/* weir's UDP view: sessions started and open, evicted, dropped datagrams,
+ * sessions that timed out waiting for an answer, datagrams per second. */
+static const char udp_fmt[] = "%-33s %8s %8s %8s %8s %8s %8s %8s\n";
+
+static void udp_row(struct buf *out, const char *name, const struct vs_stats *st,
+		    uint64_t open, int nthreads, bool exact)
+{
+	struct stats_view t;
+
+	stats_view(st, nthreads, &t);
+	buf_printf(out, "%-33s", name);
+	largenum(out, t.tot.conns, exact);
+	largenum(out, open, exact);
+	largenum(out, t.evictions, exact);
+	largenum(out, t.drops, exact);
+	largenum(out, t.timeouts, exact);
+	largenum(out, t.rate.inpps, exact);
+	largenum(out, t.rate.outpps, exact);
+	buf_printf(out, "\n");
+}
+
 static void title(struct buf *out, const struct list_opts *o)
 {
 	const char *hdr = "%-33s %8s %8s %8s %8s %8s\n";
@@ -87,6 +108,12 @@ static void title(struct buf *out, const struct list_opts *o)
 	if (o->http) {
 		buf_printf(out, http_fmt, "Prot LocalAddress:Port", "Reqs", "1xx", "2xx", "3xx",
 			   "4xx", "5xx", "Retries", "RTms");
+		buf_printf(out, "  -> RemoteAddress:Port\n");
+		return;
+	}
+	if (o->udp) {
+		buf_printf(out, udp_fmt, "Prot LocalAddress:Port", "Sessions", "Open", "Evicted",
+			   "Dropped", "TimedOut", "InPPS", "OutPPS");
 		buf_printf(out, "  -> RemoteAddress:Port\n");
 		return;
 	}
@@ -170,6 +197,10 @@ static void service_line(struct buf *out, const struct virtual_service *svc,
 		http_row(out, name, &svc->stats, nthreads, o->exact);
 		return;
 	}
+	if (o->udp) {
+		udp_row(out, name, &svc->stats, atomic_load(&svc->active), nthreads, o->exact);
+		return;
+	}
 	if (counters_row(out, name, &svc->stats, o, nthreads))
 		return;
 	buf_printf(out, "%s %s", name, sp->sched);
@@ -230,6 +261,12 @@ static void server_line(struct buf *out, const struct virtual_service *svc,
 
 		snprintf(row, sizeof(row), "  -> %s", name);
 		http_row(out, row, &rs->stats, nthreads, o->exact);
+	} else if (o->udp) {
+		char row[ADDR_STRLEN + 8];
+
+		snprintf(row, sizeof(row), "  -> %s", name);
+		udp_row(out, row, &rs->stats, (uint64_t)v->ss.active + v->ss.inactive, nthreads,
+			o->exact);
 	} else if (o->stats) {
 		totals_since_zero(&rs->stats, nthreads, &t);
 		buf_printf(out, "  -> %-28s", name);

@@ -9,7 +9,7 @@
 #include "core/table.h"
 
 struct list_opts {
-	bool stats, rate, thresholds, pconn, exact, nosort, http, health;
+	bool stats, rate, thresholds, pconn, exact, nosort, http, health, udp;
 	const struct virtual_service *only;   /* -L -t VIP:PORT; NULL = all */
 };
 

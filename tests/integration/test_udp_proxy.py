@@ -611,6 +611,13 @@ def test_flood_of_source_ports_bounded_by_max_conn(weir, udp):
         assert ask(c, dest, b"still there") == b"s|still there"
     most.append(sessions(w, vip))
     assert max(most) <= 100, f"sessions after each burst: {most}"
+    # the same numbers in weir's UDP view
+    out = w.ctl("-L", "-n", "--udp", "--exact").stdout
+    assert out.splitlines()[1].split() == ["Prot", "LocalAddress:Port", "Sessions", "Open",
+                                           "Evicted", "Dropped", "TimedOut", "InPPS",
+                                           "OutPPS"], out
+    row = next(l.split() for l in out.splitlines() if l.split()[:2] == ["UDP", vip])
+    assert int(row[4]) >= ev and int(row[3]) <= 100, out
 
 
 # --- the numbers -----------------------------------------------------------------------------

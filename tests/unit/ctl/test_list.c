@@ -27,6 +27,8 @@ static const char *const save_setup[] = {
 	"-a -t 192.0.2.1:8080 -r 10.0.0.9:9000",
 	"-A -t 192.0.2.0:8080 -s wrr -p 300 -M 255.255.255.255",
 	"-A -u 192.0.2.0:53 -s mh -b mh-port",
+	"-A -u 192.0.2.1:5353 --proxy udp -s rr -o --responses 1 --requests off "
+		"--send-proxy v2 --max-conn 100",
 	NULL,
 };
 
@@ -42,6 +44,8 @@ static const char save_want[] =
 	"-A -u 192.0.2.1:53 -s rr\n"
 	"-a -u 192.0.2.1:53 -r 10.0.0.5:53 -g -w 0\n"
 	"-a -u 192.0.2.1:53 -r 10.0.0.6:53 -m -w 1\n"
+	"-A -u 192.0.2.1:5353 -s rr -o --proxy udp --max-conn 100 --send-proxy v2 "
+		"--responses 1\n"
 	"-A -t [2001:db8::1]:443 -s wlc -p 60 -M 64\n"
 	"-a -t [2001:db8::1]:443 -r [2001:db8::10]:443 -g -w 2\n";
 
@@ -536,6 +540,39 @@ TEST(ctllist_stats_abbreviations)
 		  "  -> 10.0.0.1:8080                999999999 99999999999 99999999999999        0"
 		  "    12345\n"
 		  "  -> 10.0.0.2:80                         0        0        0        0        0\n");
+	list_close(&f);
+}
+
+/* weirctl -L --udp: sessions, open, evicted, dropped, timed out, rates. */
+TEST(ctllist_udp_view)
+{
+	struct list_fx f;
+	struct list_opts o = { .udp = true, .exact = true };
+	struct virtual_service *svc;
+	struct real_server *rs;
+
+	REQUIRE(list_open(&f, list_setup));
+	svc = svc_at(&f, IPPROTO_UDP, "192.0.2.1:53");
+	rs = rs_at(svc, "10.0.0.5:53");
+	REQUIRE(svc != NULL && rs != NULL);
+	counter_add(&svc->stats.pt[0].conns, 40);
+	counter_add(&svc->stats.pt[0].evictions, 7);
+	counter_add(&svc->stats.pt[0].drops, 3);
+	counter_add(&svc->stats.pt[0].timeouts, 2);
+	counter_add(&rs->stats.pt[0].conns, 40);
+	counter_add(&rs->stats.pt[0].evictions, 7);
+	rs->ss.inactive = 5;
+	atomic_store(&svc->active, 5);
+	o.only = svc;
+	CHECK_STR(list(&f, &o),
+		  "Prot LocalAddress:Port            Sessions     Open  Evicted  Dropped TimedOut"
+		  "    InPPS   OutPPS\n"
+		  "  -> RemoteAddress:Port\n"
+		  "UDP  192.0.2.1:53                       40        5        7        3        2"
+		  "        0        0\n"
+		  "  -> 10.0.0.5:53                        40        5        7        0        0"
+		  "        0        0\n");
+	atomic_store(&svc->active, 0);
 	list_close(&f);
 }
 
