@@ -15,6 +15,19 @@
 
 /* --- hashing ------------------------------------------------------------------ */
 
+/* addr_equal() for the per-datagram lookups: the fields, no copies. */
+static inline bool same_addr(const struct weir_addr *a, const struct weir_addr *b)
+{
+	if (a->u.sa.sa_family != b->u.sa.sa_family)
+		return false;
+	if (a->u.sa.sa_family == AF_INET)
+		return a->u.in.sin_port == b->u.in.sin_port &&
+		       a->u.in.sin_addr.s_addr == b->u.in.sin_addr.s_addr;
+	return a->u.in6.sin6_port == b->u.in6.sin6_port &&
+	       a->u.in6.sin6_scope_id == b->u.in6.sin6_scope_id &&
+	       memcmp(&a->u.in6.sin6_addr, &b->u.in6.sin6_addr, 16) == 0;
+}
+
 static inline uint64_t mix(uint64_t x)
 {
 	x ^= x >> 30;
@@ -110,8 +123,8 @@ struct udp_sess *udp_flow_find(struct udp_worker *uw, struct udp_lst *lst,
 	if (!uw->flows.b)
 		return NULL;
 	for (struct udp_sess *s = uw->flows.b[h & uw->flows.mask]; s; s = s->fnext)
-		if (s->fhash == h && s->lst == lst && addr_equal(&s->client, &m->peer) &&
-		    addr_equal(&s->local, &m->local))
+		if (s->fhash == h && s->lst == lst && same_addr(&s->client, &m->peer) &&
+		    same_addr(&s->local, &m->local))
 			return s;
 	return NULL;
 }
@@ -124,7 +137,7 @@ struct udp_sess *udp_up_find(struct udp_worker *uw, const struct udp_up *up,
 	if (!uw->upt.b)
 		return NULL;
 	for (struct udp_sess *s = uw->upt.b[h & uw->upt.mask]; s; s = s->unext)
-		if (s->uhash == h && s->up == up && addr_equal(&s->rs->addr, from))
+		if (s->uhash == h && s->up == up && same_addr(&s->rs->addr, from))
 			return s;
 	return NULL;
 }
@@ -266,7 +279,7 @@ struct udp_dest *udp_dest_get(struct udp_worker *uw, const struct weir_addr *a)
 	struct udp_dest *d;
 
 	for (d = uw->dests ? uw->dests[h & uw->dmask] : NULL; d; d = d->next)
-		if (d->hash == h && addr_equal(&d->addr, a))
+		if (d->hash == h && same_addr(&d->addr, a))
 			return d;
 	if (!uw->dests || uw->ndests > uw->dmask) {
 		uint32_t size = uw->dests ? (uw->dmask + 1) * 2 : 64;
