@@ -184,6 +184,9 @@ $(REL)/blaster: $(REL)/obj/bench/blaster.o
 	$(CC) $(LDFLAGS_REL) -o $@ $^ $(LDLIBS)
 $(REL)/obj/bench/blaster.o: $(BPF_OUT)/xdp_pps_gen.skel.h
 .SECONDARY: $(BPF_OUT)/xdp_pps_gen.bpf.o
+# a few long UDP flows through the UDP proxies (bench/udp_proxy.sh)
+$(REL)/udp-blast: $(REL)/obj/bench/udp_blast.o
+	$(CC) $(LDFLAGS_REL) -o $@ $^
 
 # per-session vs pooled upstream sockets (bench/udp_sockcost.c; the UDP
 # proxy's design choice, in bench/RESULTS.md)
