@@ -3,7 +3,7 @@
  * long flows of equal datagrams, as QUIC connections send them.
  *
  *   udp-blast ADDR:PORT [-f FLOWS] [-n PACKETS] [-T SECONDS] [-l LEN]
- *             [-b BATCH] [-r RATE] [-e]
+ *             [-b BATCH] [-r RATE] [-e [-w WINDOW]]
  *
  * FLOWS (default 4) sockets, each connected to ADDR:PORT from a port of its
  * own (so FLOWS flows), take turns sending BATCH (default 32, at most 256)
@@ -11,8 +11,11 @@
  * PACKETS datagrams (default 10,000,000) for at most SECONDS (default 10),
  * as fast as it can or at most RATE datagrams per second (0: no limit).
  * With -e it also reads what comes back (an echo server behind the proxy)
- * after every round of batches, and for 200 ms after the last one. Then
- * prints one line:
+ * after every round of batches, and for 200 ms after the last one; with
+ * -w, at most WINDOW datagrams are unanswered at any time (a congestion
+ * window over all flows): it waits for echoes before sending more, and
+ * takes what did not come back within 10 ms as lost. Then prints one
+ * line:
  *   sent N received N seconds S pps P errors N rxdrops N
  * (pps: sent per second of sending; errors: sendmmsg() calls the kernel
  * refused, e.g. ICMP port unreachable reported on a connected socket;
@@ -25,6 +28,7 @@
 #include <linux/sock_diag.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,12 +41,14 @@
 #define MAX_BATCH 256
 #define MAX_LEN   65507
 #define DRAIN_NS  200000000LL   /* -e: how long to wait for late echoes */
+#define LOST_MS   10             /* -w: an echo not back by then is lost */
 
 struct blast {
 	int fd[MAX_FLOWS];
 	unsigned flows, batch;
 	size_t len;
-	uint64_t packets, rate, sent, received, errors, rxdrops;
+	uint64_t packets, rate, window, sent, received, errors, rxdrops;
+	uint64_t written_off;    /* -w: echoes given up for lost */
 	double seconds;
 	int echo;
 	unsigned char *buf;      /* one datagram, sent BATCH times per call */
@@ -134,6 +140,24 @@ static void drain(struct blast *b)
 	}
 }
 
+/* -w: until <n> more datagrams fit in the window, reads echoes, waiting
+ * for them; those not back within LOST_MS are written off. */
+static void wait_window(struct blast *b, unsigned n)
+{
+	struct pollfd pfd[MAX_FLOWS];
+	unsigned f;
+
+	for (f = 0; f < b->flows; f++)
+		pfd[f] = (struct pollfd){ .fd = b->fd[f], .events = POLLIN };
+	while (b->sent - b->received - b->written_off + n > b->window) {
+		drain(b);
+		if (b->sent - b->received - b->written_off + n <= b->window)
+			return;
+		if (poll(pfd, b->flows, LOST_MS) == 0)
+			b->written_off = b->sent - b->received;
+	}
+}
+
 /* Adds what the kernel dropped on the flows' receive side to rxdrops. */
 static void count_rx_drops(struct blast *b)
 {
@@ -169,9 +193,13 @@ static long long run(struct blast *b)
 		for (f = 0; f < b->flows && b->sent < b->packets; f++) {
 			uint64_t left = b->packets - b->sent;
 
+			unsigned n = left < b->batch ? (unsigned)left : b->batch;
+
 			if (b->rate)
 				pace(b, t0);
-			send_batch(b, f, left < b->batch ? (unsigned)left : b->batch);
+			if (b->window)
+				wait_window(b, n);
+			send_batch(b, f, n);
 		}
 		if (b->echo)
 			drain(b);
@@ -189,7 +217,7 @@ static long long run(struct blast *b)
 static void usage(void)
 {
 	fprintf(stderr, "usage: udp-blast ADDR:PORT [-f FLOWS] [-n PACKETS] [-T SECONDS] "
-		"[-l LEN] [-b BATCH] [-r RATE] [-e]\n");
+		"[-l LEN] [-b BATCH] [-r RATE] [-e [-w WINDOW]]\n");
 	exit(2);
 }
 
@@ -202,7 +230,7 @@ int main(int argc, char **argv)
 	long long ns;
 	int opt, err;
 
-	while ((opt = getopt(argc, argv, "f:n:T:l:b:r:e")) != -1) {
+	while ((opt = getopt(argc, argv, "f:n:T:l:b:r:ew:")) != -1) {
 		switch (opt) {
 		case 'f': b.flows = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'n': b.packets = strtoull(optarg, NULL, 10); break;
@@ -211,12 +239,13 @@ int main(int argc, char **argv)
 		case 'b': b.batch = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'r': b.rate = strtoull(optarg, NULL, 10); break;
 		case 'e': b.echo = 1; break;
+		case 'w': b.window = strtoull(optarg, NULL, 10); break;
 		default: usage();
 		}
 	}
 	if (optind != argc - 1 || b.flows < 1 || b.flows > MAX_FLOWS || b.batch < 1 ||
 	    b.batch > MAX_BATCH || b.len < 1 || b.len > MAX_LEN || !(b.seconds > 0) ||
-	    b.seconds > 3600)
+	    b.seconds > 3600 || (b.window && (!b.echo || b.window < b.batch)))
 		usage();
 	if (parse_target(argv[optind], &sa) != 0) {
 		fprintf(stderr, "udp-blast: %s: not an IPv4 ADDR:PORT\n", argv[optind]);

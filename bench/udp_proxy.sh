@@ -18,9 +18,16 @@
 #   flows  a few long flows (QUIC-like): bench/udp_blast.c, FLOWS sockets
 #          sending FLOW_LEN-byte datagrams with sendmmsg (at most
 #          FLOW_PACKETS, FLOW_RATE per second, 0 = as fast as it can, for
-#          DURATION s) through the proxy to one dgram-echo --sink
+#          DURATION s) through the proxy to one dgram-echo --sink. Open
+#          loop: what the proxy cannot read in time is dropped by the
+#          kernel (counted, below)
 #   echo   the same flows to a dgram-echo echo server, the blaster reading
-#          the echoes: both directions through the proxy
+#          the echoes with at most FLOW_WINDOW datagrams unanswered (a
+#          congestion window): both directions through the proxy, closed
+#          loop
+# The blaster runs at nice GEN_NICE, so that the backend on its core gets
+# the CPU it needs when it has datagrams to read (at nice 0 a sink starved
+# behind a blaster that never sleeps drops most of what the proxy sent).
 # For each: datagrams per second through the proxy (dns: queries that
 # reached a backend plus answers that reached dnsperf; flows: what reached
 # the sink; echo: what reached the echo server plus echoes back), the
@@ -41,7 +48,8 @@
 # Environment: DURATION (s, default 10), ROUNDS (2), TESTS ("dns flows
 # echo"), ORDER ("weir nginx"), DNS_CLIENTS (200), DNS_OUTSTANDING (100),
 # DNS_RUNS (1000 passes over 10,000 names at most), FLOWS (4), FLOW_LEN
-# (1200), FLOW_PACKETS (50,000,000), FLOW_RATE (0), LB_CPU (1), GEN_CPU (0),
+# (1200), FLOW_PACKETS (50,000,000), FLOW_RATE (0), FLOW_WINDOW (256),
+# GEN_NICE (10), LB_CPU (1), GEN_CPU (0),
 # OUT, WEIR_BUILD (directory with weir and dgram-echo; default: make all,
 # then build/rel), WEIR_REV (what the report calls that build), NO_NETNS
 # (1: no network namespaces). With the defaults the whole run takes about
@@ -62,13 +70,15 @@ FLOWS=${FLOWS:-4}
 FLOW_LEN=${FLOW_LEN:-1200}
 FLOW_PACKETS=${FLOW_PACKETS:-50000000}
 FLOW_RATE=${FLOW_RATE:-0}
+FLOW_WINDOW=${FLOW_WINDOW:-256}
+GEN_NICE=${GEN_NICE:-10}
 LB_CPU=${LB_CPU:-1}
 GEN_CPU=${GEN_CPU:-0}
 OUT=${OUT:-build/bench/udp_proxy.md}
 BIN=${WEIR_BUILD:-build/rel}
 BLAST=build/rel/udp-blast
 export DURATION DNS_CLIENTS DNS_OUTSTANDING DNS_RUNS FLOWS FLOW_LEN FLOW_PACKETS FLOW_RATE
-export LB_CPU GEN_CPU BIN
+export FLOW_WINDOW GEN_NICE LB_CPU GEN_CPU BIN
 
 # Ports: the same in both configs.
 P_DNS1=21081 P_DNS2=21082 P_FLOW=21083
@@ -213,8 +223,9 @@ if [ "${1:-}" = --one ]; then
 			-l "$DURATION" -t 1 -T 1 2>&1) || die "dnsperf through $tool failed: $out"
 	else
 		flag=()
-		[ "$test" = echo ] && flag=(-e)
-		out=$(timeout $((DURATION + 30)) taskset -c "$GEN_CPU" "$BLAST" "127.0.0.1:$port" \
+		[ "$test" = echo ] && flag=(-e -w "$FLOW_WINDOW")
+		out=$(timeout $((DURATION + 30)) taskset -c "$GEN_CPU" nice -n "$GEN_NICE" \
+			"$BLAST" "127.0.0.1:$port" \
 			-f "$FLOWS" -l "$FLOW_LEN" -n "$FLOW_PACKETS" -T "$DURATION" -r "$FLOW_RATE" \
 			"${flag[@]}") || die "udp-blast through $tool failed: $out"
 	fi
@@ -378,13 +389,13 @@ metrics = [  # name, function, format, better
 ]
 title = {"dns": "(a) DNS-like exchanges from many source ports",
          "flows": "(b) a few long flows of 1,200-byte datagrams, one way",
-         "echo": "(b') the same flows echoed back"}
-flow_cmd = (f"udp-blast 127.0.0.1:PORT -f {env('FLOWS')} -l {env('FLOW_LEN')} "
-            f"-n {env('FLOW_PACKETS')} -T {dur} -r {env('FLOW_RATE')}")
+         "echo": "(b') the same flows echoed back, a window of datagrams in flight"}
+flow_cmd = (f"nice -n {env('GEN_NICE')} udp-blast 127.0.0.1:PORT -f {env('FLOWS')} "
+            f"-l {env('FLOW_LEN')} -n {env('FLOW_PACKETS')} -T {dur} -r {env('FLOW_RATE')}")
 cmd = {"dns": f"dnsperf -s 127.0.0.1 -p PORT -d QUERIES -c {env('DNS_CLIENTS')} "
               f"-q {env('DNS_OUTSTANDING')} -n {env('DNS_RUNS')} -l {dur} -t 1 -T 1",
        "flows": flow_cmd + " (to dgram-echo --sink)",
-       "echo": flow_cmd + " -e (to dgram-echo)"}
+       "echo": flow_cmd + f" -e -w {env('FLOW_WINDOW')} (to dgram-echo)"}
 
 print(f"### Run of {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} "
       f"(weir {rev}, order: {' '.join(order)}, rotated each round)\n")
