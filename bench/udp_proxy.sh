@@ -46,7 +46,7 @@
 # every run's generator output to OUT with .log for .md.
 #
 # Environment: DURATION (s, default 10), ROUNDS (2), TESTS ("dns flows
-# echo"), ORDER ("weir nginx"), DNS_CLIENTS (200), DNS_OUTSTANDING (100),
+# echo"), ORDER ("weir nginx"), DNS_CLIENTS (1000), DNS_OUTSTANDING (200),
 # DNS_RUNS (1000 passes over 10,000 names at most), FLOWS (4), FLOW_LEN
 # (1200), FLOW_PACKETS (50,000,000), FLOW_RATE (0), FLOW_WINDOW (256),
 # GEN_NICE (10), LB_CPU (1), GEN_CPU (0),
@@ -63,8 +63,8 @@ DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-2}
 TESTS=${TESTS:-dns flows echo}
 ORDER=${ORDER:-weir nginx}
-DNS_CLIENTS=${DNS_CLIENTS:-200}
-DNS_OUTSTANDING=${DNS_OUTSTANDING:-100}
+DNS_CLIENTS=${DNS_CLIENTS:-1000}
+DNS_OUTSTANDING=${DNS_OUTSTANDING:-200}
 DNS_RUNS=${DNS_RUNS:-1000}
 FLOWS=${FLOWS:-4}
 FLOW_LEN=${FLOW_LEN:-1200}
