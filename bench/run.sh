@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bench/tcp_proxy.sh
 bench/http_proxy.sh
+# weir's UDP proxy against nginx's stream UDP proxy (dnsperf, bench/udp_blast.c)
+bench/udp_proxy.sh
 # browser-like heads, static files of 300 B-48 KB from two nginx, 50-5000 clients
 bench/http_realistic.sh
 bench/sched.sh
