@@ -4,6 +4,7 @@
 #define WEIR_ADDR_H
 
 #include <stdbool.h>
+#include <string.h>
 #include <stdint.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -32,6 +33,22 @@ int addr_family(const struct weir_addr *a);
 uint16_t addr_port(const struct weir_addr *a);
 void addr_set_port(struct weir_addr *a, uint16_t port);
 bool addr_equal(const struct weir_addr *a, const struct weir_addr *b);
+/* The same for the data path: family, port, address (and IPv6 scope)
+ * compared in place, nothing copied; two addresses of no family are the
+ * same. */
+static inline bool addr_same(const struct weir_addr *a, const struct weir_addr *b)
+{
+	if (a->u.sa.sa_family != b->u.sa.sa_family)
+		return false;
+	if (a->u.sa.sa_family == AF_INET)
+		return a->u.in.sin_port == b->u.in.sin_port &&
+		       a->u.in.sin_addr.s_addr == b->u.in.sin_addr.s_addr;
+	if (a->u.sa.sa_family == AF_INET6)
+		return a->u.in6.sin6_port == b->u.in6.sin6_port &&
+		       a->u.in6.sin6_scope_id == b->u.in6.sin6_scope_id &&
+		       memcmp(&a->u.in6.sin6_addr, &b->u.in6.sin6_addr, 16) == 0;
+	return true;
+}
 /* Orders addresses: v4 before v6, then bytes, then port. */
 int addr_cmp(const struct weir_addr *a, const struct weir_addr *b);
 /* Copies the raw address bytes (4 or 16) to <out>; returns the length. */

@@ -1,5 +1,6 @@
 /* dgram.c - datagram listeners; see dgram.h. */
 #include <errno.h>
+#include <linux/udp.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -19,6 +20,8 @@
 #define DGRAM_ROUNDS 16
 /* room for the one control message asked for, with some to spare */
 #define CTL_ROOM (CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)))
+/* payload of one GSO send at most (a UDP datagram's limit, with room) */
+#define DGRAM_GSO_BYTES 65000u
 
 /* A listening address: the sockets (until handed to the workers) and the
  * counters. Shared by the control thread and the listeners; freed when the
@@ -90,6 +93,8 @@ int dgram_prepare(const struct weir_addr *a, const struct dgram_conf *conf,
 		free(s);
 		return rc;
 	}
+	for (int i = 0; conf && conf->rcvbuf && i < s->n; i++)
+		lsock_rcvbuf(s->fds[i], conf->rcvbuf);
 	atomic_init(&s->refs, 1);
 	*out = s;
 	return 0;
@@ -275,38 +280,95 @@ static size_t tx_ctl(const struct dgram_msg *m, int family, union ctl_buf *cb)
 	return put_cmsg(cb, IPPROTO_IPV6, IPV6_PKTINFO, &pi6, sizeof(pi6));
 }
 
+/* Adds a UDP_SEGMENT control message after the <off> bytes in <cb>. */
+static size_t add_gso(union ctl_buf *cb, size_t off, uint16_t seg)
+{
+	struct cmsghdr *c = (struct cmsghdr *)(void *)(cb->buf + off);
+
+	memset(c, 0, CMSG_SPACE(sizeof(seg)));
+	c->cmsg_level = IPPROTO_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+	return off + CMSG_SPACE(sizeof(seg));
+}
+
+/* The messages of one sendmmsg(): a datagram each, or a run of datagrams
+ * of one size to one peer from one address as one buffer the kernel cuts
+ * (UDP GSO): one trip down the stack for the run. */
+struct tx_plan {
+	struct mmsghdr hdr[DGRAM_BATCH_MAX];
+	struct iovec iov[DGRAM_BATCH_MAX];
+	union ctl_buf ctl[DGRAM_BATCH_MAX];
+	uint8_t count[DGRAM_BATCH_MAX];  /* datagrams in hdr[i] */
+	uint8_t first[DGRAM_BATCH_MAX];  /* its first message */
+};
+
+static bool same_route(const struct dgram_msg *a, const struct dgram_msg *b)
+{
+	return a->ifindex == b->ifindex && addr_same(&a->peer, &b->peer) &&
+	       addr_same(&a->local, &b->local);
+}
+
+/* Lays out msgs[j..k) into <p> from message <h> on; returns the count. */
+static size_t tx_layout(const struct dgram_listener *dl, const struct dgram_msg *msgs,
+			size_t j, size_t k, int family, struct tx_plan *p, size_t h)
+{
+	size_t h0 = h;
+
+	while (j < k) {
+		const struct dgram_msg *m = &msgs[j];
+		size_t seg = m->len, total = 0, n = 0, clen = tx_ctl(m, family, &p->ctl[h]);
+
+		p->first[h] = (uint8_t)j;
+		for (; j < k; j++) {
+			if (n && (dl->no_gso || !seg || msgs[j].len > seg || !msgs[j].len ||
+				  msgs[j - 1].len < seg || total + msgs[j].len > DGRAM_GSO_BYTES ||
+				  !same_route(&msgs[j], m)))
+				break;
+			p->iov[j] = (struct iovec){ msgs[j].data, msgs[j].len };
+			total += msgs[j].len;
+			n++;
+		}
+		if (n > 1)
+			clen = add_gso(&p->ctl[h], clen, (uint16_t)seg);
+		p->hdr[h].msg_hdr = (struct msghdr){
+			.msg_name = (void *)&m->peer.u, .msg_namelen = addr_len(&m->peer),
+			.msg_iov = &p->iov[p->first[h]], .msg_iovlen = n,
+			.msg_control = clen ? p->ctl[h].buf : NULL, .msg_controllen = clen,
+		};
+		p->count[h++] = (uint8_t)n;
+	}
+	return h - h0;
+}
+
 /* Sends msgs[0..k), k <= DGRAM_BATCH_MAX; returns how many went. */
 static size_t tx_chunk(struct dgram_listener *dl, const struct dgram_msg *msgs, size_t k,
 		       int family, bool *full)
 {
-	struct mmsghdr hdr[DGRAM_BATCH_MAX];
-	struct iovec iov[DGRAM_BATCH_MAX];
-	union ctl_buf ctl[DGRAM_BATCH_MAX];
-	size_t i = 0, sent = 0;
+	struct tx_plan p;
+	size_t i = 0, sent = 0, nh = tx_layout(dl, msgs, 0, k, family, &p, 0);
 
-	for (size_t j = 0; j < k; j++) {
-		size_t clen = tx_ctl(&msgs[j], family, &ctl[j]);
-
-		iov[j] = (struct iovec){ msgs[j].data, msgs[j].len };
-		hdr[j].msg_hdr = (struct msghdr){
-			.msg_name = (void *)&msgs[j].peer.u, .msg_namelen = addr_len(&msgs[j].peer),
-			.msg_iov = &iov[j], .msg_iovlen = 1,
-			.msg_control = clen ? ctl[j].buf : NULL, .msg_controllen = clen,
-		};
-	}
-	while (i < k) {
-		int r = sendmmsg(dl->io.fd, hdr + i, (unsigned)(k - i), 0);
+	while (i < nh) {
+		int r = sendmmsg(dl->io.fd, p.hdr + i, (unsigned)(nh - i), 0);
 
 		if (r > 0) {
-			for (size_t j = i; j < i + (size_t)r; j++)
-				counter_add(&dl->ctr->tx_bytes, hdr[j].msg_len);
+			for (size_t j = i; j < i + (size_t)r; j++) {
+				counter_add(&dl->ctr->tx_bytes, p.hdr[j].msg_len);
+				sent += p.count[j];
+			}
 			i += (size_t)r;
-			sent += (size_t)r;
 		} else if (r < 0 && errno == EINTR) {
 			continue;
 		} else if (r < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
 			*full = true;
 			break;
+		} else if (p.count[i] > 1 && !dl->no_gso &&
+			   (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT)) {
+			/* no GSO on this path (no checksum offload): one by one */
+			log_info("UDP GSO refused (%s): datagrams go one by one", strerror(errno));
+			dl->no_gso = true;
+			nh = i + tx_layout(dl, msgs, p.first[i], k, family, &p, i);
 		} else {
 			/* this one is refused (no route, address gone): skip it */
 			log_debug("sendmmsg: %s", strerror(errno));

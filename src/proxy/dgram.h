@@ -77,6 +77,7 @@ struct dgram_conf {
 	                          * counted (truncated) and dropped. 0 = 65535 */
 	unsigned batch;          /* per recvmmsg(); 0 = as many as DGRAM_RX_BYTES
 	                          * holds, at most DGRAM_BATCH_MAX */
+	int rcvbuf;              /* socket receive buffer, bytes; 0 = the system's */
 };
 
 /* Counters of a set, summed over its listeners. */
@@ -103,6 +104,7 @@ struct dgram_listener {
 	struct dgram_counters *ctr;  /* this worker's slot in the set */
 	struct timer more;           /* budget spent: go on after other events */
 	bool closed;
+	bool no_gso;                 /* the kernel refused UDP GSO on it */
 	unsigned batch;
 	size_t max_len;
 	struct dgram_rx *rx;         /* receive buffers (dgram.c) */

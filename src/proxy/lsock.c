@@ -142,3 +142,9 @@ int lsock_open_group(const struct weir_addr *a, int type, int n, int *fds, char 
 		lsock_close_group(fds, n);
 	return rc;
 }
+
+void lsock_rcvbuf(int fd, int bytes)
+{
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) != 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+}

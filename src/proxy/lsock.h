@@ -58,5 +58,8 @@ int lsock_open_group(const struct weir_addr *a, int type, int n, int *fds, char 
 
 /* Closes fds[0..n-1] that are >= 0 and sets them to -1. */
 void lsock_close_group(int *fds, int n);
+/* Asks for a receive buffer of <bytes> on <fd>: beyond net.core.rmem_max
+ * when weir may (CAP_NET_ADMIN), else up to it. Best effort. */
+void lsock_rcvbuf(int fd, int bytes);
 
 #endif

@@ -53,6 +53,7 @@
 #include <errno.h>
 #include <time.h>
 #include <linux/errqueue.h>
+#include <linux/udp.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -395,25 +396,69 @@ static bool async_error(int err)
 	       err == EHOSTDOWN || err == ENONET;
 }
 
+/* Lays out the datagrams staged for <up> as messages: a run of datagrams
+ * of one size to one server (the last may be shorter), without PROXY
+ * headers, goes as one buffer the kernel cuts (UDP GSO): one trip down
+ * the stack for the run. Returns the number of messages. */
+static unsigned tx_layout_from(struct udp_worker *uw, int e, unsigned k0)
+{
+	unsigned k = k0, niov = 0;
+
+	while (e >= 0) {
+		struct stage_in *x = &uw->in[e];
+		struct msghdr *mh = &uw->txhdr[k].msg_hdr;
+		size_t seg = x->iov[1].iov_len, total = 0;
+		unsigned n = 0;
+
+		*mh = (struct msghdr){ .msg_name = &x->dst.u, .msg_namelen = addr_len(&x->dst) };
+		uw->txfirst[k] = e;
+		if (x->iov[0].iov_len || uw->no_gso || !seg) {
+			mh->msg_iov = x->iov[0].iov_len ? &x->iov[0] : &x->iov[1];
+			mh->msg_iovlen = x->iov[0].iov_len ? 2 : 1;
+			n = 1;
+			e = x->next;
+		} else {
+			mh->msg_iov = &uw->txiov[niov];
+			/* the run: same server, same size, room left in one send */
+			for (; e >= 0; e = uw->in[e].next) {
+				struct stage_in *y = &uw->in[e];
+				size_t len = y->iov[1].iov_len;
+
+				if (n && (y->iov[0].iov_len || len > seg || !len ||
+					  total + len > UDP_GSO_BYTES || !addr_same(&y->dst, &x->dst) ||
+					  uw->txiov[niov - 1].iov_len < seg))
+					break;
+				uw->txiov[niov++] = y->iov[1];
+				total += len;
+				n++;
+			}
+			mh->msg_iovlen = n;
+			if (n > 1) {
+				struct cmsghdr *c = &uw->txctl[k].align;
+				uint16_t gso = (uint16_t)seg;
+
+				memset(&uw->txctl[k], 0, sizeof(uw->txctl[k]));
+				c->cmsg_level = IPPROTO_UDP;
+				c->cmsg_type = UDP_SEGMENT;
+				c->cmsg_len = CMSG_LEN(sizeof(gso));
+				memcpy(CMSG_DATA(c), &gso, sizeof(gso));
+				mh->msg_control = uw->txctl[k].buf;
+				mh->msg_controllen = sizeof(uw->txctl[k].buf);
+			}
+		}
+		uw->txcount[k++] = (uint8_t)n;
+	}
+	return k - k0;
+}
+
 static void in_flush_up(struct udp_worker *uw, struct udp_up *up)
 {
-	struct mmsghdr *hdr = uw->hdr;
-	unsigned k = 0, i = 0;
+	unsigned k = tx_layout_from(uw, up->staged, 0), i = 0;
 	bool retried = false;
 
-	for (int e = up->staged; e >= 0; e = uw->in[e].next) {
-		struct stage_in *x = &uw->in[e];
-
-		hdr[k].msg_hdr = (struct msghdr){
-			.msg_name = &x->dst.u, .msg_namelen = addr_len(&x->dst),
-			.msg_iov = x->iov[0].iov_len ? &x->iov[0] : &x->iov[1],
-			.msg_iovlen = x->iov[0].iov_len ? 2 : 1,
-		};
-		k++;
-	}
 	while (i < k) {
-		int r = sendmmsg(up->io.fd, hdr + i, k - i, 0);
-		struct stage_in *x;
+		int r = sendmmsg(up->io.fd, uw->txhdr + i, k - i, 0);
+		struct virtual_service *svc = uw->in[uw->txfirst[i]].svc;
 		int e;
 
 		if (r > 0) {
@@ -428,17 +473,20 @@ static void in_flush_up(struct udp_worker *uw, struct udp_up *up)
 			retried = true;
 			continue;
 		}
-		/* find the entry of hdr[i] for its service */
-		x = NULL;
-		for (int j = up->staged, n = 0; j >= 0; j = uw->in[j].next, n++)
-			if ((unsigned)n == i)
-				x = &uw->in[j];
+		if (uw->txcount[i] > 1 && (e == EIO || e == EINVAL || e == ENOPROTOOPT) &&
+		    !uw->no_gso) {
+			/* no GSO on this path (no checksum offload): without */
+			log_info("udp: UDP GSO refused (%s): datagrams go one by one", strerror(e));
+			uw->no_gso = true;
+			k = i + tx_layout_from(uw, uw->txfirst[i], i);
+			continue;
+		}
 		if (e == EAGAIN || e == ENOBUFS) {
 			for (unsigned n = i; n < k; n++)
-				count_drop(x->svc, 1); /* the socket buffer is full */
-			break;
+				count_drop(uw->in[uw->txfirst[n]].svc, uw->txcount[n]);
+			break; /* the socket buffer is full */
 		}
-		count_drop(x->svc, 1); /* too large, no route: this one */
+		count_drop(svc, uw->txcount[i]); /* too large, no route: this one */
 		if (udp_may_log(uw))
 			log_info("udp: send to a server: %s", strerror(e));
 		i++;
@@ -514,6 +562,7 @@ static void udp_recv(struct dgram_listener *dl, struct dgram_msg *msgs, size_t n
 	struct udp_lst *lst = dl->priv;
 	struct virtual_service *svc = dl->ctx;
 	uint64_t now = loop_now(dl->w->loop);
+	struct udp_sess *prev = NULL;
 	uint32_t requests;
 
 	if (!lst && (!uw || !(lst = lst_new(dl, uw)))) {
@@ -524,9 +573,16 @@ static void udp_recv(struct dgram_listener *dl, struct dgram_msg *msgs, size_t n
 	requests = requests_of(lst);
 	for (size_t i = 0; i < n; i++) {
 		struct dgram_msg *m = &msgs[i];
-		struct udp_sess *s = session_of(lst, m, now);
 		struct vs_counters *cs = stats_mine(&svc->stats), *cr;
+		struct udp_sess *s;
 
+		/* a flow's datagrams come in runs: the previous one's session
+		 * first (<prev> is forgotten whenever a session may have ended) */
+		if (prev && prev->in_flows && addr_same(&prev->client, &m->peer) &&
+		    addr_same(&prev->local, &m->local) && sess_usable(prev))
+			s = prev;
+		else
+			s = prev = session_of(lst, m, now);
 		if (!s) {
 			count_drop(svc, 1);
 			continue;
@@ -542,8 +598,10 @@ static void udp_recv(struct dgram_listener *dl, struct dgram_msg *msgs, size_t n
 		stage_in(uw, s, m);
 		if (requests != UDP_UNLIMITED && s->nreq >= requests)
 			flow_unlink(s); /* its next datagram starts a new session */
-		if (sess_done(s))
+		if (sess_done(s)) {
 			sess_end(s, END_SENT); /* no answer expected (responses 0) */
+			prev = NULL;
+		}
 		if (uw->nin == UDP_BATCH)
 			in_flush(uw);
 	}
@@ -675,15 +733,7 @@ static void up_drain(struct udp_up *up)
 			udp_out_flush(uw);
 		base = uw->arena_used;
 		room = UDP_BATCH - base;
-		for (unsigned i = 0; i < room; i++) {
-			uw->iov[i] = (struct iovec){ uw->arena + (size_t)(base + i) * UDP_SLOT,
-						    UDP_SLOT };
-			uw->hdr[i].msg_hdr = (struct msghdr){
-				.msg_name = &uw->names[i].u, .msg_namelen = sizeof(uw->names[i].u),
-				.msg_iov = &uw->iov[i], .msg_iovlen = 1,
-			};
-		}
-		got = recvmmsg(up->io.fd, uw->hdr, room, MSG_DONTWAIT, NULL);
+		got = recvmmsg(up->io.fd, uw->rxhdr + base, room, MSG_DONTWAIT, NULL);
 		if (got < 0) {
 			if (errno == EINTR || async_error(errno))
 				continue; /* the error queue says more */
@@ -692,13 +742,14 @@ static void up_drain(struct udp_up *up)
 			return;
 		}
 		uw->arena_used += (unsigned)got;
-		for (int i = 0; i < got; i++) {
-			struct weir_addr from;
+		for (unsigned i = base; i < base + (unsigned)got; i++) {
+			struct msghdr *mh = &uw->rxhdr[i].msg_hdr;
 
-			addr_from_sockaddr(&from, uw->hdr[i].msg_hdr.msg_name,
-					   uw->hdr[i].msg_hdr.msg_namelen);
-			reply(up, &from, uw->iov[i].iov_base, uw->hdr[i].msg_len,
-			      uw->hdr[i].msg_hdr.msg_flags & MSG_TRUNC);
+			/* the name is a weir_addr already: only its family's
+			 * fields are read */
+			reply(up, &uw->rxname[i], uw->rxiov[i].iov_base, uw->rxhdr[i].msg_len,
+			      mh->msg_flags & MSG_TRUNC);
+			mh->msg_namelen = sizeof(uw->rxname[i].u);
 		}
 		if ((unsigned)got < room)
 			return;
@@ -759,7 +810,8 @@ static const struct dgram_ops udp_dgram_ops = {
 
 static int udp_prepare(struct virtual_service *svc, char *err)
 {
-	struct dgram_conf conf = { .max_len = 65535, .batch = UDP_BATCH };
+	/* a burst the worker cannot read at once waits in the socket */
+	struct dgram_conf conf = { .max_len = 65535, .batch = UDP_BATCH, .rcvbuf = UDP_RCVBUF };
 	struct dgram_set *set;
 	int rc = dgram_prepare(&svc->addr, &conf, &set, err);
 

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "core/loop.h"
@@ -25,6 +26,8 @@
 #define UDP_SOCKS_MAX 65536u        /* upstream sockets per worker */
 #define UDP_PP_MAX 56               /* a PROXY v2 header without TLVs */
 #define LOG_EVERY_MS 10000u
+#define UDP_GSO_BYTES 65000u       /* payload of one GSO send at most */
+#define UDP_RCVBUF (4u << 20)       /* receive buffers asked for */
 
 enum end_why { END_DONE, END_IDLE, END_SENT, END_REFUSED, END_EVICTED, END_MOVED, END_GONE };
 
@@ -137,9 +140,18 @@ struct udp_worker {
 	unsigned nout, arena_used;
 	uint8_t *arena;
 	struct loop_flush flush;
-	struct mmsghdr hdr[UDP_BATCH];
-	struct iovec iov[UDP_BATCH];
-	struct weir_addr names[UDP_BATCH];
+	/* upstream receive: slot i of the arena is rxhdr[i], set up once */
+	struct mmsghdr rxhdr[UDP_BATCH];
+	struct iovec rxiov[UDP_BATCH];
+	struct weir_addr rxname[UDP_BATCH];
+	/* upstream send: one message per datagram, or per run of datagrams
+	 * of one size to one server sent as one GSO buffer */
+	struct mmsghdr txhdr[UDP_BATCH];
+	struct iovec txiov[UDP_BATCH];
+	union { char buf[CMSG_SPACE(sizeof(uint16_t))]; struct cmsghdr align; } txctl[UDP_BATCH];
+	uint8_t txcount[UDP_BATCH];  /* datagrams in txhdr[i] */
+	int txfirst[UDP_BATCH];      /* its first stage_in */
+	bool no_gso;                 /* the kernel refused UDP_SEGMENT */
 };
 
 /* udp_pool.c: the worker's state, made on first use (NULL: out of memory). */

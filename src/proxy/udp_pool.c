@@ -10,23 +10,11 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "proxy/lsock.h"
 #include "proxy/udp.h"
 #include "proxy/udp_int.h"
 
 /* --- hashing ------------------------------------------------------------------ */
-
-/* addr_equal() for the per-datagram lookups: the fields, no copies. */
-static inline bool same_addr(const struct weir_addr *a, const struct weir_addr *b)
-{
-	if (a->u.sa.sa_family != b->u.sa.sa_family)
-		return false;
-	if (a->u.sa.sa_family == AF_INET)
-		return a->u.in.sin_port == b->u.in.sin_port &&
-		       a->u.in.sin_addr.s_addr == b->u.in.sin_addr.s_addr;
-	return a->u.in6.sin6_port == b->u.in6.sin6_port &&
-	       a->u.in6.sin6_scope_id == b->u.in6.sin6_scope_id &&
-	       memcmp(&a->u.in6.sin6_addr, &b->u.in6.sin6_addr, 16) == 0;
-}
 
 static inline uint64_t mix(uint64_t x)
 {
@@ -123,8 +111,8 @@ struct udp_sess *udp_flow_find(struct udp_worker *uw, struct udp_lst *lst,
 	if (!uw->flows.b)
 		return NULL;
 	for (struct udp_sess *s = uw->flows.b[h & uw->flows.mask]; s; s = s->fnext)
-		if (s->fhash == h && s->lst == lst && same_addr(&s->client, &m->peer) &&
-		    same_addr(&s->local, &m->local))
+		if (s->fhash == h && s->lst == lst && addr_same(&s->client, &m->peer) &&
+		    addr_same(&s->local, &m->local))
 			return s;
 	return NULL;
 }
@@ -137,7 +125,7 @@ struct udp_sess *udp_up_find(struct udp_worker *uw, const struct udp_up *up,
 	if (!uw->upt.b)
 		return NULL;
 	for (struct udp_sess *s = uw->upt.b[h & uw->upt.mask]; s; s = s->unext)
-		if (s->uhash == h && s->up == up && same_addr(&s->rs->addr, from))
+		if (s->uhash == h && s->up == up && addr_same(&s->rs->addr, from))
 			return s;
 	return NULL;
 }
@@ -188,6 +176,13 @@ struct udp_worker *udp_worker_get(struct worker *w)
 		uw->seed = now_ns() ^ (uint64_t)(uintptr_t)uw;
 	uw->w = w;
 	uw->budget = sock_budget();
+	for (unsigned i = 0; i < UDP_BATCH; i++) {
+		uw->rxiov[i] = (struct iovec){ uw->arena + (size_t)i * UDP_SLOT, UDP_SLOT };
+		uw->rxhdr[i].msg_hdr = (struct msghdr){
+			.msg_name = &uw->rxname[i].u, .msg_namelen = sizeof(uw->rxname[i].u),
+			.msg_iov = &uw->rxiov[i], .msg_iovlen = 1,
+		};
+	}
 	uw->flush.fn = flush_cb;
 	uw->gc.cb = gc_cb;
 	pw->udp = uw;
@@ -249,6 +244,7 @@ struct udp_up *udp_up_get(struct udp_worker *uw, uint8_t fam, uint32_t idx)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
 	else
 		setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+	lsock_rcvbuf(fd, UDP_RCVBUF / 4);
 	up = calloc(1, sizeof(*up));
 	if (!up) {
 		close(fd);
@@ -279,7 +275,7 @@ struct udp_dest *udp_dest_get(struct udp_worker *uw, const struct weir_addr *a)
 	struct udp_dest *d;
 
 	for (d = uw->dests ? uw->dests[h & uw->dmask] : NULL; d; d = d->next)
-		if (d->hash == h && same_addr(&d->addr, a))
+		if (d->hash == h && addr_same(&d->addr, a))
 			return d;
 	if (!uw->dests || uw->ndests > uw->dmask) {
 		uint32_t size = uw->dests ? (uw->dmask + 1) * 2 : 64;

@@ -94,6 +94,35 @@ def test_burst_answered_in_batches(echo):
     assert c["multi"] >= 1 and c["batches"] < 101, c
 
 
+def test_runs_of_equal_datagrams_come_back_whole_and_in_order(echo):
+    """Replies of one size to one client leave as one GSO buffer the kernel
+    cuts: the client still gets each datagram on its own, byte for byte,
+    in order, the shorter last one of a run too, for both address
+    families; and the counters count datagrams, not buffers."""
+    for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        port = udp_port(fam)
+        e = echo(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
+        with socket.socket(fam, socket.SOCK_DGRAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+            s.connect((host, port))
+            s.settimeout(2)
+            s.send(b"warm")
+            assert s.recv(100) == b"warm"
+            e.proc.send_signal(signal.SIGSTOP)
+            sent = []
+            for i in range(60):
+                # runs of 1200-byte datagrams, a short one ends each run
+                n = 300 if i % 20 == 19 else 1200
+                d = bytes([i]) * n
+                sent.append(d)
+                s.send(d)
+            e.proc.send_signal(signal.SIGCONT)
+            got = [s.recv(2000) for _ in range(60)]
+        assert got == sent
+        c = e.stop()
+        assert c["rx"] == 61 and c["tx"] == 61 and c["dropped"] == 0, c
+
+
 def test_oversize_dropped_and_counted(echo):
     port = udp_port()
     e = echo(f"127.0.0.1:{port}", "--max-len", "512")
