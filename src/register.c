@@ -8,6 +8,7 @@
  */
 #include "register.h"
 #include "core/option.h"
+#include "dns/dns.h"
 #include "health/health.h"
 #include "proxy/http_opts.h"
 #include "proxy/proxy.h"
@@ -29,4 +30,5 @@ void weir_register(void)
 	xdp_register();
 	opt_register(&http_opt_block);
 	opt_register(&udp_opt_block);
+	dns_register();
 }

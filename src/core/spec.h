@@ -142,7 +142,7 @@ struct route_spec {
 struct pool_spec;
 
 /* Bytes of the option area of a service (see the end of service_spec). */
-#define SPEC_OPTS_MAX 512
+#define SPEC_OPTS_MAX 1024
 
 struct service_spec {
 	int proto;                /* IPPROTO_TCP or IPPROTO_UDP */

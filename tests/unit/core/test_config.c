@@ -308,7 +308,7 @@ TEST(config_bad_service_options)
 	CHECK_BAD("service tcp [::1]:80 {\n  netmask 255.255.255.0;\n}",
 		  "t.conf:2: netmask: '255.255.255.0' is not a netmask");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  proxy ftp;\n}",
-		  "t.conf:2: proxy: 'ftp' is not one of none, tcp, http, redirect, udp");
+		  "t.conf:2: proxy: 'ftp' is not one of none, tcp, http, redirect, udp, dns");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  connect_timeout 5x;\n}",
 		  "t.conf:2: connect_timeout: '5x' is not a duration (e.g. 500ms, 2s, 5m)");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  idle_timeout -1;\n}",

@@ -475,5 +475,5 @@ TEST(spec_names)
 	CHECK_EQ(mode_parse("", &k), -ENOENT);
 	CHECK_EQ(mode_parse("udptest", &k), -ENOENT); /* not registered */
 	mode_names(names, sizeof(names));
-	CHECK_STR(names, "none, tcp, http, redirect, udp");
+	CHECK_STR(names, "none, tcp, http, redirect, udp, dns");
 }

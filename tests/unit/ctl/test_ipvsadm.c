@@ -443,7 +443,7 @@ TEST(ctlparse_weir_options)
 	CHECK(!fx_given(&cmd, "idle_timeout"));
 	/* weir's own options: "--FLAG: " and the config file's reason */
 	CHECK_USAGE("-A -t 192.0.2.1:80 --proxy ftp",
-		    "--proxy: 'ftp' is not one of none, tcp, http, redirect, udp");
+		    "--proxy: 'ftp' is not one of none, tcp, http, redirect, udp, dns");
 	CHECK_USAGE("-A -t 192.0.2.1:80 --connect-timeout 5x",
 		    "--connect-timeout: '5x' is not a duration (e.g. 500ms, 2s, 5m)");
 	CHECK_USAGE("-A -t 192.0.2.1:80 --idle-timeout soon",

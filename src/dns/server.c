@@ -1,0 +1,500 @@
+/*
+ * server.c - the DNS mode (--proxy dns): weir answers DNS queries for a
+ * service's names with the addresses of its servers that can take traffic
+ * now, over UDP (the datagram listener) and TCP (a stream listener on the
+ * same address, RFC 7766: length-prefixed, pipelined).
+ *
+ * Answers: the zone (answer.h) is built from the service's servers and
+ * options when the service's generation moved (a server's health, weight
+ * or state changed, svc->gen) or its options were edited, by the first
+ * worker to need it, under the service's lock, and published with one
+ * atomic store; a query loads the pointer and copies records. A zone
+ * replaced stays allocated for DNS_RETIRE_MS (a query holds it for
+ * microseconds) and is freed at a later rebuild or at exit.
+ *
+ * Which record comes first: the scheduler library's pick for the client
+ * (svc_schedule: rr rotates, wrr/swrr in proportion to the weights, sh/mh
+ * hash the resolver's address, persistence keeps a resolver on a server),
+ * then the others in turn, as many as `answers` says.
+ *
+ * Counters: per service, a query is a request and a datagram in, an answer
+ * a datagram out, by rcode in the response classes (NOERROR 2xx, NXDOMAIN
+ * and REFUSED 4xx, SERVFAIL/FORMERR/NOTIMP 5xx, as `weirctl -L --http` shows
+ * them); per server, the answers it came first in (conns).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/table.h"
+#include "dns/answer.h"
+#include "dns/dns.h"
+#include "dns/dns_opts.h"
+#include "proxy/dgram.h"
+#include "proxy/pworker.h"
+#include "proxy/transport.h"
+
+#define DNS_RETIRE_MS 10000u
+#define DNS_TCP_IDLE_MS 10000u
+#define DNS_TCP_BUF (2u + 65535u)
+
+/* A service's DNS state, in its area. */
+struct dns_svc {
+	struct dgram_set *udp;             /* control thread */
+	_Atomic(struct dns_zone *) zone;   /* current; written under svc->lock */
+	atomic_uint ogen;                  /* bumped when the options change */
+	uint32_t serial;                   /* svc->lock */
+};
+
+static size_t dns_area;
+
+static struct dns_svc *dsvc(struct virtual_service *svc)
+{
+	return svc_area(svc, dns_area);
+}
+
+/* --- zones replaced, freed later ------------------------------------------------ */
+
+struct retired {
+	struct dns_zone *z;
+	uint64_t at;
+	struct retired *next;
+};
+
+static pthread_mutex_t retired_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct retired *retired_list;
+
+static void retire(struct dns_zone *z, uint64_t now, bool all)
+{
+	struct retired *r = z ? malloc(sizeof(*r)) : NULL;
+
+	pthread_mutex_lock(&retired_lock);
+	if (r) {
+		*r = (struct retired){ z, now, retired_list };
+		retired_list = r;
+	} else if (z) {
+		log_warn("dns: out of memory: a replaced answer set is kept");
+	}
+	for (struct retired **pp = r ? &r->next : &retired_list; *pp;) {
+		struct retired *x = *pp;
+
+		if (all || now - x->at >= DNS_RETIRE_MS) {
+			*pp = x->next;
+			dns_zone_free(x->z);
+			free(x);
+		} else {
+			pp = &x->next;
+		}
+	}
+	pthread_mutex_unlock(&retired_lock);
+}
+
+static void free_all_retired(void)
+{
+	retire(NULL, 0, true);
+}
+
+/* --- the current zone ------------------------------------------------------------- */
+
+static uint32_t first_serial(void)
+{
+	return (uint32_t)time(NULL);
+}
+
+/* Rebuilds the zone of <svc> (svc->lock held). */
+static void rebuild(struct virtual_service *svc, struct dns_svc *ds, unsigned gen, unsigned ogen)
+{
+	struct dns_zone *old = atomic_load_explicit(&ds->zone, memory_order_relaxed), *z;
+	const struct dns_opts *o = (const void *)(svc->rt.opts + dns_opt_block.off);
+	bool avail[DNS_RRSET_MAX * 2];
+	size_t n = svc->nservers < DNS_RRSET_MAX * 2 ? svc->nservers : DNS_RRSET_MAX * 2;
+	char why[SPEC_ERR_MAX];
+
+	for (size_t i = 0; i < n; i++)
+		avail[i] = sched_server_available(&svc->servers[i]->ss);
+	if (dns_zone_build(o, svc->servers, n, avail, gen, 0, &z, why) != 0) {
+		log_warn("dns: %s", why);
+		return;
+	}
+	z->ogen = ogen;
+	if (!ds->serial)
+		ds->serial = first_serial();
+	else if (old && !dns_zone_same_answers(old, z))
+		ds->serial++;
+	z->serial = ds->serial;
+	dns_zone_set_serial(z, ds->serial);
+	atomic_store_explicit(&ds->zone, z, memory_order_release);
+	retire(old, now_ms(), false);
+}
+
+static const struct dns_zone *current_zone(struct virtual_service *svc)
+{
+	struct dns_svc *ds = dsvc(svc);
+	struct dns_zone *z = atomic_load_explicit(&ds->zone, memory_order_acquire);
+	unsigned gen = atomic_load_explicit(&svc->gen, memory_order_acquire);
+	unsigned ogen = atomic_load_explicit(&ds->ogen, memory_order_acquire);
+
+	if (z && z->gen == gen && z->ogen == ogen)
+		return z;
+	pthread_mutex_lock(&svc->lock);
+	z = atomic_load_explicit(&ds->zone, memory_order_relaxed);
+	if (!z || z->gen != gen || z->ogen != ogen)
+		rebuild(svc, ds, gen, ogen);
+	pthread_mutex_unlock(&svc->lock);
+	return atomic_load_explicit(&ds->zone, memory_order_acquire);
+}
+
+/* --- one query ----------------------------------------------------------------------- */
+
+static _Thread_local unsigned rotation;
+
+/* The index of the first record: the scheduler's pick for <client>. */
+static unsigned pick(struct virtual_service *svc, const struct dns_ask *q,
+		     const struct weir_addr *client, uint64_t now)
+{
+	struct real_server *rs = svc_schedule(svc, client, now, NULL, 0, NULL);
+	int i = -1;
+
+	if (rs) {
+		i = dns_rrset_find(q->set, rs);
+		counter_add(&stats_mine(&rs->stats)->conns, 1);
+		svc_conn_close(rs, true, client, now);
+	}
+	return i >= 0 ? (unsigned)i : rotation++ % q->set->n;
+}
+
+static void count_rcode(struct vs_counters *c, int rcode)
+{
+	counter_add(&c->requests, 1);
+	counter_add(&c->resp[rcode == DNS_R_NOERROR ? 2 :
+			     rcode == DNS_R_NXDOMAIN || rcode == DNS_R_REFUSED ? 4 : 5], 1);
+}
+
+/* Answers query msg[0..len) from <client> into out[0..size). Returns the
+ * response's length; 0: none (dropped). */
+static size_t answer(struct virtual_service *svc, const uint8_t *msg, size_t len,
+		     const struct weir_addr *client, uint8_t *out, size_t size, bool tcp,
+		     uint64_t now)
+{
+	struct vs_counters *c = stats_mine(&svc->stats);
+	const struct dns_zone *z;
+	struct dns_ask q;
+	size_t n;
+
+	counter_add(&c->inpkts, 1);
+	counter_add(&c->inbytes, len);
+	switch (dns_read_query(msg, len, &q)) {
+	case DNS_V_DROP:
+		counter_add(&c->drops, 1);
+		return 0;
+	case DNS_V_FORMERR:
+		count_rcode(c, DNS_R_FORMERR);
+		n = dns_respond_error(msg, len, DNS_R_FORMERR, out, size);
+		goto sent;
+	case DNS_V_NOTIMP:
+		count_rcode(c, DNS_R_NOTIMP);
+		n = dns_respond_error(msg, len, DNS_R_NOTIMP, out, size);
+		goto sent;
+	case DNS_V_ANSWER:
+		break;
+	}
+	if (!(z = current_zone(svc))) {
+		count_rcode(c, DNS_R_SERVFAIL);
+		n = dns_respond_error(msg, len, DNS_R_SERVFAIL, out, size);
+		goto sent;
+	}
+	dns_classify(z, &q);
+	count_rcode(c, q.rcode);
+	n = dns_respond(z, &q, q.set ? pick(svc, &q, client, now) : 0, out,
+			tcp ? size : (q.udp_size < size ? q.udp_size : size));
+sent:
+	if (n) {
+		counter_add(&c->outpkts, 1);
+		counter_add(&c->outbytes, n);
+	}
+	return n;
+}
+
+/* --- UDP ------------------------------------------------------------------------------ */
+
+static void udp_recv(struct dgram_listener *dl, struct dgram_msg *msgs, size_t n)
+{
+	struct virtual_service *svc = dl->ctx;
+	uint64_t now = loop_now(dl->w->loop);
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct dgram_msg *m = &msgs[i];
+		uint8_t out[DNS_EDNS_SIZE];
+		size_t len = answer(svc, m->data, m->len, &m->peer, out, sizeof(out), false, now);
+
+		if (!len)
+			continue;
+		/* the listener's buffer holds the query: the answer goes there */
+		memcpy(m->data, out, len);
+		m->len = len;
+		msgs[k++] = *m;
+	}
+	if (k)
+		dgram_send(dl, msgs, k);
+}
+
+static void hold_svc(void *ctx)
+{
+	svc_get(ctx);
+}
+
+static void release_svc(void *ctx)
+{
+	svc_put(ctx);
+}
+
+static const struct dgram_ops dns_dgram_ops = {
+	.recv = udp_recv, .hold = hold_svc, .release = release_svc,
+};
+
+/* --- TCP (RFC 7766) ----------------------------------------------------------------- */
+
+struct dns_tcp {
+	struct session_link link;
+	struct tp_conn conn;
+	struct worker *w;
+	struct virtual_service *svc;    /* reference (session_begin) */
+	struct weir_addr client;
+	struct timer idle;
+	size_t inlen;
+	uint8_t *out;                   /* responses not written yet */
+	size_t outlen, outoff, outcap;
+	bool closed;
+	uint8_t in[DNS_TCP_BUF];
+};
+
+static void tcp_free(void *arg)
+{
+	struct dns_tcp *t = arg;
+
+	free(t->out);
+	free(t);
+}
+
+static void tcp_close(struct dns_tcp *t)
+{
+	if (t->closed)
+		return;
+	t->closed = true;
+	tp_close(&t->conn);
+	timer_cancel(t->w->loop, &t->idle);
+	session_end(t->w, &t->link, t->svc);
+	if (loop_defer(t->w->loop, tcp_free, t) != 0)
+		fatalx("out of memory deferring a free");
+}
+
+static void tcp_force(struct session_link *l)
+{
+	tcp_close(container_of(l, struct dns_tcp, link));
+}
+
+static int queue_out(struct dns_tcp *t, const uint8_t *msg, size_t len)
+{
+	if (t->outlen + 2 + len > t->outcap) {
+		size_t cap = (t->outlen + 2 + len) * 2;
+		uint8_t *o = realloc(t->out, cap);
+
+		if (!o)
+			return -ENOMEM;
+		t->out = o;
+		t->outcap = cap;
+	}
+	t->out[t->outlen] = (uint8_t)(len >> 8);
+	t->out[t->outlen + 1] = (uint8_t)len;
+	memcpy(t->out + t->outlen + 2, msg, len);
+	t->outlen += 2 + len;
+	return 0;
+}
+
+/* Writes what is queued; -1: the connection must end. */
+static int flush_out(struct dns_tcp *t)
+{
+	while (t->outoff < t->outlen) {
+		ssize_t n = tp_write(&t->conn, t->out + t->outoff, t->outlen - t->outoff, 0);
+
+		if (n == -EAGAIN)
+			return 0;
+		if (n <= 0)
+			return -1;
+		t->outoff += (size_t)n;
+	}
+	t->outoff = t->outlen = 0;
+	return 0;
+}
+
+static void tcp_cb(struct loop_io *io, uint32_t events)
+{
+	struct dns_tcp *t = container_of(io, struct dns_tcp, conn.io);
+	uint64_t now = loop_now(t->w->loop);
+
+	if (t->closed)
+		return;
+	if (flush_out(t) != 0) {
+		tcp_close(t);
+		return;
+	}
+	/* read while nothing waits to be written (a client that does not
+	 * read its answers stops being read) */
+	while (!t->outlen) {
+		ssize_t n = tp_read(&t->conn, t->in + t->inlen, sizeof(t->in) - t->inlen);
+		size_t pos = 0;
+
+		if (n == -EAGAIN)
+			break;
+		if (n <= 0) {
+			tcp_close(t);
+			return;
+		}
+		t->inlen += (size_t)n;
+		/* every whole message in the buffer (pipelining) */
+		while (t->inlen - pos >= 2) {
+			size_t len = (size_t)t->in[pos] << 8 | t->in[pos + 1];
+			uint8_t out[65535];
+			size_t r;
+
+			if (!len) {
+				tcp_close(t);
+				return;
+			}
+			if (t->inlen - pos - 2 < len)
+				break;
+			r = answer(t->svc, t->in + pos + 2, len, &t->client, out, sizeof(out), true,
+				   now);
+			if (r && queue_out(t, out, r) != 0) {
+				tcp_close(t);
+				return;
+			}
+			pos += 2 + len;
+		}
+		memmove(t->in, t->in + pos, t->inlen - pos);
+		t->inlen -= pos;
+		if (flush_out(t) != 0) {
+			tcp_close(t);
+			return;
+		}
+	}
+	timer_arm(t->w->loop, &t->idle, now + DNS_TCP_IDLE_MS);
+}
+
+static void tcp_idle(struct timer *tm)
+{
+	tcp_close(container_of(tm, struct dns_tcp, idle));
+}
+
+static void tcp_accept(struct listener *li, int fd, const struct weir_addr *peer)
+{
+	struct dns_tcp *t = malloc(sizeof(*t));
+
+	if (!t) {
+		close(fd);
+		return;
+	}
+	memset(t, 0, offsetof(struct dns_tcp, in));
+	t->w = li->w;
+	t->svc = li->svc;
+	t->client = *peer;
+	t->idle.cb = tcp_idle;
+	t->link.force_close = tcp_force;
+	tp_init(&t->conn, fd, &tp_tcp, tcp_cb);
+	session_begin(t->w, &t->link, t->svc);
+	if (loop_add(t->w->loop, &t->conn.io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
+		tcp_close(t);
+		return;
+	}
+	timer_arm(t->w->loop, &t->idle, loop_now(t->w->loop) + DNS_TCP_IDLE_MS);
+}
+
+/* --- the mode ----------------------------------------------------------------------- */
+
+static int dns_prepare(struct virtual_service *svc, char *err)
+{
+	struct dgram_conf conf = { .max_len = 65535, .batch = DGRAM_BATCH_MAX };
+	struct dns_svc *ds = dsvc(svc);
+	int rc = listener_prepare(svc, err);
+
+	if (rc != 0)
+		return rc;
+	if ((rc = dgram_prepare(&svc->addr, &conf, &ds->udp, err)) != 0) {
+		listener_stop(svc);
+		return rc;
+	}
+	return 0;
+}
+
+static void dns_start(struct virtual_service *svc)
+{
+	listener_start(svc, tcp_accept);
+	dgram_start(dsvc(svc)->udp, &dns_dgram_ops, svc);
+}
+
+static void dns_stop(struct virtual_service *svc)
+{
+	struct dns_svc *ds = dsvc(svc);
+
+	listener_stop(svc);
+	dgram_stop(ds->udp);
+	ds->udp = NULL;
+}
+
+/* The options are checked as a zone would be built from them. */
+static int dns_check(const struct service_spec *sp, char *err)
+{
+	struct dns_zone *z;
+	int rc = dns_zone_build(dns_opts_spec(sp), NULL, 0, NULL, 0, 0, &z, err);
+
+	if (rc == 0)
+		dns_zone_free(z);
+	return rc;
+}
+
+const struct svc_mode dns_mode = {
+	.name = "dns",
+	.proto = IPPROTO_UDP,
+	.check = dns_check,
+	.prepare = dns_prepare,
+	.start = dns_start,
+	.stop = dns_stop,
+};
+
+/* --- the table's hooks -------------------------------------------------------------- */
+
+static void dns_applied(struct virtual_service *svc, const struct service_spec *sp)
+{
+	if (svc->proxy == &dns_mode)
+		atomic_fetch_add_explicit(&dsvc(svc)->ogen, 1, memory_order_release);
+}
+
+static void dns_removed(struct virtual_service *svc)
+{
+	struct dns_svc *ds = dsvc(svc);
+
+	if (svc->proxy != &dns_mode)
+		return;
+	retire(atomic_exchange(&ds->zone, NULL), now_ms(), false);
+}
+
+static const struct table_hooks dns_hooks = {
+	.svc_applied = dns_applied,
+	.svc_removed = dns_removed,
+};
+
+void dns_register(void)
+{
+	dns_area = table_svc_area(sizeof(struct dns_svc));
+	table_hooks_register(&dns_hooks);
+	mode_register(&dns_mode);
+	opt_register(&dns_opt_block);
+	atexit(free_all_retired);
+}
