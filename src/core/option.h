@@ -59,6 +59,8 @@ enum opt_type {
                               * config does not put "KEY: " before it */
 #define OPT_F_QUOTE   0x20u  /* -S always quotes the value (--check "tcp") */
 #define OPT_F_OFF     0x40u  /* "off" is the empty/zero value (durations, strings) */
+#define OPT_F_REPEAT  0x80u  /* weirctl: the flag may be given again (each one
+                              * parsed in turn: --name a --name b) */
 
 /* An ENUM word; a later word with the same value is an alias (accepted,
  * never printed, not listed in messages). */

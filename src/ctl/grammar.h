@@ -47,6 +47,8 @@ unsigned ctl_row_scope(int id);
 /* Sets row option <how> from <arg> in <cmd>, whose command takes rows of
  * <scope>. 0, or CTL_EXIT_USAGE with ipvsadm's message for ipvsadm's
  * options, "--FLAG: reason" for weir's. */
+/* True if option <id> is a row that may be given more than once. */
+bool ctl_row_repeats(int id);
 int ctl_set_row(struct ctl_cmd *cmd, const struct ctl_option *how, const char *arg,
 		unsigned scope, char *err);
 

@@ -266,16 +266,27 @@ static const struct ctl_option *find_long(const char *name, size_t len)
 
 /* What the command line gave, before anything is set: how each option was
  * written, its argument and the word it was in. */
+#define GIVEN_MORE 15
+
 struct given {
 	const struct ctl_option *how[CTL_OPT_MAX];
 	const char *arg[CTL_OPT_MAX];
 	int pos[CTL_OPT_MAX];
+	/* the arguments of a repeatable option given again (--name a --name b) */
+	const char *more[CTL_OPT_MAX][GIVEN_MORE];
+	int nmore[CTL_OPT_MAX];
 };
 
 /* Records option <o> with argument <arg>, written in word <pos>. */
 static int take(struct ctl_cmd *cmd, struct given *gv, const struct ctl_option *o,
 		const char *arg, int pos, char *err)
 {
+	if (ctl_has(cmd, o->id) && ctl_row_repeats(o->id)) {
+		if (gv->nmore[o->id] == GIVEN_MORE)
+			return ctl_fail(err, "'%s' given more than %d times", o->name, GIVEN_MORE + 1);
+		gv->more[o->id][gv->nmore[o->id]++] = arg;
+		return 0;
+	}
 	if (o->id != O_SORT && ctl_has(cmd, o->id))
 		return ctl_fail(err, "multiple '%s' options specified", o->name);
 	give(cmd, o->id);
@@ -369,6 +380,8 @@ static int set_all(const struct ctl_command *c, struct ctl_cmd *cmd, const struc
 			continue;
 		rc = ctl_row_scope(id) ? ctl_set_row(cmd, how, gv->arg[id], c->scope, why) :
 				   how->set(cmd, gv->arg[id], why);
+		for (int m = 0; !rc && m < gv->nmore[id]; m++)
+			rc = ctl_set_row(cmd, how, gv->more[id][m], c->scope, why);
 		if (rc && gv->pos[id] < first) {
 			first = gv->pos[id];
 			snprintf(err, CTL_ERR_MAX, "%s", why);
@@ -487,6 +500,7 @@ int ctl_parse(int argc, char *const *argv, struct ctl_cmd *cmd, char *err)
 
 	grammar();
 	cmd_defaults(cmd);
+	memset(gv.nmore, 0, sizeof(gv.nmore));
 	if (argc == 0) {
 		cmd->op = OP_LIST;
 		return 0;

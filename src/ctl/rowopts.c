@@ -124,6 +124,13 @@ static const struct row_opt *row_opt(int id)
 	return id >= O_ROWS && id < O_ROWS + g.nopts ? &g.opts[id - O_ROWS] : NULL;
 }
 
+bool ctl_row_repeats(int id)
+{
+	const struct row_opt *ro = row_opt(id);
+
+	return ro && (ro->rows[0]->row->flags & OPT_F_REPEAT);
+}
+
 unsigned ctl_row_scope(int id)
 {
 	const struct row_opt *ro = row_opt(id);

@@ -96,7 +96,8 @@ static int parse_zone(const struct opt_row *o, char *const *w, int n, void *base
 #define D struct dns_opts
 
 static const struct opt_row dns_rows[] = {
-	{ .key = "name", .flag = "name", .type = OPT_CUSTOM, .scope = OPT_SVC, .min_args = 1,
+	{ .key = "name", .flag = "name", .type = OPT_CUSTOM, .scope = OPT_SVC,
+	  .flags = OPT_F_REPEAT, .min_args = 1,
 	  .max_args = -1, OPT_FIELD(D, names), .parse = parse_names, .format = format_names,
 	  .metavar = "NAME", .example = "www.example.test api.example.test", .def = "none",
 	  .help = "weir: DNS: a name answered with the service's servers (repeat for more)" },

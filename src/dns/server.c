@@ -158,12 +158,18 @@ static _Thread_local unsigned rotation;
 static unsigned pick(struct virtual_service *svc, const struct dns_ask *q,
 		     const struct weir_addr *client, uint64_t now)
 {
-	struct real_server *rs = svc_schedule(svc, client, now, NULL, 0, NULL);
 	int i = -1;
 
-	if (rs) {
+	/* a pick of the other family (an IPv6 server for an A query) is
+	 * passed over: the next pick, a few times */
+	for (int tries = 0; i < 0 && tries < 4; tries++) {
+		struct real_server *rs = svc_schedule(svc, client, now, NULL, 0, NULL);
+
+		if (!rs)
+			break;
 		i = dns_rrset_find(q->set, rs);
-		counter_add(&stats_mine(&rs->stats)->conns, 1);
+		if (i >= 0)
+			counter_add(&stats_mine(&rs->stats)->conns, 1);
 		svc_conn_close(rs, true, client, now);
 	}
 	return i >= 0 ? (unsigned)i : rotation++ % q->set->n;

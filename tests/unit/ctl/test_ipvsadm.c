@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 
 #include "core/util.h"
+#include "dns/dns_opts.h"
 #include "fixture.h"
 #include "sched/sched.h"
 
@@ -419,6 +420,17 @@ TEST(ctlparse_netmask_follows_the_service_family)
 	CHECK_EQ(cmd.svc.persist_prefix, 64);
 	REQUIRE(PARSES("-A -t 192.0.2.1:80 -s mh -b mh-fallback,mh-port", &cmd));
 	CHECK_EQ(cmd.svc.sched_flags, SCHED_F_FALLBACK | SCHED_F_PORT);
+}
+
+/* A repeatable option (--name) adds each value; others stay single. */
+TEST(ctlparse_repeated_name)
+{
+	struct ctl_cmd cmd;
+
+	CHECK(PARSES("-A -u 192.0.2.1:53 --proxy dns --name www.example.test --name "
+		     "api.example.test", &cmd));
+	CHECK_STR((const char *)cmd.svc.opts + dns_opt_block.off, "www.example.test api.example.test");
+	CHECK_USAGE("-A -u 192.0.2.1:53 -s rr -s wrr", "multiple 'scheduler' options specified");
 }
 
 TEST(ctlparse_weir_options)

@@ -1,0 +1,212 @@
+"""weir as an authoritative DNS server for a service's names (--proxy dns),
+as a user sees it: dig and kdig (and queries built by hand where a client
+would not send them) against a real daemon whose servers are checked for
+real. Answers carry the servers that can take traffic now, the scheduler's
+pick first; SOA, NS, NXDOMAIN, NODATA, REFUSED and ANY as the RFCs say; TC
+then TCP for a large answer; the SOA serial moves with the answers."""
+import collections
+import re
+import socket
+import struct
+import subprocess
+import time
+
+from conftest import free_port, wait_for
+
+TIMING = "interval 200ms fast_interval 100ms timeout 150ms rise 1 fall 2"
+
+
+def conf(port, servers, extra=(), sched="rr", host="127.0.0.1", workers=2):
+    lines = [f"workers {workers};", "log_level info;", "grace 1s;",
+             f"service udp {host if ':' not in host else '[' + host + ']'}:{port} {{",
+             "    proxy dns;", "    name www.example.test;", "    name api.example.test;",
+             "    zone example.test;", f"    scheduler {sched};"]
+    lines += [f"    {e};" for e in extra]
+    lines += [f"    server {s};" for s in servers]
+    return "\n".join(lines) + "\n}\n"
+
+
+def dig(port, *args, host="127.0.0.1"):
+    r = subprocess.run(["dig", "-p", str(port), f"@{host}", "+norec", "+time=2", "+tries=1",
+                        *args], capture_output=True, text=True, timeout=20)
+    return r.stdout
+
+
+def status(out):
+    m = re.search(r"status: (\w+)", out)
+    return m.group(1) if m else None
+
+
+def answers(out, rtype="A"):
+    return [l.split()[-1] for l in out.splitlines()
+            if not l.startswith(";") and re.search(rf"\sIN\s+{rtype}\s", l)]
+
+
+def serial(port):
+    out = dig(port, "example.test", "SOA", "+short")
+    return int(out.split()[2])
+
+
+def query(qid, name, qtype=1, flags=0, qdcount=1, edns=False):
+    """A query built by hand: header, question, an OPT record if <edns>."""
+    q = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+    msg = struct.pack(">HHHHHH", qid, flags, qdcount, 0, 0, 1 if edns else 0)
+    msg += q + struct.pack(">HH", qtype, 1)
+    if edns:
+        msg += b"\0" + struct.pack(">HHIH", 41, 1232, 0, 0)
+    return msg
+
+
+def ask(port, msg, timeout=1.0):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(timeout)
+        s.sendto(msg, ("127.0.0.1", port))
+        try:
+            return s.recv(65535)
+        except socket.timeout:
+            return None
+
+
+def first_records(port, n, name="www.example.test"):
+    """The first A record of <n> answers, counted (queries built by hand:
+    faster than n digs)."""
+    c = collections.Counter()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(2)
+        for i in range(n):
+            s.sendto(query(i & 0xffff, name), ("127.0.0.1", port))
+            r = s.recv(4096)
+            qlen = len(query(0, name)) - 12
+            # the first answer's rdata: header, question, then 12 bytes of RR header
+            c[socket.inet_ntoa(r[12 + qlen + 12:12 + qlen + 16])] += 1
+    return c
+
+
+def test_answers_and_rotation(weir):
+    port = free_port()
+    weir(conf(port, ["10.0.0.1:80", "10.0.0.2:80", "[2001:db8::1]:80"], ["ttl 20s"]))
+    out = dig(port, "www.example.test", "A")
+    assert status(out) == "NOERROR" and " aa" in out.split("flags:")[1].split(";")[0]
+    assert sorted(answers(out)) == ["10.0.0.1", "10.0.0.2"]
+    assert re.search(r"www\.example\.test\.\s+20\s+IN\s+A", out)
+    firsts = [answers(dig(port, "www.example.test", "A"))[0] for _ in range(4)]
+    assert firsts[0] != firsts[1] and firsts[1] != firsts[2] and firsts[0] == firsts[2]
+    # AAAA, case kept in the question, the other name
+    out = dig(port, "API.Example.TEST", "AAAA")
+    assert status(out) == "NOERROR" and answers(out, "AAAA") == ["2001:db8::1"]
+    assert "API.Example.TEST." in out
+    # kdig over TCP, two queries on one connection
+    r = subprocess.run(["kdig", "-p", str(port), "@127.0.0.1", "+tcp", "+keepopen",
+                        "www.example.test", "A", "api.example.test", "A"],
+                       capture_output=True, text=True, timeout=20)
+    assert r.stdout.count("status: NOERROR") == 2, r.stdout
+
+
+def test_negative_answers_soa_ns_any(weir):
+    port = free_port()
+    weir(conf(port, ["10.0.0.1:80"], ["ns ns1.example.test ns2.example.test"]))
+    out = dig(port, "nope.example.test", "A")
+    assert status(out) == "NXDOMAIN" and "IN\tSOA\tns1.example.test." in out
+    out = dig(port, "www.example.test", "MX")
+    assert status(out) == "NOERROR" and "ANSWER: 0" in out and "IN\tSOA" in out   # NODATA
+    out = dig(port, "www.example.test", "AAAA")
+    assert status(out) == "NOERROR" and "ANSWER: 0" in out          # no v6 server: NODATA
+    out = dig(port, "other.test", "A")
+    assert status(out) == "REFUSED" and " aa" not in out.split("flags:")[1].split(";")[0]
+    assert sorted(dig(port, "example.test", "NS", "+short").split()) == \
+        ["ns1.example.test.", "ns2.example.test."]
+    assert dig(port, "example.test", "SOA", "+short").split()[:2] == \
+        ["ns1.example.test.", "hostmaster.example.test."]
+    out = dig(port, "www.example.test", "ANY")
+    assert status(out) == "NOERROR" and 'HINFO\t"RFC8482" ""' in out
+
+
+def test_bad_queries_get_their_rcode_or_nothing(weir):
+    port = free_port()
+    weir(conf(port, ["10.0.0.1:80"]))
+    assert ask(port, query(1, "www.example.test", flags=0x8000)) is None      # QR: a response
+    r = ask(port, query(2, "www.example.test", flags=2 << 11))                 # opcode STATUS
+    assert r and r[:2] == b"\0\2" and r[3] & 0xf == 4                            # NOTIMP
+    r = ask(port, query(3, "www.example.test", qdcount=2))
+    assert r and r[3] & 0xf == 1                                                  # FORMERR
+    r = ask(port, query(4, "www.example.test")[:20])                             # cut short
+    assert r and r[3] & 0xf == 1
+    assert ask(port, b"\0\1") is None                                             # no header
+    # still answering
+    assert status(dig(port, "www.example.test", "A")) == "NOERROR"
+
+
+def test_weights_shares_over_many_queries(weir):
+    port = free_port()
+    weir(conf(port, ["10.0.0.1:80 weight 3", "10.0.0.2:80 weight 1"], sched="wrr",
+              workers=1))
+    c = first_records(port, 4000)
+    assert abs(c["10.0.0.1"] / 4000 - 0.75) <= 0.02 and abs(c["10.0.0.2"] / 4000 - 0.25) <= 0.02, c
+
+
+def test_failed_server_leaves_the_answers_and_comes_back(weir):
+    up = socket.socket()
+    up.bind(("127.0.0.2", 0))
+    up.listen(64)
+    down_port = free_port()
+    port = free_port()
+    w = weir(conf(port, [f"127.0.0.2:{up.getsockname()[1]}", f"127.0.0.3:{down_port}"],
+                  [f"check tcp {TIMING}"]))
+    try:
+        wait_for(lambda: answers(dig(port, "www.example.test", "A")) == ["127.0.0.2"], 8,
+                 "the server that refuses its check leaves the answers")
+        s0 = serial(port)
+        back = socket.socket()
+        back.bind(("127.0.0.3", down_port))
+        back.listen(64)
+        try:
+            wait_for(lambda: sorted(answers(dig(port, "www.example.test", "A"))) ==
+                     ["127.0.0.2", "127.0.0.3"], 8, "it comes back after its rise")
+            assert serial(port) > s0
+            # weight 0 by hand: out, the serial moves again
+            s1 = serial(port)
+            w.ctl("-e", "-u", f"127.0.0.1:{port}", "-r", f"127.0.0.3:{down_port}", "-w", "0")
+            assert answers(dig(port, "www.example.test", "A")) == ["127.0.0.2"]
+            assert serial(port) > s1
+        finally:
+            back.close()
+    finally:
+        up.close()
+
+
+def test_large_answer_truncated_then_tcp(weir):
+    port = free_port()
+    servers = [f"10.0.1.{i}:80" for i in range(1, 41)]
+    weir(conf(port, servers))
+    out = dig(port, "www.example.test", "A", "+noedns", "+ignore")
+    assert " tc" in out.split("flags:")[1].split(";")[0] and "ANSWER: 0" in out
+    out = dig(port, "www.example.test", "A", "+noedns")        # dig retries over TCP
+    assert len(answers(out)) == 40
+    out = dig(port, "www.example.test", "A")                   # EDNS 1232 bytes hold 40
+    assert len(answers(out)) == 40 and " tc" not in out.split("flags:")[1].split(";")[0]
+
+
+def test_answers_limit_and_ipv6_service(weir):
+    port = free_port("::1")
+    weir(conf(port, ["10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"], ["answers 2"], host="::1"))
+    out = dig(port, "www.example.test", "A", host="::1")
+    assert len(answers(out)) == 2
+
+
+def test_weirctl_builds_a_dns_service(weir):
+    w = weir(None)
+    port = free_port()
+    vip = f"127.0.0.1:{port}"
+    r = w.ctl("-A", "-u", vip, "--proxy", "dns", "-s", "rr", check=False)
+    assert r.returncode != 0 and "needs a name" in r.stderr
+    w.ctl("-A", "-u", vip, "--proxy", "dns", "--name", "www.example.test", "--name",
+          "api.example.test", "--ttl", "5s", "-s", "rr")
+    w.ctl("-a", "-u", vip, "-r", "10.0.0.9:80")
+    out = dig(port, "api.example.test", "A")
+    assert answers(out) == ["10.0.0.9"] and re.search(r"\s5\s+IN\s+A", out)
+    saved = w.ctl("-S", "-n").stdout
+    assert "--name \"www.example.test api.example.test\"" in saved or \
+        "--name www.example.test" in saved, saved
+    assert "--ttl 5000ms" in saved, saved
+    r = w.ctl("-E", "-u", vip, "--proxy", "dns", "--name", "bad..name", check=False)
+    assert r.returncode != 0 and "is not a DNS name" in r.stderr
