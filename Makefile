@@ -27,7 +27,7 @@ INCS     := -Isrc -I$(LLHTTP_INC) -Ibuild/bpf -Ibpf
 CFLAGS_REL  := $(CSTD) $(WARN) $(INCS) -O2 -g -pthread
 CFLAGS_ASAN := $(CSTD) $(WARN) $(INCS) -O1 -g -pthread -fno-omit-frame-pointer \
                -fsanitize=address,undefined -fno-sanitize-recover=undefined
-LDLIBS   := -pthread -lm -lbpf -lelf -lz
+LDLIBS   := -pthread -lm -lbpf -lelf -lz -lmaxminddb
 
 LIB_SRC  := $(shell find src -name '*.c' ! -name main.c | sort)
 UNIT_SRC := $(shell find tests/unit -name '*.c' | sort)
