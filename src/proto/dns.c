@@ -7,27 +7,7 @@
 
 #include "core/util.h"
 #include "proto/dns.h"
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void set16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint8_t lower(uint8_t c)
-{
-	return c >= 'A' && c <= 'Z' ? (uint8_t)(c - 'A' + 'a') : c;
-}
+#include "proto/dns_bytes.h"
 
 /* --- names -------------------------------------------------------------------- */
 
@@ -48,8 +28,9 @@ int dns_name_read(const uint8_t *msg, size_t len, size_t off, uint8_t *out, size
 			if (pos + 1 >= len)
 				return -EBADMSG;
 			to = (size_t)(b & 0x3f) << 8 | msg[pos + 1];
-			/* always further back than the last jump: no loop */
-			if (to >= limit)
+			/* always further back than the last jump: no loop;
+			 * never into the header, which holds no name */
+			if (to >= limit || to < DNS_HDR_LEN)
 				return -EBADMSG;
 			if (!jumped && end)
 				*end = pos + 2;
