@@ -122,6 +122,8 @@ struct server_spec {
 	enum fwd_method fwd;
 	char url[128];            /* redirect mode: the server's public base URL */
 	uint8_t admin;            /* enum admin_state */
+	char location[32];        /* a label: DNS services answer a client with
+	                           * the servers of the location it prefers */
 	struct check_spec check;  /* kind CHECK_INHERIT = the service's */
 	int line;                 /* where it was declared; 0 = not from a file */
 };

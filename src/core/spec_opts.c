@@ -453,6 +453,11 @@ static const struct opt_row server_rows[] = {
 	  OPT_FIELD(R, check), .parse = parse_check, .format = format_check,
 	  .metavar = "WORDS", .example = "tcp port 8081", .def = "the service's",
 	  .help = "weir: with -a/-e, the server's own check (off: none)" },
+	{ .key = "location", .flag = "location", .type = OPT_STRING, .scope = OPT_SRV,
+	  .flags = OPT_F_OFF, OPT_FIELD(R, location), .max = 32, .metavar = "NAME",
+	  .example = "fra", .def = "none",
+	  .help = "weir: the server's location (DNS services answer a client with the "
+		  "servers of the location it prefers)" },
 };
 
 #undef S

@@ -7,6 +7,7 @@
 
 #include "core/table.h"
 #include "dns/answer.h"
+#include "dns/geo.h"
 
 #define T_HINFO 13
 
@@ -20,11 +21,6 @@ static void put32(uint8_t *p, uint32_t v)
 {
 	put16(p, (uint16_t)(v >> 16));
 	put16(p + 2, (uint16_t)v);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
 /* --- the zone ------------------------------------------------------------------ */
@@ -234,10 +230,89 @@ void dns_zone_set_serial(struct dns_zone *z, uint32_t serial)
 	build_soa(z);
 }
 
+/* The servers of <family> at location <loc> (-1: every location) that
+ * are available, as records of <s>; how many. */
+static int add_at(struct dns_rrset *s, int family, int loc, const struct geo_map *geo,
+		  struct real_server *const *servers, size_t n, const bool *avail,
+		  uint32_t ttl, size_t *added)
+{
+	*added = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct weir_addr *a = &servers[i]->addr;
+		int rc;
+
+		if (addr_family(a) != family || !avail[i] ||
+		    (loc >= 0 && geo_loc_find(geo, servers[i]->spec.location) != loc))
+			continue;
+		rc = family == AF_INET ?
+			rrset_add(s, servers[i], DNS_T_A, &a->u.in.sin_addr, 4, ttl) :
+			rrset_add(s, servers[i], DNS_T_AAAA, &a->u.in6.sin6_addr, 16, ttl);
+		if (rc)
+			return rc;
+		(*added)++;
+	}
+	return 0;
+}
+
+/* The records of list <l> in one family: the first location with an
+ * available server; none: those of no preference (the zone's own). */
+static int list_set(struct dns_rrset *s, const struct dns_rrset *all, int family,
+		    const struct geo_list *l, const struct geo_map *geo,
+		    struct real_server *const *servers, size_t n, const bool *avail, uint32_t ttl)
+{
+	for (unsigned k = 0; k < l->n; k++) {
+		size_t added;
+		int rc = add_at(s, family, l->loc[k], geo, servers, n, avail, ttl, &added);
+
+		if (rc || added)
+			return rc;
+	}
+	for (unsigned i = 0; i < all->n; i++) {
+		int rc = rrset_add(s, all->rs[i], family == AF_INET ? DNS_T_A : DNS_T_AAAA,
+				   all->rr + (size_t)i * all->len + 12, (uint16_t)(all->len - 12),
+				   ttl);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int dns_zone_locate(struct dns_zone *z, const struct geo_map *geo,
+		    struct real_server *const *servers, size_t n, const bool *available)
+{
+	size_t lists = geo_list_count(geo);
+
+	z->bylist = calloc(lists, sizeof(*z->bylist));
+	if (!z->bylist)
+		return -ENOMEM;
+	z->geo = geo;
+	z->nlists = lists;
+	for (size_t i = 0; i < lists; i++) {
+		const struct geo_list *l = geo_list_get(geo, (uint32_t)i);
+		int rc = list_set(&z->bylist[i].a, &z->a, AF_INET, l, geo, servers, n,
+				  available, z->ttl);
+
+		if (!rc)
+			rc = list_set(&z->bylist[i].aaaa, &z->aaaa, AF_INET6, l, geo, servers, n,
+				      available, z->ttl);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 void dns_zone_free(struct dns_zone *z)
 {
 	if (!z)
 		return;
+	for (size_t i = 0; z->bylist && i < z->nlists; i++) {
+		free(z->bylist[i].a.rr);
+		free(z->bylist[i].a.rs);
+		free(z->bylist[i].aaaa.rr);
+		free(z->bylist[i].aaaa.rs);
+	}
+	free(z->bylist);
 	free(z->a.rr);
 	free(z->a.rs);
 	free(z->aaaa.rr);
@@ -269,48 +344,6 @@ int dns_rrset_find(const struct dns_rrset *set, const struct real_server *rs)
 
 /* --- a query --------------------------------------------------------------------- */
 
-/* RFC 1035 4.1.1; RFC 6891 (EDNS) for the OPT record. */
-enum dns_verdict dns_read_query(const uint8_t *msg, size_t len, struct dns_ask *q)
-{
-	struct dns_reader r;
-	struct dns_question qu;
-	struct dns_rr rr;
-	int rc, n;
-
-	memset(q, 0, sizeof(*q));
-	if (dns_reader_init(&r, msg, len) != 0)
-		return DNS_V_DROP;
-	q->id = r.h.id;
-	q->flags = r.h.flags;
-	if (r.h.flags & DNS_QR)
-		return DNS_V_DROP;            /* a response: never answered */
-	if (DNS_OPCODE(r.h.flags) != 0)
-		return DNS_V_NOTIMP;
-	if (r.h.count[DNS_QD] != 1 || r.h.count[DNS_AN] || r.h.count[DNS_NS])
-		return DNS_V_FORMERR;
-	if (dns_next_question(&r, &qu) != 1)
-		return DNS_V_FORMERR;
-	n = dns_name_read(msg, len, qu.name, q->qname, NULL);
-	if (n < 0)
-		return DNS_V_FORMERR;
-	q->qname_len = (size_t)n;
-	q->qtype = qu.type;
-	q->qclass = qu.qclass;
-	q->udp_size = DNS_UDP_MAX;
-	while ((rc = dns_next_rr(&r, &rr)) == 1) {
-		if (rr.type != DNS_T_OPT)
-			continue;
-		if (q->edns || msg[rr.name] != 0)
-			return DNS_V_FORMERR; /* two OPT, or not at the root */
-		q->edns = true;
-		q->udp_size = rr.rclass < DNS_UDP_MAX ? DNS_UDP_MAX :
-			rr.rclass > DNS_EDNS_SIZE ? DNS_EDNS_SIZE : rr.rclass;
-	}
-	if (rc < 0 || r.pos != len)
-		return DNS_V_FORMERR;
-	return DNS_V_ANSWER;
-}
-
 static bool is_name(const struct dns_zone *z, const uint8_t *name)
 {
 	for (size_t i = 0; i < z->nnames; i++)
@@ -323,160 +356,125 @@ static bool is_name(const struct dns_zone *z, const uint8_t *name)
  * with no records of its own: NODATA, not NXDOMAIN; RFC 8020). */
 static bool is_parent(const struct dns_zone *z, const uint8_t *name, size_t len)
 {
-	for (size_t i = 0; i < z->nnames; i++) {
-		uint8_t low[DNS_NAME_MAX];
-
-		memcpy(low, name, len);
-		lower(low);
-		if (within(z->names[i], dns_name_len(z->names[i]), low, len))
+	for (size_t i = 0; i < z->nnames; i++)
+		if (within(z->names[i], dns_name_len(z->names[i]), name, len))
 			return true;
-	}
 	return false;
 }
 
-void dns_classify(const struct dns_zone *z, struct dns_ask *q)
+/* The records of the location <q>'s client prefers, and the scope of
+ * that choice: from the Client Subnet if the query has one with a source
+ * prefix (RFC 7871 7.1.2: source 0 means the resolver wants no tailored
+ * answer: its own address decides, scope 0), else the resolver's address. */
+static const struct dns_sets *locate(const struct dns_zone *z, struct dns_ask *q,
+				     const struct weir_addr *client)
 {
-	uint8_t low[DNS_NAME_MAX];
+	const struct dns_request *r = &q->req;
+	struct geo_answer ans;
+	uint8_t bytes[16];
+	int rc;
+
+	if (r->has_ecs && r->ecs.source)
+		rc = geo_lookup(z->geo, r->ecs.family == 1 ? AF_INET : AF_INET6, r->ecs.addr,
+				r->ecs.source, &ans);
+	else
+		rc = geo_lookup(z->geo, addr_family(client), bytes,
+				addr_bytes(client, bytes) * 8u, &ans);
+	if (rc || ans.list_id >= z->nlists)
+		return NULL;
+	q->scope = r->has_ecs && r->ecs.source ? ans.scope : 0;
+	return &z->bylist[ans.list_id];
+}
+
+void dns_classify(const struct dns_zone *z, struct dns_ask *q, const struct weir_addr *client)
+{
+	const struct dns_request *r = &q->req;
 
 	q->set = NULL;
-	memcpy(low, q->qname, q->qname_len);
-	lower(low);
-	if ((q->qclass != DNS_C_IN && q->qclass != DNS_T_ANY) ||
-	    !within(low, q->qname_len, z->apex, z->apex_len)) {
+	q->scope = 0;
+	if ((r->qclass != DNS_C_IN && r->qclass != DNS_T_ANY) ||
+	    !within(r->lname, r->name_len, z->apex, z->apex_len)) {
 		q->rcode = DNS_R_REFUSED;     /* not ours: no recursion */
 		return;
 	}
 	q->rcode = DNS_R_NOERROR;
-	if (is_name(z, low)) {
-		if (q->qtype == DNS_T_A)
-			q->set = &z->a;
-		else if (q->qtype == DNS_T_AAAA)
-			q->set = &z->aaaa;
+	if (is_name(z, r->lname)) {
+		const struct dns_sets *l = z->geo && (r->qtype == DNS_T_A || r->qtype == DNS_T_AAAA) ?
+			locate(z, q, client) : NULL;
+
+		if (r->qtype == DNS_T_A)
+			q->set = l ? &l->a : &z->a;
+		else if (r->qtype == DNS_T_AAAA)
+			q->set = l ? &l->aaaa : &z->aaaa;
 		if (q->set && !q->set->n)
 			q->set = NULL;        /* NODATA */
 		return;
 	}
-	if (q->qname_len == z->apex_len || is_parent(z, low, q->qname_len))
+	if (r->name_len == z->apex_len || is_parent(z, r->lname, r->name_len))
 		return;                       /* the apex, or an empty non-terminal */
 	q->rcode = DNS_R_NXDOMAIN;
 }
 
-/* The header of a response to <q>. */
-static void put_header(uint8_t *out, uint16_t id, uint16_t qflags, bool aa, int rcode)
+/* The offset of the apex inside the question's name (a query in the zone
+ * always ends with it): records owned by the apex point there. */
+static uint16_t apex_at(const struct dns_zone *z, const struct dns_ask *q)
 {
-	uint16_t flags = DNS_QR | (qflags & DNS_RD) | (aa ? DNS_AA : 0) | (uint16_t)rcode;
-
-	put16(out, id);
-	put16(out + 2, flags);
-	memset(out + 4, 0, 8);
-}
-
-static size_t put_question(uint8_t *p, const struct dns_ask *q)
-{
-	memcpy(p, q->qname, q->qname_len);
-	put16(p + q->qname_len, q->qtype);
-	put16(p + q->qname_len + 2, q->qclass);
-	return q->qname_len + 4;
-}
-
-/* A record whose owner is the apex, a pointer into the question's name
- * (a query in the zone always ends with it). */
-static size_t put_apex_rr(uint8_t *p, const struct dns_zone *z, const struct dns_ask *q,
-			  uint16_t type, const void *rdata, size_t rdlen)
-{
-	put16(p, (uint16_t)(0xc000 | (DNS_HDR_LEN + q->qname_len - z->apex_len)));
-	put16(p + 2, type);
-	put16(p + 4, DNS_C_IN);
-	put32(p + 6, z->ttl);
-	put16(p + 10, (uint16_t)rdlen);
-	memcpy(p + 12, rdata, rdlen);
-	return 12 + rdlen;
-}
-
-static size_t put_opt(uint8_t *p)
-{
-	p[0] = 0;                         /* the root */
-	put16(p + 1, DNS_T_OPT);
-	put16(p + 3, DNS_EDNS_SIZE);
-	put32(p + 5, 0);
-	put16(p + 9, 0);
-	return 11;
+	return (uint16_t)(DNS_HDR_LEN + q->req.name_len - z->apex_len);
 }
 
 size_t dns_respond(const struct dns_zone *z, const struct dns_ask *q, unsigned first,
-		   uint8_t *out, size_t size)
+		   uint8_t *out, size_t size, size_t limit)
 {
-	/* the largest response: header, question, 64 AAAA or 8 NS, SOA, OPT */
-	uint8_t buf[DNS_HDR_LEN + DNS_NAME_MAX + 4 + DNS_RRSET_MAX * 28 + 8 * (12 + DNS_NAME_MAX) +
-		    12 + sizeof(z->soa) + 11];
-	uint16_t an = 0, ns = 0;
-	size_t len;
-	bool apex = q->rcode != DNS_R_REFUSED && q->qname_len == z->apex_len;
+	struct dns_response r;
+	const struct dns_request *req = &q->req;
+	bool apex = q->rcode != DNS_R_REFUSED && req->name_len == z->apex_len;
+	bool any = false;
+	int n;
 
-	put_header(buf, q->id, q->flags, q->rcode != DNS_R_REFUSED, q->rcode);
-	len = DNS_HDR_LEN + put_question(buf + DNS_HDR_LEN, q);
-	put16(buf + 4, 1);
+	dns_response_init(&r, out, size, req, q->rcode != DNS_R_REFUSED ? DNS_AA : 0,
+			  (unsigned)q->rcode);
 	if (q->set) {
 		const struct dns_rrset *s = q->set;
 		unsigned k = z->answers && z->answers < s->n ? z->answers : s->n;
+		unsigned run = k < s->n - first ? k : s->n - first;
 
-		for (unsigned i = 0; i < k; i++) {
-			memcpy(buf + len, s->rr + (size_t)((first + i) % s->n) * s->len, s->len);
-			len += s->len;
-		}
-		an = (uint16_t)k;
-	} else if (q->rcode == DNS_R_NOERROR && q->qtype == DNS_T_ANY) {
+		/* the records from <first> on, then from the start: two copies */
+		dns_put_records(&r.w, DNS_AN, s->rr + (size_t)first * s->len,
+				(size_t)run * s->len, (uint16_t)run);
+		if (k > run)
+			dns_put_records(&r.w, DNS_AN, s->rr, (size_t)(k - run) * s->len,
+					(uint16_t)(k - run));
+		any = true;
+	} else if (q->rcode == DNS_R_NOERROR && req->qtype == DNS_T_ANY) {
 		/* RFC 8482: a small answer instead of everything */
-		static const uint8_t hinfo[] = "\007RFC8482\000";
-
-		put16(buf + len, 0xc000 | DNS_HDR_LEN);
-		put16(buf + len + 2, T_HINFO);
-		put16(buf + len + 4, DNS_C_IN);
-		put32(buf + len + 6, z->ttl);
-		put16(buf + len + 10, 9);
-		memcpy(buf + len + 12, hinfo, 9);
-		len += 21;
-		an = 1;
-	} else if (apex && q->qtype == DNS_T_SOA) {
-		len += put_apex_rr(buf + len, z, q, DNS_T_SOA, z->soa, z->soa_len);
-		an = 1;
-	} else if (apex && q->qtype == DNS_T_NS) {
+		dns_put_rr(&r.w, DNS_AN, NULL, DNS_HDR_LEN, T_HINFO, DNS_C_IN, z->ttl,
+			   "\007RFC8482\000", 9);
+		any = true;
+	} else if (apex && req->qtype == DNS_T_SOA) {
+		dns_put_rr(&r.w, DNS_AN, NULL, apex_at(z, q), DNS_T_SOA, DNS_C_IN, z->ttl,
+			   z->soa, (uint16_t)z->soa_len);
+		any = true;
+	} else if (apex && req->qtype == DNS_T_NS) {
 		for (size_t i = 0; i < z->nns; i++)
-			len += put_apex_rr(buf + len, z, q, DNS_T_NS, z->ns[i],
-					   dns_name_len(z->ns[i]));
-		an = (uint16_t)z->nns;
+			dns_put_rr(&r.w, DNS_AN, NULL, apex_at(z, q), DNS_T_NS, DNS_C_IN, z->ttl,
+				   z->ns[i], (uint16_t)dns_name_len(z->ns[i]));
+		any = true;
 	}
-	if (!an && (q->rcode == DNS_R_NOERROR || q->rcode == DNS_R_NXDOMAIN)) {
+	if (!any && (q->rcode == DNS_R_NOERROR || q->rcode == DNS_R_NXDOMAIN))
 		/* NODATA or NXDOMAIN: the SOA for negative caching (RFC 2308) */
-		len += put_apex_rr(buf + len, z, q, DNS_T_SOA, z->soa, z->soa_len);
-		ns = 1;
-	}
-	put16(buf + 6, an);
-	put16(buf + 8, ns);
-	if (q->edns) {
-		len += put_opt(buf + len);
-		put16(buf + 10, 1);
-	}
-	if (len > size) {
-		/* too large for the client: the question alone, TC (RFC 2181 9) */
-		len = DNS_HDR_LEN + q->qname_len + 4;
-		put16(buf + 2, (uint16_t)(get16(buf + 2) | DNS_TC));
-		memset(buf + 6, 0, 6);
-		if (q->edns) {
-			len += put_opt(buf + len);
-			put16(buf + 10, 1);
-		}
-	}
-	memcpy(out, buf, len);
-	return len;
+		dns_put_rr(&r.w, DNS_NS, NULL, apex_at(z, q), DNS_T_SOA, DNS_C_IN, z->ttl,
+			   z->soa, (uint16_t)z->soa_len);
+	n = dns_response_end(&r, limit, DNS_EDNS_SIZE, q->scope);
+	return n > 0 ? (size_t)n : 0;
 }
 
-size_t dns_respond_error(const uint8_t *msg, size_t len, int rcode, uint8_t *out, size_t size)
+size_t dns_respond_error(const struct dns_request *req, unsigned rcode, uint8_t *out,
+			 size_t size, size_t limit)
 {
-	if (len < DNS_HDR_LEN || size < DNS_HDR_LEN)
-		return 0;
-	/* the header alone: a malformed question is not echoed */
-	put_header(out, get16(msg), get16(msg + 2), false, rcode);
-	put16(out + 2, (uint16_t)(get16(out + 2) | (get16(msg + 2) & 0x7800)));
-	return DNS_HDR_LEN;
+	struct dns_response r;
+	int n;
+
+	dns_response_init(&r, out, size, req, 0, rcode);
+	n = dns_response_end(&r, limit, DNS_EDNS_SIZE, 0);
+	return n > 0 ? (size_t)n : 0;
 }

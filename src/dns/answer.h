@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "dns/dns_opts.h"
+#include "core/addr.h"
 #include "proto/dns.h"
 
 struct real_server;
@@ -35,6 +36,13 @@ struct dns_rrset {
 	                                     * never followed */
 };
 
+/* The address records of a location preference list. */
+struct dns_sets {
+	struct dns_rrset a, aaaa;
+};
+
+struct geo_map;
+
 struct dns_zone {
 	unsigned gen;                       /* the service's generation */
 	unsigned ogen;                      /* its options' (server.c) */
@@ -45,8 +53,13 @@ struct dns_zone {
 	size_t apex_len;
 	uint8_t (*names)[DNS_NAME_MAX];     /* the names answered, wire, lowercase */
 	size_t nnames;
-	struct dns_rrset a, aaaa;
+	struct dns_rrset a, aaaa;           /* with no location map */
 	bool a_all_down, aaaa_all_down;     /* no server available: all answered */
+	const struct geo_map *geo;          /* NULL: none; lives longer than the zone */
+	struct dns_sets *bylist;            /* [geo_list_count()]: the records of the
+	                                     * first location of each list with an
+	                                     * available server */
+	size_t nlists;
 	uint8_t soa[512];                   /* SOA rdata */
 	size_t soa_len;
 	uint8_t ns[8][DNS_NAME_MAX];        /* NS rdata: names */
@@ -59,46 +72,41 @@ struct dns_zone {
 int dns_zone_build(const struct dns_opts *o, struct real_server *const *servers, size_t n,
 		   const bool *available, unsigned gen, uint32_t serial, struct dns_zone **out,
 		   char *why);
+/* Adds the answers of location map <geo> to <z>: one set of records per
+ * preference list (servers carry their location, rs->spec.location). */
+int dns_zone_locate(struct dns_zone *z, const struct geo_map *geo,
+		    struct real_server *const *servers, size_t n, const bool *available);
 void dns_zone_free(struct dns_zone *z);
 /* Sets the serial of <z> (its SOA record follows). */
 void dns_zone_set_serial(struct dns_zone *z, uint32_t serial);
 /* True if <a> and <b> answer the same records (the serial moves if not). */
 bool dns_zone_same_answers(const struct dns_zone *a, const struct dns_zone *b);
 
-/* A query, read. */
-enum dns_verdict {
-	DNS_V_ANSWER,     /* answer it (rcode and records per the zone) */
-	DNS_V_FORMERR,    /* malformed: FORMERR */
-	DNS_V_NOTIMP,     /* an opcode other than QUERY */
-	DNS_V_DROP,       /* not a query (QR set), or shorter than a header */
-};
-
+/* A query and what answers it. */
 struct dns_ask {
-	uint16_t id, flags;
-	uint16_t qtype, qclass;
-	uint8_t qname[DNS_NAME_MAX];        /* as asked (case kept), wire */
-	size_t qname_len;
-	bool edns;
-	uint16_t udp_size;                  /* the client's limit over UDP */
-	/* filled by dns_classify: which records would answer */
+	struct dns_request req;             /* proto/dns.h: dns_request_parse() */
+	/* filled by dns_classify */
 	int rcode;
 	const struct dns_rrset *set;        /* A or AAAA records to pick from */
+	uint8_t scope;                      /* ECS scope of the answer (RFC 7871) */
 };
 
-/* Reads query msg[0..len) into <q>. */
-enum dns_verdict dns_read_query(const uint8_t *msg, size_t len, struct dns_ask *q);
-/* Decides the answer to <q> from <z>: its rcode, and q->set when the
- * answer is address records (the caller then picks the first). */
-void dns_classify(const struct dns_zone *z, struct dns_ask *q);
-/* Writes the response to <q> into out[0..size) (size: the client's limit,
- * 512 without EDNS, 65535 over TCP): the records of q->set from index
- * <first> on, rotating, as many as the zone says. Too large: the header
- * and question only, with TC. Returns the length. An error verdict gets
- * its rcode with the question (FORMERR: without it when it was unreadable). */
+/* Decides the answer to <q> (its request parsed with the verdict
+ * DNS_V_ANSWER) from <z>: its rcode, and q->set when the answer is
+ * address records (the caller then picks the first). <client> is the
+ * resolver's address: with the query's Client Subnet, if any, it chooses
+ * the location (a zone with a location map). */
+void dns_classify(const struct dns_zone *z, struct dns_ask *q, const struct weir_addr *client);
+/* Writes the response to <q> into out[0..size) for a client that takes
+ * <limit> bytes: the records of q->set from index <first> on, rotating, as
+ * many as the zone says. Too large: the header and question (and OPT)
+ * only, with TC. Returns the length (0: none). */
 size_t dns_respond(const struct dns_zone *z, const struct dns_ask *q, unsigned first,
-		   uint8_t *out, size_t size);
-/* The same for a query refused before any zone (FORMERR, NOTIMP): */
-size_t dns_respond_error(const uint8_t *msg, size_t len, int rcode, uint8_t *out, size_t size);
+		   uint8_t *out, size_t size, size_t limit);
+/* The response to a query refused before any zone (FORMERR, NOTIMP,
+ * BADVERS, SERVFAIL): its rcode, the question when it was read. */
+size_t dns_respond_error(const struct dns_request *req, unsigned rcode, uint8_t *out,
+			 size_t size, size_t limit);
 
 /* The index in <set> of <rs>'s record, or -1. */
 int dns_rrset_find(const struct dns_rrset *set, const struct real_server *rs);

@@ -14,6 +14,7 @@ static void dns_defaults(void *base)
 
 	memset(d, 0, sizeof(*d));
 	d->ttl_ms = 30000;
+	snprintf(d->geo_field, sizeof(d->geo_field), "country iso_code");
 }
 
 /* <in> as a name to keep: lowercase, no final dot, a valid DNS name of
@@ -86,6 +87,33 @@ static void format_names(const struct opt_row *o, const void *base, char *out, s
 	snprintf(out, len, "%s", (const char *)base + o->off);
 }
 
+/* Words joined by one blank (a MaxMind DB field path: country iso_code). */
+static int parse_words(const struct opt_row *o, char *const *w, int n, void *base, char *why)
+{
+	char *f = (char *)base + o->off;
+	size_t len = 0;
+
+	for (int i = 0; i < n; i++) {
+		size_t k = strlen(w[i]);
+
+		if (len + k + 1 >= o->size)
+			return opt_fail(why, "longer than %zu bytes", o->size - 1);
+		for (const char *p = w[i]; *p; p++)
+			if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '"' || *p == '\\')
+				return opt_fail(why, "'%s' is not a field name", w[i]);
+	}
+	memset(f, 0, o->size);
+	for (int i = 0; i < n; i++) {
+		size_t k = strlen(w[i]);
+
+		if (i)
+			f[len++] = ' ';
+		memcpy(f + len, w[i], k);
+		len += k;
+	}
+	return 0;
+}
+
 static int parse_zone(const struct opt_row *o, char *const *w, int n, void *base, char *why)
 {
 	struct dns_opts *d = base;
@@ -115,6 +143,19 @@ static const struct opt_row dns_rows[] = {
 	{ .key = "answers", .flag = "answers", .type = OPT_U32, .scope = OPT_SVC,
 	  OPT_FIELD(D, answers), .max = 64, .metavar = "N", .example = "2", .def = "0",
 	  .help = "weir: DNS: addresses per answer (0 = every available one, rotated)" },
+	{ .key = "geo_map", .flag = "geo-map", .type = OPT_STRING, .scope = OPT_SVC,
+	  .flags = OPT_F_OFF, OPT_FIELD(D, geo_map), .max = 108, .metavar = "FILE",
+	  .example = "/etc/weir/geo.map", .def = "off",
+	  .help = "weir: DNS: location rules, one a line: 'NETWORK|KEY|default -> LOC, LOC'" },
+	{ .key = "geo_db", .flag = "geo-db", .type = OPT_STRING, .scope = OPT_SVC,
+	  .flags = OPT_F_OFF, OPT_FIELD(D, geo_db), .max = 108, .metavar = "FILE",
+	  .example = "/var/lib/GeoIP/GeoLite2-Country.mmdb", .def = "off",
+	  .help = "weir: DNS: a MaxMind DB giving a client's key for the rules" },
+	{ .key = "geo_field", .flag = "geo-field", .type = OPT_CUSTOM, .scope = OPT_SVC,
+	  .min_args = 1, .max_args = -1, OPT_FIELD(D, geo_field), .parse = parse_words,
+	  .format = format_names, .metavar = "WORDS",
+	  .example = "continent code", .def = "country iso_code",
+	  .help = "weir: DNS: the MaxMind DB field giving the key" },
 };
 
 #undef D

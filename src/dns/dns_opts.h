@@ -22,6 +22,9 @@ struct dns_opts {
 	char ns[DNS_OPT_NAME];      /* NS names of the zone; "" = ns.ZONE */
 	uint32_t ttl_ms;            /* of every answer */
 	uint32_t answers;           /* addresses per answer; 0 = every available one */
+	char geo_map[108];          /* a file of location rules (dns/geo.h); "" = none */
+	char geo_db[108];           /* a MaxMind DB; "" = none */
+	char geo_field[48];         /* its field giving a key: "country iso_code" */
 };
 
 extern struct opt_block dns_opt_block;

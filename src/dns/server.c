@@ -26,6 +26,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,13 +37,14 @@
 #include "dns/answer.h"
 #include "dns/dns.h"
 #include "dns/dns_opts.h"
+#include "dns/geo.h"
 #include "proxy/dgram.h"
 #include "proxy/pworker.h"
 #include "proxy/transport.h"
 
 #define DNS_RETIRE_MS 10000u
 #define DNS_TCP_IDLE_MS 10000u
-#define DNS_TCP_BUF (2u + 65535u)
+#define DNS_TCP_BUF (DNS_TCP_PREFIX + DNS_TCP_MAX)
 
 /* A service's DNS state, in its area. */
 struct dns_svc {
@@ -50,6 +52,9 @@ struct dns_svc {
 	_Atomic(struct dns_zone *) zone;   /* current; written under svc->lock */
 	atomic_uint ogen;                  /* bumped when the options change */
 	uint32_t serial;                   /* svc->lock */
+	struct geo_map *geo;               /* the location map; svc->lock */
+	struct geo_map *geo_next;          /* loaded by svc_prepare, for svc_applied
+	                                    * (control thread) */
 };
 
 static size_t dns_area;
@@ -63,6 +68,7 @@ static struct dns_svc *dsvc(struct virtual_service *svc)
 
 struct retired {
 	struct dns_zone *z;
+	struct geo_map *geo;
 	uint64_t at;
 	struct retired *next;
 };
@@ -70,15 +76,17 @@ struct retired {
 static pthread_mutex_t retired_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct retired *retired_list;
 
-static void retire(struct dns_zone *z, uint64_t now, bool all)
+/* Keeps <z> and <geo> (either may be NULL) for DNS_RETIRE_MS, then frees
+ * them; frees what has been kept long enough (everything: <all>). */
+static void retire(struct dns_zone *z, struct geo_map *geo, uint64_t now, bool all)
 {
-	struct retired *r = z ? malloc(sizeof(*r)) : NULL;
+	struct retired *r = z || geo ? malloc(sizeof(*r)) : NULL;
 
 	pthread_mutex_lock(&retired_lock);
 	if (r) {
-		*r = (struct retired){ z, now, retired_list };
+		*r = (struct retired){ z, geo, now, retired_list };
 		retired_list = r;
-	} else if (z) {
+	} else if (z || geo) {
 		log_warn("dns: out of memory: a replaced answer set is kept");
 	}
 	for (struct retired **pp = r ? &r->next : &retired_list; *pp;) {
@@ -87,6 +95,7 @@ static void retire(struct dns_zone *z, uint64_t now, bool all)
 		if (all || now - x->at >= DNS_RETIRE_MS) {
 			*pp = x->next;
 			dns_zone_free(x->z);
+			geo_map_free(x->geo);
 			free(x);
 		} else {
 			pp = &x->next;
@@ -97,7 +106,7 @@ static void retire(struct dns_zone *z, uint64_t now, bool all)
 
 static void free_all_retired(void)
 {
-	retire(NULL, 0, true);
+	retire(NULL, NULL, 0, true);
 }
 
 /* --- the current zone ------------------------------------------------------------- */
@@ -122,6 +131,11 @@ static void rebuild(struct virtual_service *svc, struct dns_svc *ds, unsigned ge
 		log_warn("dns: %s", why);
 		return;
 	}
+	if (ds->geo && dns_zone_locate(z, ds->geo, svc->servers, n, avail) != 0) {
+		log_warn("dns: out of memory for the location answers");
+		dns_zone_free(z);
+		return;
+	}
 	z->ogen = ogen;
 	if (!ds->serial)
 		ds->serial = first_serial();
@@ -130,7 +144,7 @@ static void rebuild(struct virtual_service *svc, struct dns_svc *ds, unsigned ge
 	z->serial = ds->serial;
 	dns_zone_set_serial(z, ds->serial);
 	atomic_store_explicit(&ds->zone, z, memory_order_release);
-	retire(old, now_ms(), false);
+	retire(old, NULL, now_ms(), false);
 }
 
 static const struct dns_zone *current_zone(struct virtual_service *svc)
@@ -189,36 +203,32 @@ static size_t answer(struct virtual_service *svc, const uint8_t *msg, size_t len
 		     uint64_t now)
 {
 	struct vs_counters *c = stats_mine(&svc->stats);
+	enum dns_verdict v;
 	const struct dns_zone *z;
 	struct dns_ask q;
-	size_t n;
+	size_t n, limit;
 
 	counter_add(&c->inpkts, 1);
 	counter_add(&c->inbytes, len);
-	switch (dns_read_query(msg, len, &q)) {
-	case DNS_V_DROP:
+	v = dns_request_parse(msg, len, &q.req);
+	limit = tcp ? DNS_TCP_MAX : dns_udp_limit(&q.req, DNS_EDNS_SIZE);
+	if (v == DNS_V_DROP) {
 		counter_add(&c->drops, 1);
 		return 0;
-	case DNS_V_FORMERR:
-		count_rcode(c, DNS_R_FORMERR);
-		n = dns_respond_error(msg, len, DNS_R_FORMERR, out, size);
+	}
+	if (v != DNS_V_ANSWER) {
+		count_rcode(c, (int)dns_verdict_rcode(v));
+		n = dns_respond_error(&q.req, dns_verdict_rcode(v), out, size, limit);
 		goto sent;
-	case DNS_V_NOTIMP:
-		count_rcode(c, DNS_R_NOTIMP);
-		n = dns_respond_error(msg, len, DNS_R_NOTIMP, out, size);
-		goto sent;
-	case DNS_V_ANSWER:
-		break;
 	}
 	if (!(z = current_zone(svc))) {
 		count_rcode(c, DNS_R_SERVFAIL);
-		n = dns_respond_error(msg, len, DNS_R_SERVFAIL, out, size);
+		n = dns_respond_error(&q.req, DNS_R_SERVFAIL, out, size, limit);
 		goto sent;
 	}
-	dns_classify(z, &q);
+	dns_classify(z, &q, client);
 	count_rcode(c, q.rcode);
-	n = dns_respond(z, &q, q.set ? pick(svc, &q, client, now) : 0, out,
-			tcp ? size : (q.udp_size < size ? q.udp_size : size));
+	n = dns_respond(z, &q, q.set ? pick(svc, &q, client, now) : 0, out, size, limit);
 sent:
 	if (n) {
 		counter_add(&c->outpkts, 1);
@@ -365,24 +375,24 @@ static void tcp_cb(struct loop_io *io, uint32_t events)
 		}
 		t->inlen += (size_t)n;
 		/* every whole message in the buffer (pipelining) */
-		while (t->inlen - pos >= 2) {
-			size_t len = (size_t)t->in[pos] << 8 | t->in[pos + 1];
-			uint8_t out[65535];
-			size_t r;
+		for (;;) {
+			const uint8_t *msg;
+			size_t len, r;
+			uint8_t out[DNS_TCP_MAX];
+			int took = dns_tcp_frame(t->in + pos, t->inlen - pos, DNS_TCP_MAX, &msg, &len);
 
-			if (!len) {
-				tcp_close(t);
+			if (took < 0) {
+				tcp_close(t); /* a length of 0 */
 				return;
 			}
-			if (t->inlen - pos - 2 < len)
+			if (!took)
 				break;
-			r = answer(t->svc, t->in + pos + 2, len, &t->client, out, sizeof(out), true,
-				   now);
+			r = answer(t->svc, msg, len, &t->client, out, sizeof(out), true, now);
 			if (r && queue_out(t, out, r) != 0) {
 				tcp_close(t);
 				return;
 			}
-			pos += 2 + len;
+			pos += (size_t)took;
 		}
 		memmove(t->in, t->in + pos, t->inlen - pos);
 		t->inlen -= pos;
@@ -476,22 +486,95 @@ const struct svc_mode dns_mode = {
 
 /* --- the table's hooks -------------------------------------------------------------- */
 
+/* Loads the location map the options name (control thread). 0, or
+ * -errno with "FILE: reason" or "FILE:LINE: reason" in <err>. */
+static int load_geo(const struct dns_opts *o, struct geo_map **out, char *err)
+{
+	struct geo_map *m;
+	char line[512];
+	FILE *f;
+	int n = 0, rc = 0;
+
+	*out = NULL;
+	if (!o->geo_map[0] && !o->geo_db[0])
+		return 0;
+	if (!(m = geo_map_new())) {
+		snprintf(err, SPEC_ERR_MAX, "Memory allocation problem");
+		return -ENOMEM;
+	}
+	if (o->geo_map[0]) {
+		if (!(f = fopen(o->geo_map, "re"))) {
+			rc = -errno;
+			snprintf(err, SPEC_ERR_MAX, "geo_map %s: %s", o->geo_map, strerror(errno));
+			goto fail;
+		}
+		while (!rc && fgets(line, sizeof(line), f)) {
+			char why[GEO_ERR_MAX];
+
+			n++;
+			line[strcspn(line, "\r\n")] = '\0';
+			if ((rc = geo_map_add_line(m, line, why)) != 0)
+				snprintf(err, SPEC_ERR_MAX, "%s:%d: %s", o->geo_map, n, why);
+		}
+		fclose(f);
+		if (rc)
+			goto fail;
+	}
+	if (o->geo_db[0] && (rc = geo_map_set_mmdb(m, o->geo_db, o->geo_field, err)) != 0)
+		goto fail;
+	if ((rc = geo_map_finish(m)) != 0) {
+		snprintf(err, SPEC_ERR_MAX, "geo_map %s: cannot build the map", o->geo_map);
+		goto fail;
+	}
+	*out = m;
+	return 0;
+
+fail:
+	geo_map_free(m);
+	return rc;
+}
+
+static int dns_prepare_hook(struct virtual_service *svc, const struct service_spec *sp, char *err)
+{
+	struct dns_svc *ds = dsvc(svc);
+
+	geo_map_free(ds->geo_next);
+	ds->geo_next = NULL;
+	if (sp->proxy != &dns_mode)
+		return 0;
+	return load_geo(dns_opts_spec(sp), &ds->geo_next, err);
+}
+
 static void dns_applied(struct virtual_service *svc, const struct service_spec *sp)
 {
-	if (svc->proxy == &dns_mode)
-		atomic_fetch_add_explicit(&dsvc(svc)->ogen, 1, memory_order_release);
+	struct dns_svc *ds = dsvc(svc);
+	struct geo_map *old;
+
+	if (svc->proxy != &dns_mode)
+		return;
+	pthread_mutex_lock(&svc->lock);
+	old = ds->geo;
+	ds->geo = ds->geo_next;
+	ds->geo_next = NULL;
+	pthread_mutex_unlock(&svc->lock);
+	retire(NULL, old, now_ms(), false);
+	atomic_fetch_add_explicit(&ds->ogen, 1, memory_order_release);
 }
 
 static void dns_removed(struct virtual_service *svc)
 {
 	struct dns_svc *ds = dsvc(svc);
 
+	geo_map_free(ds->geo_next);
+	ds->geo_next = NULL;
 	if (svc->proxy != &dns_mode)
 		return;
-	retire(atomic_exchange(&ds->zone, NULL), now_ms(), false);
+	retire(atomic_exchange(&ds->zone, NULL), ds->geo, now_ms(), false);
+	ds->geo = NULL;
 }
 
 static const struct table_hooks dns_hooks = {
+	.svc_prepare = dns_prepare_hook,
 	.svc_applied = dns_applied,
 	.svc_removed = dns_removed,
 };

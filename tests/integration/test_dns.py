@@ -22,7 +22,7 @@ def conf(port, servers, extra=(), sched="rr", host="127.0.0.1", workers=2):
              "    proxy dns;", "    name www.example.test;", "    name api.example.test;",
              "    zone example.test;", f"    scheduler {sched};"]
     lines += [f"    {e};" for e in extra]
-    lines += [f"    server {s};" for s in servers]
+    lines += [f"    server {s}" + ("" if s.endswith("}") else ";") for s in servers]
     return "\n".join(lines) + "\n}\n"
 
 
@@ -210,3 +210,74 @@ def test_weirctl_builds_a_dns_service(weir):
     assert "--ttl 5000ms" in saved, saved
     r = w.ctl("-E", "-u", vip, "--proxy", "dns", "--name", "bad..name", check=False)
     assert r.returncode != 0 and "is not a DNS name" in r.stderr
+
+
+# --- locations ---------------------------------------------------------------------------
+
+def dig_subnet(port, subnet, name="www.example.test"):
+    out = dig(port, name, "A", f"+subnet={subnet}")
+    m = re.search(r"CLIENT-SUBNET: ([0-9a-f.:]+)/(\d+)/(\d+)", out)
+    return answers(out), (int(m.group(2)), int(m.group(3))) if m else None, out
+
+
+def test_locations_by_client_subnet(weir, tmpdir_path):
+    """A client network prefers fra, then ams: its resolver gets the fra
+    servers, with the Client Subnet scope of that answer; another network
+    ams; when fra's server goes down its clients get ams's."""
+    path = f"{tmpdir_path}/geo.map"
+    with open(path, "w") as f:
+        f.write("# clients -> preferred locations\n"
+                "10.0.0.0/8   -> fra, ams\n"
+                "10.1.0.0/16  -> ams\n"
+                "default      -> ams\n")
+    port = free_port()
+    w = weir(conf(port, ["10.0.0.1:80 { location fra; }", "10.0.0.2:80 { location ams; }",
+                         "10.0.0.3:80 { location ams; }"], [f"geo_map {path}"]))
+    got, scope, out = dig_subnet(port, "10.2.3.0/24")
+    assert got == ["10.0.0.1"], out
+    assert scope == (24, 15), out           # 10.2/15 is the widest without 10.1/16
+    got, scope, out = dig_subnet(port, "10.1.7.0/24")
+    assert sorted(got) == ["10.0.0.2", "10.0.0.3"] and scope == (24, 16), out
+    got, scope, out = dig_subnet(port, "192.0.2.0/24")
+    assert sorted(got) == ["10.0.0.2", "10.0.0.3"], out
+    # no Client Subnet: the resolver's own address (127.0.0.1: default)
+    assert sorted(answers(dig(port, "www.example.test", "A"))) == ["10.0.0.2", "10.0.0.3"]
+    # fra out: its clients get ams
+    w.ctl("-e", "-u", f"127.0.0.1:{port}", "-r", "10.0.0.1:80", "-w", "0")
+    got, _, out = dig_subnet(port, "10.2.3.0/24")
+    assert sorted(got) == ["10.0.0.2", "10.0.0.3"], out
+
+
+def test_locations_from_a_maxmind_db(weir, tmpdir_path):
+    """The MaxMind DB gives a client's country; the rules map countries to
+    locations; the record's network is the scope."""
+    import json
+    import sys
+    db = f"{tmpdir_path}/geo.mmdb"
+    records = [["198.51.100.0/24", {"country": {"iso_code": "DE"}}],
+               ["203.0.113.0/24", {"country": {"iso_code": "NL"}}]]
+    subprocess.run([sys.executable, "tests/tools/mkmmdb.py", "--ip-version", "6", db],
+                   input=json.dumps(records), text=True, check=True, timeout=30)
+    path = f"{tmpdir_path}/geo.map"
+    with open(path, "w") as f:
+        f.write("DE -> fra\nNL -> ams\n")
+    port = free_port()
+    weir(conf(port, ["10.0.0.1:80 { location fra; }", "10.0.0.2:80 { location ams; }"],
+              [f"geo_map {path}", f"geo_db {db}"]))
+    got, scope, out = dig_subnet(port, "198.51.100.0/24")
+    assert got == ["10.0.0.1"] and scope == (24, 24), out
+    got, scope, out = dig_subnet(port, "203.0.113.128/25")
+    assert got == ["10.0.0.2"], out
+
+
+def test_geo_file_errors_name_the_file(weir, tmpdir_path):
+    from conftest import WEIR
+    path = f"{tmpdir_path}/bad.map"
+    with open(path, "w") as f:
+        f.write("10.0.0.0/8 -> fra\n10.0.0.0/33 -> ams\n")
+    cfg = f"{tmpdir_path}/d.conf"
+    with open(cfg, "w") as f:
+        f.write(conf(free_port(), ["10.0.0.1:80"], [f"geo_map {path}"]))
+    r = subprocess.run([WEIR, "-c", cfg, "--socket", f"{tmpdir_path}/x.sock"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0 and f"{path}:2:" in r.stderr, r.stderr

@@ -1,7 +1,9 @@
 /* test_answer.c - a DNS service's zone and answers (src/dns/answer.c):
- * what a zone refuses, how queries are read (verdicts), classified (owned,
- * NXDOMAIN, empty non-terminal, REFUSED) and answered (counts, rotation,
- * the answers limit, TC at the client's limit, SOA and NS at the apex). */
+ * what a zone refuses, how queries are classified (owned, NXDOMAIN, empty
+ * non-terminal, REFUSED) and answered (counts, rotation, the answers
+ * limit, TC at the client's limit, SOA and NS at the apex), and answers by
+ * location with the Client Subnet scope. (Reading queries: proto/dns's
+ * tests and their corpus.) */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 
 #include "core/table.h"
 #include "dns/answer.h"
+#include "dns/geo.h"
 #include "unit.h"
 
 /* Servers: only their address is read (and their pointer compared). */
@@ -78,33 +81,9 @@ TEST(dns_zone_refuses_bad_options)
 	dns_zone_free(z);
 }
 
-TEST(dns_query_verdicts)
+static bool parse(const uint8_t *q, size_t n, struct dns_ask *a)
 {
-	uint8_t q[600];
-	struct dns_ask a;
-	size_t n = mkq(q, "www.example.test", DNS_T_A, 0, false);
-
-	CHECK_EQ(dns_read_query(q, n, &a), DNS_V_ANSWER);
-	CHECK_EQ(a.udp_size, 512);
-	CHECK_EQ(dns_read_query(q, 11, &a), DNS_V_DROP);          /* no header */
-	n = mkq(q, "www.example.test", DNS_T_A, DNS_QR, false);
-	CHECK_EQ(dns_read_query(q, n, &a), DNS_V_DROP);            /* a response */
-	n = mkq(q, "www.example.test", DNS_T_A, 2 << 11, false);
-	CHECK_EQ(dns_read_query(q, n, &a), DNS_V_NOTIMP);
-	n = mkq(q, "www.example.test", DNS_T_A, 0, false);
-	q[5] = 2;                                                  /* two questions */
-	CHECK_EQ(dns_read_query(q, n, &a), DNS_V_FORMERR);
-	q[5] = 1;
-	CHECK_EQ(dns_read_query(q, n - 2, &a), DNS_V_FORMERR);    /* cut short */
-	q[n] = 0;
-	CHECK_EQ(dns_read_query(q, n + 1, &a), DNS_V_FORMERR);    /* trailing garbage */
-	n = mkq(q, "www.example.test", DNS_T_A, 0, true);
-	CHECK_EQ(dns_read_query(q, n, &a), DNS_V_ANSWER);
-	CHECK(a.edns);
-	CHECK_EQ(a.udp_size, 1232);                                /* 4096 asked: ours */
-	memcpy(q + n, q + n - 11, 11);                             /* OPT twice */
-	q[11] = 2;
-	CHECK_EQ(dns_read_query(q, n + 11, &a), DNS_V_FORMERR);
+	return dns_request_parse(q, n, &a->req) == DNS_V_ANSWER;
 }
 
 TEST(dns_classify_and_answer)
@@ -118,17 +97,20 @@ TEST(dns_classify_and_answer)
 	uint8_t q[600], out[600];
 	char why[SPEC_ERR_MAX];
 	size_t n, r;
+	struct weir_addr client;
+
+	addr_parse("192.0.2.9:5353", false, &client);
 
 	REQUIRE(s[0] && s[1] && s[2]);
 	REQUIRE(dns_zone_build(&o, s, 3, avail, 0, 7, &z, why) == 0);
 	CHECK_EQ(z->a.n, 2);                                       /* the one down is out */
 	CHECK(!z->a_all_down);
 	n = mkq(q, "WWW.example.test", DNS_T_A, DNS_RD, false);
-	REQUIRE(dns_read_query(q, n, &a) == DNS_V_ANSWER);
-	dns_classify(z, &a);
+	REQUIRE(parse(q, n, &a));
+	dns_classify(z, &a, &client);
 	CHECK_EQ(a.rcode, DNS_R_NOERROR);
 	REQUIRE(a.set == &z->a);
-	r = dns_respond(z, &a, 1, out, sizeof(out));
+	r = dns_respond(z, &a, 1, out, sizeof(out), 512);
 	CHECK_EQ(r, n + 2 * 16);
 	CHECK_EQ(out[2], 0x85);                                    /* QR AA RD */
 	CHECK_EQ(out[5], 1);
@@ -138,36 +120,36 @@ TEST(dns_classify_and_answer)
 	CHECK(memcmp(out + n + 28, "\x0a\x00\x00\x01", 4) == 0);   /* then the next */
 	/* the limit of answers */
 	z->answers = 1;
-	CHECK_EQ(dns_respond(z, &a, 0, out, sizeof(out)), n + 16);
+	CHECK_EQ(dns_respond(z, &a, 0, out, sizeof(out), 512), n + 16);
 	z->answers = 0;
 	/* too large for the client: the question alone, TC */
-	CHECK_EQ(dns_respond(z, &a, 0, out, n + 20), n);
+	CHECK_EQ(dns_respond(z, &a, 0, out, sizeof(out), n + 20), n);
 	CHECK(out[2] & 0x02);
 	CHECK_EQ(out[7], 0);
 	/* NXDOMAIN with the SOA; an empty non-terminal; the apex; outside */
 	n = mkq(q, "nope.example.test", DNS_T_A, 0, false);
-	dns_read_query(q, n, &a);
-	dns_classify(z, &a);
+	REQUIRE(parse(q, n, &a));
+	dns_classify(z, &a, &client);
 	CHECK_EQ(a.rcode, DNS_R_NXDOMAIN);
-	r = dns_respond(z, &a, 0, out, sizeof(out));
+	r = dns_respond(z, &a, 0, out, sizeof(out), 512);
 	CHECK_EQ(out[3] & 0xf, DNS_R_NXDOMAIN);
 	CHECK_EQ(out[9], 1);
 	CHECK(r > n);
 	n = mkq(q, "b.example.test", DNS_T_A, 0, false);
-	dns_read_query(q, n, &a);
-	dns_classify(z, &a);
+	REQUIRE(parse(q, n, &a));
+	dns_classify(z, &a, &client);
 	CHECK_EQ(a.rcode, DNS_R_NOERROR);
 	CHECK(a.set == NULL);
 	n = mkq(q, "example.test", DNS_T_NS, 0, false);
-	dns_read_query(q, n, &a);
-	dns_classify(z, &a);
-	dns_respond(z, &a, 0, out, sizeof(out));
+	REQUIRE(parse(q, n, &a));
+	dns_classify(z, &a, &client);
+	dns_respond(z, &a, 0, out, sizeof(out), 512);
 	CHECK_EQ(out[7], 1);                                       /* ns.example.test */
 	n = mkq(q, "example.org", DNS_T_A, 0, false);
-	dns_read_query(q, n, &a);
-	dns_classify(z, &a);
+	REQUIRE(parse(q, n, &a));
+	dns_classify(z, &a, &client);
 	CHECK_EQ(a.rcode, DNS_R_REFUSED);
-	dns_respond(z, &a, 0, out, sizeof(out));
+	dns_respond(z, &a, 0, out, sizeof(out), 512);
 	CHECK_EQ(out[2] & 0x04, 0);                                /* not authoritative */
 	dns_zone_free(z);
 	/* every server down: all answered */
@@ -176,6 +158,65 @@ TEST(dns_classify_and_answer)
 	CHECK_EQ(z->a.n, 3);
 	CHECK(z->a_all_down);
 	dns_zone_free(z);
+	for (int i = 0; i < 3; i++)
+		free(s[i]);
+}
+
+/* Locations: a client network prefers fra, then ams; the answer holds the
+ * servers of the first location with one available, and the Client
+ * Subnet's scope is the widest network with the same answer. */
+TEST(dns_answers_by_location)
+{
+	struct dns_opts o = opts("www.example.test", "example.test", 0);
+	struct real_server *s[3] = { mk_server("10.0.0.1:80"), mk_server("10.0.0.2:80"),
+				     mk_server("10.0.0.3:80") };
+	bool avail[3] = { true, true, true };
+	struct geo_map *g = geo_map_new();
+	struct dns_zone *z;
+	struct dns_ask a;
+	struct weir_addr client;
+	uint8_t q[600];
+	char why[GEO_ERR_MAX];
+	size_t n;
+
+	REQUIRE(g && s[0] && s[1] && s[2]);
+	snprintf(s[0]->spec.location, sizeof(s[0]->spec.location), "fra");
+	snprintf(s[1]->spec.location, sizeof(s[1]->spec.location), "ams");
+	snprintf(s[2]->spec.location, sizeof(s[2]->spec.location), "ams");
+	REQUIRE(geo_map_add_line(g, "10.0.0.0/8 -> fra, ams", why) == 0);
+	REQUIRE(geo_map_add_line(g, "10.1.0.0/16 -> ams", why) == 0);
+	REQUIRE(geo_map_finish(g) == 0);
+	REQUIRE(dns_zone_build(&o, s, 3, avail, 0, 7, &z, why) == 0);
+	REQUIRE(dns_zone_locate(z, g, s, 3, avail) == 0);
+	n = mkq(q, "www.example.test", DNS_T_A, 0, false);
+	/* the resolver's own address decides; no Client Subnet: scope 0 */
+	addr_parse("10.2.3.4:53", false, &client);
+	REQUIRE(parse(q, n, &a));
+	dns_classify(z, &a, &client);
+	REQUIRE(a.set != NULL);
+	CHECK_EQ(a.set->n, 1);
+	CHECK(a.set->rs[0] == s[0]);
+	CHECK_EQ(a.scope, 0);
+	addr_parse("10.1.3.4:53", false, &client);
+	dns_classify(z, &a, &client);
+	REQUIRE(a.set != NULL);
+	CHECK_EQ(a.set->n, 2);
+	/* a Client Subnet decides over the resolver, with its scope */
+	a.req.has_ecs = true;
+	a.req.ecs = (struct dns_ecs){ .family = 1, .source = 24, .addr = { 10, 2, 3 } };
+	dns_classify(z, &a, &client);
+	CHECK(a.set->rs[0] == s[0]);
+	CHECK_EQ(a.scope, 15);                       /* 10.2/15: no 10.1/16 in it */
+	/* fra down: its clients fall back to ams */
+	dns_zone_free(z);
+	avail[0] = false;
+	REQUIRE(dns_zone_build(&o, s, 3, avail, 0, 7, &z, why) == 0);
+	REQUIRE(dns_zone_locate(z, g, s, 3, avail) == 0);
+	dns_classify(z, &a, &client);
+	CHECK_EQ(a.set->n, 2);
+	CHECK(a.set->rs[0] != s[0] && a.set->rs[1] != s[0]);
+	dns_zone_free(z);
+	geo_map_free(g);
 	for (int i = 0; i < 3; i++)
 		free(s[i]);
 }
