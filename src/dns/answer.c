@@ -88,15 +88,11 @@ static int build_set(struct dns_rrset *s, bool *all_down, int family,
 		up += addr_family(&servers[i]->addr) == family && avail[i];
 	*all_down = up == 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct weir_addr *a = &servers[i]->addr;
 		int rc;
 
-		if (addr_family(a) != family || (up && !avail[i]))
+		if (addr_family(&servers[i]->addr) != family || (up && !avail[i]))
 			continue;
-		rc = family == AF_INET ?
-			rrset_add(s, servers[i], DNS_T_A, &a->u.in.sin_addr, 4, ttl) :
-			rrset_add(s, servers[i], DNS_T_AAAA, &a->u.in6.sin6_addr, 16, ttl);
-		if (rc)
+		if ((rc = add_server(s, servers[i], ttl)) != 0)
 			return rc;
 	}
 	return 0;
@@ -238,16 +234,12 @@ static int add_at(struct dns_rrset *s, int family, int loc, const struct geo_map
 {
 	*added = 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct weir_addr *a = &servers[i]->addr;
 		int rc;
 
-		if (addr_family(a) != family || !avail[i] ||
+		if (addr_family(&servers[i]->addr) != family || !avail[i] ||
 		    (loc >= 0 && geo_loc_find(geo, servers[i]->spec.location) != loc))
 			continue;
-		rc = family == AF_INET ?
-			rrset_add(s, servers[i], DNS_T_A, &a->u.in.sin_addr, 4, ttl) :
-			rrset_add(s, servers[i], DNS_T_AAAA, &a->u.in6.sin6_addr, 16, ttl);
-		if (rc)
+		if ((rc = add_server(s, servers[i], ttl)) != 0)
 			return rc;
 		(*added)++;
 	}
