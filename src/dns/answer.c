@@ -75,6 +75,16 @@ static int rrset_add(struct dns_rrset *s, const struct real_server *rs, uint16_t
 	return 0;
 }
 
+/* <rs>'s address record: A or AAAA by its family. */
+static int add_server(struct dns_rrset *s, const struct real_server *rs, uint32_t ttl)
+{
+	const struct weir_addr *a = &rs->addr;
+
+	return addr_family(a) == AF_INET ?
+		rrset_add(s, rs, DNS_T_A, &a->u.in.sin_addr, 4, ttl) :
+		rrset_add(s, rs, DNS_T_AAAA, &a->u.in6.sin6_addr, 16, ttl);
+}
+
 /* The records of the servers of one family: the available ones, or all of
  * them when none is (an answer that may work beats none: gdnsd does the
  * same). */
