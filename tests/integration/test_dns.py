@@ -281,3 +281,36 @@ def test_geo_file_errors_name_the_file(weir, tmpdir_path):
     r = subprocess.run([WEIR, "-c", cfg, "--socket", f"{tmpdir_path}/x.sock"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode != 0 and f"{path}:2:" in r.stderr, r.stderr
+
+
+def test_malformed_query_corpus_over_the_wire(weir):
+    """The 289-case corpus of tests/integration/dns_corpus.py (queries
+    broken every way, and odd valid ones), each sent to the running DNS
+    service over UDP: a drop gets no response, FORMERR / NOTIMP / BADVERS
+    get that rcode with the query's id, an answer any authoritative rcode;
+    and the service answers a normal query afterwards."""
+    from dns_corpus import CASES
+    port = free_port()
+    weir(conf(port, ["10.0.0.1:80"], workers=1))
+    want = {"formerr": 1, "notimp": 4}
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(0.3)
+        for name, verdict, data in CASES:
+            s.sendto(data, ("127.0.0.1", port))
+            try:
+                r = s.recv(65535)
+            except socket.timeout:
+                r = None
+            if verdict == "drop":
+                assert r is None, name
+                continue
+            assert r is not None and len(r) >= 12, name
+            assert r[:2] == data[:2] and r[2] & 0x80, name          # its id, QR
+            rcode = r[3] & 0xf
+            if verdict in want:
+                assert rcode == want[verdict], (name, rcode)
+            elif verdict == "badvers":
+                assert rcode == 0 and b"\x00\x00\x29" in r, name     # 16: in the OPT record
+            else:
+                assert rcode in (0, 3, 5), (name, rcode)             # NOERROR NXDOMAIN REFUSED
+    assert status(dig(port, "www.example.test", "A")) == "NOERROR"
