@@ -153,6 +153,10 @@ int dns_zone_build(const struct dns_opts *o, struct real_server *const *servers,
 	z->gen = gen;
 	z->serial = serial;
 	z->ttl = o->ttl_ms / 1000;
+	/* state-aware: shorter while a server is out (gdnsd does it too) */
+	for (size_t i = 0; o->ttl_down_ms && i < n; i++)
+		if (!available[i])
+			z->ttl = o->ttl_down_ms / 1000;
 	z->answers = o->answers;
 	for (const char *p = o->names; *p; p += strcspn(p, " "), p += *p == ' ')
 		count++;

@@ -140,6 +140,11 @@ static const struct opt_row dns_rows[] = {
 	{ .key = "ttl", .flag = "ttl", .type = OPT_DURATION, .scope = OPT_SVC,
 	  OPT_FIELD(D, ttl_ms), .metavar = "T", .example = "5s", .def = "30s",
 	  .help = "weir: DNS: the TTL of answers" },
+	{ .key = "ttl_down", .flag = "ttl-down", .type = OPT_DURATION, .scope = OPT_SVC,
+	  .flags = OPT_F_OFF, OPT_FIELD(D, ttl_down_ms), .metavar = "T", .example = "2s",
+	  .def = "off",
+	  .help = "weir: DNS: the TTL while a server of the service is down, draining or in "
+		  "maintenance, so caches ask again soon and see it come back" },
 	{ .key = "answers", .flag = "answers", .type = OPT_U32, .scope = OPT_SVC,
 	  OPT_FIELD(D, answers), .max = 64, .metavar = "N", .example = "2", .def = "0",
 	  .help = "weir: DNS: addresses per answer (0 = every available one, rotated)" },

@@ -21,6 +21,7 @@ struct dns_opts {
 	char zone[DNS_OPT_NAME];    /* the apex owned; "" = the first name's parent */
 	char ns[DNS_OPT_NAME];      /* NS names of the zone; "" = ns.ZONE */
 	uint32_t ttl_ms;            /* of every answer */
+	uint32_t ttl_down_ms;       /* ... while a server cannot take traffic; 0 = ttl */
 	uint32_t answers;           /* addresses per answer; 0 = every available one */
 	char geo_map[108];          /* a file of location rules (dns/geo.h); "" = none */
 	char geo_db[108];           /* a MaxMind DB; "" = none */

@@ -151,10 +151,12 @@ def test_failed_server_leaves_the_answers_and_comes_back(weir):
     down_port = free_port()
     port = free_port()
     w = weir(conf(port, [f"127.0.0.2:{up.getsockname()[1]}", f"127.0.0.3:{down_port}"],
-                  [f"check tcp {TIMING}"]))
+                  [f"check tcp {TIMING}", "ttl 30s", "ttl_down 2s"]))
     try:
         wait_for(lambda: answers(dig(port, "www.example.test", "A")) == ["127.0.0.2"], 8,
                  "the server that refuses its check leaves the answers")
+        # state-aware TTL: short while a server is down
+        assert re.search(r"www\.example\.test\.\s+2\s+IN\s+A", dig(port, "www.example.test", "A"))
         s0 = serial(port)
         back = socket.socket()
         back.bind(("127.0.0.3", down_port))
@@ -163,6 +165,8 @@ def test_failed_server_leaves_the_answers_and_comes_back(weir):
             wait_for(lambda: sorted(answers(dig(port, "www.example.test", "A"))) ==
                      ["127.0.0.2", "127.0.0.3"], 8, "it comes back after its rise")
             assert serial(port) > s0
+            assert re.search(r"www\.example\.test\.\s+30\s+IN\s+A",
+                             dig(port, "www.example.test", "A"))
             # weight 0 by hand: out, the serial moves again
             s1 = serial(port)
             w.ctl("-e", "-u", f"127.0.0.1:{port}", "-r", f"127.0.0.3:{down_port}", "-w", "0")
