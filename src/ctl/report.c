@@ -7,6 +7,7 @@
 
 #include "core/healthspec.h"
 #include "ctl/report.h"
+#include "dns/dns.h"
 #include "health/state.h"
 
 /* --- snapshots ----------------------------------------------------------------- */
@@ -242,6 +243,54 @@ static void json_server(struct buf *out, const struct svc_snap *s, const struct 
 	buf_append(out, "}", 1);
 }
 
+/* --- DNS services' numbers ------------------------------------------------------- */
+
+struct dns_out {
+	struct buf *out;
+	bool first;
+	const char *label;            /* Prometheus: the service label; NULL: JSON */
+};
+
+static void dns_query_json(void *arg, const char *name, const char *type, const char *rcode,
+			   uint64_t n)
+{
+	struct dns_out *d = arg;
+
+	buf_printf(d->out, "%s{", d->first ? "" : ",");
+	d->first = false;
+	json_key(d->out, "name", name);
+	buf_append(d->out, ",", 1);
+	json_key(d->out, "type", type);
+	buf_append(d->out, ",", 1);
+	json_key(d->out, "rcode", rcode);
+	buf_printf(d->out, ",\"queries\":%" PRIu64 "}", n);
+}
+
+static void dns_loc_json(void *arg, const char *loc, uint64_t n)
+{
+	struct dns_out *d = arg;
+
+	buf_printf(d->out, "%s{", d->first ? "" : ",");
+	d->first = false;
+	json_key(d->out, "name", loc);
+	buf_printf(d->out, ",\"answers\":%" PRIu64 "}", n);
+}
+
+/* ,"dns":{"queries":[...],"locations":[...]} of a DNS service. */
+static void json_dns(struct buf *out, struct virtual_service *svc)
+{
+	struct dns_out d = { .out = out, .first = true };
+
+	if (svc->spec.proxy != &dns_mode)
+		return;
+	buf_printf(out, ",\"dns\":{\"queries\":[");
+	dns_stats(svc, dns_query_json, NULL, &d);
+	buf_printf(out, "],\"locations\":[");
+	d.first = true;
+	dns_stats(svc, NULL, dns_loc_json, &d);
+	buf_printf(out, "]}");
+}
+
 void report_json(struct vs_table *t, const struct virtual_service *only, struct buf *out)
 {
 	struct snapshot sn;
@@ -290,7 +339,9 @@ void report_json(struct vs_table *t, const struct virtual_service *only, struct 
 				first_rs = false;
 				json_server(out, &sn.s[k], &sn.s[k].rs[j]);
 			}
-		buf_printf(out, "]}");
+		buf_printf(out, "]");
+		json_dns(out, s->svc);
+		buf_printf(out, "}");
 	}
 	buf_printf(out, "]}\n");
 	snap_free(&sn);
@@ -564,9 +615,64 @@ static void emit_state(const struct obj *o, void *arg)
 	}
 }
 
+static void prom_value(struct buf *out, const char *v);
+
+static void dns_query_prom(void *arg, const char *name, const char *type, const char *rcode,
+			   uint64_t n)
+{
+	struct dns_out *d = arg;
+
+	buf_printf(d->out, "weir_dns_queries_total{service=\"");
+	prom_value(d->out, d->label);
+	buf_printf(d->out, "\",name=\"");
+	prom_value(d->out, name);
+	buf_printf(d->out, "\",type=\"%s\",rcode=\"%s\"} %" PRIu64 "\n", type, rcode, n);
+}
+
+static void dns_loc_prom(void *arg, const char *loc, uint64_t n)
+{
+	struct dns_out *d = arg;
+
+	buf_printf(d->out, "weir_dns_location_answers_total{service=\"");
+	prom_value(d->out, d->label);
+	buf_printf(d->out, "\",location=\"");
+	prom_value(d->out, loc);
+	buf_printf(d->out, "\"} %" PRIu64 "\n", n);
+}
+
 static void family_head(struct buf *out, const char *name, const char *type, const char *help)
 {
 	buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* The DNS services' queries by name, type and rcode, and answers by
+ * location (families only when a DNS service exists). */
+static void prom_dns(const struct snapshot *sn, struct buf *out)
+{
+	static const char *const heads[2][2] = {
+		{ "weir_dns_queries_total", "DNS queries by name, type and response code." },
+		{ "weir_dns_location_answers_total", "DNS answers by the location answering." },
+	};
+
+	for (int f = 0; f < 2; f++) {
+		bool any = false;
+
+		for (size_t i = 0; i < sn->n; i++) {
+			char name[ADDR_STRLEN + 8];
+			struct dns_out d = { .out = out, .label = name };
+
+			if (sn->s[i].owner || sn->s[i].svc->spec.proxy != &dns_mode)
+				continue;
+			if (!any)
+				family_head(out, heads[f][0], "counter", heads[f][1]);
+			any = true;
+			svc_label(&sn->s[i], name, sizeof(name));
+			if (f == 0)
+				dns_stats(sn->s[i].svc, dns_query_prom, NULL, &d);
+			else
+				dns_stats(sn->s[i].svc, NULL, dns_loc_prom, &d);
+		}
+	}
 }
 
 void report_metrics(struct vs_table *t, const struct report_info *info, struct buf *out)
@@ -614,5 +720,6 @@ void report_metrics(struct vs_table *t, const struct report_info *info, struct b
 			each_obj(&sn, true, emit_state, &e);
 		}
 	}
+	prom_dns(&sn, out);
 	snap_free(&sn);
 }

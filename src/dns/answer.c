@@ -262,14 +262,17 @@ static int add_at(struct dns_rrset *s, int family, int loc, const struct geo_map
 
 /* The records of list <l> in one family: the first location with an
  * available server; none: those of no preference (the zone's own). */
-static int list_set(struct dns_rrset *s, const struct dns_rrset *all, int family,
+static int list_set(struct dns_rrset *s, int *loc, const struct dns_rrset *all, int family,
 		    const struct geo_list *l, const struct geo_map *geo,
 		    struct real_server *const *servers, size_t n, const bool *avail, uint32_t ttl)
 {
+	*loc = -1;
 	for (unsigned k = 0; k < l->n; k++) {
 		size_t added;
 		int rc = add_at(s, family, l->loc[k], geo, servers, n, avail, ttl, &added);
 
+		if (added)
+			*loc = l->loc[k];
 		if (rc || added)
 			return rc;
 	}
@@ -296,12 +299,12 @@ int dns_zone_locate(struct dns_zone *z, const struct geo_map *geo,
 	z->nlists = lists;
 	for (size_t i = 0; i < lists; i++) {
 		const struct geo_list *l = geo_list_get(geo, (uint32_t)i);
-		int rc = list_set(&z->bylist[i].a, &z->a, AF_INET, l, geo, servers, n,
-				  available, z->ttl);
+		int rc = list_set(&z->bylist[i].a, &z->bylist[i].loc_a, &z->a, AF_INET, l, geo,
+				  servers, n, available, z->ttl);
 
 		if (!rc)
-			rc = list_set(&z->bylist[i].aaaa, &z->aaaa, AF_INET6, l, geo, servers, n,
-				      available, z->ttl);
+			rc = list_set(&z->bylist[i].aaaa, &z->bylist[i].loc_aaaa, &z->aaaa, AF_INET6,
+				      l, geo, servers, n, available, z->ttl);
 		if (rc)
 			return rc;
 	}
@@ -350,12 +353,13 @@ int dns_rrset_find(const struct dns_rrset *set, const struct real_server *rs)
 
 /* --- a query --------------------------------------------------------------------- */
 
-static bool is_name(const struct dns_zone *z, const uint8_t *name)
+/* Which of the zone's names <name> is, or -1. */
+static int name_index(const struct dns_zone *z, const uint8_t *name)
 {
 	for (size_t i = 0; i < z->nnames; i++)
 		if (dns_name_equal(z->names[i], name))
-			return true;
-	return false;
+			return (int)i;
+	return -1;
 }
 
 /* An empty non-terminal: a name above one of the zone's names (it exists,
@@ -398,20 +402,25 @@ void dns_classify(const struct dns_zone *z, struct dns_ask *q, const struct weir
 
 	q->set = NULL;
 	q->scope = 0;
+	q->loc = -1;
+	q->name = -1;
 	if ((r->qclass != DNS_C_IN && r->qclass != DNS_T_ANY) ||
 	    !within(r->lname, r->name_len, z->apex, z->apex_len)) {
 		q->rcode = DNS_R_REFUSED;     /* not ours: no recursion */
 		return;
 	}
 	q->rcode = DNS_R_NOERROR;
-	if (is_name(z, r->lname)) {
+	if ((q->name = name_index(z, r->lname)) >= 0) {
 		const struct dns_sets *l = z->geo && (r->qtype == DNS_T_A || r->qtype == DNS_T_AAAA) ?
 			locate(z, q, client) : NULL;
 
-		if (r->qtype == DNS_T_A)
+		if (r->qtype == DNS_T_A) {
 			q->set = l ? &l->a : &z->a;
-		else if (r->qtype == DNS_T_AAAA)
+			q->loc = l ? l->loc_a : -1;
+		} else if (r->qtype == DNS_T_AAAA) {
 			q->set = l ? &l->aaaa : &z->aaaa;
+			q->loc = l ? l->loc_aaaa : -1;
+		}
 		if (q->set && !q->set->n)
 			q->set = NULL;        /* NODATA */
 		return;

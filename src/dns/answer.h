@@ -36,9 +36,11 @@ struct dns_rrset {
 	                                     * never followed */
 };
 
-/* The address records of a location preference list. */
+/* The address records of a location preference list, and the location
+ * that answers it (-1: none preferred had a server: every available one). */
 struct dns_sets {
 	struct dns_rrset a, aaaa;
+	int loc_a, loc_aaaa;
 };
 
 struct geo_map;
@@ -89,6 +91,8 @@ struct dns_ask {
 	int rcode;
 	const struct dns_rrset *set;        /* A or AAAA records to pick from */
 	uint8_t scope;                      /* ECS scope of the answer (RFC 7871) */
+	int name;                           /* which of the zone's names; -1: another */
+	int loc;                            /* the location answering; -1: none */
 };
 
 /* Decides the answer to <q> (its request parsed with the verdict

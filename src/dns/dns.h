@@ -14,4 +14,16 @@ extern const struct svc_mode dns_mode;
  * (start-up, from src/register.c). */
 void dns_register(void);
 
+struct virtual_service;
+
+/* A DNS service's numbers since it started (control thread): <fn> gets
+ * each (name, type, rcode) with queries, the name "other" for names not
+ * the service's, the type "other" for the rarer types; <loc_fn> each
+ * location with the answers it gave. Either may be NULL; nothing for a
+ * service of another mode. */
+void dns_stats(struct virtual_service *svc,
+	       void (*fn)(void *arg, const char *name, const char *type, const char *rcode,
+			  uint64_t n),
+	       void (*loc_fn)(void *arg, const char *loc, uint64_t n), void *arg);
+
 #endif

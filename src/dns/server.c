@@ -34,6 +34,7 @@
 
 #include "core/log.h"
 #include "core/table.h"
+#include "core/worker.h"
 #include "dns/answer.h"
 #include "dns/dns.h"
 #include "dns/dns_opts.h"
@@ -46,8 +47,24 @@
 #define DNS_TCP_IDLE_MS 10000u
 #define DNS_TCP_BUF (DNS_TCP_PREFIX + DNS_TCP_MAX)
 
+/* The numbers of one thread (its own cache lines: written without locks). */
+#define CNT_NAMES 16          /* names counted one by one; then "other" */
+#define CNT_LOCS 32
+static const uint16_t cnt_types[] = { DNS_T_A, DNS_T_AAAA, DNS_T_SOA, DNS_T_NS, DNS_T_ANY };
+#define CNT_TYPES 6           /* the above, then "other" */
+static const unsigned cnt_rcodes[] = { DNS_R_NOERROR, DNS_R_FORMERR, DNS_R_SERVFAIL,
+				       DNS_R_NXDOMAIN, DNS_R_NOTIMP, DNS_R_REFUSED, 16 };
+#define CNT_RCODES 7
+
+struct dns_ctr {
+	uint64_t q[CNT_NAMES + 1][CNT_TYPES][CNT_RCODES];
+	uint64_t loc[CNT_LOCS];
+} __attribute__((aligned(CACHELINE)));
+
 /* A service's DNS state, in its area. */
 struct dns_svc {
+	struct dns_ctr *ctr;               /* [nworkers + 1]; made by svc_prepare,
+	                                    * freed late (retire) */
 	struct dgram_set *udp;             /* control thread */
 	_Atomic(struct dns_zone *) zone;   /* current; written under svc->lock */
 	atomic_uint ogen;                  /* bumped when the options change */
@@ -69,6 +86,7 @@ static struct dns_svc *dsvc(struct virtual_service *svc)
 struct retired {
 	struct dns_zone *z;
 	struct geo_map *geo;
+	void *mem;
 	uint64_t at;
 	struct retired *next;
 };
@@ -78,15 +96,16 @@ static struct retired *retired_list;
 
 /* Keeps <z> and <geo> (either may be NULL) for DNS_RETIRE_MS, then frees
  * them; frees what has been kept long enough (everything: <all>). */
-static void retire(struct dns_zone *z, struct geo_map *geo, uint64_t now, bool all)
+static void retire_mem(struct dns_zone *z, struct geo_map *geo, void *mem, uint64_t now,
+		       bool all)
 {
-	struct retired *r = z || geo ? malloc(sizeof(*r)) : NULL;
+	struct retired *r = z || geo || mem ? malloc(sizeof(*r)) : NULL;
 
 	pthread_mutex_lock(&retired_lock);
 	if (r) {
-		*r = (struct retired){ z, geo, now, retired_list };
+		*r = (struct retired){ z, geo, mem, now, retired_list };
 		retired_list = r;
-	} else if (z || geo) {
+	} else if (z || geo || mem) {
 		log_warn("dns: out of memory: a replaced answer set is kept");
 	}
 	for (struct retired **pp = r ? &r->next : &retired_list; *pp;) {
@@ -96,12 +115,18 @@ static void retire(struct dns_zone *z, struct geo_map *geo, uint64_t now, bool a
 			*pp = x->next;
 			dns_zone_free(x->z);
 			geo_map_free(x->geo);
+			free(x->mem);
 			free(x);
 		} else {
 			pp = &x->next;
 		}
 	}
 	pthread_mutex_unlock(&retired_lock);
+}
+
+static void retire(struct dns_zone *z, struct geo_map *geo, uint64_t now, bool all)
+{
+	retire_mem(z, geo, NULL, now, all);
 }
 
 static void free_all_retired(void)
@@ -189,6 +214,36 @@ static unsigned pick(struct virtual_service *svc, const struct dns_ask *q,
 	return i >= 0 ? (unsigned)i : rotation++ % q->set->n;
 }
 
+static int index_of_type(uint16_t t)
+{
+	for (int i = 0; i < CNT_TYPES - 1; i++)
+		if (cnt_types[i] == t)
+			return i;
+	return CNT_TYPES - 1;
+}
+
+static int index_of_rcode(unsigned r)
+{
+	for (int i = 0; i < CNT_RCODES; i++)
+		if (cnt_rcodes[i] == r)
+			return i;
+	return 2; /* SERVFAIL */
+}
+
+/* The query's name, type and rcode; the location that answered. */
+static void count_query(struct virtual_service *svc, const struct dns_ask *q, unsigned rcode)
+{
+	struct dns_ctr *c = dsvc(svc)->ctr;
+	int name = q->name >= 0 && q->name < CNT_NAMES ? q->name : CNT_NAMES;
+
+	if (!c || weir_thread_id < 0)
+		return;
+	c += weir_thread_id;
+	counter_add(&c->q[name][index_of_type(q->req.qtype)][index_of_rcode(rcode)], 1);
+	if (q->set && q->loc >= 0 && q->loc < CNT_LOCS)
+		counter_add(&c->loc[q->loc], 1);
+}
+
 static void count_rcode(struct vs_counters *c, int rcode)
 {
 	counter_add(&c->requests, 1);
@@ -216,18 +271,23 @@ static size_t answer(struct virtual_service *svc, const uint8_t *msg, size_t len
 		counter_add(&c->drops, 1);
 		return 0;
 	}
+	q.name = q.loc = -1;
+	q.set = NULL;
 	if (v != DNS_V_ANSWER) {
 		count_rcode(c, (int)dns_verdict_rcode(v));
+		count_query(svc, &q, dns_verdict_rcode(v));
 		n = dns_respond_error(&q.req, dns_verdict_rcode(v), out, size, limit);
 		goto sent;
 	}
 	if (!(z = current_zone(svc))) {
 		count_rcode(c, DNS_R_SERVFAIL);
+		count_query(svc, &q, DNS_R_SERVFAIL);
 		n = dns_respond_error(&q.req, DNS_R_SERVFAIL, out, size, limit);
 		goto sent;
 	}
 	dns_classify(z, &q, client);
 	count_rcode(c, q.rcode);
+	count_query(svc, &q, (unsigned)q.rcode);
 	n = dns_respond(z, &q, q.set ? pick(svc, &q, client, now) : 0, out, size, limit);
 sent:
 	if (n) {
@@ -542,6 +602,16 @@ static int dns_prepare_hook(struct virtual_service *svc, const struct service_sp
 	ds->geo_next = NULL;
 	if (sp->proxy != &dns_mode)
 		return 0;
+	if (!ds->ctr) {
+		size_t size = (size_t)(nworkers + 1) * sizeof(*ds->ctr);
+
+		ds->ctr = aligned_alloc(CACHELINE, size);
+		if (!ds->ctr) {
+			snprintf(err, SPEC_ERR_MAX, "Memory allocation problem");
+			return -ENOMEM;
+		}
+		memset(ds->ctr, 0, size);
+	}
 	return load_geo(dns_opts_spec(sp), &ds->geo_next, err);
 }
 
@@ -567,10 +637,9 @@ static void dns_removed(struct virtual_service *svc)
 
 	geo_map_free(ds->geo_next);
 	ds->geo_next = NULL;
-	if (svc->proxy != &dns_mode)
-		return;
-	retire(atomic_exchange(&ds->zone, NULL), ds->geo, now_ms(), false);
+	retire_mem(atomic_exchange(&ds->zone, NULL), ds->geo, ds->ctr, now_ms(), false);
 	ds->geo = NULL;
+	ds->ctr = NULL;
 }
 
 static const struct table_hooks dns_hooks = {
@@ -578,6 +647,55 @@ static const struct table_hooks dns_hooks = {
 	.svc_applied = dns_applied,
 	.svc_removed = dns_removed,
 };
+
+void dns_stats(struct virtual_service *svc,
+	       void (*fn)(void *arg, const char *name, const char *type, const char *rcode,
+			  uint64_t n),
+	       void (*loc_fn)(void *arg, const char *loc, uint64_t n), void *arg)
+{
+	struct dns_svc *ds = dsvc(svc);
+	const struct dns_opts *o = dns_opts_spec(&svc->spec);
+	char names[CNT_NAMES + 1][DNS_OPT_NAME];
+	const char *p = o->names;
+	int nn = 0;
+
+	if (svc->proxy != &dns_mode || !ds->ctr)
+		return;
+	/* the names in the order of the options (the zone's order) */
+	while (*p && nn < CNT_NAMES) {
+		size_t l = strcspn(p, " ");
+
+		snprintf(names[nn++], DNS_OPT_NAME, "%.*s", (int)l, p);
+		p += l + (p[l] == ' ');
+	}
+	snprintf(names[CNT_NAMES], DNS_OPT_NAME, "other");
+	for (int i = 0; fn && i <= CNT_NAMES; i++) {
+		if (i >= nn && i < CNT_NAMES)
+			continue;
+		for (int t = 0; t < CNT_TYPES; t++)
+			for (int r = 0; r < CNT_RCODES; r++) {
+				uint64_t n = 0;
+
+				for (int k = 0; k <= nworkers; k++)
+					n += counter_read(&ds->ctr[k].q[i][t][r]);
+				if (n)
+					fn(arg, names[i], t < CNT_TYPES - 1 ?
+					   dns_type_name(cnt_types[t]) : "other",
+					   cnt_rcodes[r] == 16 ? "BADVERS" :
+					   dns_rcode_name(cnt_rcodes[r]), n);
+			}
+	}
+	pthread_mutex_lock(&svc->lock);
+	for (int l = 0; loc_fn && ds->geo && l < CNT_LOCS && (size_t)l < geo_loc_count(ds->geo);
+	     l++) {
+		uint64_t n = 0;
+
+		for (int k = 0; k <= nworkers; k++)
+			n += counter_read(&ds->ctr[k].loc[l]);
+		loc_fn(arg, geo_loc_name(ds->geo, (uint16_t)l), n);
+	}
+	pthread_mutex_unlock(&svc->lock);
+}
 
 void dns_register(void)
 {

@@ -318,3 +318,39 @@ def test_malformed_query_corpus_over_the_wire(weir):
             else:
                 assert rcode in (0, 3, 5), (name, rcode)             # NOERROR NXDOMAIN REFUSED
     assert status(dig(port, "www.example.test", "A")) == "NOERROR"
+
+
+def test_numbers_by_name_type_rcode_and_location(weir, tmpdir_path):
+    """Queries counted by name, type and rcode, answers by location: in
+    weirctl -L --json and in Prometheus; the service's request counters
+    show the rcode classes (weirctl -L --http)."""
+    import json
+    import urllib.request
+    path = f"{tmpdir_path}/geo.map"
+    with open(path, "w") as f:
+        f.write("default -> fra\n")
+    port, mport = free_port(), free_port()
+    w = weir(f"metrics 127.0.0.1:{mport};\n" +
+             conf(port, ["10.0.0.1:80 { location fra; }"], [f"geo_map {path}"]))
+    for _ in range(3):
+        dig(port, "www.example.test", "A")
+    dig(port, "api.example.test", "AAAA")
+    dig(port, "nope.example.test", "A")
+    dig(port, "other.test", "MX")
+    ask(port, query(5, "www.example.test", qdcount=2))
+    svc = json.loads(w.ctl("-L", "--json").stdout)["services"][0]
+    got = {(q["name"], q["type"], q["rcode"]): q["queries"] for q in svc["dns"]["queries"]}
+    assert got[("www.example.test", "A", "NOERROR")] == 3, got
+    assert got[("api.example.test", "AAAA", "NOERROR")] == 1, got
+    assert got[("other", "A", "NXDOMAIN")] == 1, got
+    assert got[("other", "other", "REFUSED")] == 1, got
+    assert got[("other", "other", "FORMERR")] == 1, got   # its question unread
+    assert svc["dns"]["locations"] == [{"name": "fra", "answers": 3}], svc["dns"]
+    text = urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics", timeout=5).read().decode()
+    assert (f'weir_dns_queries_total{{service="UDP 127.0.0.1:{port}",name="www.example.test",'
+            f'type="A",rcode="NOERROR"}} 3') in text, text[-2000:]
+    assert (f'weir_dns_location_answers_total{{service="UDP 127.0.0.1:{port}",'
+            f'location="fra"}} 3') in text
+    out = w.ctl("-L", "-n", "--http", "--exact").stdout
+    row = next(l.split() for l in out.splitlines() if l.startswith("UDP"))
+    assert row[2:9] == ["7", "0", "4", "0", "2", "1", "0"], out   # Reqs 1xx 2xx 3xx 4xx 5xx
