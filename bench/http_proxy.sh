@@ -68,18 +68,6 @@ WORK=$(mktemp -d /tmp/weir-bench-http.XXXXXX)
 NAME=bench
 . "$(dirname "$0")/lib.sh"
 
-# The PID and its children (nginx's master and its worker).
-tree_pids() { echo "$1" $(pgrep -P "$1" || true); }
-# utime+stime (or utime alone: field 14) of those processes, in ticks.
-tree_ticks() {
-	local t=0 k pid
-	for pid in $(tree_pids "$1"); do
-		k=$(awk -v f="$2" '{ print f == 14 ? $14 : $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) &&
-			t=$((t + k))
-	done
-	echo "$t"
-}
-
 
 # --- one run, inside its own network namespace ------------------------------------
 # "--one TOOL MODE": fresh backends and a fresh TOOL, one wrk run; prints
@@ -192,14 +180,7 @@ put() { echo "$1 $2" >>"$RES"; }
 [ "$(nproc)" -ge 2 ] || die "needs 2 cores (balancer and load on different cores)"
 load_start
 
-NS=()
-if [ "${NO_NETNS:-0}" = 1 ]; then
-	:
-elif unshare -n true 2>/dev/null; then
-	NS=(unshare -n)
-elif unshare -rn true 2>/dev/null; then
-	NS=(unshare -rn)
-fi
+pick_netns
 put netns "${NS[*]:-none (waited out TIME_WAIT)}"
 if [ ${#NS[@]} -eq 0 ]; then
 	for p in $ALL_PORTS; do

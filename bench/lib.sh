@@ -48,16 +48,18 @@ start() {
 	printf -v "PID_$name" %s $!
 }
 
-# wait_listen PORT NAME PID: until something listens on PORT, or PID died.
+# wait_listen PORT NAME PID [udp]: until something listens on PORT (TCP, or
+# a UDP socket is bound to it), or PID died.
 wait_listen() {
-	local port=$1 name=$2 pid=$3
+	local port=$1 name=$2 pid=$3 proto=${4:-tcp} ss_opt=-Htln
+	[ "$proto" = tcp ] || ss_opt=-Huln
 	for _ in $(seq 50); do
-		[ -n "$(ss -Htln "( sport = :$port )")" ] && return 0
+		[ -n "$(ss "$ss_opt" "( sport = :$port )")" ] && return 0
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	tail -5 "$WORK/$name.log" >&2
-	die "$name does not listen on 127.0.0.1:$port"
+	die "$name does not listen on $proto 127.0.0.1:$port"
 }
 
 # The numbers mean something only on an otherwise idle machine. Measure the
@@ -129,3 +131,131 @@ WRK_AWK='
 		/Socket errors/ { gsub(",", ""); err = $4 + $6 + $8 + $10 }
 		/Non-2xx/ { err += $5 }
 '
+
+# --- servers measured by their CPU time (udp_proxy.sh, http_proxy.sh, dns.sh) ---
+
+# The PID and its children (nginx's master and its worker).
+tree_pids() { echo "$1" $(pgrep -P "$1" || true); }
+# utime+stime (or utime alone: field 14) of those processes, in ticks.
+tree_ticks() {
+	local t=0 k pid
+	for pid in $(tree_pids "$1"); do
+		k=$(awk -v f="$2" '{ print f == 14 ? $14 : $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) &&
+			t=$((t + k))
+	done
+	echo "$t"
+}
+# "busy total" ticks of one core, from /proc/stat (busy: all but idle and iowait).
+core_ticks() {
+	awk -v c="cpu$1" '$1 == c { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t }' /proc/stat
+}
+
+# udp_drops AWK-CONDITION: datagrams the kernel dropped (receive buffer
+# full) on the UDP sockets of this namespace whose /proc/net/udp line
+# matches (port: $2 ends in ":" and the hex port; inode: $10).
+udp_drops() {
+	awk "FNR > 1 && ($1) { d += \$13 } END { print d + 0 }" /proc/net/udp /proc/net/udp6
+}
+# port_drops PORT...: drops on the sockets bound to those ports
+port_drops() {
+	local cond="0" p
+	for p in "$@"; do cond+=" || \$2 ~ /:$(printf %04X "$p")\$/"; done
+	udp_drops "$cond"
+}
+# tree_drops PID: drops on the sockets PID and its children hold
+tree_drops() {
+	local cond="0" ino
+	for ino in $(for p in $(tree_pids "$1"); do ls -l "/proc/$p/fd" 2>/dev/null; done |
+		sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p' | sort -u); do
+		cond+=" || \$10 == $ino"
+	done
+	udp_drops "$cond"
+}
+
+# cpu_mark PID, then cpu_since PID: what PID and its children used between
+# the two (ticks: utime+stime, uticks: utime), the nanoseconds, and how busy
+# LB_CPU and GEN_CPU were (all processes, per mille), as "key value" lines.
+cpu_mark() {
+	CPU_A=$(tree_ticks "$1" 15) CPU_UA=$(tree_ticks "$1" 14)
+	read -r CPU_LB0 CPU_LBT0 < <(core_ticks "$LB_CPU")
+	read -r CPU_GEN0 CPU_GENT0 < <(core_ticks "$GEN_CPU")
+	CPU_T0=$(date +%s%N)
+}
+cpu_since() {
+	local t1 b ub lb1 lbt1 gen1 gent1
+	t1=$(date +%s%N)
+	b=$(tree_ticks "$1" 15) ub=$(tree_ticks "$1" 14)
+	read -r lb1 lbt1 < <(core_ticks "$LB_CPU")
+	read -r gen1 gent1 < <(core_ticks "$GEN_CPU")
+	printf 'ticks %d\nuticks %d\nns %s\n' $((b - CPU_A)) $((ub - CPU_UA)) $((t1 - CPU_T0))
+	printf 'lbcore %s\ngencore %s\n' "$(((lb1 - CPU_LB0) * 1000 / (lbt1 - CPU_LBT0 + 1)))" \
+		"$(((gen1 - CPU_GEN0) * 1000 / (gent1 - CPU_GENT0 + 1)))"
+}
+
+# bench_deps: scripts/deps.sh bench, then stops the services a package's
+# postinst started (nginx on port 80, gdnsd on 53) that were not running
+# before.
+bench_deps() {
+	local s had=()
+	for s in nginx gdnsd; do pgrep -x "$s" >/dev/null || had+=("$s"); done
+	scripts/deps.sh bench
+	for s in "${had[@]}"; do
+		pgrep -x "$s" >/dev/null || continue
+		if command -v systemctl >/dev/null && systemctl is-active -q "$s" 2>/dev/null; then
+			systemctl stop "$s" || true
+		elif [ -x "/etc/init.d/$s" ]; then
+			"/etc/init.d/$s" stop >/dev/null 2>&1 || true
+		fi
+	done
+}
+
+# pick_netns: sets NS to the command that runs a process in a network
+# namespace of its own (empty, and NO_NETNS=1 exported, when none can be
+# had or NO_NETNS=1 asked for none).
+pick_netns() {
+	NS=()
+	if [ "${NO_NETNS:-0}" = 1 ]; then
+		:
+	elif unshare -n true 2>/dev/null; then
+		NS=(unshare -n)
+	elif unshare -rn true 2>/dev/null; then
+		NS=(unshare -rn)
+	fi
+	[ ${#NS[@]} -gt 0 ] || export NO_NETNS=1
+}
+
+# run_rounds UDP-PORT...: ROUNDS rounds of "$SELF --one TOOL TEST", each in
+# a network namespace of its own if one can be had (else the UDP ports
+# must be free), for every TEST of TESTS and TOOL of ORDER. Round r starts
+# with the r-th tool of ORDER: no tool is always the first process to run
+# after the machine was idle. A run's "key value" lines go to RES as
+# "key_TOOL_TEST_ROUND value", its stderr to LOG; then RES gets netns,
+# rounds and other_load (load_end).
+run_rounds() {
+	local r t i p tool tools
+	load_start
+	pick_netns
+	echo "netns ${NS[*]:-none}" >>"$RES"
+	if [ ${#NS[@]} -eq 0 ]; then
+		for p in "$@"; do
+			[ -z "$(ss -Huln "( sport = :$p )")" ] || die "udp port $p is already in use"
+		done
+	fi
+	echo "$NAME: $ROUNDS rounds of ${DURATION}s per tool and test ($TESTS) ..." >&2
+	read -ra tools <<<"$ORDER"
+	for r in $(seq "$ROUNDS"); do
+		for t in $TESTS; do
+			for i in "${!tools[@]}"; do
+				tool=${tools[$(((i + r - 1) % ${#tools[@]}))]}
+				"${NS[@]}" "$SELF" --one "$tool" "$t" >"$WORK/one.out" 2>"$WORK/one.err" &
+				PIDS+=($!)
+				wait $! || { cat "$WORK/one.err" >&2; die "$t run of $tool failed"; }
+				PIDS=("${PIDS[@]:0:${#PIDS[@]}-1}")
+				{ echo "== $tool $t round $r"; cat "$WORK/one.err"; } >>"$LOG"
+				sed "s/^\([a-z0-9]*\) /\1_${tool}_${t}_$r /" "$WORK/one.out" >>"$RES"
+			done
+		done
+	done
+	echo "rounds $ROUNDS" >>"$RES"
+	echo "other_load $(load_end)" >>"$RES"
+}

@@ -7,6 +7,8 @@ bench/tcp_proxy.sh
 bench/http_proxy.sh
 # weir's UDP proxy against nginx's stream UDP proxy (dnsperf, bench/udp_blast.c)
 bench/udp_proxy.sh
+# weir's DNS mode against gdnsd, the same names and servers (dnsperf)
+bench/dns.sh
 # browser-like heads, static files of 300 B-48 KB from two nginx, 50-5000 clients
 bench/http_realistic.sh
 bench/sched.sh

@@ -231,14 +231,7 @@ done
 # namespace (its own empty TIME_WAIT table, still 127.0.0.1), short runs,
 # and the tools alternate. Without namespaces, each run waits until the
 # TIME_WAIT sockets are gone instead.
-NS=()
-if [ "${NO_NETNS:-0}" = 1 ]; then
-	:
-elif unshare -n true 2>/dev/null; then
-	NS=(unshare -n)
-elif unshare -rn true 2>/dev/null; then
-	NS=(unshare -rn)
-fi
+pick_netns
 put short_ns "${NS[*]:-none (waited out TIME_WAIT)}"
 
 short_run() {

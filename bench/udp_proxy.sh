@@ -90,34 +90,6 @@ WORK=$(mktemp -d /tmp/weir-bench-udp.XXXXXX)
 NAME=bench
 . "$(dirname "$0")/lib.sh"
 
-# The PID and its children (nginx's master and its worker).
-tree_pids() { echo "$1" $(pgrep -P "$1" || true); }
-# utime+stime (or utime alone: field 14) of those processes, in ticks.
-tree_ticks() {
-	local t=0 k pid
-	for pid in $(tree_pids "$1"); do
-		k=$(awk -v f="$2" '{ print f == 14 ? $14 : $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) &&
-			t=$((t + k))
-	done
-	echo "$t"
-}
-# "busy total" ticks of one core, from /proc/stat (busy: all but idle and iowait).
-core_ticks() {
-	awk -v c="cpu$1" '$1 == c { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t }' /proc/stat
-}
-
-# wait_udp PORT NAME PID: until a UDP socket is bound to PORT, or PID died.
-wait_udp() {
-	local port=$1 name=$2 pid=$3
-	for _ in $(seq 50); do
-		[ -n "$(ss -Huln "( sport = :$port )")" ] && return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	tail -5 "$WORK/$name.log" >&2
-	die "$name does not listen on udp 127.0.0.1:$port"
-}
-
 # backend NAME PORT MODE...: a dgram-echo on GEN_CPU, waiting for its "ready".
 backend() {
 	local name=$1 port=$2
@@ -143,29 +115,6 @@ backend_stop() {
 	[ -n "$tx" ] || die "backend $1 printed no counts"
 	RX=$((RX + rx)) TX=$((TX + tx))
 }
-
-# udp_drops AWK-CONDITION: datagrams the kernel dropped (receive buffer
-# full) on the UDP sockets of this namespace whose /proc/net/udp line
-# matches (port: $2 ends in ":" and the hex port; inode: $10).
-udp_drops() {
-	awk "FNR > 1 && ($1) { d += \$13 } END { print d + 0 }" /proc/net/udp /proc/net/udp6
-}
-# port_drops PORT...: drops on the sockets bound to those ports
-port_drops() {
-	local cond="0" p
-	for p in "$@"; do cond+=" || \$2 ~ /:$(printf %04X "$p")\$/"; done
-	udp_drops "$cond"
-}
-# tree_drops PID: drops on the sockets PID and its children hold
-tree_drops() {
-	local cond="0" ino
-	for ino in $(for p in $(tree_pids "$1"); do ls -l "/proc/$p/fd" 2>/dev/null; done |
-		sed -n 's/.*socket:\[\([0-9]*\)\]$/\1/p' | sort -u); do
-		cond+=" || \$10 == $ino"
-	done
-	udp_drops "$cond"
-}
-
 
 # --- one run, inside its own network namespace ------------------------------------
 # "--one TOOL TEST": fresh backends and a fresh TOOL, one generator run;
@@ -195,7 +144,7 @@ if [ "${1:-}" = --one ]; then
 		;;
 	*) die "unknown tool $tool" ;;
 	esac
-	wait_udp "$port" proxy "$PID_proxy"
+	wait_listen "$port" proxy "$PID_proxy" udp
 	# nginx's worker too, so that it is stopped even if its master is killed
 	PIDS+=($(pgrep -P "$PID_proxy" || true))
 
@@ -212,11 +161,7 @@ if [ "${1:-}" = --one ]; then
 		checked=1
 	fi
 
-	a=$(tree_ticks "$PID_proxy" 15)
-	ua=$(tree_ticks "$PID_proxy" 14)
-	read -r lb0 lbt0 < <(core_ticks "$LB_CPU")
-	read -r gen0 gent0 < <(core_ticks "$GEN_CPU")
-	t0=$(date +%s%N)
+	cpu_mark "$PID_proxy"
 	if [ "$test" = dns ]; then
 		out=$(timeout $((DURATION + 30)) taskset -c "$GEN_CPU" dnsperf -s 127.0.0.1 -p "$port" \
 			-d "$QUERIES" -c "$DNS_CLIENTS" -q "$DNS_OUTSTANDING" -n "$DNS_RUNS" \
@@ -229,11 +174,7 @@ if [ "${1:-}" = --one ]; then
 			-f "$FLOWS" -l "$FLOW_LEN" -n "$FLOW_PACKETS" -T "$DURATION" -r "$FLOW_RATE" \
 			"${flag[@]}") || die "udp-blast through $tool failed: $out"
 	fi
-	t1=$(date +%s%N)
-	b=$(tree_ticks "$PID_proxy" 15)
-	ub=$(tree_ticks "$PID_proxy" 14)
-	read -r lb1 lbt1 < <(core_ticks "$LB_CPU")
-	read -r gen1 gent1 < <(core_ticks "$GEN_CPU")
+	cpu=$(cpu_since "$PID_proxy")
 	kill -0 "$PID_proxy" 2>/dev/null || die "$tool died during the run"
 	bdrops=$(port_drops $P_DNS1 $P_DNS2 $P_FLOW)
 	pdrops=$(tree_drops "$PID_proxy")
@@ -264,26 +205,14 @@ if [ "${1:-}" = --one ]; then
 	printf 'sent %d\nin %d\nout %d\noffered %d\nexchanges %d\nsecs %s\n' "$sent" \
 		$((RX + bdrops - checked)) $((got + cdrops)) $((sent + TX - checked)) "$exch" "$secs"
 	printf 'pdrops %d\nrdrops %d\n' "$pdrops" $((bdrops + cdrops))
-	printf 'ticks %d\nuticks %d\nns %s\n' $((b - a)) $((ub - ua)) $((t1 - t0))
-	printf 'lbcore %s\ngencore %s\n' "$(((lb1 - lb0) * 1000 / (lbt1 - lbt0 + 1)))" \
-		"$(((gen1 - gen0) * 1000 / (gent1 - gent0 + 1)))"
+	echo "$cpu"
 	exit 0
 fi
 # (an expansion error in the block above ends it, not the script)
 [ "${1:-}" != --one ] || die "the --one run stopped early"
 
 # --- the machine -------------------------------------------------------------
-# A package's postinst may start its service (nginx on port 80): stop what
-# was not running before.
-had_nginx=$(pgrep -x nginx >/dev/null && echo 1 || echo 0)
-scripts/deps.sh bench
-if [ "$had_nginx" = 0 ] && pgrep -x nginx >/dev/null; then
-	if command -v systemctl >/dev/null && systemctl is-active -q nginx 2>/dev/null; then
-		systemctl stop nginx || true
-	elif [ -x /etc/init.d/nginx ]; then
-		/etc/init.d/nginx stop >/dev/null 2>&1 || true
-	fi
-fi
+bench_deps
 [ -f /usr/lib/nginx/modules/ngx_stream_module.so ] || die "nginx's stream module is missing"
 if [ -z "${WEIR_BUILD:-}" ]; then make -s all >/dev/null; fi
 make -s "$BLAST"
@@ -297,48 +226,7 @@ LOG=${OUT%.md}.log         # every run's generator output
 put() { echo "$1 $2" >>"$RES"; }
 
 [ "$(nproc)" -ge 2 ] || die "needs 2 cores (balancer and load on different cores)"
-load_start
-
-NS=()
-if [ "${NO_NETNS:-0}" = 1 ]; then
-	:
-elif unshare -n true 2>/dev/null; then
-	NS=(unshare -n)
-elif unshare -rn true 2>/dev/null; then
-	NS=(unshare -rn)
-fi
-put netns "${NS[*]:-none}"
-if [ ${#NS[@]} -eq 0 ]; then
-	export NO_NETNS=1
-	for p in $ALL_PORTS; do
-		[ -z "$(ss -Huln "( sport = :$p )")" ] || die "udp port $p is already in use"
-	done
-fi
-
-# run TOOL TEST ROUND: one --one run, in a namespace if we can.
-run() {
-	local tool=$1 test=$2 round=$3
-	"${NS[@]}" "$SELF" --one "$tool" "$test" >"$WORK/one.out" 2>"$WORK/one.err" &
-	PIDS+=($!)
-	wait $! || { cat "$WORK/one.err" >&2; die "$test run of $tool failed"; }
-	PIDS=("${PIDS[@]:0:${#PIDS[@]}-1}")
-	{ echo "== $tool $test round $round"; cat "$WORK/one.err"; } >>"$LOG"
-	sed "s/^\([a-z0-9]*\) /\1_${tool}_${test}_$round /" "$WORK/one.out" >>"$RES"
-}
-
-echo "bench: $ROUNDS rounds of ${DURATION}s per tool and test ($TESTS) ..." >&2
-# Round r starts with the r-th tool of ORDER: no tool is always the first
-# process to run after the machine was idle.
-read -ra TOOLS <<<"$ORDER"
-for r in $(seq "$ROUNDS"); do
-	for t in $TESTS; do
-		for i in "${!TOOLS[@]}"; do
-			run "${TOOLS[$(((i + r - 1) % ${#TOOLS[@]}))]}" "$t" "$r"
-		done
-	done
-done
-put rounds "$ROUNDS"
-put other_load "$(load_end)"
+run_rounds $ALL_PORTS
 
 # --- report ----------------------------------------------------------------------
 python3 - "$RES" "$ORDER" "$TESTS" "$DURATION" "$(getconf CLK_TCK)" "$(weir_rev)" \

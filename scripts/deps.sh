@@ -6,7 +6,7 @@ set -euo pipefail
 
 pkgs=(gcc make clang libclang-rt-14-dev node-llhttp python3 python3-pytest python3-pytest-timeout curl iproute2 procps libbpf-dev bpftool libelf-dev zlib1g-dev ethtool socat bind9-dnsutils knot-dnsutils libmaxminddb-dev mmdb-bin)
 if [ "${1:-}" = bench ]; then
-	pkgs+=(haproxy nginx-light libnginx-mod-stream dnsperf iperf3 wrk valgrind util-linux nftables)
+	pkgs+=(haproxy nginx-light libnginx-mod-stream dnsperf iperf3 wrk valgrind util-linux nftables gdnsd)
 fi
 
 missing=()
