@@ -46,42 +46,45 @@ static void setup(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t out[65535];
+	struct weir_addr client;
 	struct dns_ask q;
 	size_t limit, n, first_len = 0;
 	struct dns_reader r;
+	enum dns_verdict v;
 
 	if (!zone)
 		setup();
 	if (size < 2)
 		return 0;
-	limit = 12 + (size_t)(data[0] << 8 | data[1]) % 65524;
+	/* a client takes 512 bytes at least (RFC 1035, RFC 6891) */
+	limit = 512 + (size_t)(data[0] << 8 | data[1]) % (65535 - 512);
 	data += 2;
 	size -= 2;
-	switch (dns_read_query(data, size, &q)) {
-	case DNS_V_DROP:
+	addr_parse("192.0.2.7:5353", false, &client);
+	v = dns_request_parse(data, size, &q.req);
+	if (v == DNS_V_DROP)
 		return 0;
-	case DNS_V_FORMERR:
-	case DNS_V_NOTIMP:
-		n = dns_respond_error(data, size, 1, out, limit);
-		if (n != 12 || out[0] != data[0] || out[1] != data[1] || !(out[2] & 0x80))
+	if (v != DNS_V_ANSWER) {
+		n = dns_respond_error(&q.req, dns_verdict_rcode(v), out, sizeof(out), limit);
+		if (n < 12 || out[0] != data[0] || out[1] != data[1] || !(out[2] & 0x80))
 			FAIL("error response");
 		return 0;
-	case DNS_V_ANSWER:
-		break;
 	}
-	dns_classify(zone, &q);
+	dns_classify(zone, &q, &client);
 	for (unsigned first = 0; first < (q.set ? q.set->n : 1); first++) {
-		n = dns_respond(zone, &q, first, out, limit);
-		if (n > limit && n > 12 + q.qname_len + 4 + (q.edns ? 11 : 0))
+		n = dns_respond(zone, &q, first, out, sizeof(out), limit);
+		if (!n)
+			FAIL("no response to a query");
+		if (n > limit && n > 12 + q.req.name_len + 4 + (q.req.edns ? 11u + 8 + 16 : 0))
 			FAIL("%zu bytes over a limit of %zu", n, limit);
 		if (first == 0)
 			first_len = n;
 		else if (n != first_len)
 			FAIL("rotation changed the length");
-		if (dns_reader_init(&r, out, n) != 0 || r.h.id != q.id || !(r.h.flags & DNS_QR) ||
+		if (dns_reader_init(&r, out, n) != 0 || r.h.id != q.req.id || !(r.h.flags & DNS_QR) ||
 		    r.h.count[DNS_QD] != 1)
 			FAIL("not a response to the query");
-		if (!dns_name_is(out, n, 12, q.qname))
+		if (!dns_name_is(out, n, 12, q.req.qname))
 			FAIL("question changed");
 		if ((r.h.flags & DNS_TC) && (r.h.count[DNS_AN] || r.h.count[DNS_NS]))
 			FAIL("TC with records");
