@@ -307,13 +307,14 @@ static void udp_recv(struct dgram_listener *dl, struct dgram_msg *msgs, size_t n
 
 	for (size_t i = 0; i < n; i++) {
 		struct dgram_msg *m = &msgs[i];
-		uint8_t out[DNS_EDNS_SIZE];
-		size_t len = answer(svc, m->data, m->len, &m->peer, out, sizeof(out), false, now);
+		/* the answer is written over the query in the listener's buffer
+		 * (a slot of 65535 bytes): the parsed request holds copies of
+		 * what it needs, so nothing is read from there any more */
+		size_t len = answer(svc, m->data, m->len, &m->peer, m->data, DNS_EDNS_SIZE, false,
+				    now);
 
 		if (!len)
 			continue;
-		/* the listener's buffer holds the query: the answer goes there */
-		memcpy(m->data, out, len);
 		m->len = len;
 		msgs[k++] = *m;
 	}
