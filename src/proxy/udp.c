@@ -1,5 +1,9 @@
 /*
- * udp.c - the layer-4 UDP proxy (--proxy udp).
+ * udp.c - the layer-4 UDP proxy (--proxy udp): sessions, both directions
+ * of their datagrams, and the mode's ops. Over 800 lines because the two
+ * directions share the session's life (a reply can end it, a request can
+ * move it) and are read together; what is not about a session (the
+ * worker's sockets, server slots and tables) is in udp_pool.c.
  *
  * A session is a flow: a client's address and port and the local address
  * it sent to, on one service. Its first datagram picks a server (the
