@@ -155,19 +155,25 @@ static int server_unknown(struct cfg_ctx *ctx, int line, const char *key)
 	return cfg_fail(ctx, line, "server: unknown option '%s' (%s)", key, names);
 }
 
-/* "KEY VALUE" on the server's line. */
+/* "KEY VALUE" on the server's line, or "KEY" alone for a row whose value
+ * may be left out (backup) when no value follows: the next word is
+ * another option's keyword or the line ends. Returns the words taken, or
+ * -errno. */
 static int server_inline(struct cfg_ctx *ctx, int line, char *const *kv, int left,
 			 struct server_spec *r)
 {
 	const struct opt_ref *ref = opt_find_key(OPT_SRV, kv[0]);
+	int rc;
 
 	if (!ref)
 		return server_unknown(ctx, line, kv[0]);
 	if (opt_takes_words(ref->row)) /* the rest of the line would be its */
 		return cfg_fail(ctx, line, "server: write '%s' in the server's { } block", kv[0]);
+	if ((ref->row->flags & OPT_F_OPTARG) && (left < 2 || opt_find_key(OPT_SRV, kv[1])))
+		return (rc = row_set(ctx, ref, line, kv[0], kv + 1, 0, r)) ? rc : 1;
 	if (left < 2)
 		return cfg_fail(ctx, line, "server: '%s' needs a value", kv[0]);
-	return row_set(ctx, ref, line, kv[0], kv + 1, 1, r);
+	return (rc = row_set(ctx, ref, line, kv[0], kv + 1, 1, r)) ? rc : 2;
 }
 
 /* "KEY VALUE...;" in the server's block. */
@@ -181,7 +187,7 @@ static int server_child(struct cfg_ctx *ctx, const struct conf_node *c, struct s
 	opt_nargs(ref->row, &min, &max);
 	if (c->block)
 		return cfg_fail(ctx, c->line, "'%s' does not take a block", c->name);
-	if (max == 1 && c->nargs != 1)
+	if (max == 1 && min == 1 && c->nargs != 1)
 		return cfg_fail(ctx, c->line, "'%s' takes 1 argument", c->name);
 	if (c->nargs < min || (max >= 0 && c->nargs > max))
 		return bad_count(ctx, c, min, max);
@@ -201,8 +207,8 @@ static int svc_server(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
 	if (addr_parse(n->args[0], true, &r.addr) != 0) /* no port: the service's */
 		return cfg_fail(ctx, n->line, "server: '%s' is not an address IP:PORT or [IPv6]:PORT",
 				n->args[0]);
-	for (int i = 1; i < n->nargs; i += 2)
-		if ((rc = server_inline(ctx, n->line, n->args + i, n->nargs - i, &r)) != 0)
+	for (int i = 1; i < n->nargs; i += rc)
+		if ((rc = server_inline(ctx, n->line, n->args + i, n->nargs - i, &r)) < 0)
 			return rc;
 	for (int i = 0; i < n->nchildren; i++)
 		if ((rc = server_child(ctx, &n->children[i], &r)) != 0)

@@ -44,7 +44,9 @@ static void write_row(struct buf *out, const char *indent, const struct opt_ref 
 	if (!r->row->key || opt_equal(r, obj, def))
 		return;
 	opt_format(r, obj, v, sizeof(v));
-	if (v[0])
+	if (opt_value_implied(r->row, v))
+		buf_printf(out, "%s%s;\n", indent, r->row->key);
+	else if (v[0])
 		buf_printf(out, "%s%s %s;\n", indent, r->row->key, v);
 }
 
@@ -88,7 +90,9 @@ static void write_server(struct buf *out, const char *indent, const struct serve
 		if (!(ref->row->scope & OPT_SRV) || !ref->row->key || opt_equal(ref, r, &def))
 			continue;
 		opt_format(ref, r, v, sizeof(v));
-		if (v[0])
+		if (opt_value_implied(ref->row, v))
+			buf_printf(out, " %s", ref->row->key);
+		else if (v[0])
 			buf_printf(out, " %s %s", ref->row->key, v);
 	}
 	buf_printf(out, ";\n");

@@ -54,7 +54,8 @@ enum opt_type {
                               * prints it as ipvsadm does (short letter) */
 #define OPT_F_ALWAYS  0x02u  /* -S prints it even at its default (-s, -w...) */
 #define OPT_F_FIRST   0x04u  /* the config reader reads it before the rest */
-#define OPT_F_OPTARG  0x08u  /* weirctl: the value may be left out (-p) */
+#define OPT_F_OPTARG  0x08u  /* the value may be left out (-p, backup); one
+                              * that parses to "on" is then not written */
 #define OPT_F_OWNMSG  0x10u  /* the parser's message names its subject: the
                               * config does not put "KEY: " before it */
 #define OPT_F_QUOTE   0x20u  /* -S always quotes the value (--check "tcp") */
@@ -182,6 +183,13 @@ void opt_copy_scope(uint8_t scope, struct service_spec *dst, const struct servic
 
 /* The area blocks' defaults into <s>'s option area (spec_service_defaults). */
 void opt_area_defaults(struct service_spec *s);
+
+/* True if <v>, a value of row <o> as opt_format() wrote it, is the one
+ * its keyword alone stands for ("backup" for "backup on"): written so. */
+static inline bool opt_value_implied(const struct opt_row *o, const char *v)
+{
+	return (o->flags & OPT_F_OPTARG) && v[0] == 'o' && v[1] == 'n' && !v[2];
+}
 
 /* How many words the config takes after the keyword: [*min, *max] (-1 any). */
 void opt_nargs(const struct opt_row *o, int *min, int *max);

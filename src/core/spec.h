@@ -124,6 +124,8 @@ struct server_spec {
 	uint8_t admin;            /* enum admin_state */
 	char location[32];        /* a label: DNS services answer a client with
 	                           * the servers of the location it prefers */
+	bool backup;              /* failover order: new work only while no
+	                           * primary server of the service can take it */
 	struct check_spec check;  /* kind CHECK_INHERIT = the service's */
 	int line;                 /* where it was declared; 0 = not from a file */
 };

@@ -286,6 +286,22 @@ static void format_url(const struct opt_row *o, const void *base, char *out, siz
 	opt_put_word(out, len, ((const struct server_spec *)base)->url);
 }
 
+/* "backup", "backup on" or "backup off" (weirctl: --backup [on|off]). */
+static int parse_backup(const struct opt_row *o, char *const *w, int n, void *base, char *why)
+{
+	struct server_spec *r = base;
+
+	if (n && strcmp(w[0], "on") != 0 && strcmp(w[0], "off") != 0)
+		return opt_fail(why, "'%s' is not on or off", w[0]);
+	r->backup = !n || strcmp(w[0], "on") == 0;
+	return 0;
+}
+
+static void format_backup(const struct opt_row *o, const void *base, char *out, size_t len)
+{
+	snprintf(out, len, "%s", ((const struct server_spec *)base)->backup ? "on" : "off");
+}
+
 /* ipvsadm's --tun-type: weir's tunnels are all ipip. No field: -S writes it
  * after a tunnel server's -i, as ipvsadm 1.31 does. */
 static int parse_tun_type(const struct opt_row *o, char *const *w, int n, void *base,
@@ -458,6 +474,12 @@ static const struct opt_row server_rows[] = {
 	  .example = "fra", .def = "none",
 	  .help = "weir: the server's location (DNS services answer a client with the "
 		  "servers of the location it prefers)" },
+	{ .key = "backup", .flag = "backup", .type = OPT_CUSTOM, .scope = OPT_SRV,
+	  .flags = OPT_F_OPTARG, .min_args = 0, .max_args = 1, OPT_FIELD(R, backup),
+	  .parse = parse_backup, .format = format_backup, .metavar = "[on|off]",
+	  .example = "on", .def = "off",
+	  .help = "weir: a backup server: new work only while no primary server can "
+		  "take it (--backup off: primary again)" },
 };
 
 #undef S

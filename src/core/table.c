@@ -122,6 +122,7 @@ static void server_apply_spec(struct real_server *rs, const struct server_spec *
 	rs->spec = *sp;
 	rs->ss.upper = sp->upper;
 	rs->ss.lower = sp->lower;
+	rs->ss.backup = sp->backup;
 	HOOKS(rs_spec, rs, sp); /* the state layer sets ss.weight and ss.flags */
 }
 

@@ -285,9 +285,10 @@ static void server_line(struct buf *out, const struct virtual_service *svc,
 		buf_printf(out, "  -> %-28s %-9u %-11zu %-10u %-10u\n", name, v->h.weight,
 			   v->persist_conns, v->ss.active, v->ss.inactive);
 	} else {
-		buf_printf(out, "  -> %-28s %-7s %-6u %-10u %-10u\n", name,
+		/* a backup says so after ipvsadm's columns (ipvsadm has none) */
+		buf_printf(out, "  -> %-28s %-7s %-6u %-10u %-10u%s\n", name,
 			   svc->proxy ? "Proxy" : fwd_name(rs->spec.fwd), v->h.weight,
-			   v->ss.active, v->ss.inactive);
+			   v->ss.active, v->ss.inactive, v->ss.backup ? " backup" : "");
 	}
 }
 
@@ -444,6 +445,10 @@ static void save_row(struct buf *out, const struct opt_ref *r, const void *obj,
 		snprintf(flag, sizeof(flag), "-%c", o->shortname);
 	else
 		snprintf(flag, sizeof(flag), "--%s", o->flag);
+	if (opt_value_implied(o, v)) {
+		buf_printf(out, " %s", flag);
+		return;
+	}
 	/* several words go as one argument */
 	if ((o->flags & OPT_F_QUOTE) || (opt_takes_words(o) && strpbrk(v, " \t\"\\")))
 		save_quoted(out, flag, v);

@@ -224,6 +224,7 @@ static void json_server(struct buf *out, const struct svc_snap *s, const struct 
 	buf_append(out, ",", 1);
 	json_key(out, "admin", r->h.admin == ADMIN_UNSET ? "ready" :
 		 admin_state_name((enum admin_state)r->h.admin));
+	buf_printf(out, ",\"backup\":%s", r->ss.backup ? "true" : "false");
 	buf_printf(out, ",\"active_conns\":%u,\"inactive_conns\":%u,\"health\":{",
 		   r->ss.active, r->ss.inactive);
 	check_spec_format(c, words, sizeof(words));
@@ -605,7 +606,7 @@ static void emit_summary(const struct obj *o, void *arg)
 static void emit_state(const struct obj *o, void *arg)
 {
 	static const char *const states[] = { "up", "down", "ejected", "drain", "maint",
-					      "quiesced" };
+					      "quiesced", "standby" };
 	struct emit *e = arg;
 
 	for (size_t k = 0; k < ARRAY_SIZE(states); k++) {

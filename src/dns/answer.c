@@ -108,6 +108,34 @@ static int build_set(struct dns_rrset *s, bool *all_down, int family,
 	return 0;
 }
 
+/* Whether a primary server of <family> could take work. */
+static bool primary_up(struct real_server *const *servers, size_t n, int family)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!servers[i]->ss.backup && addr_family(&servers[i]->addr) == family &&
+		    sched_server_eligible(&servers[i]->ss))
+			return true;
+	return false;
+}
+
+/* Server <i> is a backup held back by a primary of its family. */
+static bool in_standby(struct real_server *const *servers, size_t n, size_t i)
+{
+	return servers[i]->ss.backup && primary_up(servers, n, addr_family(&servers[i]->addr));
+}
+
+void dns_servers_available(struct real_server *const *servers, size_t n, bool *avail)
+{
+	bool up4 = primary_up(servers, n, AF_INET), up6 = primary_up(servers, n, AF_INET6);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct sched_server *ss = &servers[i]->ss;
+		bool family_up = addr_family(&servers[i]->addr) == AF_INET ? up4 : up6;
+
+		avail[i] = sched_server_eligible(ss) && (!ss->backup || !family_up);
+	}
+}
+
 static int text_name(const char *text, uint8_t *out, char *why)
 {
 	if (dns_name_from_text(text, out) < 0) {
@@ -153,9 +181,10 @@ int dns_zone_build(const struct dns_opts *o, struct real_server *const *servers,
 	z->gen = gen;
 	z->serial = serial;
 	z->ttl = o->ttl_ms / 1000;
-	/* state-aware: shorter while a server is out (gdnsd does it too) */
+	/* state-aware: shorter while a server is out (gdnsd does it too); a
+	 * backup in standby is not out */
 	for (size_t i = 0; o->ttl_down_ms && i < n; i++)
-		if (!available[i])
+		if (!available[i] && !in_standby(servers, n, i))
 			z->ttl = o->ttl_down_ms / 1000;
 	z->answers = o->answers;
 	for (const char *p = o->names; *p; p += strcspn(p, " "), p += *p == ' ')

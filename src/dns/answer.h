@@ -68,6 +68,11 @@ struct dns_zone {
 	size_t nns;
 };
 
+/* Which of the <n> servers an answer may hold now (avail[i]): those that
+ * could take work by their own state, the backups only while no primary
+ * of their family (IPv4 or IPv6) could: an A query cannot use an AAAA
+ * record, so the failover order is per family here. Lock held. */
+void dns_servers_available(struct real_server *const *servers, size_t n, bool *avail);
 /* Builds a zone from <o> and the <n> servers (their address and whether
  * they are available now). *out gets it; 0, or -EINVAL with a reason in
  * <why> (SPEC_ERR_MAX: no name, a name outside the zone), or -ENOMEM. */

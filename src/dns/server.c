@@ -150,8 +150,7 @@ static void rebuild(struct virtual_service *svc, struct dns_svc *ds, unsigned ge
 	size_t n = svc->nservers < DNS_RRSET_MAX * 2 ? svc->nservers : DNS_RRSET_MAX * 2;
 	char why[SPEC_ERR_MAX];
 
-	for (size_t i = 0; i < n; i++)
-		avail[i] = sched_server_available(&svc->servers[i]->ss);
+	dns_servers_available(svc->servers, n, avail);
 	if (dns_zone_build(o, svc->servers, n, avail, gen, 0, &z, why) != 0) {
 		log_warn("dns: %s", why);
 		return;

@@ -59,7 +59,7 @@ static void refresh(struct real_server *rs, uint64_t now, bool tell)
 	struct virtual_service *svc = rs->svc;
 	struct health_svc *hs = health_svc(svc);
 	struct rs_health *h = &health_rs(rs)->h;
-	uint32_t flags = rs->ss.flags & SCHED_SRV_OVERLOAD;
+	uint32_t flags = rs->ss.flags & SCHED_SRV_LIBRARY;
 	uint64_t w;
 
 	if (h->down || h->ejected_until || h->agent == AGENT_DOWN)
@@ -444,6 +444,8 @@ const char *rs_state_name(const struct real_server *rs)
 		return "drain";
 	if (!rs->ss.weight)
 		return "quiesced";
+	if (f & SCHED_SRV_STANDBY)
+		return "standby";
 	return "up";
 }
 

@@ -139,7 +139,8 @@ void svc_server_drain(struct real_server *rs);
 #define HEALTH_TICK_MS 100
 void health_tick(struct vs_table *t, uint64_t now);
 
-/* "up", "down", "drain", "maint", "ejected", "quiesced". Lock held. */
+/* "up", "down", "drain", "maint", "ejected", "quiesced", "standby" (a
+ * backup while a primary serves). Lock held. */
 const char *rs_state_name(const struct real_server *rs);
 
 #endif

@@ -39,7 +39,7 @@ void lbl_fini(struct lbl *l)
 
 static bool is_half_idle(const struct sched_server *srv)
 {
-	return 2 * (uint64_t)srv->active < sched_eff_weight(srv);
+	return 2 * (uint64_t)sched_active(srv) < sched_eff_weight(srv);
 }
 
 int lbl_update(struct lbl *l, const struct sched *s)
@@ -75,7 +75,7 @@ void lbl_conn_changed(struct lbl *l, const struct sched *s,
 
 bool lbl_overloaded(const struct lbl *l, const struct sched_server *srv)
 {
-	return srv->active > srv->weight && l->nhalf > 0;
+	return sched_active(srv) > srv->weight && l->nhalf > 0;
 }
 
 int lbl_wlc(struct lbl *l, const struct sched *s, const struct sched_req *req)

@@ -92,8 +92,8 @@ static void lblcr_conn_changed(struct sched *s, struct sched_server *srv)
 static bool lighter(const struct sched_server *a, const struct sched_server *b,
 		    uint32_t wa, uint32_t wb)
 {
-	uint64_t oha = ((uint64_t)a->active << 8) + a->inactive;
-	uint64_t ohb = ((uint64_t)b->active << 8) + b->inactive;
+	uint64_t oha = ((uint64_t)sched_active(a) << 8) + a->inactive;
+	uint64_t ohb = ((uint64_t)sched_active(b) << 8) + b->inactive;
 
 	return (u128)oha * wb < (u128)ohb * wa;
 }

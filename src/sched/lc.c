@@ -9,6 +9,8 @@
  *   nq   an idle server (no active connection) first, the first such in
  *        list order; otherwise as sed (never queue)
  * nq's rule fits the same order by giving idle servers cost 0.
+ * "active" is sched_active(): with the connections a server has elsewhere
+ * (ext_active), the load weir or an agent sees on it outside this set.
  * The tournament tree (ltree.c) keeps the answer at its root; a connection
  * opening or closing moves one leaf.
  */
@@ -16,7 +18,7 @@
 
 static inline uint64_t ipvs_overhead(const struct sched_server *srv)
 {
-	return ((uint64_t)srv->active << 8) + srv->inactive;
+	return ((uint64_t)sched_active(srv) << 8) + srv->inactive;
 }
 
 static bool lc_key(const struct sched_server *srv, uint64_t *oh, uint32_t *w)
@@ -36,14 +38,14 @@ bool sched_wlc_key(const struct sched_server *srv, uint64_t *oh, uint32_t *w)
 
 static bool sed_key(const struct sched_server *srv, uint64_t *oh, uint32_t *w)
 {
-	*oh = (uint64_t)srv->active + 1;
+	*oh = (uint64_t)sched_active(srv) + 1;
 	*w = srv->weight;
 	return sched_server_available(srv);
 }
 
 static bool nq_key(const struct sched_server *srv, uint64_t *oh, uint32_t *w)
 {
-	*oh = srv->active ? (uint64_t)srv->active + 1 : 0;
+	*oh = sched_active(srv) ? (uint64_t)sched_active(srv) + 1 : 0;
 	*w = srv->weight;
 	return sched_server_available(srv);
 }

@@ -10,7 +10,9 @@
  * A lookup is one hash and one load. The table follows the servers' last
  * non-zero weight, so quiescing a server (weight 0) keeps its slots -- its
  * clients get -1, or with SCHED_F_FALLBACK the next slot IPVS's walk finds;
- * down, drained and overloaded servers are treated the same way.
+ * down, drained and overloaded servers are treated the same way. A server
+ * in standby (failover order: a backup while a primary serves) gets no
+ * slots, so that every key has a server of the serving tier.
  *
  * The hashes are the kernel's 64-bit hsiphash with ip_vs_mh's fixed keys,
  * so weir fills the same table as an x86-64 IPVS given the same servers in
@@ -93,6 +95,13 @@ static uint32_t fls32(uint32_t v)
 	return v ? 32 - (uint32_t)__builtin_clz(v) : 0;
 }
 
+/* The weight the table deals <srv>: its last non-zero one, none in
+ * standby (a backup while primaries serve, or the reverse). */
+static uint32_t mh_weight(const struct sched_server *srv)
+{
+	return sched_table_weight(srv, srv->last_weight);
+}
+
 /* Offsets, skips and turns (ip_vs_mh_permutate); false if no weights. */
 static bool mh_permutate(const struct sched *s, const struct mh_state *st,
 			 struct mh_setup *ds)
@@ -101,7 +110,7 @@ static bool mh_permutate(const struct sched *s, const struct mh_state *st,
 	int sh;
 
 	for (size_t i = 0; i < s->nsrv; i++) {
-		uint32_t lw = s->srv[i]->last_weight;
+		uint32_t lw = mh_weight(s->srv[i]);
 
 		g = lw ? (g ? sched_gcd(lw, g) : lw) : g;
 		max = lw > max ? lw : max;
@@ -113,7 +122,7 @@ static bool mh_permutate(const struct sched *s, const struct mh_state *st,
 	for (size_t i = 0; i < s->nsrv; i++) {
 		const struct sched_server *srv = s->srv[i];
 		uint32_t fold = sched_addr_fold(srv->addr, srv->family == 6 ? 16 : 4);
-		uint32_t lw = srv->last_weight;
+		uint32_t lw = mh_weight(srv);
 
 		ds[i].perm = mh_hash(fold, srv->port, 0, MH_HASH1) % st->m;
 		ds[i].skip = mh_hash(fold, srv->port, 0, MH_HASH2) % (st->m - 1) + 1;
@@ -156,7 +165,7 @@ static bool mh_unchanged(const struct sched *s, const struct mh_state *st)
 	if (s->prev_srv != s->srv || st->built_n != s->nsrv || !st->lookup)
 		return false;
 	for (size_t i = 0; i < s->nsrv; i++)
-		if (st->built_lw[i] != s->srv[i]->last_weight)
+		if (st->built_lw[i] != mh_weight(s->srv[i]))
 			return false;
 	return true;
 }
@@ -185,7 +194,7 @@ static int mh_update(struct sched *s)
 	if (mh_permutate(s, st, ds))
 		mh_populate(s, st->m, ds, taken, lookup);
 	for (size_t i = 0; i < s->nsrv; i++)
-		lw[i] = s->srv[i]->last_weight;
+		lw[i] = mh_weight(s->srv[i]);
 	free(st->lookup);
 	free(st->built_lw);
 	st->lookup = lookup;

@@ -125,8 +125,8 @@ static int p2c_pick(struct sched *s, const struct sched_req *req)
 	sa = s->srv[a];
 	sb = s->srv[b];
 	/* b only if strictly less loaded: (b.active+1)/b.w < (a.active+1)/a.w */
-	if (((uint64_t)sb->active + 1) * sa->weight <
-	    ((uint64_t)sa->active + 1) * sb->weight)
+	if (((uint64_t)sched_active(sb) + 1) * sa->weight <
+	    ((uint64_t)sched_active(sa) + 1) * sb->weight)
 		return b;
 	return a;
 }
@@ -189,10 +189,10 @@ static double lrt_load(const struct p2c_state *st, const struct sched_server *sr
 	double cost = (double)srv->rtt_ewma_ns;
 
 	if (!srv->rtt_ewma_ns)
-		return srv->active ? LRT_PENALTY + srv->active : 0;
+		return sched_active(srv) ? LRT_PENALTY + sched_active(srv) : 0;
 	if (dt)
 		cost *= exp_neg((double)dt * st->inv_tau);
-	return cost * ((double)srv->active + 1);
+	return cost * ((double)sched_active(srv) + 1);
 }
 
 static int lrt_pick(struct sched *s, const struct sched_req *req)

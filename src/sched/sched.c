@@ -121,6 +121,36 @@ static void apply_config(struct sched_server *srv, bool joining)
 	srv->upper_seen = srv->upper;
 }
 
+/*
+ * Failover order: the backups are in standby while a primary is eligible;
+ * otherwise the primaries are (then none of them could take work anyway,
+ * but a hashing table must deal its slots to the backups alone). A set
+ * without backups has no standby. Returns true if a flag changed.
+ */
+static bool tier_apply(struct sched *s)
+{
+	bool backups = false, primary_up = false, changed = false;
+
+	for (size_t i = 0; i < s->nsrv; i++) {
+		if (s->srv[i]->backup)
+			backups = true;
+		else if (sched_server_eligible(s->srv[i]))
+			primary_up = true;
+	}
+	s->has_backup = backups;
+	s->backups_serve = backups && !primary_up;
+	for (size_t i = 0; i < s->nsrv; i++) {
+		struct sched_server *srv = s->srv[i];
+		bool standby = backups && srv->backup != s->backups_serve;
+		uint32_t f = standby ? srv->flags | SCHED_SRV_STANDBY :
+				       srv->flags & ~SCHED_SRV_STANDBY;
+
+		changed |= f != srv->flags;
+		srv->flags = f;
+	}
+	return changed;
+}
+
 /* Gives each server of <arr> its index; false if one appears twice. */
 static bool assign_idx(struct sched_server **arr, size_t n)
 {
@@ -132,10 +162,13 @@ static bool assign_idx(struct sched_server **arr, size_t n)
 	return true;
 }
 
+/* Out of a set: no idx, no tier. */
 static void clear_idx(struct sched_server **arr, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		arr[i]->idx = -1;
+		arr[i]->flags &= ~SCHED_SRV_STANDBY;
+	}
 }
 
 int sched_set_servers(struct sched *s, struct sched_server *const *srv, size_t n)
@@ -159,6 +192,7 @@ int sched_set_servers(struct sched *s, struct sched_server *const *srv, size_t n
 	}
 	s->srv = arr;
 	s->nsrv = n;
+	tier_apply(s);
 	err = run_update(s, old, nold);
 	if (err < 0)
 		goto out_restore;
@@ -170,6 +204,7 @@ out_restore:
 	assign_idx(old, nold);
 	s->srv = old;
 	s->nsrv = nold;
+	tier_apply(s);
 	free(arr);
 	return err;
 }
@@ -179,6 +214,7 @@ int sched_server_changed(struct sched *s, struct sched_server *srv)
 	apply_config(srv, false);
 	if (!in_set(s, srv))
 		return 0;
+	tier_apply(s);
 	return run_update(s, s->srv, s->nsrv);
 }
 
@@ -197,6 +233,34 @@ static void conn_changed(struct sched *s, struct sched_server *srv)
 		s->ops->conn_changed(s, srv);
 }
 
+/*
+ * After a connection moved <srv>'s OVERLOAD flag from <was>: when it is a
+ * primary of a set with backups, the tiers may swap (the last primary
+ * overloaded, or one back below its threshold); then every server's
+ * availability changed and the algorithm rebuilds, or, out of memory,
+ * hears of each server as of a connection change.
+ */
+static void conn_tier(struct sched *s, struct sched_server *srv, uint32_t was)
+{
+	if (!((srv->flags ^ was) & SCHED_SRV_OVERLOAD) || srv->backup ||
+	    !s->has_backup || !in_set(s, srv) || !tier_apply(s)) {
+		conn_changed(s, srv);
+		return;
+	}
+	if (run_update(s, s->srv, s->nsrv) == 0)
+		return;
+	for (size_t i = 0; i < s->nsrv; i++)
+		conn_changed(s, s->srv[i]);
+}
+
+void sched_server_load(struct sched *s, struct sched_server *srv, uint32_t n)
+{
+	if (srv->ext_active == n)
+		return;
+	srv->ext_active = n;
+	conn_changed(s, srv);
+}
+
 static uint64_t total_conns(const struct sched_server *srv)
 {
 	return (uint64_t)srv->active + srv->inactive;
@@ -205,10 +269,12 @@ static uint64_t total_conns(const struct sched_server *srv)
 /* IPVS ip_vs_bind_dest(): overloaded once active+inactive reach -x. */
 void sched_conn_open(struct sched *s, struct sched_server *srv)
 {
+	uint32_t was = srv->flags;
+
 	srv->active++;
 	if (srv->upper && total_conns(srv) >= srv->upper)
 		srv->flags |= SCHED_SRV_OVERLOAD;
-	conn_changed(s, srv);
+	conn_tier(s, srv, was);
 }
 
 void sched_conn_deactivate(struct sched *s, struct sched_server *srv)
@@ -242,12 +308,14 @@ static void overload_clear(struct sched_server *srv)
 
 void sched_conn_close(struct sched *s, struct sched_server *srv, bool was_active)
 {
+	uint32_t was = srv->flags;
+
 	if (was_active && srv->active)
 		srv->active--;
 	else if (!was_active && srv->inactive)
 		srv->inactive--;
 	overload_clear(srv);
-	conn_changed(s, srv);
+	conn_tier(s, srv, was);
 }
 
 uint32_t sched_table(const struct sched *s, const int32_t **slots)
@@ -276,7 +344,8 @@ int sched_sequence(const struct sched_ops *ops, const struct sched_params *p,
 	for (size_t i = 0; i < n; i++) {
 		copy[i] = *srv[i];
 		copy[i].idx = -1;
-		copy[i].flags &= ~SCHED_SRV_OVERLOAD; /* the set recomputes it */
+		/* the set recomputes them */
+		copy[i].flags &= ~SCHED_SRV_LIBRARY;
 		copy[i].last_weight = 0;
 		copy[i].upper_seen = 0;
 		ptrs[i] = &copy[i];

@@ -18,15 +18,22 @@
  *     library sets its idx to -1 there), or until sched_destroy(). A server
  *     belongs to at most one instance at a time. Zero a new sched_server
  *     before its first use; the library maintains idx, last_weight,
- *     upper_seen and the OVERLOAD flag.
+ *     upper_seen and the OVERLOAD and STANDBY flags.
  *   - A `struct sched` is not thread-safe. The caller serialises every call
  *     on one instance (weir holds the service lock).
- *   - Connection counts (active/inactive) live in the sched_server and are
- *     changed only through sched_conn_*(), so that algorithms keeping an
+ *   - Connection counts (active/inactive, ext_active) live in the
+ *     sched_server and are changed only through sched_conn_*() and
+ *     sched_server_load(), so that algorithms keeping an
  *     ordered structure (the lc family's tree, the indexes of who may take
  *     work) stay in sync and overload thresholds are applied with IPVS
- *     semantics. Weights, thresholds and DOWN/DRAIN/MAINT are changed by
- *     the caller, followed by sched_server_changed().
+ *     semantics. Weights, thresholds, backup and DOWN/DRAIN/MAINT are
+ *     changed by the caller, followed by sched_server_changed().
+ *   - Failover order: while any primary (backup = false) of a set is
+ *     eligible, its backups carry SCHED_SRV_STANDBY; once none is, the
+ *     primaries carry it and the backups serve. The library recomputes it
+ *     whenever the set, a server or an OVERLOAD flag changes, so every
+ *     algorithm (and a copy of the servers, as the XDP table builder
+ *     makes) sees only the serving tier through sched_server_available().
  */
 #ifndef WEIR_SCHED_H
 #define WEIR_SCHED_H
@@ -40,6 +47,14 @@
 #define SCHED_SRV_DRAIN     0x02u /* draining: no new work, existing finish */
 #define SCHED_SRV_MAINT     0x04u /* maintenance, set by hand */
 #define SCHED_SRV_OVERLOAD  0x08u /* above its upper threshold (library-set) */
+/* Library-set, failover order (sched_server.backup): the server is not in
+ * the tier that serves: a backup while a primary of its set may take work,
+ * or a primary while the backups serve (then it may not anyway). No new
+ * work; the hashing schedulers leave it out of their tables. */
+#define SCHED_SRV_STANDBY   0x10u
+/* The flags the library maintains: a caller recomputing the others keeps
+ * these as they are. */
+#define SCHED_SRV_LIBRARY   (SCHED_SRV_OVERLOAD | SCHED_SRV_STANDBY)
 
 /* The scheduler's view of a real server. Embedded in the caller's object. */
 struct sched_server {
@@ -49,6 +64,14 @@ struct sched_server {
 	uint32_t active;    /* active connections (via sched_conn_*) */
 	uint32_t inactive;  /* inactive connections, IPVS sense */
 	uint32_t flags;     /* SCHED_SRV_* */
+	/* Active connections the server has elsewhere, outside this set (the
+	 * load another service or an agent sees on it), set by the caller
+	 * with sched_server_load(). The algorithms that read active counts
+	 * (lc, wlc, sed, nq, lblc, lblcr, p2c, lrt) read active + this. */
+	uint32_t ext_active;
+	/* Failover order, set by the caller (then sched_server_changed): a
+	 * backup takes new work only while no primary of its set can. */
+	bool backup;
 	uint64_t rtt_ewma_ns; /* lrt: peak-EWMA response time (sched_observe_rtt) */
 	uint64_t rtt_stamp_ms; /* lrt: when rtt_ewma_ns was last updated */
 	/* identity, hashed by mh: fixed while the server is in a set */
@@ -142,6 +165,8 @@ struct sched {
 	struct sched_server **srv; /* current set, owned copy of the array */
 	size_t nsrv;
 	uint64_t rng;              /* xorshift state, from params.seed */
+	bool has_backup;           /* a server of the set is a backup */
+	bool backups_serve;        /* ... and no primary is eligible */
 	void *state;               /* ops->state_size bytes */
 	struct sched_server **prev_srv; /* previous set, valid during update() */
 	size_t prev_nsrv;
@@ -166,10 +191,14 @@ void sched_destroy(struct sched *s);
  * servers than table slots. On error the old set stays. */
 #define SCHED_MAX_SERVERS 65536
 int sched_set_servers(struct sched *s, struct sched_server *const *srv, size_t n);
-/* A server's weight, thresholds or DOWN/DRAIN/MAINT flags changed: applies
- * IPVS's threshold rule and rebuilds what depends on them (O(n); mh only
- * when a weight changed). Returns 0 or -ENOMEM. */
+/* A server's weight, thresholds, backup or DOWN/DRAIN/MAINT flags changed:
+ * applies IPVS's threshold rule, the failover order (STANDBY) and rebuilds
+ * what depends on them (O(n); mh only when a weight or a tier changed).
+ * Returns 0 or -ENOMEM. */
 int sched_server_changed(struct sched *s, struct sched_server *srv);
+/* Sets <srv>'s active connections elsewhere (ext_active) to <n>; the
+ * ordered structures follow (O(log n)). */
+void sched_server_load(struct sched *s, struct sched_server *srv, uint32_t n);
 
 /* Picks a server for <req>. Returns its idx in the set, or -1 when none is
  * available (all down, drained, quiesced, overloaded or skipped; for dh,
@@ -222,12 +251,29 @@ uint64_t sched_mix64(uint64_t x);
 void sched_observe_rtt(struct sched *s, struct sched_server *srv,
 		       uint64_t rtt_ns, uint64_t now_ms);
 
-/* True if <srv> may take new work (not down/drain/maint/overloaded, weight>0). */
-static inline bool sched_server_available(const struct sched_server *srv)
+/* True if <srv> could take new work by its own state (not down, drained,
+ * in maintenance or overloaded, weight > 0), whatever its tier. */
+static inline bool sched_server_eligible(const struct sched_server *srv)
 {
 	return srv->weight > 0 &&
 	       !(srv->flags & (SCHED_SRV_DOWN | SCHED_SRV_DRAIN |
 			       SCHED_SRV_MAINT | SCHED_SRV_OVERLOAD));
+}
+
+/* True if <srv> may take new work: eligible and in the tier that serves
+ * (not a backup held in standby). */
+static inline bool sched_server_available(const struct sched_server *srv)
+{
+	return sched_server_eligible(srv) && !(srv->flags & SCHED_SRV_STANDBY);
+}
+
+/* The active connections the load-reading algorithms count: those of the
+ * set and those elsewhere (ext_active), saturated. */
+static inline uint32_t sched_active(const struct sched_server *srv)
+{
+	uint64_t a = (uint64_t)srv->active + srv->ext_active;
+
+	return a > UINT32_MAX ? UINT32_MAX : (uint32_t)a;
 }
 
 /* Greatest common divisor (wrr's step, mh's turns, the XDP cycle). */

@@ -22,15 +22,23 @@ extern const struct sched_ops sched_rr_ops, sched_wrr_ops, sched_lc_ops,
 	sched_lblcr_ops, sched_dh_ops, sched_sh_ops, sched_mh_ops,
 	sched_swrr_ops, sched_p2c_ops, sched_lrt_ops;
 
-/* DOWN, DRAIN and MAINT are weir's own flags; IPVS expresses them by
- * quiescing (weight 0) or removing a destination. So where IPVS reads the
+/* DOWN, DRAIN, MAINT and STANDBY are weir's own flags; IPVS expresses
+ * them by quiescing (weight 0) or removing a destination. So where IPVS reads the
  * weight for anything but "may it take work now" (wrr's gcd and maximum,
  * lblc's "is there a half-idle server"), weir reads this. */
-#define SCHED_SRV_OFF (SCHED_SRV_DOWN | SCHED_SRV_DRAIN | SCHED_SRV_MAINT)
+#define SCHED_SRV_OFF (SCHED_SRV_DOWN | SCHED_SRV_DRAIN | SCHED_SRV_MAINT | \
+		       SCHED_SRV_STANDBY)
 
 static inline uint32_t sched_eff_weight(const struct sched_server *srv)
 {
 	return (srv->flags & SCHED_SRV_OFF) ? 0 : srv->weight;
+}
+
+/* The weight a static table (sh, mh) deals a server: none while it is
+ * in standby (not in the serving tier), else <w>. */
+static inline uint32_t sched_table_weight(const struct sched_server *srv, uint32_t w)
+{
+	return (srv->flags & SCHED_SRV_STANDBY) ? 0 : w;
 }
 
 /* May <idx> take this request: available and not in req->skip. */

@@ -9,7 +9,8 @@
  * quiesced one still gets one) per round. The table follows the weights
  * only: a server that goes down keeps its buckets, and a key hashing to
  * it gets -1 -- or, for sh with SCHED_F_FALLBACK, IPVS's walk round the
- * table from there. The bucket is hash_32(addr) (sh: of addr + port with
+ * table from there. Servers in standby (failover order: backups while a
+ * primary serves) are left out of the dealing. The bucket is hash_32(addr) (sh: of addr + port with
  * SCHED_F_PORT), addr being the address folded to 32 bits as IPVS does; a
  * dh key that is not a 4 or 16 byte address is folded by FNV-1a.
  */
@@ -23,33 +24,56 @@ struct sh_state {
 	int32_t tab[SH_TAB_SIZE]; /* bucket -> idx, -1 with no servers */
 };
 
+/* The servers the table is dealt to, in list order: all but those in
+ * standby (failover order). Returns their number; <out> has nsrv slots. */
+static size_t dealt(const struct sched *s, int32_t *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nsrv; i++)
+		if (!(s->srv[i]->flags & SCHED_SRV_STANDBY))
+			out[n++] = (int32_t)i;
+	return n;
+}
+
 static int dh_update(struct sched *s)
 {
 	struct sh_state *st = s->state;
+	int32_t *m = malloc((s->nsrv + 1) * sizeof(*m));
+	size_t n;
 
+	if (!m)
+		return -ENOMEM;
+	n = dealt(s, m);
 	for (size_t b = 0; b < SH_TAB_SIZE; b++)
-		st->tab[b] = s->nsrv ? (int32_t)(b % s->nsrv) : -1;
+		st->tab[b] = n ? m[b % n] : -1;
+	free(m);
 	return 0;
 }
 
 static int sh_update(struct sched *s)
 {
 	struct sh_state *st = s->state;
-	size_t p = 0;
+	int32_t *m = malloc((s->nsrv + 1) * sizeof(*m));
+	size_t p = 0, n;
 	uint32_t count = 0;
 
+	if (!m)
+		return -ENOMEM;
+	n = dealt(s, m);
 	for (size_t b = 0; b < SH_TAB_SIZE; b++) {
-		if (!s->nsrv) {
+		if (!n) {
 			st->tab[b] = -1;
 			continue;
 		}
-		st->tab[b] = (int32_t)p;
+		st->tab[b] = m[p];
 		/* don't move to the next server until its weight is dealt */
-		if (++count >= s->srv[p]->weight) {
-			p = (p + 1) % s->nsrv;
+		if (++count >= s->srv[m[p]]->weight) {
+			p = (p + 1) % n;
 			count = 0;
 		}
 	}
+	free(m);
 	return 0;
 }
 

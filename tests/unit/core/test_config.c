@@ -343,7 +343,7 @@ TEST(config_bad_servers)
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  server 10.0.0.1:80 weight;\n}",
 		  "t.conf:2: server: 'weight' needs a value");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  server 10.0.0.1:80 colour red;\n}",
-		  "t.conf:2: server: unknown option 'colour' (weight, upper, lower, forward, url, state, check, location)");
+		  "t.conf:2: server: unknown option 'colour' (weight, upper, lower, forward, url, state, check, location, backup)");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  server 10.0.0.1:80 weight 65536;\n}",
 		  "t.conf:2: weight: '65536' is not a number in 0..65535");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  server 10.0.0.1:80 upper x;\n}",
@@ -355,7 +355,7 @@ TEST(config_bad_servers)
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  server 10.0.0.1:80 {\n\n    lower x;\n  }\n}",
 		  "t.conf:4: lower: 'x' is not a number in 0..2147483647");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  server 10.0.0.1:80 {\n    bogus 1;\n  }\n}",
-		  "t.conf:3: server: unknown option 'bogus' (weight, upper, lower, forward, url, state, check, location)");
+		  "t.conf:3: server: unknown option 'bogus' (weight, upper, lower, forward, url, state, check, location, backup)");
 	CHECK_BAD("service tcp 192.0.2.1:80 {\n  server 10.0.0.1:80 lower 5;\n}",
 		  "t.conf:2: server 10.0.0.1:80: Numerical result out of range "
 		  "(lower threshold 5 above upper 0)");

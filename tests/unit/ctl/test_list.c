@@ -780,3 +780,74 @@ TEST(ctllist_list_after_an_edit)
 		  "  -> 10.0.0.2:80                  Tunnel  9      0          0         \n");
 	list_close(&f);
 }
+
+/* A backup server: "backup" after ipvsadm's columns (a service without
+ * backups lists as ipvsadm), "standby" in --health while a primary
+ * serves, --backup in -S, which -R reads back; a config file's
+ * "backup;" and "backup off" read the same. */
+TEST(ctllist_backup_server)
+{
+	static const char *const setup[] = {
+		"-A -t 192.0.2.7:80 -s rr",
+		"-a -t 192.0.2.7:80 -r 10.0.0.1:80 -w 2",
+		"-a -t 192.0.2.7:80 -r 10.0.0.2:80 --backup",
+		NULL,
+	};
+	struct list_fx f;
+	struct list_opts o = { 0 }, h = { .health = true };
+	struct weir_config c;
+	char *saved;
+
+	REQUIRE(list_open(&f, setup));
+	CHECK_STR(list(&f, &o),
+		  HEADER TITLE
+		  "TCP  192.0.2.7:80 rr\n"
+		  "  -> 10.0.0.1:80                  Route   2      0          0         \n"
+		  "  -> 10.0.0.2:80                  Route   1      0          0          backup\n");
+	CHECK(strstr(list(&f, &h), "  -> 10.0.0.2:80                  standby ") != NULL);
+	CHECK(strstr(list(&f, &h), "  -> 10.0.0.1:80                  up ") != NULL);
+	list_close(&f);
+
+	REQUIRE(fx_build(&c, setup));
+	saved = save_str(&c, false);
+	CHECK_STR(saved, "-A -t 192.0.2.7:80 -s rr\n"
+		  "-a -t 192.0.2.7:80 -r 10.0.0.1:80 -g -w 2\n"
+		  "-a -t 192.0.2.7:80 -r 10.0.0.2:80 -g -w 1 --backup\n");
+	free(saved);
+	check_round_trip(&c, __LINE__);
+	spec_free(&c);
+	{
+		static const char text[] = "service tcp 192.0.2.1:80 {\n"
+			"    server 10.0.0.1:80 backup weight 2;\n"
+			"    server 10.0.0.2:80 weight 2 backup;\n"
+			"    server 10.0.0.3:80 backup off;\n"
+			"    server 10.0.0.4:80 { backup; }\n"
+			"}\n";
+		static const char bad[] = "service tcp 192.0.2.1:80 {\n"
+			"    server 10.0.0.5:80 backup bogus;\n"
+			"}\n";
+		char err[CONFIG_ERR_MAX];
+		struct buf b = { 0 };
+
+		/* "bogus" is not a keyword: it is read as backup's value */
+		CHECK(config_parse("t.conf", bad, strlen(bad), &c, err) != 0);
+		CHECK_STR(err, "t.conf:2: backup: 'bogus' is not on or off");
+		REQUIRE(config_parse("t.conf", text, strlen(text), &c, err) == 0);
+		REQUIRE(c.nservices == 1 && c.services[0].nservers == 4);
+		CHECK(c.services[0].servers[0].backup && c.services[0].servers[1].backup);
+		CHECK_EQ(c.services[0].servers[0].weight, 2);
+		CHECK_EQ(c.services[0].servers[1].weight, 2);
+		CHECK(!c.services[0].servers[2].backup && c.services[0].servers[3].backup);
+		config_write(&c, &b);
+		buf_append(&b, "", 1);
+		CHECK(strstr(buf_head(&b), "server 10.0.0.1:80 weight 2 backup;\n") != NULL);
+		buf_free(&b);
+		spec_free(&c);
+	}
+	check_config_round_trip("service tcp 192.0.2.1:80 {\n"
+				"    server 10.0.0.1:80 backup weight 2;\n"
+				"    server 10.0.0.2:80 weight 2 backup;\n"
+				"    server 10.0.0.3:80 backup off;\n"
+				"    server 10.0.0.4:80 { backup; }\n"
+				"}\n", __LINE__);
+}

@@ -838,7 +838,7 @@ TEST(report_metrics_format_and_values)
 	n = prom_valid(s, f.out.len, __LINE__);
 	/* 4 daemon samples; 5 services and pools x (19 families + 5 classes +
 	 * 3 summary); 10 servers x (23 families + 5 + 3 + 6 states) */
-	CHECK_EQ(n, 4 + 5 * (19 + 5 + 3) + 10 * (23 + 5 + 3 + 6));
+	CHECK_EQ(n, 4 + 5 * (19 + 5 + 3) + 10 * (23 + 5 + 3 + 7));
 	CHECK_HAS(s, "\nweir_service_connections_total{service=\"TCP 192.0.2.1:80\",pool=\"default\"} 10\n");
 	CHECK_HAS(s, "\nweir_service_bytes_out_total{service=\"TCP 192.0.2.1:80\",pool=\"default\"} 10000\n");
 	CHECK_HAS(s, "\nweir_service_evictions_total{service=\"TCP 192.0.2.1:80\",pool=\"default\"} 4\n");

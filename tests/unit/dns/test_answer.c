@@ -220,3 +220,55 @@ TEST(dns_answers_by_location)
 	for (int i = 0; i < 3; i++)
 		free(s[i]);
 }
+
+/* Failover order in answers: a family's backups only while no primary of
+ * that family could take work; a backup in standby does not shorten the
+ * TTL, a primary out does. */
+TEST(dns_backups_by_family)
+{
+	static const char *const addrs[] = { "192.0.2.1:80", "192.0.2.2:80", "[2001:db8::1]:80",
+					     "[2001:db8::2]:80" };
+	struct real_server *rs[4];
+	struct dns_opts o = opts("www.example.test", "", 0);
+	struct dns_zone *z;
+	char why[SPEC_ERR_MAX];
+	bool av[4];
+
+	for (int i = 0; i < 4; i++) {
+		REQUIRE((rs[i] = mk_server(addrs[i])) != NULL);
+		rs[i]->ss.weight = 1;
+		rs[i]->ss.backup = i == 1 || i == 3;
+	}
+	dns_servers_available(rs, 4, av);
+	CHECK(av[0] && !av[1] && av[2] && !av[3]);
+	o.ttl_down_ms = 5000;
+	REQUIRE(dns_zone_build(&o, rs, 4, av, 1, 1, &z, why) == 0);
+	CHECK_EQ(z->ttl, 30);
+	CHECK_EQ(z->a.n, 1);
+	CHECK(z->a.rs[0] == rs[0]);
+	dns_zone_free(z);
+	/* the IPv6 primary down: its backup answers AAAA; A is unchanged */
+	rs[2]->ss.flags = SCHED_SRV_DOWN;
+	dns_servers_available(rs, 4, av);
+	CHECK(av[0] && !av[1] && !av[2] && av[3]);
+	REQUIRE(dns_zone_build(&o, rs, 4, av, 1, 1, &z, why) == 0);
+	CHECK_EQ(z->ttl, 5);
+	CHECK(z->a.n == 1 && z->a.rs[0] == rs[0]);
+	CHECK(z->aaaa.n == 1 && z->aaaa.rs[0] == rs[3]);
+	dns_zone_free(z);
+	/* the IPv4 primary drained and quiesced too: the IPv4 backup */
+	rs[0]->ss.flags = SCHED_SRV_DRAIN;
+	dns_servers_available(rs, 4, av);
+	CHECK(!av[0] && av[1]);
+	rs[0]->ss.flags = 0;
+	rs[0]->ss.weight = 0;
+	dns_servers_available(rs, 4, av);
+	CHECK(!av[0] && av[1]);
+	/* back: the backup leaves */
+	rs[0]->ss.weight = 1;
+	rs[2]->ss.flags = 0;
+	dns_servers_available(rs, 4, av);
+	CHECK(av[0] && !av[1] && av[2] && !av[3]);
+	for (int i = 0; i < 4; i++)
+		free(rs[i]);
+}
