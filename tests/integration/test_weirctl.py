@@ -236,3 +236,42 @@ def test_too_many_admin_connections_shows_the_daemons_word(weir):
         for s in held:
             s.close()
     wait_for(lambda: w.ctl("-L", "-n", check=False).returncode == 0, what="a free slot")
+
+
+def test_backup_server_round_trip(weir, backends):
+    """--backup on -a, shown in -L after ipvsadm's columns, written by -S
+    and read back by -R; -e keeps it, -e --backup off drops it."""
+    w = weir()
+    a, b = backends("a"), backends("b")
+    port = free_port()
+    vip = f"127.0.0.1:{port}"
+    w.ctl("-A", "-t", vip, "-s", "rr", "--proxy", "tcp")
+    w.ctl("-a", "-t", vip, "-r", a.addr, "-w", "2")
+    w.ctl("-a", "-t", vip, "-r", b.addr, "--backup")
+    lines = listing(w).splitlines()
+    rows = {l.split()[1]: l for l in lines if l.startswith("  ->")}
+    assert rows[a.addr] == "  -> %-28s %-7s %-6d %-10u %-10u" % (a.addr, "Proxy", 2, 0, 0)
+    assert rows[b.addr] == "  -> %-28s %-7s %-6d %-10u %-10u backup" % (b.addr, "Proxy", 1, 0, 0)
+    # the primary takes everything
+    assert {tcp_get(port) for _ in range(6)} == {"a"}
+    health = w.ctl("-L", "-n", "--health").stdout
+    assert re.search(rf"-> {re.escape(b.addr)}\s+standby\s", health), health
+    saved = w.ctl("-S", "-n").stdout
+    assert f"-a -t {vip} -r {b.addr} -g -w 1 --backup\n" in saved
+    assert f"-a -t {vip} -r {a.addr} -g -w 2\n" in saved
+    w.ctl("-C")
+    w.ctl("-R", stdin=saved)
+    assert w.ctl("-S", "-n").stdout == saved
+    # -e without --backup keeps it; --backup off makes it a primary
+    w.ctl("-e", "-t", vip, "-r", b.addr, "-w", "1")
+    assert "backup" in w.ctl("-S", "-n").stdout
+    w.ctl("-e", "-t", vip, "-r", b.addr, "--backup", "off")
+    assert "backup" not in w.ctl("-S", "-n").stdout
+    assert "backup" not in listing(w)
+    wait_for(lambda: can_connect(port), what="listening")
+    assert {tcp_get(port) for _ in range(6)} == {"a", "b"}
+    # and the config form
+    conf = w.ctl("-S", "--config").stdout
+    w.ctl("-e", "-t", vip, "-r", b.addr, "--backup")
+    conf = w.ctl("-S", "--config").stdout
+    assert re.search(rf"server {re.escape(b.addr)}.* backup;", conf), conf
