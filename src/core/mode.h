@@ -30,6 +30,10 @@ struct svc_mode {
 	int proto;                 /* IPPROTO_TCP or IPPROTO_UDP: its services' */
 	bool pools;                /* takes named pools and routing rules */
 	bool server_url;           /* its servers carry a public URL (redirect) */
+	/* its own connections are not its servers' load (a DNS answer opens
+	 * none): the table gives its servers, as sched_server.ext_active, the
+	 * load weir sees on them elsewhere (core/load.c) */
+	bool load_elsewhere;
 	/* optional: refuses options the mode cannot honour (0, or -EINVAL with
 	 * the reason in <err>, SPEC_ERR_MAX); pure, any thread */
 	int  (*check)(const struct service_spec *sp, char *err);

@@ -143,6 +143,7 @@ static struct real_server *server_new(struct virtual_service *svc,
 	addr_bytes(&sp->addr, rs->ss.addr);
 	rs->ss.port = addr_port(&sp->addr);
 	rs->ss.idx = -1;
+	rs->load_reported = -1;
 	HOOKS(rs_new, rs); /* servers_apply() gives it its spec */
 	atomic_init(&rs->refcnt, 1); /* the table's */
 	svc_get(svc);
@@ -710,6 +711,7 @@ static void tick_one(struct virtual_service *svc, struct virtual_service *owner,
 	for (size_t i = 0; i < svc->nservers; i++)
 		stats_tick(&svc->servers[i]->stats, c->nthreads);
 	pthread_mutex_unlock(&svc->lock);
+	HOOKS(svc_tick, svc, c->now);
 }
 
 void table_tick(struct vs_table *t, uint64_t now)
@@ -717,6 +719,17 @@ void table_tick(struct vs_table *t, uint64_t now)
 	struct tick_ctx c = { t->nthreads, now };
 
 	table_foreach(t, tick_one, &c);
+	table_load_tick(t);
+}
+
+uint64_t rs_active_all(const struct real_server *rs)
+{
+	uint64_t n = rs->ss.active;
+
+	for (size_t h = 0; h < nhooks; h++)
+		if (hooks[h]->rs_active)
+			n += hooks[h]->rs_active(rs);
+	return n;
 }
 
 struct zero_ctx {

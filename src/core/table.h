@@ -80,6 +80,10 @@ struct real_server {
 	atomic_int refcnt;
 	bool removed;                  /* out of the table (control thread) */
 	struct vs_stats stats;
+	/* the connections the server's agent reports ("conns N"), the load a
+	 * service of a load_elsewhere mode reads when weir sees none (load.c);
+	 * -1 = none reported. Guarded by svc->lock. */
+	int64_t load_reported;
 	/* the layers' areas (table_rs_area): rules in each layer */
 	_Alignas(max_align_t) unsigned char area[];
 };
@@ -170,6 +174,13 @@ struct vs_table {
  *                      whose apply failed, and at table_fini()). Workers
  *                      may still hold references to it.
  *   sync               after a successful table_apply(): the whole table.
+ *   rs_active          (not during table_apply: whenever the core counts a
+ *                      server's load, on the control thread) the active
+ *                      connections of <rs> the layer counts outside
+ *                      rs->ss (the XDP data path's flows). svc->lock held.
+ *   svc_tick           (table_tick, every RATE_INTERVAL_MS) a service or
+ *                      pool's periodic work (rates of the layer's own
+ *                      counters).
  * (tests/unit/core/test_hooks.c shows the order.) Hooks other than
  * svc_prepare cannot fail: a layer that could not follow a change (out of
  * memory) says so in the log and catches up at the next sync, as the
@@ -185,6 +196,8 @@ struct table_hooks {
 	void (*svc_applied)(struct virtual_service *svc, const struct service_spec *sp);
 	void (*svc_removed)(struct virtual_service *svc);
 	void (*sync)(struct vs_table *t);
+	uint64_t (*rs_active)(const struct real_server *rs);
+	void (*svc_tick)(struct virtual_service *svc, uint64_t now);
 };
 
 /* Registers <h> (a static object that lives as long as the program). */
@@ -278,9 +291,23 @@ void table_foreach(struct vs_table *t,
 		   void (*fn)(struct virtual_service *svc, struct virtual_service *owner,
 			      const char *pool, void *arg), void *arg);
 
-/* Control thread: every RATE_INTERVAL_MS, feeds the rate estimators and
- * expires persistence templates. */
+/* Control thread: every RATE_INTERVAL_MS, feeds the rate estimators,
+ * expires persistence templates, refreshes the load seen elsewhere
+ * (table_load_tick) and runs the layers' svc_tick hooks. */
 void table_tick(struct vs_table *t, uint64_t now);
+/* The active connections of <rs>: its scheduler count and what the layers
+ * count outside it (rs_active hooks). svc->lock held; control thread. */
+uint64_t rs_active_all(const struct real_server *rs);
+/*
+ * load.c: gives every server of a service whose mode has load_elsewhere
+ * (DNS) the load weir sees on its address elsewhere, as ext_active: when
+ * it is a VIP of other services, their servers' active connections (the
+ * VIP IP:port, else every VIP on that IP); else when it is a real server
+ * of other services, its active connections there (IP:port, else every
+ * port of that IP); else what its agent reports (load_reported); else 0.
+ * Takes each service's lock in turn, never two at once. Control thread.
+ */
+void table_load_tick(struct vs_table *t);
 /* -Z: zero the counters of one service (or all when <svc> is NULL). */
 void table_zero(struct vs_table *t, struct virtual_service *svc);
 

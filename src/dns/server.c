@@ -538,6 +538,8 @@ static int dns_check(const struct service_spec *sp, char *err)
 const struct svc_mode dns_mode = {
 	.name = "dns",
 	.proto = IPPROTO_UDP,
+	/* the servers' load is what weir sees elsewhere (lc/wlc...) */
+	.load_elsewhere = true,
 	.check = dns_check,
 	.prepare = dns_prepare,
 	.start = dns_start,

@@ -200,8 +200,8 @@ int agent_parse(const char *line, size_t len, struct agent_answer *out, char *er
 		{ "down", AGENT_DOWN }, { "fail", AGENT_DOWN }, { "failed", AGENT_DOWN },
 		{ "stopped", AGENT_DOWN }, { "maint", AGENT_MAINT },
 	};
-	struct agent_answer a = { AGENT_NONE, -1, -1 };
-	bool want_weight = false;
+	struct agent_answer a = { AGENT_NONE, -1, -1, -1 };
+	bool want_weight = false, want_conns = false;
 	size_t i = 0;
 
 	while (i < len) {
@@ -222,6 +222,22 @@ int agent_parse(const char *line, size_t len, struct agent_answer *out, char *er
 			w[n++] = (char)tolower((unsigned char)line[i++]);
 		}
 		w[n] = '\0';
+		if (want_conns) {
+			char *end;
+			unsigned long v = strtoul(w, &end, 10);
+
+			if (!isdigit((unsigned char)w[0]) || *end || v > INT32_MAX) {
+				snprintf(err, 128, "'%s' is not a number of connections", w);
+				return -EINVAL;
+			}
+			a.conns = (int32_t)v;
+			want_conns = false;
+			continue;
+		}
+		if (strcmp(w, "conns") == 0) {
+			want_conns = true;
+			continue;
+		}
 		if (want_weight || isdigit((unsigned char)w[0])) {
 			char *end;
 			unsigned long v = strtoul(w, &end, 10);
@@ -252,11 +268,11 @@ int agent_parse(const char *line, size_t len, struct agent_answer *out, char *er
 			return -EINVAL;
 		}
 	}
-	if (want_weight) {
-		snprintf(err, 128, "'weight' without a number");
+	if (want_weight || want_conns) {
+		snprintf(err, 128, "'%s' without a number", want_weight ? "weight" : "conns");
 		return -EINVAL;
 	}
-	if (a.state == AGENT_NONE && a.pct < 0 && a.weight < 0) {
+	if (a.state == AGENT_NONE && a.pct < 0 && a.weight < 0 && a.conns < 0) {
 		snprintf(err, 128, "an empty answer");
 		return -EINVAL;
 	}
@@ -299,6 +315,8 @@ void health_agent_done(struct real_server *rs, bool ok, const struct agent_answe
 			if (!a->weight) /* "weight 0": quiesce */
 				h->agent_pct = 0;
 		}
+		if (a->conns >= 0)
+			rs->load_reported = a->conns;
 		if (h->agent != was_state) {
 			note_change(rs, "agent said %s", what);
 			snprintf(reason, sizeof(reason), "%s", h->reason);

@@ -116,9 +116,13 @@ struct agent_answer {
 	uint8_t state;        /* AGENT_*; AGENT_NONE = not said */
 	int32_t pct;          /* weight percentage; -1 = not said */
 	int32_t weight;       /* absolute weight; -1 = not said */
+	int32_t conns;        /* "conns N": its connections; -1 = not said */
 };
 /* Parses an agent's line: words separated by blanks or commas, e.g.
- * "up 75%", "drain", "down", "weight 40", "maint", "ready". Returns 0 or
+ * "up 75%", "drain", "down", "weight 40", "maint", "ready", and weir's
+ * "conns N" (the connections the server has: the load a DNS service's
+ * lc/wlc read when weir sees none; HAProxy's protocol has no such word,
+ * and HAProxy itself refuses a line with it). Returns 0 or
  * -EINVAL with a reason in <err> (128 bytes). Pure. */
 int agent_parse(const char *line, size_t len, struct agent_answer *out, char *err);
 void health_agent_done(struct real_server *rs, bool ok, const struct agent_answer *a,

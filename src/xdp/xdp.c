@@ -744,6 +744,7 @@ static const struct table_hooks xdp_hooks = {
 	.rs_new = xdp_rs_new,
 	.svc_added = xdp_svc_added,
 	.sync = xdp_sync,
+	.rs_active = xdp_rs_active,
 };
 
 void xdp_register(void)

@@ -620,7 +620,7 @@ static void rp_busy(struct rp_fx *f)
 	table_tick(&f->t, 6000);
 	health_passive(rs, false); /* outlier errors 1: ejected */
 	{
-		struct agent_answer a = { AGENT_UP, 50, -1 };
+		struct agent_answer a = { AGENT_UP, 50, -1, -1 };
 
 		health_agent_done(f->pkt->servers[0], true, &a, "up 50%");
 	}

@@ -555,7 +555,7 @@ TEST(hstate_agent_states)
 	}
 	/* an agent that cannot be reached changes nothing */
 	{
-		struct agent_answer down = { AGENT_DOWN, 10, -1 };
+		struct agent_answer down = { AGENT_DOWN, 10, -1, -1 };
 
 		health_agent_done(a, false, &down, "connection refused");
 		CHECK_STR(state_of(a), "up");
@@ -1078,4 +1078,45 @@ TEST(hstate_state_name_precedence)
 		pthread_mutex_unlock(&f.svc->lock);
 	}
 	fx_close(&f);
+}
+
+/* weir's "conns N": the connections the agent reports, alone or with the
+ * other words; the server's load_reported follows. */
+TEST(hstate_agent_parse_conns)
+{
+	static const struct { const char *line; int32_t conns, weight; uint8_t state; } good[] = {
+		{ "conns 12", 12, -1, AGENT_NONE },
+		{ "up conns 0", 0, -1, AGENT_UP },
+		{ "CONNS,7 weight 3", 7, 3, AGENT_NONE },
+		{ "up 50%", -1, -1, AGENT_UP },
+	};
+	static const struct { const char *line; const char *err; } bad[] = {
+		{ "conns", "'conns' without a number" },
+		{ "up conns", "'conns' without a number" },
+		{ "conns x", "'x' is not a number of connections" },
+		{ "conns -1", "'-1' is not a number of connections" },
+		{ "conns 5%", "'5%' is not a number of connections" },
+		{ "conns 99999999999", "'99999999999' is not a number of connections" },
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct agent_answer a;
+		char err[128] = "";
+
+		if (agent_parse(good[i].line, strlen(good[i].line), &a, err) != 0) {
+			unit_fail(__FILE__, __LINE__, "'%s' refused: %s", good[i].line, err);
+			continue;
+		}
+		if (a.conns != good[i].conns || a.weight != good[i].weight ||
+		    a.state != good[i].state)
+			unit_fail(__FILE__, __LINE__, "'%s': conns %d weight %d state %u",
+				  good[i].line, a.conns, a.weight, a.state);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct agent_answer a;
+		char err[128] = "";
+
+		CHECK_EQ(agent_parse(bad[i].line, strlen(bad[i].line), &a, err), -EINVAL);
+		CHECK_STR(err, bad[i].err);
+	}
 }

@@ -195,3 +195,24 @@ TEST(sched_external_load)
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		ext_one(names[i]);
 }
+
+/* The XDP table builder copies the servers into sched_sequence(): the
+ * load elsewhere comes with them. */
+TEST(sched_external_load_in_a_sequence)
+{
+	struct sched_server srv[2], *ptr[2];
+	int32_t out[16];
+	int made;
+
+	for (size_t i = 0; i < 2; i++) {
+		fx_server_init(&srv[i], i, 1);
+		ptr[i] = &srv[i];
+	}
+	srv[0].ext_active = 10;
+	made = sched_sequence(sched_find("wlc"), NULL, ptr, 2, NULL, out, 16);
+	CHECK_EQ(made, 16);
+	/* server 1 takes the first 10, then they alternate */
+	for (int k = 0; k < 10; k++)
+		CHECK_EQ(out[k], 1);
+	CHECK(out[10] == 0 || out[11] == 0);
+}
