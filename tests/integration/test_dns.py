@@ -354,3 +354,78 @@ def test_numbers_by_name_type_rcode_and_location(weir, tmpdir_path):
     out = w.ctl("-L", "-n", "--http", "--exact").stdout
     row = next(l.split() for l in out.splitlines() if l.startswith("UDP"))
     assert row[2:9] == ["7", "0", "4", "0", "2", "1", "0"], out   # Reqs 1xx 2xx 3xx 4xx 5xx
+
+
+def test_backups_answered_only_while_no_primary_is_up(weir):
+    """Failover order: the backup's address is answered only while the
+    primary's check fails; the SOA serial moves each way."""
+    up = socket.socket()
+    up.bind(("127.0.0.2", 0))
+    up.listen(64)
+    prim_port = free_port()
+    port = free_port()
+    prim = socket.socket()
+    prim.bind(("127.0.0.3", prim_port))
+    prim.listen(64)
+    weir(conf(port, [f"127.0.0.3:{prim_port}", f"127.0.0.2:{up.getsockname()[1]} backup"],
+              [f"check tcp {TIMING}"]))
+    try:
+        wait_for(lambda: answers(dig(port, "www.example.test", "A")) == ["127.0.0.3"], 8,
+                 "the primary alone")
+        s0 = serial(port)
+        prim.close()
+        wait_for(lambda: answers(dig(port, "www.example.test", "A")) == ["127.0.0.2"], 8,
+                 "the backup once the primary is down")
+        assert serial(port) > s0
+        s1 = serial(port)
+        prim = socket.socket()
+        prim.bind(("127.0.0.3", prim_port))
+        prim.listen(64)
+        wait_for(lambda: answers(dig(port, "www.example.test", "A")) == ["127.0.0.3"], 8,
+                 "the primary back, the backup gone")
+        assert serial(port) > s1
+    finally:
+        prim.close()
+        up.close()
+
+
+def first_answer(port):
+    return answers(dig(port, "www.example.test", "A"))[0]
+
+
+def test_least_connections_from_the_load_of_other_services(weir, backends):
+    """A DNS service whose servers are two VIPs of weir's TCP proxy
+    services, scheduled by wlc: connections held open through one VIP put
+    the other first in the answers, and the reverse."""
+    a, b = backends("a"), backends("b")
+    p, port = free_port(), free_port()
+    vips = ["127.0.0.2", "127.0.0.3"]
+    text = "workers 2;\nlog_level info;\ngrace 1s;\n"
+    for vip, be in zip(vips, (a, b)):
+        text += (f"service tcp {vip}:{p} {{\n    proxy tcp;\n    idle_timeout 60s;\n"
+                 f"    server {be.addr};\n}}\n")
+    text += conf(port, [f"{v}:{p}" for v in vips], sched="wlc").split("grace 1s;\n", 1)[1]
+    w = weir(text)
+    held = []
+
+    def hold(vip, n):
+        for _ in range(n):
+            s = socket.create_connection((vip, p), timeout=5)
+            held.append(s)
+        wait_for(lambda: sum(int(l.split()[4]) for l in w.ctl("-L", "-n").stdout.splitlines()
+                             if l.startswith("  ->") and l.split()[1] in (a.addr, b.addr))
+                 == n, 5, "the held connections counted")
+
+    def release():
+        while held:
+            held.pop().close()
+
+    try:
+        for loaded, other in ((vips[0], vips[1]), (vips[1], vips[0])):
+            hold(loaded, 5)
+            # the load is read on the table's tick (2 s)
+            wait_for(lambda: first_answer(port) == other, 8, f"{other} first")
+            assert {first_answer(port) for _ in range(8)} == {other}
+            release()
+    finally:
+        release()
