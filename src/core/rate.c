@@ -48,3 +48,16 @@ void rate_reset(struct rate_est *e, const struct rate_totals *now)
 	e->last = *now;
 	e->primed = 1;
 }
+
+void rate_one_update(struct rate_one *e, uint64_t total)
+{
+	if (e->primed)
+		e->avg = ewma(e->avg, total - e->last, 10);
+	e->last = total;
+	e->primed = 1;
+}
+
+uint64_t rate_one_read(const struct rate_one *e)
+{
+	return (e->avg + 0x1FF) >> 10;
+}

@@ -30,6 +30,15 @@ struct rate_est {
 	int primed;
 };
 
+/* The same estimator for one counter of a layer's own (DNS queries per
+ * name): fed its total every RATE_INTERVAL_MS, read per second. */
+struct rate_one {
+	uint64_t last, avg;       /* avg scaled x 2^10 */
+	int primed;
+};
+void rate_one_update(struct rate_one *e, uint64_t total);
+uint64_t rate_one_read(const struct rate_one *e);
+
 /* Feeds the totals of one RATE_INTERVAL_MS tick. */
 void rate_update(struct rate_est *e, const struct rate_totals *now);
 void rate_read(const struct rate_est *e, struct rate_value *out);

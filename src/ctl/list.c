@@ -31,7 +31,7 @@ static const char *dest_name(const struct weir_addr *a, char *out)
 }
 
 /* ipvsadm's print_largenum: 9 columns, K/M/G/T above 10^8 unless exact. */
-static void largenum(struct buf *out, uint64_t v, bool exact)
+void list_largenum(struct buf *out, uint64_t v, bool exact)
 {
 	static const struct { uint64_t below, div; char unit; } steps[] = {
 		{ 1000000000ull, 1000ull, 'K' },
@@ -67,10 +67,10 @@ static void http_row(struct buf *out, const char *name, const struct vs_stats *s
 
 	stats_view(st, nthreads, &t);
 	buf_printf(out, "%-33s", name);
-	largenum(out, t.requests, exact);
+	list_largenum(out, t.requests, exact);
 	for (int k = 1; k < 6; k++)
-		largenum(out, t.resp[k], exact);
-	largenum(out, t.retries, exact);
+		list_largenum(out, t.resp[k], exact);
+	list_largenum(out, t.retries, exact);
 	buf_printf(out, " %8.2f\n", t.timed ? (double)t.rt_sum_us / 1000.0 / (double)t.timed : 0.0);
 }
 
@@ -85,13 +85,13 @@ static void udp_row(struct buf *out, const char *name, const struct vs_stats *st
 
 	stats_view(st, nthreads, &t);
 	buf_printf(out, "%-33s", name);
-	largenum(out, t.tot.conns, exact);
-	largenum(out, open, exact);
-	largenum(out, t.evictions, exact);
-	largenum(out, t.drops, exact);
-	largenum(out, t.timeouts, exact);
-	largenum(out, t.rate.inpps, exact);
-	largenum(out, t.rate.outpps, exact);
+	list_largenum(out, t.tot.conns, exact);
+	list_largenum(out, open, exact);
+	list_largenum(out, t.evictions, exact);
+	list_largenum(out, t.drops, exact);
+	list_largenum(out, t.timeouts, exact);
+	list_largenum(out, t.rate.inpps, exact);
+	list_largenum(out, t.rate.outpps, exact);
 	buf_printf(out, "\n");
 }
 
@@ -150,11 +150,11 @@ static void totals_since_zero(const struct vs_stats *st, int nthreads, struct ra
 static void five(struct buf *out, uint64_t a, uint64_t b, uint64_t c, uint64_t d,
 		 uint64_t e, bool exact)
 {
-	largenum(out, a, exact);
-	largenum(out, b, exact);
-	largenum(out, c, exact);
-	largenum(out, d, exact);
-	largenum(out, e, exact);
+	list_largenum(out, a, exact);
+	list_largenum(out, b, exact);
+	list_largenum(out, c, exact);
+	list_largenum(out, d, exact);
+	list_largenum(out, e, exact);
 	buf_printf(out, "\n");
 }
 
@@ -275,8 +275,8 @@ static void server_line(struct buf *out, const struct virtual_service *svc,
 		rate_read(&rs->stats.est, &r);
 		buf_printf(out, "  -> %-28s %8" PRIu64 " %8" PRIu64 " %8" PRIu64, name,
 			   r.cps, r.inpps, r.outpps);
-		largenum(out, r.inbps, o->exact);
-		largenum(out, r.outbps, o->exact);
+		list_largenum(out, r.inbps, o->exact);
+		list_largenum(out, r.outbps, o->exact);
 		buf_printf(out, "\n");
 	} else if (o->thresholds) {
 		buf_printf(out, "  -> %-28s %-10u %-10u %-10u %-10u\n", name, v->ss.upper,
@@ -353,6 +353,8 @@ static void service_block(struct buf *out, struct virtual_service *svc,
 {
 	service_line(out, svc, o, nthreads);
 	servers_of(out, svc, svc, o, nthreads);
+	if (o->stats || o->rate)
+		list_dns_names(out, svc, o);
 	for (size_t i = 0; i < svc->npools; i++) {
 		pool_line(out, svc->pool_names[i], svc->pools[i], o, nthreads);
 		servers_of(out, svc->pools[i], svc, o, nthreads);

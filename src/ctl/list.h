@@ -18,4 +18,10 @@ void ctl_list(struct vs_table *t, const struct list_opts *o, struct buf *out);
 /* -S: one -A line per service and one -a line per server, -R's input. */
 void ctl_save(const struct weir_config *cfg, bool nosort, struct buf *out);
 
+/* For list.c and list_dns.c: ipvsadm's 9-column number (K/M/G/T above
+ * 10^8 unless <exact>), and a DNS service's lines per name in the --stats
+ * and --rate views (nothing for another mode). */
+void list_largenum(struct buf *out, uint64_t v, bool exact);
+void list_dns_names(struct buf *out, struct virtual_service *svc, const struct list_opts *o);
+
 #endif

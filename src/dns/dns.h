@@ -26,4 +26,18 @@ void dns_stats(struct virtual_service *svc,
 			  uint64_t n),
 	       void (*loc_fn)(void *arg, const char *loc, uint64_t n), void *arg);
 
+/* Query classes by rcode, for the listings: every query, then by rcode
+ * (FORMERR, SERVFAIL, NOTIMP and BADVERS are "other"). */
+enum { DNS_CLASS_ALL, DNS_CLASS_NOERROR, DNS_CLASS_NXDOMAIN, DNS_CLASS_REFUSED,
+       DNS_CLASS_OTHER, DNS_CLASSES };
+
+/* A DNS service's queries per name (control thread): <fn> gets each of
+ * its names in the options' order, then "other" (names not its own) if it
+ * has any, with the queries since the service started and the queries per
+ * second (IPVS's estimator, over the table's 2 s tick), by DNS_CLASS_*.
+ * Nothing for a service of another mode. */
+void dns_name_numbers(struct virtual_service *svc,
+		      void (*fn)(void *arg, const char *name, const uint64_t *total,
+				 const uint64_t *rate), void *arg);
+
 #endif

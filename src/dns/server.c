@@ -72,6 +72,13 @@ struct dns_svc {
 	struct geo_map *geo;               /* the location map; svc->lock */
 	struct geo_map *geo_next;          /* loaded by svc_prepare, for svc_applied
 	                                    * (control thread) */
+	struct dns_rates *rates;           /* control thread: svc_tick, listings */
+};
+
+/* Queries per second per name and class (DNS_CLASS_*), from the counters'
+ * totals on the table's tick. */
+struct dns_rates {
+	struct rate_one q[CNT_NAMES + 1][DNS_CLASSES];
 };
 
 static size_t dns_area;
@@ -642,12 +649,17 @@ static void dns_removed(struct virtual_service *svc)
 	retire_mem(atomic_exchange(&ds->zone, NULL), ds->geo, ds->ctr, now_ms(), false);
 	ds->geo = NULL;
 	ds->ctr = NULL;
+	free(ds->rates); /* control thread's alone */
+	ds->rates = NULL;
 }
+
+static void dns_tick(struct virtual_service *svc, uint64_t now);
 
 static const struct table_hooks dns_hooks = {
 	.svc_prepare = dns_prepare_hook,
 	.svc_applied = dns_applied,
 	.svc_removed = dns_removed,
+	.svc_tick = dns_tick,
 };
 
 void dns_stats(struct virtual_service *svc,
@@ -697,6 +709,77 @@ void dns_stats(struct virtual_service *svc,
 		loc_fn(arg, geo_loc_name(ds->geo, (uint16_t)l), n);
 	}
 	pthread_mutex_unlock(&svc->lock);
+}
+
+/* The class of rcode index <r> (cnt_rcodes) in dns_name_numbers. */
+static int class_of(int r)
+{
+	switch (cnt_rcodes[r]) {
+	case DNS_R_NOERROR: return DNS_CLASS_NOERROR;
+	case DNS_R_NXDOMAIN: return DNS_CLASS_NXDOMAIN;
+	case DNS_R_REFUSED: return DNS_CLASS_REFUSED;
+	default: return DNS_CLASS_OTHER;
+	}
+}
+
+/* Totals of name index <i> by class, summed over the threads. */
+static void name_totals(const struct dns_svc *ds, int i, uint64_t *q)
+{
+	memset(q, 0, DNS_CLASSES * sizeof(*q));
+	for (int k = 0; k <= nworkers; k++)
+		for (int t = 0; t < CNT_TYPES; t++)
+			for (int r = 0; r < CNT_RCODES; r++) {
+				uint64_t n = counter_read(&ds->ctr[k].q[i][t][r]);
+
+				q[DNS_CLASS_ALL] += n;
+				q[class_of(r)] += n;
+			}
+}
+
+static void dns_tick(struct virtual_service *svc, uint64_t now)
+{
+	struct dns_svc *ds = dsvc(svc);
+	uint64_t q[DNS_CLASSES];
+
+	if (svc->proxy != &dns_mode || !ds->ctr)
+		return;
+	if (!ds->rates && !(ds->rates = calloc(1, sizeof(*ds->rates))))
+		return;
+	for (int i = 0; i <= CNT_NAMES; i++) {
+		name_totals(ds, i, q);
+		for (int c = 0; c < DNS_CLASSES; c++)
+			rate_one_update(&ds->rates->q[i][c], q[c]);
+	}
+}
+
+void dns_name_numbers(struct virtual_service *svc,
+		      void (*fn)(void *arg, const char *name, const uint64_t *total,
+				 const uint64_t *rate), void *arg)
+{
+	const struct dns_svc *ds = dsvc(svc);
+	const char *p = dns_opts_spec(&svc->spec)->names;
+	uint64_t q[DNS_CLASSES], r[DNS_CLASSES];
+	char name[DNS_OPT_NAME];
+
+	if (svc->proxy != &dns_mode || !ds->ctr)
+		return;
+	for (int i = 0; i <= CNT_NAMES; i++) {
+		size_t l = strcspn(p, " ");
+
+		if (i < CNT_NAMES && !*p)
+			continue;
+		if (i < CNT_NAMES) {
+			snprintf(name, sizeof(name), "%.*s", (int)l, p);
+			p += l + (p[l] == ' ');
+		} else {
+			snprintf(name, sizeof(name), "other");
+		}
+		name_totals(ds, i, q);
+		for (int c = 0; c < DNS_CLASSES; c++)
+			r[c] = ds->rates ? rate_one_read(&ds->rates->q[i][c]) : 0;
+		if (i < CNT_NAMES || q[DNS_CLASS_ALL])
+			fn(arg, name, q, r);
+	}
 }
 
 void dns_register(void)

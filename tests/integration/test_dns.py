@@ -429,3 +429,42 @@ def test_least_connections_from_the_load_of_other_services(weir, backends):
             release()
     finally:
         release()
+
+
+def test_numbers_per_name_in_stats_and_rate(weir):
+    """weirctl -L --stats: after the DNS service's servers, its queries per
+    name by rcode; --rate: the same per second, while queries flow."""
+    port = free_port()
+    w = weir(conf(port, ["10.0.0.1:80"]))
+    for _ in range(3):
+        dig(port, "www.example.test", "A")
+    dig(port, "api.example.test", "AAAA")
+    dig(port, "nope.example.test", "A")
+    dig(port, "other.test", "MX")
+    out = w.ctl("-L", "-n", "--stats", "--exact").stdout
+    lines = out.splitlines()
+    i = next(k for k, l in enumerate(lines) if l.startswith("  DNS names"))
+    assert lines[i].split() == ["DNS", "names", "Queries", "NOERROR", "NXDOMAIN", "REFUSED",
+                                "Other"], out
+    rows = {l.split()[1]: l.split()[2:] for l in lines[i + 1:] if l.startswith("  name ")}
+    assert rows == {"www.example.test": ["3", "3", "0", "0", "0"],
+                    "api.example.test": ["1", "1", "0", "0", "0"],
+                    "other": ["2", "0", "1", "1", "0"]}, out
+    assert lines[i - 1].startswith("  -> 10.0.0.1:80")
+    # rates: queries for www only, for a few ticks of the estimator (2 s)
+    end = time.monotonic() + 7
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(2)
+        while time.monotonic() < end:
+            s.sendto(query(1, "www.example.test"), ("127.0.0.1", port))
+            s.recv(4096)
+            time.sleep(0.004)
+    out = w.ctl("-L", "-n", "--rate").stdout
+    lines = out.splitlines()
+    i = next(k for k, l in enumerate(lines) if l.startswith("  DNS names"))
+    assert lines[i].split()[2:] == ["QPS", "NoErr/s", "NXDom/s", "Refus/s", "Other/s"], out
+    rows = {l.split()[1]: [int(v) for v in l.split()[2:]] for l in lines[i + 1:]
+            if l.startswith("  name ")}
+    assert rows["www.example.test"][0] >= 20 and \
+        rows["www.example.test"][0] == rows["www.example.test"][1], out
+    assert rows["api.example.test"] == [0, 0, 0, 0, 0], out

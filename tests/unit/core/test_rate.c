@@ -162,3 +162,22 @@ TEST(rate_large_byte_rates)
 	rate_read(&e, &v);
 	CHECK(v.inbps > 9999999000ull && v.inbps <= 10000000000ull);
 }
+
+/* One counter's estimator: primes on its first total, then follows the
+ * per-second rate as the whole estimator does. */
+TEST(rate_one_follows_a_counter)
+{
+	struct rate_one e = { 0 };
+	uint64_t total = 1000;
+
+	rate_one_update(&e, total);
+	CHECK_EQ(rate_one_read(&e), 0);
+	for (int i = 0; i < 60; i++) {
+		total += 200; /* 100 per second over 2 s */
+		rate_one_update(&e, total);
+	}
+	CHECK_EQ(rate_one_read(&e), 100);
+	for (int i = 0; i < 60; i++)
+		rate_one_update(&e, total);
+	CHECK_EQ(rate_one_read(&e), 0);
+}
