@@ -4,8 +4,10 @@
  * - an error leaves <out> untouched and writes a reason: a non-empty,
  *   terminated string within the 128 bytes of <err>;
  * - an answer is in range (state AGENT_NONE..AGENT_MAINT, pct -1 or
- *   0..1000, weight -1 or 0..65535) and says something;
- * - an answer printed back in canonical words ("drain 75% weight 40")
+ *   0..1000, weight -1 or 0..65535, conns -1 or 0..INT32_MAX) and says
+ *   something;
+ * - an answer printed back in canonical words ("drain 75% weight 40
+ *   conns 3")
  *   parses to the same answer;
  * - the answer does not depend on letter case, on which blank or comma
  *   separates words, or on a trailing newline. */
@@ -27,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static bool same_answer(const struct agent_answer *a, const struct agent_answer *b)
 {
-	return a->state == b->state && a->pct == b->pct && a->weight == b->weight;
+	return a->state == b->state && a->pct == b->pct && a->weight == b->weight &&
+	       a->conns == b->conns;
 }
 
 /* Parses <line>[<len>] from a buffer of exactly <len> bytes (so ASan sees
@@ -64,7 +67,9 @@ static int parse_checked(const char *line, size_t len, struct agent_answer *out)
 		FAIL("pct %d", a.pct);
 	if (a.weight < -1 || a.weight > 65535)
 		FAIL("weight %d", a.weight);
-	if (a.state == AGENT_NONE && a.pct < 0 && a.weight < 0)
+	if (a.conns < -1)
+		FAIL("conns %d", a.conns);
+	if (a.state == AGENT_NONE && a.pct < 0 && a.weight < 0 && a.conns < 0)
 		FAIL("an answer that says nothing");
 	*out = a;
 	return 0;
@@ -80,6 +85,8 @@ static size_t print_answer(const struct agent_answer *a, char *buf, size_t size)
 		n += (size_t)snprintf(buf + n, size - n, " %d%%", a->pct);
 	if (a->weight >= 0)
 		n += (size_t)snprintf(buf + n, size - n, " weight %d", a->weight);
+	if (a->conns >= 0)
+		n += (size_t)snprintf(buf + n, size - n, " conns %d", a->conns);
 	return n;
 }
 
@@ -98,8 +105,8 @@ static void check_variant(const char *v, size_t len, int rc, const struct agent_
 	if (rc2 != rc)
 		FAIL("%s: answer %d became %d", what, rc, rc2);
 	if (rc == 0 && !same_answer(a, &b))
-		FAIL("%s: state %u pct %d weight %d became %u %d %d", what, a->state, a->pct,
-		     a->weight, b.state, b.pct, b.weight);
+		FAIL("%s: state %u pct %d weight %d conns %d became %u %d %d %d", what, a->state,
+		     a->pct, a->weight, a->conns, b.state, b.pct, b.weight, b.conns);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

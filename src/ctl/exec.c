@@ -205,6 +205,7 @@ static int do_list(struct ctl_ctx *ctx, const struct ctl_cmd *cmd, struct buf *o
 		.nosort = ctl_has(cmd, O_NOSORT),
 		.http = ctl_has(cmd, O_HTTP),
 		.udp = ctl_has(cmd, O_UDP),
+		.dns = ctl_has(cmd, O_DNS),
 		.health = ctl_has(cmd, O_HEALTH),
 	};
 

@@ -93,7 +93,7 @@ static int set_pool(struct ctl_cmd *c, const char *arg, char *err)
 
 #define LIST_OPTS (BIT(O_NUMERIC) | BIT(O_STATS) | BIT(O_RATE) | BIT(O_THRESHOLDS) | \
 		   BIT(O_PERSISTENT_CONN) | BIT(O_NOSORT) | BIT(O_EXACT) | BIT(O_HTTP) | BIT(O_UDP) | \
-		   BIT(O_HEALTH) | BIT(O_JSON))
+		   BIT(O_HEALTH) | BIT(O_JSON) | BIT(O_DNS))
 #define LIST_ONE (BIT(O_CONNECTION) | BIT(O_SERVICE) | BIT(O_TIMEOUT) | BIT(O_DAEMON))
 
 static const struct ctl_command commands[] = {
@@ -175,6 +175,9 @@ static const struct ctl_option own_options[] = {
 	{ 0, "udp", O_UDP, ARG_NONE, "udp", set_flag,
 	  "--udp              weir: UDP counters: sessions, open, evicted, dropped, timed out, "
 	  "datagrams per second", 66, NULL, NULL },
+	{ 0, "dns", O_DNS, ARG_NONE, "dns", set_flag,
+	  "--dns              weir: DNS services' queries per name by type, answers per "
+	  "location", 67, NULL, NULL },
 };
 
 /* --- the parser -------------------------------------------------------------- */

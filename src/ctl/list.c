@@ -111,6 +111,10 @@ static void title(struct buf *out, const struct list_opts *o)
 		buf_printf(out, "  -> RemoteAddress:Port\n");
 		return;
 	}
+	if (o->dns) {
+		list_dns_title(out);
+		return;
+	}
 	if (o->udp) {
 		buf_printf(out, udp_fmt, "Prot LocalAddress:Port", "Sessions", "Open", "Evicted",
 			   "Dropped", "TimedOut", "InPPS", "OutPPS");
@@ -351,6 +355,13 @@ static void pool_line(struct buf *out, const char *name, const struct virtual_se
 static void service_block(struct buf *out, struct virtual_service *svc,
 			  const struct list_opts *o, int nthreads)
 {
+	if (o->dns) {
+		char name[ADDR_STRLEN + 8];
+
+		svc_name(svc->proto, &svc->addr, name, sizeof(name));
+		list_dns_block(out, svc, name, o->exact);
+		return;
+	}
 	service_line(out, svc, o, nthreads);
 	servers_of(out, svc, svc, o, nthreads);
 	if (o->stats || o->rate)

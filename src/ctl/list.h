@@ -9,7 +9,7 @@
 #include "core/table.h"
 
 struct list_opts {
-	bool stats, rate, thresholds, pconn, exact, nosort, http, health, udp;
+	bool stats, rate, thresholds, pconn, exact, nosort, http, health, udp, dns;
 	const struct virtual_service *only;   /* -L -t VIP:PORT; NULL = all */
 };
 
@@ -23,5 +23,9 @@ void ctl_save(const struct weir_config *cfg, bool nosort, struct buf *out);
  * and --rate views (nothing for another mode). */
 void list_largenum(struct buf *out, uint64_t v, bool exact);
 void list_dns_names(struct buf *out, struct virtual_service *svc, const struct list_opts *o);
+/* The --dns view (list_dns.c): its title, and a DNS service's block (its
+ * queries by type, then per name, then its answers per location). */
+void list_dns_title(struct buf *out);
+void list_dns_block(struct buf *out, struct virtual_service *svc, const char *name, bool exact);
 
 #endif

@@ -468,3 +468,28 @@ def test_numbers_per_name_in_stats_and_rate(weir):
     assert rows["www.example.test"][0] >= 20 and \
         rows["www.example.test"][0] == rows["www.example.test"][1], out
     assert rows["api.example.test"] == [0, 0, 0, 0, 0], out
+
+
+def test_dns_view_by_type_and_location(weir, tmpdir_path):
+    """weirctl -L --dns: a DNS service's queries by type, per name, and
+    its answers per location; other services have no lines there."""
+    path = f"{tmpdir_path}/geo.map"
+    with open(path, "w") as f:
+        f.write("default -> fra\n")
+    port = free_port()
+    w = weir(conf(port, ["10.0.0.1:80 { location fra; }"], [f"geo_map {path}"]))
+    w.ctl("-A", "-t", f"127.0.0.1:{free_port()}", "--proxy", "tcp")
+    for _ in range(2):
+        dig(port, "www.example.test", "A")
+    dig(port, "www.example.test", "AAAA")
+    dig(port, "example.test", "SOA")
+    out = w.ctl("-L", "-n", "--dns").stdout
+    lines = out.splitlines()
+    assert lines[1].split() == ["Prot", "LocalAddress:Port", "Queries", "A", "AAAA", "SOA",
+                                "NS", "ANY", "Other"], out
+    rows = [l.split() for l in lines[3:]]
+    assert rows[0] == ["UDP", f"127.0.0.1:{port}", "4", "2", "1", "1", "0", "0", "0"], out
+    assert ["->", "name", "www.example.test", "3", "2", "1", "0", "0", "0", "0"] in rows, out
+    assert ["->", "name", "other", "1", "0", "0", "1", "0", "0", "0"] in rows, out
+    assert ["->", "location", "fra", "2"] in rows, out
+    assert "TCP" not in out
