@@ -462,7 +462,7 @@ const char *rs_state_name(const struct real_server *rs)
 		return "drain";
 	if (!rs->ss.weight)
 		return "quiesced";
-	if (f & SCHED_SRV_STANDBY)
+	if ((f & SCHED_SRV_STANDBY) && rs->ss.backup)
 		return "standby";
 	return "up";
 }

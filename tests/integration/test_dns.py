@@ -493,3 +493,19 @@ def test_dns_view_by_type_and_location(weir, tmpdir_path):
     assert ["->", "name", "other", "1", "0", "0", "1", "0", "0", "0"] in rows, out
     assert ["->", "location", "fra", "2"] in rows, out
     assert "TCP" not in out
+
+
+def test_least_connections_from_the_agents_report(weir, flagged):
+    """Servers weir sees nowhere else: wlc orders the answers by the
+    connections their agents report ("conns N", weir's word)."""
+    from test_health import agent_servers
+    (a, b), aport = agent_servers(flagged, ["up conns 10", "up conns 0"])
+    port = free_port()
+    weir(conf(port, [a.addr, b.addr], [f"agent port {aport} interval 200ms timeout 200ms"],
+              sched="wlc"))
+    wait_for(lambda: first_answer(port) == b.host, 8, "the server reporting fewer first")
+    from conftest import backend_ctl
+    backend_ctl(a, "/agent/set?say=conns%200")
+    backend_ctl(b, "/agent/set?say=conns%2050")
+    wait_for(lambda: first_answer(port) == a.host, 8, "the other once the reports swap")
+    assert {first_answer(port) for _ in range(6)} == {a.host}
