@@ -14,8 +14,11 @@
  *
  * Which record comes first: the scheduler library's pick for the client
  * (svc_schedule: rr rotates, wrr/swrr in proportion to the weights, sh/mh
- * hash the resolver's address, persistence keeps a resolver on a server),
- * then the others in turn, as many as `answers` says.
+ * hash the resolver's address, persistence keeps a resolver on a server,
+ * the lc family the load weir sees on the servers elsewhere: the mode's
+ * load_elsewhere, core/load.c), then the others in turn, as many as
+ * `answers` says. Backups answer a family only while no primary of it can
+ * (dns_servers_available).
  *
  * Counters: per service, a query is a request and a datagram in, an answer
  * a datagram out, by rcode in the response classes (NOERROR 2xx, NXDOMAIN
