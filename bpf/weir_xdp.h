@@ -30,7 +30,9 @@
  * service ids (and so wx_rings and wx_cursor) with the packet-mode ones:
  *   wx_dns_svcs  HASH     wx_svc_key -> wx_dns_svc   DNS services answered here
  *   wx_dns_names HASH     wx_dns_name_key -> wx_dns_name  the names each owns
- *   wx_dns_sets  ARRAY    svc_id * 2 + (AAAA) -> wx_dns_set  address records
+ *   wx_dns_sets  ARRAY    (svc_id * 2 + half) * 2 + (AAAA) -> wx_dns_set
+ *                                                    address records: two halves, one
+ *                                                    in use, the other rewritten
  *   wx_dns_stats PERCPU_ARRAY svc_id -> wx_dns_stats  what was answered
  * (and wx_dns_scratch, the program's own: a query's bytes, read once)
  *
@@ -197,7 +199,7 @@ enum wx_global {
  * What a DNS service (--proxy dns) answers without user space: A and AAAA
  * queries for the names it owns, with the records its zone holds (the
  * user-space server's, src/dns/answer.h, copied byte for byte). Memory:
- * wx_dns_sets is WX_MAX_SERVICES * 2 * ~3.9 KB (2 MB), wx_dns_stats
+ * wx_dns_sets is WX_MAX_SERVICES * 4 * ~3.9 KB (4 MB), wx_dns_stats
  * WX_MAX_SERVICES * 1.3 KB per CPU, wx_dns_names WX_DNS_MAX_NAMES * 136 B. */
 #define WX_DNS_NAME      128   /* a name's wire form in a key; longer names: passed */
 #define WX_DNS_RRS       64    /* records of one set (src/dns/answer.h DNS_RRSET_MAX) */
@@ -216,7 +218,8 @@ struct wx_dns_svc {
 	__u32 id;             /* the service id: ring, cursor, sets, stats */
 	__u32 ring_size;      /* slots of its ring in use; 0: rotate through the set */
 	__u8 pick;            /* WX_PICK_SEQ or WX_PICK_SH */
-	__u8 pad;
+	__u8 half;            /* which half of its wx_dns_sets is current: a new
+	                       * zone is written to the other, then this flips */
 	__u16 edns_size;      /* the UDP payload size its OPT record offers */
 };
 

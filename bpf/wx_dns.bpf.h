@@ -106,10 +106,10 @@ struct {
 	__type(value, struct wx_dns_name);
 } wx_dns_names SEC(".maps");
 
-/* each DNS service's A (svc_id * 2) and AAAA (svc_id * 2 + 1) records */
+/* each DNS service's A and AAAA records, in two halves (weir_xdp.h) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, WX_MAX_SERVICES * 2);
+	__uint(max_entries, WX_MAX_SERVICES * 4);
 	__type(key, __u32);
 	__type(value, struct wx_dns_set);
 } wx_dns_sets SEC(".maps");
@@ -495,7 +495,7 @@ static __always_inline int dns_query(struct xdp_md *ctx, const struct wx_pkt *p,
 	if (!nm)
 		goto pass;
 	q->aaaa = q->qtype == DNS_T_AAAA;
-	key = svc->id * 2 + q->aaaa;
+	key = (svc->id * 2 + (svc->half & 1)) * 2 + q->aaaa;
 	set = bpf_map_lookup_elem(&wx_dns_sets, &key);
 	if (!set || !set->n || set->n > WX_DNS_RRS || set->k > set->n || !set->k)
 		goto pass;

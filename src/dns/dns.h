@@ -26,4 +26,13 @@ void dns_stats(struct virtual_service *svc,
 			  uint64_t n),
 	       void (*loc_fn)(void *arg, const char *loc, uint64_t n), void *arg);
 
+/* The fast path (dns_xdp.c), control thread: every health tick, the
+ * zones of the DNS services written to the XDP data path when they
+ * changed; every rate tick, what it answered folded into the counters;
+ * how many queries of <svc> it answered. */
+struct vs_table;
+void dns_xdp_tick(struct vs_table *t, uint64_t now);
+void dns_xdp_fold(struct vs_table *t);
+uint64_t dns_xdp_answered(struct virtual_service *svc);
+
 #endif
