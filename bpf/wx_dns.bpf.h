@@ -87,6 +87,8 @@ struct wx_dns_scratch {
 	__u8 msg[WX_DNS_MSG];
 	struct wx_dns_name_key key;
 	struct dns_q q;
+	__u8 macs[2 * ETH_ALEN];    /* the query's, while the frame is resized */
+	__u8 opt[DNS_OPT_LEN + 1];  /* the response's OPT record */
 };
 
 
@@ -358,9 +360,10 @@ static __always_inline __u32 dns_opt_make(__u8 *opt, const struct wx_dns_svc *sv
 }
 
 /* Turns the frame into the response s->q describes (its records from
- * set <set>): the records and the OPT record after the question, then
- * the Ethernet, IP, UDP and DNS headers back to the client, the UDP
- * checksum last. 0; 1: the frame could not be resized (untouched); -1: it
+ * set <set>): resized, the header and question (from the scratch), the
+ * records and the OPT record, then the Ethernet, IP and UDP headers back
+ * to the client and the DNS header's flags and counts, the UDP checksum
+ * last. 0; 1: the frame could not be resized (untouched); -1: it
  * could not be written (damaged: dropped). */
 __noinline int wx_dns_write(struct xdp_md *ctx, const struct wx_pkt *p,
 			    const struct wx_dns_svc *svc, struct wx_dns_scratch *s,
@@ -369,7 +372,7 @@ __noinline int wx_dns_write(struct xdp_md *ctx, const struct wx_pkt *p,
 	__u32 ulen, rr_at, bytes, from, rsum, first, k;
 	__u16 flags, ar, *h, check;
 	struct dns_q *q;
-	__u8 opt[DNS_OPT_LEN];
+	__u8 *opt, *macs;
 	void *data, *end;
 	struct udphdr *uh;
 	__u64 sum = 0;
@@ -378,6 +381,8 @@ __noinline int wx_dns_write(struct xdp_md *ctx, const struct wx_pkt *p,
 	if (!ctx || !p || !svc || !s || !set)
 		return 1;
 	q = &s->q;
+	opt = s->opt;
+	macs = s->macs;
 	first = q->first;
 	k = q->k;
 	ulen = q->rlen + sizeof(struct udphdr);
@@ -389,10 +394,22 @@ __noinline int wx_dns_write(struct xdp_md *ctx, const struct wx_pkt *p,
 	if (first >= WX_DNS_RRS || bytes == 0 || bytes > WX_DNS_RRS * WX_DNS_RR_MAX ||
 	    from > (WX_DNS_RRS - 1) * WX_DNS_RR_MAX || q->off > 256 || q->rlen > 2048)
 		return 1;
+	data = pkt_data(ctx);
+	end = pkt_end(ctx);
+	if (data + ETH_HLEN > end)
+		return 1;
+	__builtin_memcpy(macs, data, 2 * ETH_ALEN);
+	/* a response longer than its query grows at the front, where every
+	 * driver leaves XDP_PACKET_HEADROOM (a veth's skb may have no room
+	 * at its end); the headers and question are all written again */
 	grow = (int)(q->off + q->rlen) - (int)bpf_xdp_get_buff_len(ctx);
-	if (grow && bpf_xdp_adjust_tail(ctx, grow))
-		return 1;       /* no room to grow: untouched, user space answers */
-	if (bpf_xdp_store_bytes(ctx, q->off + rr_at, (void *)set->rr + from, bytes))
+	if (grow > 0 && bpf_xdp_adjust_head(ctx, -grow) && bpf_xdp_adjust_tail(ctx, grow))
+		return 1;       /* no room at all: untouched, user space answers */
+	if (grow < 0 && bpf_xdp_adjust_tail(ctx, grow))
+		return 1;
+	if (rr_at < DNS_HDR + 5 || rr_at > DNS_HDR + WX_DNS_NAME + 4 ||
+	    bpf_xdp_store_bytes(ctx, q->off, s->msg, rr_at) ||
+	    bpf_xdp_store_bytes(ctx, q->off + rr_at, (void *)set->rr + from, bytes))
 		return -1;
 	if (q->edns) {
 		sum += dns_opt_make(opt, svc, q, rr_at + bytes);
@@ -403,11 +420,14 @@ __noinline int wx_dns_write(struct xdp_md *ctx, const struct wx_pkt *p,
 	end = pkt_end(ctx);
 	if (data + L4_OFF6 + sizeof(*uh) + DNS_HDR > end)
 		return -1;      /* (a response is never shorter than that) */
-	swap_macs(data, 0);
+	__builtin_memcpy(data, macs + ETH_ALEN, ETH_ALEN);
+	__builtin_memcpy(data + ETH_ALEN, macs, ETH_ALEN);
+	((struct ethhdr *)data)->h_proto = bpf_htons(p->key.family == 4 ? ETH_P_IP : ETH_P_IPV6);
 	if (p->key.family == 4) {
 		struct iphdr *ip = data + ETH_HLEN;
 
 		*(__u8 *)ip = 0x45;
+		ip->protocol = IPPROTO_UDP;
 		ip->tos = 0;
 		ip->tot_len = bpf_htons(ulen + sizeof(*ip));
 		ip->id = 0;
@@ -423,6 +443,7 @@ __noinline int wx_dns_write(struct xdp_md *ctx, const struct wx_pkt *p,
 
 		*(__u32 *)ip6 = bpf_htonl(0x60000000);
 		ip6->payload_len = bpf_htons(ulen);
+		ip6->nexthdr = IPPROTO_UDP;
 		ip6->hop_limit = 64;
 		__builtin_memcpy(ip6->saddr.in6_u.u6_addr32, p->key.dst.w, 16);
 		__builtin_memcpy(ip6->daddr.in6_u.u6_addr32, p->key.src.w, 16);
