@@ -109,6 +109,47 @@ static size_t query(uint8_t *q, const char *name, uint16_t type, int edns)
 	return len;
 }
 
+/* sh: the ring is IPVS's 256 buckets, slot b holding A record b % n; a
+ * client's first record is that of its bucket as user space's sh puts it
+ * there (the program's hash is the scheduler's). */
+static void sh_pick(const struct net *n, const struct oracle *z)
+{
+	struct wx_svc_key k = { .port = htons(53), .proto = IPPROTO_UDP };
+	struct wx_dns_svc v;
+	const char *const clients[] = { n->client, n->client2, n->client_near };
+	uint32_t ring[256];
+	static uint8_t q[512], want[2048];
+	static struct pkt in, out;
+
+	k.family = (uint8_t)pkt_addr(k.vip.w, n->vip);
+	bpf_map_lookup_elem(bpf_map__fd(X.xdp->maps.wx_dns_svcs), &k, &v);
+	for (uint32_t b = 0; b < 256; b++)
+		ring[b] = WX_DNS_SLOT(b % z->a.n, WX_DNS_NONE);
+	ring_put(v.id, ring, 256);
+	v.pick = WX_PICK_SH;
+	v.ring_size = 256;
+	bpf_map_update_elem(bpf_map__fd(X.xdp->maps.wx_dns_svcs), &k, &v, BPF_ANY);
+	for (int i = 0; i < 3; i++) {
+		struct pkt_spec s = client(n, clients[i], n->vip, 40000, 53, IPPROTO_UDP, 0);
+		size_t len = query(q, "www.example.test", 1, 0), wlen, l4;
+		unsigned first = oracle_sh_bucket(clients[i]) % z->a.n;
+		int rc;
+
+		s.payload = (int)len;
+		pkt_build(&in, &s);
+		memcpy(in.b + pkt_l4_off(&in) + 8, q, len);
+		pkt_fix_sums(&in);
+		rc = xdp_run(&in, X.if_c, &out);
+		wlen = oracle_respond(z, q, len, first, want, sizeof(want));
+		l4 = pkt_l4_off(&out);
+		check(rc == XDP_TX && out.len == l4 + 8 + wlen &&
+		      memcmp(out.b + l4 + 8, want, wlen) == 0,
+		      name(n, "dns: sh: the client's bucket as user space's sh hashes it"),
+		      "client %s, bucket %u: not record %u first", clients[i],
+		      oracle_sh_bucket(clients[i]), first);
+	}
+}
+
 static void packet(const struct net *n, struct pkt *p, const uint8_t *msg, size_t len)
 {
 	struct pkt_spec s = client(n, n->client, n->vip, 40000, 53, IPPROTO_UDP, 0);
@@ -193,6 +234,8 @@ void fx_dns(const struct net *n)
 	len = query(q, "www.example.test", 1, 1);
 	q[len - 23 + 6] = 1;    /* EDNS version 1 */
 	passed(n, "dns: EDNS version 1 passed (BADVERS is user space's)", q, len);
+
+	sh_pick(n, z);
 
 	zb = oracle_zone(BIG);
 	tables_clear();

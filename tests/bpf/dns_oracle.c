@@ -6,6 +6,7 @@
 #include "dns_oracle.h"
 #include "core/table.h"
 #include "dns/answer.h"
+#include "sched/sched_int.h"
 
 static void set_of(struct oracle_set *s, const struct dns_rrset *r)
 {
@@ -82,4 +83,15 @@ size_t oracle_name(const char *text, uint8_t *out)
 	int n = dns_name_from_text(text, out);
 
 	return n > 0 ? (size_t)n : 0;
+}
+
+uint32_t oracle_sh_bucket(const char *text)
+{
+	struct weir_addr a;
+	uint8_t b[16];
+	uint8_t len;
+
+	addr_parse(text, true, &a);
+	len = addr_bytes(&a, b);
+	return sched_hash_32(sched_addr_fold(b, len), 8);
 }

@@ -33,6 +33,8 @@ void oracle_free(struct oracle *o);
  * <first> (dns_request_parse, dns_classify, dns_respond over UDP). */
 size_t oracle_respond(const struct oracle *o, const uint8_t *msg, size_t len, unsigned first,
 		      uint8_t *out, size_t size);
+/* The bucket IPVS's sh (src/sched/sh.c) puts client address <text> in. */
+uint32_t oracle_sh_bucket(const char *text);
 /* <text> as a name in wire form, its case kept; its length. */
 size_t oracle_name(const char *text, uint8_t *out);
 
