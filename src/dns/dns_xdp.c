@@ -319,7 +319,7 @@ void dns_xdp_tick(struct vs_table *t, uint64_t now)
 			continue;
 		}
 		if (d->written && xdp_dns_has(svc) && z->gen == d->gen && z->ogen == d->ogen &&
-		    !(sched_find(svc->spec.sched)->periodic && now - d->built_ms >= PERIODIC_MS))
+		    !(svc->sched->ops->periodic && now - d->built_ms >= PERIODIC_MS))
 			continue;
 		write_zone(svc, z, now);
 	}

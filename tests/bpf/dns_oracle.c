@@ -19,6 +19,7 @@ struct oracle *oracle_zone(int n)
 {
 	static const char *const srv[4] = { "10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80",
 					    "[2001:db8::1]:80" };
+	static const char *const two[2] = { "10.0.0.1:80", "[2001:db8::1]:80" };
 	struct dns_opts opts = { .ttl_ms = 20000, .xdp = true };
 	struct oracle *o = calloc(1, sizeof(*o));
 	struct real_server *rs[64];
@@ -34,7 +35,7 @@ struct oracle *oracle_zone(int n)
 		if (!rs[i])
 			abort();
 		snprintf(a, sizeof(a), "10.1.0.%d:80", i + 1);
-		addr_parse(n == 4 ? srv[i] : a, false, &rs[i]->addr);
+		addr_parse(n == 4 ? srv[i] : n == 2 ? two[i] : a, false, &rs[i]->addr);
 		avail[i] = true;
 		o->servers[i] = rs[i];
 	}

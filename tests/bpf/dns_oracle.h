@@ -26,7 +26,8 @@ struct oracle {
 	struct oracle_set a, aaaa;
 };
 
-/* <n> == 4: 10.0.0.1-3 and 2001:db8::1; else 10.1.0.1 ... 10.1.0.<n>. */
+/* <n> == 4: 10.0.0.1-3 and 2001:db8::1; 2: 10.0.0.1 and 2001:db8::1; else
+ * 10.1.0.1 ... 10.1.0.<n>. */
 struct oracle *oracle_zone(int n);
 void oracle_free(struct oracle *o);
 /* What user space answers to query msg[0..len) with the records from
