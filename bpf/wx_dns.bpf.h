@@ -191,25 +191,37 @@ __noinline __u32 wx_dns_name_len(const struct wx_dns_scratch *s)
 	return 0;
 }
 
-/* The question's name of <nlen> bytes from <m> into <key> in lower case,
- * zeros after it (masked, not branched on: the verifier walks the loop
- * once); the sum of its bytes. Lowering every byte is right: a length
- * byte is below 64, never a capital. */
+/* The question's name of <nlen> bytes from <m> into <key> in lower case
+ * (the key was zeroed); the sum of its bytes. Eight bytes a step: the
+ * capitals of a word found at once (each byte's high bit after adding
+ * 0x3f says >= 'A', after adding 0x25 says > 'Z'; bytes >= 0x80 are
+ * left alone), the bytes past the name masked off. A length byte is below
+ * 64, never a capital. The sum is of little-endian words (the name starts
+ * at an even offset): byte-swapped into the big-endian sum at the end. */
 static __always_inline __u32 dns_name(const __u8 *m, __u32 nlen, struct wx_dns_name_key *key)
 {
-	__u32 s = 0;
+	__u64 s = 0;
 
-	for (__u32 i = 0; i < WX_DNS_NAME; i++) {
-		__u8 b = m[(DNS_HDR + i) & DNS_MSG_MASK];
-		__u8 keep = (__u8)((__s32)(i - nlen) >> 31); /* 0xff while i < nlen */
+#pragma clang loop unroll(full)
+	for (__u32 i = 0; i < WX_DNS_NAME / 8; i++) {
+		__u64 x, hep, up;
+		__u32 left = nlen > i * 8 ? nlen - i * 8 : 0;
 
-		b &= keep;
-		s += sum_byte(b, DNS_HDR + i);
-		if ((__u8)(b - 'A') < 26)
-			b |= 0x20;
-		key->name[i] = b;
+		if (!left)
+			break;
+		/* unaligned (offset 12 + 8i, 4 + 8i): fine for the verifier
+		 * off strict alignment, which XDP programs are on x86 */
+		x = *(const __u64 *)(m + DNS_HDR + i * 8);
+		if (left < 8)
+			x &= (1ull << (left * 8)) - 1;
+		s += (x & 0xffffffff) + (x >> 32);
+		hep = x & 0x7f7f7f7f7f7f7f7full;
+		up = ((hep + 0x3f3f3f3f3f3f3f3full) ^ (hep + 0x2525252525252525ull)) & ~x &
+		     0x8080808080808080ull;
+		x |= up >> 2;
+		*(__u64 *)(key->name + i * 8) = x;
 	}
-	return s;
+	return swap16(csum_fold(s));
 }
 
 /* The OPT record at <at> (the last thing in the message): 0 and <q> told
