@@ -7,7 +7,8 @@ rotation, EDNS), `weirctl -L --json` says the data path answered them
 (dns.xdp_answers) and counts them like user-space answers (requests,
 queries by name and type, the servers' Conns), a server whose check fails
 leaves the answers within its fall time, and an MX query or one with an
-EDNS Client Subnet is still answered (by user space).
+EDNS Client Subnet is still answered (by user space); with sh a resolver
+gets the first record user space would give it.
 
 Namespaces from netns.Lab (test_xdp.py's fixtures), addresses in
 10.77.0.0/24 and fd77::/64 only, torn down pass or fail.
@@ -72,10 +73,11 @@ def status(out):
 
 
 def dns_json(w, host):
-    """The service's JSON (its counters and dns section)."""
+    """The JSON of service <host>:53 (its counters and dns section)."""
     out = json.loads(w.ctl("-L", "-n", "--json").stdout)
+    want = f"[{host}]:53" if ":" in host else f"{host}:53"
     for s in out["services"]:
-        if s["address"].strip("[]").startswith(host) and s["proto"].lower() == "udp":
+        if s["address"] == want and s["proto"].lower() == "udp":
             return s
     raise AssertionError(f"no service {host}:53 in {out}")
 
@@ -183,3 +185,36 @@ def test_xdp_off_answers_in_user_space(labs, directors):
     time.sleep(2.5)
     s = dns_json(w, DIR4)
     assert s["dns"]["xdp_answers"] == 0 and s["stats"]["requests"] >= 4, s
+
+
+def test_sh_answers_as_user_space(labs, directors):
+    """sh: a resolver gets the same first record from the data path as from
+    user space (the same service's twin with `xdp off`), whatever its address."""
+    lab = labs("dnsh")
+    client, director = lab.host("cl"), lab.host("dir")
+    lab.bridge("br0")
+    srcs = [f"10.77.0.{i}" for i in range(20, 36)]
+    lab.plug(client, "br0", addrs=["10.77.0.10/24"] + [f"{a}/24" for a in srcs])
+    lab.plug(director, "br0", addrs=[f"{DIR4}/24"])
+    twin = []
+    for port, xdp in ((53, "on"), (5353, "off")):
+        lines = ["proxy dns", "name www.example.test", "scheduler sh", f"xdp {xdp}",
+                 *[f"server 10.77.9.{i}:80" for i in range(1, 5)]]
+        twin.append(f"service udp {DIR4}:{port} {{\n" + "".join(f"    {l};\n" for l in lines)
+                    + "}\n")
+    w = directors(director, "workers 1;\nlog_level info;\ngrace 1s;\n"
+                  "xdp { interface eth0; mode native; }\n" + "".join(twin))
+
+    def first(src, port):
+        out = client.run("dig", "-p", str(port), f"@{DIR4}", "-b", src, "+norec",
+                         "+time=2", "+tries=1", "www.example.test", "A", check=False).stdout
+        got = answers(out)
+        assert len(got) == 4, out
+        return got[0]
+    wait_for(lambda: first(srcs[0], 53) is not None, 10, "an answer")
+    time.sleep(0.5)
+    base = xdp_answers(w, DIR4)
+    got = {src: (first(src, 53), first(src, 5353)) for src in srcs}
+    assert all(a == b for a, b in got.values()), got
+    assert len({a for a, _ in got.values()}) > 1, f"every client on one server: {got}"
+    wait_xdp_answers(w, DIR4, base + len(srcs))
