@@ -189,7 +189,8 @@ def test_xdp_off_answers_in_user_space(labs, directors):
 
 def test_sh_answers_as_user_space(labs, directors):
     """sh: a resolver gets the same first record from the data path as from
-    user space (the same service's twin with `xdp off`), whatever its address."""
+    user space (the same service's twin with `xdp off`), whatever its address;
+    and the twins count the same queries alike."""
     lab = labs("dnsh")
     client, director = lab.host("cl"), lab.host("dir")
     lab.bridge("br0")
@@ -211,10 +212,20 @@ def test_sh_answers_as_user_space(labs, directors):
         got = answers(out)
         assert len(got) == 4, out
         return got[0]
-    wait_for(lambda: first(srcs[0], 53) is not None, 10, "an answer")
+    wait_for(lambda: first(srcs[0], 53) and first(srcs[0], 5353), 10, "an answer from each")
     time.sleep(0.5)
     base = xdp_answers(w, DIR4)
     got = {src: (first(src, 53), first(src, 5353)) for src in srcs}
     assert all(a == b for a, b in got.values()), got
     assert len({a for a, _ in got.values()}) > 1, f"every client on one server: {got}"
     wait_xdp_answers(w, DIR4, base + len(srcs))
+
+    # the twins got the same queries: the same numbers, whichever path answered
+    def numbers(port):
+        out = json.loads(w.ctl("-L", "-n", "--json").stdout)
+        svc = next(x for x in out["services"] if x["address"] == f"{DIR4}:{port}")
+        st = {k: svc["stats"][k] for k in ("requests", "inpkts", "outpkts", "inbytes",
+                                           "outbytes", "responses")}
+        return st, svc["dns"]["queries"], [r["stats"]["conns"] for r in svc["servers"]]
+    time.sleep(2.5)
+    assert numbers(53) == numbers(5353)
