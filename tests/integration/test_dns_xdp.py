@@ -6,7 +6,8 @@ from a client namespace get the right answers (case of the question kept,
 rotation, EDNS), `weirctl -L --json` says the data path answered them
 (dns.xdp_answers) and counts them like user-space answers (requests,
 queries by name and type, the servers' Conns), a server whose check fails
-leaves the answers within its fall time, and an MX query or one with an
+leaves the answers within its fall time (with the shorter TTL of
+ttl_down), and an MX query or one with an
 EDNS Client Subnet is still answered (by user space); with sh a resolver
 gets the first record user space would give it.
 
@@ -30,7 +31,8 @@ def service(host):
     vip = f"[{host}]:53" if ":" in host else f"{host}:53"
     srv = [f"{a}:80" for a in RS4] + [f"[{a}]:80" for a in RS6]
     lines = ["proxy dns", "name www.example.test", "name api.example.test",
-             "zone example.test", "scheduler rr", "ttl 20s", f"check tcp {TIMING}",
+             "zone example.test", "scheduler rr", "ttl 20s", "ttl_down 2s",
+             f"check tcp {TIMING}",
              *[f"server {s}" for s in srv]]
     return f"service udp {vip} {{\n" + "".join(f"    {l};\n" for l in lines) + "}\n"
 
@@ -170,7 +172,10 @@ def test_answers_in_xdp(labs, directors):
     assert time.monotonic() - t0 < 3
     n = xdp_answers(w, DIR4)
     for _ in range(3):
-        assert answers(dig(client, DIR4, "www.example.test", "A")) == [RS4[1]]
+        out = dig(client, DIR4, "www.example.test", "A")
+        assert answers(out) == [RS4[1]], out
+        # state-aware TTL: the zone with a server down is another zone
+        assert re.search(r"www\.example\.test\.\s+2\s+IN\s+A", out), out
     wait_xdp_answers(w, DIR4, n + 3)
 
 
