@@ -34,7 +34,7 @@ static uint32_t sum16(const uint8_t *p, size_t len)
 	return (uint32_t)s;
 }
 
-static void put_set(uint32_t id, int aaaa, const struct oracle_set *r)
+static void put_set(uint32_t id, int aaaa, const struct oracle_set *r, uint32_t answers)
 {
 	static struct wx_dns_set v;
 	uint32_t key = (id * 2 + 0) * 2 + (uint32_t)aaaa;
@@ -43,7 +43,7 @@ static void put_set(uint32_t id, int aaaa, const struct oracle_set *r)
 	memset(&v, 0, sizeof(v));
 	v.n = r->n;
 	v.len = r->len;
-	v.k = r->n;
+	v.k = answers && answers < r->n ? (uint16_t)answers : r->n;
 	if (bytes) {
 		memcpy(v.rr, r->rr, bytes);
 		memcpy(v.rr + bytes, r->rr, bytes);
@@ -69,8 +69,8 @@ static void dns_svc(const struct net *n, uint32_t id, const struct oracle *z)
 		memcpy(nk.name, z->names[i], z->name_len[i]);
 		bpf_map_update_elem(bpf_map__fd(X.xdp->maps.wx_dns_names), &nk, &nv, BPF_ANY);
 	}
-	put_set(id, 0, &z->a);
-	put_set(id, 1, &z->aaaa);
+	put_set(id, 0, &z->a, z->answers);
+	put_set(id, 1, &z->aaaa, z->answers);
 	/* slot i: A record i, and the AAAA one for the last server */
 	v.ring_size = z->a.n + z->aaaa.n;
 	for (uint32_t i = 0; i < v.ring_size; i++)
@@ -296,6 +296,16 @@ void fx_dns(const struct net *n)
 	passed(n, "dns: EDNS version 1 passed (BADVERS is user space's)", q, len);
 
 	sh_pick(n, z);
+
+	/* answers 2 of 3: from the third record on, the set wraps */
+	zb = oracle_zone_answers(NSRV, 2);
+	tables_clear();
+	dns_svc(n, DNS_SID(n), zb);
+	len = query(q, "www.example.test", 1, 1);
+	answered(n, "dns: answers 2, from the first record", zb, q, len, 0);
+	answered(n, "dns: answers 2, from the second", zb, q, len, 1);
+	answered(n, "dns: answers 2, from the third: the set wraps", zb, q, len, 2);
+	oracle_free(zb);
 
 	zb = oracle_zone(BIG);
 	tables_clear();

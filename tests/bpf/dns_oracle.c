@@ -17,10 +17,15 @@ static void set_of(struct oracle_set *s, const struct dns_rrset *r)
 
 struct oracle *oracle_zone(int n)
 {
+	return oracle_zone_answers(n, 0);
+}
+
+struct oracle *oracle_zone_answers(int n, uint32_t answers)
+{
 	static const char *const srv[4] = { "10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80",
 					    "[2001:db8::1]:80" };
 	static const char *const two[2] = { "10.0.0.1:80", "[2001:db8::1]:80" };
-	struct dns_opts opts = { .ttl_ms = 20000, .xdp = true };
+	struct dns_opts opts = { .ttl_ms = 20000, .answers = answers, .xdp = true };
 	struct oracle *o = calloc(1, sizeof(*o));
 	struct real_server *rs[64];
 	struct dns_zone *z;
@@ -40,6 +45,7 @@ struct oracle *oracle_zone(int n)
 		o->servers[i] = rs[i];
 	}
 	o->nservers = n;
+	o->answers = answers;
 	if (dns_zone_build(&opts, rs, (size_t)n, avail, 1, 7, &z, why) != 0) {
 		fprintf(stderr, "oracle zone: %s\n", why);
 		exit(1);

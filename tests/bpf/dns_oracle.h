@@ -24,11 +24,14 @@ struct oracle {
 	size_t name_len[2];
 	uint32_t nnames;
 	struct oracle_set a, aaaa;
+	uint32_t answers;           /* records per answer; 0 = all */
 };
 
 /* <n> == 4: 10.0.0.1-3 and 2001:db8::1; 2: 10.0.0.1 and 2001:db8::1; else
  * 10.1.0.1 ... 10.1.0.<n>. */
 struct oracle *oracle_zone(int n);
+/* The same with the `answers` option: <answers> records per answer. */
+struct oracle *oracle_zone_answers(int n, uint32_t answers);
 void oracle_free(struct oracle *o);
 /* What user space answers to query msg[0..len) with the records from
  * <first> (dns_request_parse, dns_classify, dns_respond over UDP). */
