@@ -254,9 +254,9 @@ static void mutations(const struct net *n)
 	oracle_free(z);
 }
 
-void fx_dns(const struct net *n)
+/* Plain queries answered, the rotation, the question's case, EDNS and DO. */
+static void answers_plain(const struct net *n, const struct oracle *z)
 {
-	struct oracle *z = oracle_zone(NSRV), *zb;
 	uint64_t before = global_get(WX_G_DNS);
 	uint8_t q[512];
 	size_t len;
@@ -275,6 +275,13 @@ void fx_dns(const struct net *n)
 	len = query(q, "api.example.test", 28, 2);
 	answered(n, "dns: AAAA, DO copied", z, q, len, 0);
 	check(global_get(WX_G_DNS) - before == 6, name(n, "dns: answers counted"), "%s", "");
+}
+
+/* What user space must answer: passed untouched. */
+static void passes(const struct net *n)
+{
+	uint8_t q[512];
+	size_t len;
 
 	len = query(q, "www.example.test", 15, 1);
 	passed(n, "dns: MX passed", q, len);
@@ -294,27 +301,41 @@ void fx_dns(const struct net *n)
 	len = query(q, "www.example.test", 1, 1);
 	q[len - 23 + 6] = 1;    /* EDNS version 1 */
 	passed(n, "dns: EDNS version 1 passed (BADVERS is user space's)", q, len);
+}
 
-	sh_pick(n, z);
+/* Zones of another shape: `answers 2` (a rotation that wraps), and one
+ * too large for a client without EDNS. */
+static void answers_shapes(const struct net *n)
+{
+	struct oracle *z = oracle_zone_answers(NSRV, 2);
+	uint8_t q[512];
+	size_t len = query(q, "www.example.test", 1, 1);
 
-	/* answers 2 of 3: from the third record on, the set wraps */
-	zb = oracle_zone_answers(NSRV, 2);
 	tables_clear();
-	dns_svc(n, DNS_SID(n), zb);
-	len = query(q, "www.example.test", 1, 1);
-	answered(n, "dns: answers 2, from the first record", zb, q, len, 0);
-	answered(n, "dns: answers 2, from the second", zb, q, len, 1);
-	answered(n, "dns: answers 2, from the third: the set wraps", zb, q, len, 2);
-	oracle_free(zb);
+	dns_svc(n, DNS_SID(n), z);
+	answered(n, "dns: answers 2, from the first record", z, q, len, 0);
+	answered(n, "dns: answers 2, from the second", z, q, len, 1);
+	answered(n, "dns: answers 2, from the third: the set wraps", z, q, len, 2);
+	oracle_free(z);
 
-	zb = oracle_zone(BIG);
+	z = oracle_zone(BIG);
 	tables_clear();
-	dns_svc(n, DNS_SID(n), zb);
+	dns_svc(n, DNS_SID(n), z);
 	len = query(q, "www.example.test", 1, 0);
 	passed(n, "dns: an answer over the client's 512 bytes passed (TC)", q, len);
 	len = query(q, "www.example.test", 1, 1);
-	answered(n, "dns: the same with EDNS fits", zb, q, len, 0);
-	oracle_free(zb);
+	answered(n, "dns: the same with EDNS fits", z, q, len, 0);
 	oracle_free(z);
+}
+
+void fx_dns(const struct net *n)
+{
+	struct oracle *z = oracle_zone(NSRV);
+
+	answers_plain(n, z);
+	passes(n);
+	sh_pick(n, z);
+	oracle_free(z);
+	answers_shapes(n);
 	mutations(n);
 }
