@@ -29,7 +29,10 @@
  * and those of the DNS answers (bpf/wx_dns.bpf.h), whose services share the
  * service ids (and so wx_rings and wx_cursor) with the packet-mode ones:
  *   wx_dns_svcs  HASH     wx_svc_key -> wx_dns_svc   DNS services answered here
- *   wx_dns_names HASH     wx_dns_name_key -> wx_dns_name  the names each owns
+ *   wx_dns_names HASH     wx_dns_name_key -> wx_dns_name  the names each owns, and
+ *                                                    those that exist without addresses
+ *   wx_dns_negs  ARRAY    svc_id * 2 + half -> wx_dns_neg  the zone's apex and SOA
+ *                                                    record: NXDOMAIN and NODATA
  *   wx_dns_sets  ARRAY    (svc_id * 2 + half) * 2 + (AAAA) -> wx_dns_set
  *                                                    address records: two halves, one
  *                                                    in use, the other rewritten
@@ -228,8 +231,27 @@ struct wx_dns_name_key {
 	__u8 name[WX_DNS_NAME]; /* wire form, ASCII lower case, zeros after it */
 };
 
+#define WX_DNS_OWNED 0   /* a name the service answers with addresses */
+#define WX_DNS_EMPTY 1   /* the apex or a name above an owned one: exists, no
+                          * address of its own (NODATA) */
+
 struct wx_dns_name {
-	__u32 idx;            /* its place among the service's names (counters) */
+	__u32 idx;            /* WX_DNS_OWNED: its place among the service's names
+	                       * (counters); WX_DNS_EMPTY: WX_DNS_NAMES ("other") */
+	__u32 kind;           /* WX_DNS_OWNED or WX_DNS_EMPTY */
+};
+
+/* What a negative answer needs: the zone's apex (a name under it that is
+ * not in wx_dns_names does not exist) and its SOA record as the authority
+ * section carries it (RFC 2308), but for its owner, a pointer into the
+ * question's name. */
+#define WX_DNS_SOA 320        /* type, class, TTL, length, rdata; larger: passed */
+struct wx_dns_neg {
+	__u16 soa_len;        /* bytes in soa; 0: no negative answers here */
+	__u16 apex_len;
+	__u32 soa_sum;        /* their sum as big-endian 16-bit words, folded */
+	__u8 apex[WX_DNS_NAME];  /* wire form, lower case */
+	__u8 soa[WX_DNS_SOA];
 };
 
 /* One family's records, as the zone holds them. */
@@ -245,10 +267,12 @@ struct wx_dns_set {
 };
 
 struct wx_dns_stats {
-	__u64 queries;        /* answered: one datagram in, one out, NOERROR */
+	__u64 queries;        /* answered: one datagram in, one out */
 	__u64 inbytes, outbytes; /* DNS messages' bytes */
-	__u64 q[WX_DNS_NAMES + 1][2]; /* by name (then "other") x A, AAAA */
+	__u64 q[WX_DNS_NAMES + 1][2]; /* addresses, by name (then "other") x A, AAAA */
 	__u64 first[2][WX_DNS_RRS];   /* by family x record: answers it came first in */
+	__u64 neg[WX_DNS_NAMES + 1][3][2]; /* negative answers, by name x A, AAAA,
+	                                    * another type x NODATA, NXDOMAIN */
 };
 
 #endif

@@ -62,6 +62,10 @@
 
 #define DNS_HDR         12
 #define DNS_T_A         1
+#define DNS_T_NS        2
+#define DNS_T_SOA       6
+#define DNS_T_ANY       255
+#define DNS_R_NXDOMAIN  3
 #define DNS_T_AAAA      28
 #define DNS_T_OPT       41
 #define DNS_OPT_ECS     8
@@ -84,10 +88,14 @@ struct dns_q {
 	__u16 qtype;
 	__u16 limit;          /* the largest response the client takes */
 	__u8 edns, dnssec_ok;
+	__u64 labels[2];      /* bit i: a label starts at byte i of the name */
 	/* the answer, once chosen */
 	__u32 aaaa;           /* 0: A, 1: AAAA */
-	__u32 first, k;       /* its first record, how many */
+	__u32 first, k;       /* addresses: its first record, how many */
 	__u32 rlen;           /* its length */
+	__u32 rcode;          /* negative: NOERROR (NODATA) or NXDOMAIN */
+	__u32 body_len;       /* negative: the SOA record in body, its sum */
+	__u32 body_sum;
 };
 
 /* The per-CPU place a query is read into (the stack is too small). */
@@ -97,6 +105,7 @@ struct wx_dns_scratch {
 	struct dns_q q;
 	__u8 macs[2 * ETH_ALEN];    /* the query's, while the frame is resized */
 	__u8 opt[DNS_OPT_LEN + 1];  /* the response's OPT record */
+	__u8 body[2 + WX_DNS_SOA + 6]; /* a negative answer's SOA record */
 };
 
 
@@ -115,6 +124,14 @@ struct {
 	__type(key, struct wx_dns_name_key);
 	__type(value, struct wx_dns_name);
 } wx_dns_names SEC(".maps");
+
+/* each DNS service's apex and SOA record, in two halves like the sets */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WX_MAX_SERVICES * 2);
+	__type(key, __u32);
+	__type(value, struct wx_dns_neg);
+} wx_dns_negs SEC(".maps");
 
 /* each DNS service's A and AAAA records, in two halves (weir_xdp.h) */
 struct {
@@ -177,23 +194,26 @@ static __always_inline __u32 swap16(__u32 v)
  * it is not one answered here (compressed, longer than WX_DNS_NAME, an odd
  * label type, cut short). A global subprogram: its caller sees one
  * length, not one way through per label count. */
-__noinline __u32 wx_dns_name_len(const struct wx_dns_scratch *s)
+__noinline __u32 wx_dns_name_len(struct wx_dns_scratch *s)
 {
 	__u32 pos = DNS_HDR, len;
 
 	if (!s)
 		return 0;
 	len = s->q.len;
+	s->q.labels[0] = s->q.labels[1] = 0;
 	for (int j = 0; j < WX_DNS_NAME / 2; j++) {
+		__u32 at = pos - DNS_HDR;
 		__u8 b;
 
-		if (pos >= len || pos - DNS_HDR >= WX_DNS_NAME)
+		if (pos >= len || at >= WX_DNS_NAME)
 			return 0;
 		b = s->msg[pos & DNS_MSG_MASK];
 		if (b == 0)
-			return pos - DNS_HDR + 1;
+			return at + 1;
 		if (b & 0xc0)
 			return 0;
+		s->q.labels[(at >> 6) & 1] |= 1ull << (at & 63);
 		pos += 1 + b;
 	}
 	return 0;
@@ -302,8 +322,8 @@ __noinline int wx_dns_read(struct xdp_md *ctx, struct wx_dns_scratch *s,
 	if (at + 4 > q->len || be16_at(m, at + 2) != 1)
 		return -1;      /* cut short, or not class IN */
 	q->qtype = be16_at(m, at);
-	if (q->qtype != DNS_T_A && q->qtype != DNS_T_AAAA)
-		return -1;
+	if (q->qtype == DNS_T_SOA || q->qtype == DNS_T_NS || q->qtype == DNS_T_ANY)
+		return -1;      /* records at the apex, RFC 8482: user space's */
 #pragma clang loop unroll(full)
 	for (int i = 0; i < 4; i++)
 		q->qsum += sum_byte(m[(at + i) & DNS_MSG_MASK], at + i);
@@ -389,7 +409,7 @@ __noinline int wx_dns_write(struct xdp_md *ctx, const struct wx_pkt *p,
 			    const struct wx_dns_svc *svc, struct wx_dns_scratch *s,
 			    const struct wx_dns_set *set)
 {
-	__u32 ulen, rr_at, bytes, from, rsum, first, k;
+	__u32 ulen, rr_at, bytes, from = 0, rsum, first = 0, an = 0, ns = 1;
 	__u16 flags, ar, *h, check;
 	struct dns_q *q;
 	__u8 *opt, *macs;
@@ -398,21 +418,29 @@ __noinline int wx_dns_write(struct xdp_md *ctx, const struct wx_pkt *p,
 	__u64 sum = 0;
 	int grow;
 
-	if (!ctx || !p || !svc || !s || !set)
+	if (!ctx || !p || !svc || !s)
 		return 1;
 	q = &s->q;
 	opt = s->opt;
 	macs = s->macs;
-	first = q->first;
-	k = q->k;
 	ulen = q->rlen + sizeof(struct udphdr);
 	rr_at = DNS_HDR + q->nlen + 4;
-	bytes = k * set->len;
-	from = first * set->len;
 	flags = DNS_QR | DNS_AA | (q->flags & (DNS_RD | DNS_CD));
 	ar = q->edns;
-	if (first >= WX_DNS_RRS || bytes == 0 || bytes > WX_DNS_RRS * WX_DNS_RR_MAX ||
-	    from > (WX_DNS_RRS - 1) * WX_DNS_RR_MAX || q->off > 256 || q->rlen > 2048)
+	if (set) {
+		first = q->first;
+		an = q->k;
+		ns = 0;
+		bytes = an * set->len;
+		from = first * set->len;
+		if (first >= WX_DNS_RRS || from > (WX_DNS_RRS - 1) * WX_DNS_RR_MAX)
+			return 1;
+	} else {
+		bytes = q->body_len;
+		flags |= q->rcode & 0xf;
+	}
+	if (bytes == 0 || bytes > WX_DNS_RRS * WX_DNS_RR_MAX || (!set && bytes > 2 + WX_DNS_SOA) ||
+	    q->off > 256 || q->rlen > 2048)
 		return 1;
 	data = pkt_data(ctx);
 	end = pkt_end(ctx);
@@ -428,8 +456,10 @@ __noinline int wx_dns_write(struct xdp_md *ctx, const struct wx_pkt *p,
 	if (grow < 0 && bpf_xdp_adjust_tail(ctx, grow))
 		return 1;
 	if (rr_at < DNS_HDR + 5 || rr_at > DNS_HDR + WX_DNS_NAME + 4 ||
-	    bpf_xdp_store_bytes(ctx, q->off, s->msg, rr_at) ||
-	    bpf_xdp_store_bytes(ctx, q->off + rr_at, (void *)set->rr + from, bytes))
+	    bpf_xdp_store_bytes(ctx, q->off, s->msg, rr_at))
+		return -1;
+	if (set ? bpf_xdp_store_bytes(ctx, q->off + rr_at, (void *)set->rr + from, bytes) :
+		  bpf_xdp_store_bytes(ctx, q->off + rr_at, s->body, bytes))
 		return -1;
 	if (q->edns) {
 		sum += dns_opt_make(opt, svc, q, rr_at + bytes);
@@ -477,25 +507,75 @@ __noinline int wx_dns_write(struct xdp_md *ctx, const struct wx_pkt *p,
 	uh->dest = p->key.sport;
 	uh->len = bpf_htons(ulen);
 	h[1] = bpf_htons(flags);
-	h[3] = bpf_htons(k);
-	h[4] = 0;
+	h[3] = bpf_htons(an);
+	h[4] = bpf_htons(ns);
 	h[5] = bpf_htons(ar);
 	/* pseudo-header (protocol, length), UDP header, DNS header, question */
 	sum += IPPROTO_UDP + ulen;
 	sum += bpf_ntohs(p->key.sport) + bpf_ntohs(p->key.dport) + ulen;
-	sum += bpf_ntohs(h[0]) + flags + 1 + k + ar + q->qsum;
-	rsum = set->sum[first & (WX_DNS_RRS - 1)];
+	sum += bpf_ntohs(h[0]) + flags + 1 + an + ns + ar + q->qsum;
+	rsum = set ? set->sum[first & (WX_DNS_RRS - 1)] : q->body_sum;
 	sum += q->nlen & 1 ? swap16(rsum) : rsum;
 	check = (__u16)~csum_fold(sum);
 	uh->check = bpf_htons(check ? check : 0xffff);
 	return 0;
 }
 
+/* Whether the question's name (not one of wx_dns_names) lies under the
+ * apex <neg> holds, at a label boundary: then it does not exist. */
+__noinline int wx_dns_in_zone(const struct wx_dns_scratch *s, const struct wx_dns_neg *neg)
+{
+	__u32 nlen, alen, at;
+
+	if (!s || !neg)
+		return 0;
+	nlen = s->q.nlen;
+	alen = neg->apex_len;
+	if (!alen || alen > WX_DNS_NAME || nlen <= alen || nlen > WX_DNS_NAME)
+		return 0;
+	at = nlen - alen;
+	if (!((s->q.labels[(at >> 6) & 1] >> (at & 63)) & 1))
+		return 0;
+	for (__u32 i = 0; i < WX_DNS_NAME; i++) {
+		if (i >= alen)
+			break;
+		if (s->key.name[(at + i) & (WX_DNS_NAME - 1)] != neg->apex[i & (WX_DNS_NAME - 1)])
+			return 0;
+	}
+	return 1;
+}
+
+/* The authority section of a negative answer into s->body: the SOA
+ * record, its owner a pointer to the apex's place in the question's name;
+ * its length and sum into s->q. 0, or -1 if the zone has none here. */
+__noinline int wx_dns_neg_body(struct wx_dns_scratch *s, const struct wx_dns_neg *neg)
+{
+	__u32 len, ptr;
+
+	if (!s || !neg)
+		return -1;
+	len = neg->soa_len;
+	if (!len || len > WX_DNS_SOA || neg->apex_len > s->q.nlen)
+		return -1;
+	ptr = 0xc000 | (DNS_HDR + s->q.nlen - neg->apex_len);
+	s->body[0] = (__u8)(ptr >> 8);
+	s->body[1] = (__u8)ptr;
+	for (__u32 i = 0; i < WX_DNS_SOA / 8; i++) {
+		if (i * 8 >= len)
+			break;
+		__builtin_memcpy(s->body + 2 + i * 8, neg->soa + i * 8, 8);
+	}
+	s->q.body_len = 2 + len;
+	s->q.body_sum = csum_fold((__u64)ptr + neg->soa_sum);
+	return 0;
+}
+
 static __always_inline void dns_count(const struct wx_dns_svc *svc, const struct wx_dns_name *nm,
-				      const struct dns_q *q)
+				      const struct dns_q *q, int positive)
 {
 	struct wx_dns_stats *st = bpf_map_lookup_elem(&wx_dns_stats, &svc->id);
-	__u32 name = nm->idx < WX_DNS_NAMES ? nm->idx : WX_DNS_NAMES;
+	__u32 name = nm && nm->idx < WX_DNS_NAMES ? nm->idx : WX_DNS_NAMES;
+	__u32 type = q->qtype == DNS_T_A ? 0 : q->qtype == DNS_T_AAAA ? 1 : 2;
 
 	count(WX_G_DNS);
 	if (!st)
@@ -503,8 +583,34 @@ static __always_inline void dns_count(const struct wx_dns_svc *svc, const struct
 	st->queries++;
 	st->inbytes += q->len;
 	st->outbytes += q->rlen;
-	st->q[name][q->aaaa & 1]++;
-	st->first[q->aaaa & 1][q->first & (WX_DNS_RRS - 1)]++;
+	if (positive) {
+		st->q[name][q->aaaa & 1]++;
+		st->first[q->aaaa & 1][q->first & (WX_DNS_RRS - 1)]++;
+	} else {
+		st->neg[name][type][q->rcode == DNS_R_NXDOMAIN]++;
+	}
+}
+
+/* The negative answer to the query in <s>: NODATA for a name that exists
+ * (<nm>), NXDOMAIN for one under the apex that does not. 0 with s->q
+ * ready for wx_dns_write(), or -1: user space's (outside the zone, no SOA
+ * here, too large). */
+static __always_inline int dns_negative(const struct wx_dns_svc *svc, struct wx_dns_scratch *s,
+					const struct wx_dns_name *nm)
+{
+	__u32 key = svc->id * 2 + (svc->half & 1);
+	const struct wx_dns_neg *neg = bpf_map_lookup_elem(&wx_dns_negs, &key);
+	struct dns_q *q = &s->q;
+
+	if (!neg)
+		return -1;
+	if (!nm && !wx_dns_in_zone(s, neg))
+		return -1;
+	q->rcode = nm ? 0 : DNS_R_NXDOMAIN;
+	if (wx_dns_neg_body(s, neg))
+		return -1;
+	q->rlen = DNS_HDR + q->nlen + 4 + q->body_len + (q->edns ? DNS_OPT_LEN : 0);
+	return q->rlen > q->limit ? -1 : 0;
 }
 
 /* A UDP packet <p> to DNS service <svc>: XDP_TX with its response, or
@@ -513,7 +619,7 @@ static __always_inline int dns_query(struct xdp_md *ctx, const struct wx_pkt *p,
 				     const struct wx_dns_svc *svc)
 {
 	const struct wx_dns_name *nm;
-	const struct wx_dns_set *set;
+	const struct wx_dns_set *set = NULL;
 	struct wx_dns_scratch *s;
 	struct udphdr *uh;
 	__u32 zero = 0, key;
@@ -533,24 +639,28 @@ static __always_inline int dns_query(struct xdp_md *ctx, const struct wx_pkt *p,
 	if (wx_dns_read(ctx, s, svc))
 		goto pass;
 	nm = bpf_map_lookup_elem(&wx_dns_names, &s->key);
-	if (!nm)
-		goto pass;
 	q->aaaa = q->qtype == DNS_T_AAAA;
-	key = (svc->id * 2 + (svc->half & 1)) * 2 + q->aaaa;
-	set = bpf_map_lookup_elem(&wx_dns_sets, &key);
-	if (!set || !set->n || set->n > WX_DNS_RRS || set->k > set->n || !set->k)
+	if (nm && nm->kind == WX_DNS_OWNED && (q->qtype == DNS_T_A || q->aaaa)) {
+		key = (svc->id * 2 + (svc->half & 1)) * 2 + q->aaaa;
+		set = bpf_map_lookup_elem(&wx_dns_sets, &key);
+		if (set && (!set->n || set->n > WX_DNS_RRS || set->k > set->n || !set->k))
+			set = NULL;     /* none of this family: NODATA */
+	}
+	if (set) {
+		q->k = set->k;
+		q->rlen = DNS_HDR + q->nlen + 4 + q->k * set->len + (q->edns ? DNS_OPT_LEN : 0);
+		if (q->rlen > q->limit)
+			goto pass;      /* TC: user space's */
+		q->first = wx_dns_first(p, svc, q->aaaa, set->n);
+	} else if (dns_negative(svc, s, nm)) {
 		goto pass;
-	q->k = set->k;
-	q->rlen = DNS_HDR + q->nlen + 4 + q->k * set->len + (q->edns ? DNS_OPT_LEN : 0);
-	if (q->rlen > q->limit)
-		goto pass;      /* TC: user space's */
-	q->first = wx_dns_first(p, svc, q->aaaa, set->n);
+	}
 	rc = wx_dns_write(ctx, p, svc, s, set);
 	if (rc > 0)
 		goto pass;
 	if (rc < 0)
 		return XDP_DROP;
-	dns_count(svc, nm, q);
+	dns_count(svc, nm, q, set != NULL);
 	return XDP_TX;
 pass:
 	count(WX_G_DNS_PASS);

@@ -16,10 +16,11 @@ struct dns_zone;
  * Valid for DNS_RETIRE_MS after it is replaced; NULL if none could be
  * built. */
 const struct dns_zone *dns_zone_current(struct virtual_service *svc);
-/* Counts <n> NOERROR answers to <qtype> queries for the zone's name
+/* Counts <n> answers of <rcode> to <qtype> queries for the zone's name
  * <name> (its index; -1 or past the counted ones: "other") on the calling
  * thread's counters. */
-void dns_count_answers(struct virtual_service *svc, int name, uint16_t qtype, uint64_t n);
+void dns_count_answers(struct virtual_service *svc, int name, uint16_t qtype, unsigned rcode,
+		       uint64_t n);
 /* dns_xdp.c's state area and table hooks (from dns_register()). */
 void dns_xdp_register(void);
 

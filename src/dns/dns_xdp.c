@@ -98,22 +98,31 @@ static void fold(struct virtual_service *svc)
 	struct dns_xdp *d = dx(svc);
 	struct vs_counters *c = stats_mine(&svc->stats);
 	struct wx_dns_stats n;
+	uint64_t nx = 0;
 
 	if (xdp_dns_take_stats(svc, &n) != 0 || !n.queries)
 		return;
 	d->answered += n.queries;
 	counter_add(&c->requests, n.queries);
-	counter_add(&c->resp[2], n.queries);
 	counter_add(&c->inpkts, n.queries);
 	counter_add(&c->outpkts, n.queries);
 	counter_add(&c->inbytes, n.inbytes);
 	counter_add(&c->outbytes, n.outbytes);
 	for (int i = 0; i <= WX_DNS_NAMES; i++) {
+		/* a negative answer's other types count as "other" (MX) */
+		static const uint16_t types[3] = { DNS_T_A, DNS_T_AAAA, DNS_T_MX };
 		int name = i < WX_DNS_NAMES ? i : -1;
 
-		dns_count_answers(svc, name, DNS_T_A, n.q[i][0]);
-		dns_count_answers(svc, name, DNS_T_AAAA, n.q[i][1]);
+		dns_count_answers(svc, name, DNS_T_A, DNS_R_NOERROR, n.q[i][0]);
+		dns_count_answers(svc, name, DNS_T_AAAA, DNS_R_NOERROR, n.q[i][1]);
+		for (int t = 0; t < 3; t++) {
+			dns_count_answers(svc, name, types[t], DNS_R_NOERROR, n.neg[i][t][0]);
+			dns_count_answers(svc, name, types[t], DNS_R_NXDOMAIN, n.neg[i][t][1]);
+			nx += n.neg[i][t][1];
+		}
 	}
+	counter_add(&c->resp[2], n.queries - nx);
+	counter_add(&c->resp[4], nx);
 	for (int f = 0; f < 2; f++)
 		for (int i = 0; i < WX_DNS_RRS; i++)
 			if (n.first[f][i] && d->rs[f][i])
@@ -249,6 +258,54 @@ static void drop(struct virtual_service *svc)
 	d->written = false;
 }
 
+/* The names of <z> that exist without addresses of their own: the apex
+ * and those between it and a name (RFC 8020's empty non-terminals), each
+ * once, none that is a name of the zone; how many, into <out>. */
+static size_t empty_names(const struct dns_zone *z, uint8_t (*out)[DNS_NAME_MAX], size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i <= z->nnames; i++) {
+		const uint8_t *name = i < z->nnames ? z->names[i] : z->apex;
+		size_t len = dns_name_len(name);
+
+		/* the name itself (the apex only), then each parent down to the apex */
+		for (size_t off = i < z->nnames ? 1u + name[0] : 0; off < len; off += 1u + name[off]) {
+			const uint8_t *p = name + off;
+			bool known = false;
+
+			if (len - off < z->apex_len)
+				break;
+			for (size_t k = 0; k < z->nnames && !known; k++)
+				known = dns_name_equal(z->names[k], p);
+			for (size_t k = 0; k < n && !known; k++)
+				known = dns_name_equal(out[k], p);
+			if (!known && n < max)
+				memcpy(out[n++], p, len - off);
+			if (len - off == z->apex_len)
+				break;
+		}
+	}
+	return n;
+}
+
+/* The SOA record as a negative answer's authority section carries it, but
+ * for its owner (type, class, TTL, length, rdata) into <out>; its length. */
+static size_t soa_record(const struct dns_zone *z, uint8_t *out, size_t size)
+{
+	size_t n = 10 + z->soa_len;
+
+	if (n > size)
+		return 0;
+	out[0] = 0, out[1] = DNS_T_SOA;
+	out[2] = 0, out[3] = DNS_C_IN;
+	out[4] = (uint8_t)(z->ttl >> 24), out[5] = (uint8_t)(z->ttl >> 16);
+	out[6] = (uint8_t)(z->ttl >> 8), out[7] = (uint8_t)z->ttl;
+	out[8] = (uint8_t)(z->soa_len >> 8), out[9] = (uint8_t)z->soa_len;
+	memcpy(out + 10, z->soa, z->soa_len);
+	return n;
+}
+
 static void set_of(struct xdp_dns_set *s, const struct dns_rrset *r)
 {
 	s->rr = r->rr;
@@ -264,13 +321,25 @@ static void write_zone(struct virtual_service *svc, const struct dns_zone *z, ui
 		.names = (const uint8_t (*)[255])z->names, .nnames = z->nnames,
 		.answers = z->answers, .edns_size = DNS_EDNS_SIZE,
 	};
+	uint8_t (*empty)[DNS_NAME_MAX] = calloc(z->nnames * 8 + 1, sizeof(*empty));
+	uint8_t soa[10 + sizeof(z->soa)];
 	uint32_t *ring = NULL;
 	int rc;
 
+	if (!empty) {
+		log_err("dns: out of memory for the XDP answers");
+		return;
+	}
+	x.empty = (const uint8_t (*)[255])empty;
+	x.nempty = empty_names(z, empty, z->nnames * 8 + 1);
+	x.apex = z->apex;
+	x.soa_len = soa_record(z, soa, sizeof(soa));
+	x.soa = x.soa_len ? soa : NULL;
 	set_of(&x.set[0], &z->a);
 	set_of(&x.set[1], &z->aaaa);
 	if (build_ring(svc, z, now, &x, &ring) != 0) {
 		free(ring);
+		free(empty);
 		log_err("dns: out of memory for the XDP answers");
 		return;
 	}
@@ -279,6 +348,7 @@ static void write_zone(struct virtual_service *svc, const struct dns_zone *z, ui
 		fold(svc);
 	rc = xdp_dns_put(svc, &x);
 	free(ring);
+	free(empty);
 	put_servers(d);
 	d->written = rc == 0;
 	if (rc) {

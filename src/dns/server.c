@@ -250,7 +250,8 @@ static void count_query(struct virtual_service *svc, const struct dns_ask *q, un
 		counter_add(&c->loc[q->loc], 1);
 }
 
-void dns_count_answers(struct virtual_service *svc, int name, uint16_t qtype, uint64_t n)
+void dns_count_answers(struct virtual_service *svc, int name, uint16_t qtype, unsigned rcode,
+		       uint64_t n)
 {
 	struct dns_ctr *c = dsvc(svc)->ctr;
 
@@ -258,7 +259,7 @@ void dns_count_answers(struct virtual_service *svc, int name, uint16_t qtype, ui
 		return;
 	c += weir_thread_id;
 	counter_add(&c->q[name >= 0 && name < CNT_NAMES ? name : CNT_NAMES][index_of_type(qtype)]
-			 [index_of_rcode(DNS_R_NOERROR)], n);
+			 [index_of_rcode(rcode)], n);
 }
 
 static void count_rcode(struct vs_counters *c, int rcode)

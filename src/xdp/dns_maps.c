@@ -1,11 +1,11 @@
 /*
  * dns_maps.c - the DNS services' maps of the data path (bpf/wx_dns.bpf.h):
  * what the DNS mode hands over (xdp.h, struct xdp_dns) written into
- * wx_dns_svcs, wx_dns_names, wx_dns_sets and the service's ring, and
- * wx_dns_stats read back. No DNS is known here: records are bytes.
+ * wx_dns_svcs, wx_dns_names, wx_dns_sets, wx_dns_negs and the service's
+ * ring, and wx_dns_stats read back. No DNS is known here: records are bytes.
  *
- * A new answer set never tears: the records go to the half of the
- * service's wx_dns_sets not in use, then its wx_dns_svcs entry flips to
+ * A new answer set never tears: the records (and apex and SOA) go to the
+ * half of the service's wx_dns_sets (wx_dns_negs) not in use, then its wx_dns_svcs entry flips to
  * it (one map update, atomic for a reader). Ring slots are single words.
  * Names are added before and removed after that flip.
  *
@@ -106,39 +106,47 @@ static void fill_set(struct wx_dns_set *v, const struct xdp_dns_set *s, uint32_t
 		v->sum[i] = sum16(v->rr + (size_t)i * s->len, (size_t)v->k * s->len);
 }
 
-/* Writes the names of <d> and deletes those of <x> it no longer has. */
-static int put_names(struct xdns *x, const struct xdp_dns *d, bool add)
+static size_t name_len(const uint8_t *name)
+{
+	size_t len = 0;
+
+	while (len < 255 && name[len])
+		len += 1u + name[len];
+	return len + 1;
+}
+
+/* Adds name <name> of <kind> to <keys> (and the map) unless it is too long
+ * for a key (then user space answers it). */
+static void put_name(int fd, struct xdns *x, struct wx_dns_name_key *keys, size_t *n,
+		     const uint8_t *name, uint32_t idx, uint32_t kind)
+{
+	struct wx_dns_name v = { .idx = idx, .kind = kind };
+	size_t len = name_len(name);
+
+	if (len > WX_DNS_NAME)
+		return;
+	memset(&keys[*n], 0, sizeof(keys[*n]));
+	keys[*n].id = x->id;
+	memcpy(keys[*n].name, name, len);
+	if (bpf_map_update_elem(fd, &keys[*n], &v, BPF_ANY) != 0)
+		log_err("xdp: cannot write a DNS name: %s", strerror(errno));
+	(*n)++;
+}
+
+/* Writes the names of <d> (NULL: none) and deletes those of <x> it no
+ * longer has. */
+static int put_names(struct xdns *x, const struct xdp_dns *d)
 {
 	int fd = fd_of(xdp_skel()->maps.wx_dns_names);
-	struct wx_dns_name_key *keys;
-	size_t n = 0;
+	size_t total = d ? d->nnames + d->nempty : 0, n = 0;
+	struct wx_dns_name_key *keys = calloc(total + 1, sizeof(*keys));
 
-	if (!add) {
-		for (size_t i = 0; i < x->nnames; i++)
-			bpf_map_delete_elem(fd, &x->names[i]);
-		free(x->names);
-		x->names = NULL;
-		x->nnames = 0;
-		return 0;
-	}
-	keys = calloc(d->nnames + 1, sizeof(*keys));
 	if (!keys)
 		return -ENOMEM;
-	for (size_t i = 0; i < d->nnames; i++) {
-		size_t len = 0;
-		struct wx_dns_name v = { .idx = (uint32_t)i };
-
-		while (len < 255 && d->names[i][len])
-			len += 1u + d->names[i][len];
-		len++;
-		if (len > WX_DNS_NAME)
-			continue;       /* too long for a key: user space answers it */
-		keys[n].id = x->id;
-		memcpy(keys[n].name, d->names[i], len);
-		if (bpf_map_update_elem(fd, &keys[n], &v, BPF_ANY) != 0)
-			log_err("xdp: cannot write a DNS name: %s", strerror(errno));
-		n++;
-	}
+	for (size_t i = 0; d && i < d->nnames; i++)
+		put_name(fd, x, keys, &n, d->names[i], (uint32_t)i, WX_DNS_OWNED);
+	for (size_t i = 0; d && i < d->nempty; i++)
+		put_name(fd, x, keys, &n, d->empty[i], WX_DNS_NAMES, WX_DNS_EMPTY);
 	for (size_t i = 0; i < x->nnames; i++) {
 		bool kept = false;
 
@@ -151,6 +159,21 @@ static int put_names(struct xdns *x, const struct xdp_dns *d, bool add)
 	x->names = keys;
 	x->nnames = n;
 	return 0;
+}
+
+/* The apex and SOA record of <d> into <v>; soa_len 0 if it has none that fits. */
+static void fill_neg(struct wx_dns_neg *v, const struct xdp_dns *d)
+{
+	size_t alen = d->apex ? name_len(d->apex) : 0;
+
+	memset(v, 0, sizeof(*v));
+	if (!d->soa || d->soa_len > WX_DNS_SOA || !alen || alen > WX_DNS_NAME)
+		return;
+	v->soa_len = (uint16_t)d->soa_len;
+	v->apex_len = (uint16_t)alen;
+	v->soa_sum = sum16(d->soa, d->soa_len);
+	memcpy(v->apex, d->apex, alen);
+	memcpy(v->soa, d->soa, d->soa_len);
 }
 
 static struct xdns *add(struct virtual_service *svc)
@@ -184,8 +207,9 @@ int xdp_dns_put(struct virtual_service *svc, const struct xdp_dns *d)
 	struct weir_xdp *skel = xdp_skel();
 	struct wx_dns_svc v = { .pick = d->pick, .edns_size = d->edns_size };
 	struct wx_dns_set *set;
+	struct wx_dns_neg neg;
 	struct xdns *x;
-	uint32_t zero = 0;
+	uint32_t zero = 0, nkey;
 	int rc = 0;
 
 	if (!skel)
@@ -197,6 +221,10 @@ int xdp_dns_put(struct virtual_service *svc, const struct xdp_dns *d)
 		return -ENOMEM;
 	v.id = x->id;
 	v.half = x->half ^ 1;
+	nkey = x->id * 2 + v.half;
+	fill_neg(&neg, d);
+	if (bpf_map_update_elem(fd_of(skel->maps.wx_dns_negs), &nkey, &neg, BPF_ANY) != 0)
+		rc = -errno;
 	for (uint32_t f = 0; f < 2; f++) {
 		uint32_t key = (x->id * 2 + v.half) * 2 + f;
 
@@ -213,7 +241,7 @@ int xdp_dns_put(struct virtual_service *svc, const struct xdp_dns *d)
 	}
 	bpf_map_update_elem(fd_of(skel->maps.wx_cursor), &x->id, &zero, BPF_ANY);
 	if (!rc)
-		rc = put_names(x, d, true);
+		rc = put_names(x, d);
 	if (!rc && bpf_map_update_elem(fd_of(skel->maps.wx_dns_svcs), &x->key, &v, BPF_ANY) != 0)
 		rc = -errno;
 	if (rc) {
@@ -229,7 +257,7 @@ static void forget(struct xdns *x)
 {
 	if (xdp_skel()) {
 		bpf_map_delete_elem(fd_of(xdp_skel()->maps.wx_dns_svcs), &x->key);
-		put_names(x, NULL, false);
+		put_names(x, NULL);
 	}
 	free(x->names);
 	xdp_svc_id_free(x->id);

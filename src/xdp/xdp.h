@@ -76,6 +76,15 @@ struct xdp_dns_set {
 struct xdp_dns {
 	const uint8_t (*names)[255];    /* wire form, lower case */
 	size_t nnames;
+	const uint8_t (*empty)[255];    /* names that exist without addresses (the
+	                                 * apex, those above a name): NODATA */
+	size_t nempty;
+	const uint8_t *apex;            /* wire form, lower case; under it, a name of
+	                                 * neither list: NXDOMAIN */
+	const uint8_t *soa;             /* the SOA record but for its owner: type,
+	                                 * class, TTL, length, rdata; NULL: negative
+	                                 * answers are left to user space */
+	size_t soa_len;
 	struct xdp_dns_set set[2];      /* A, AAAA */
 	uint32_t answers;               /* records per answer; 0 = all */
 	const uint32_t *ring;           /* WX_DNS_SLOT()s, <ring_size> of them */

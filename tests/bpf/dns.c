@@ -29,6 +29,8 @@ static uint32_t sum16(const uint8_t *p, size_t len)
 
 	for (size_t i = 0; i + 1 < len; i += 2)
 		s += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		s += (uint32_t)p[len - 1] << 8;
 	while (s >> 16)
 		s = (s & 0xffff) + (s >> 16);
 	return (uint32_t)s;
@@ -62,13 +64,30 @@ static void dns_svc(const struct net *n, uint32_t id, const struct oracle *z)
 	struct wx_config c;
 
 	k.family = (uint8_t)pkt_addr(k.vip.w, n->vip);
-	for (uint32_t i = 0; i < z->nnames; i++) {
-		struct wx_dns_name_key nk = { .id = id };
-		struct wx_dns_name nv = { .idx = i };
+	static const uint8_t empty[2][32] = { "\7example\4test", "\4deep\7example\4test" };
+	static struct wx_dns_neg neg;
+	uint32_t nkey = id * 2;
 
-		memcpy(nk.name, z->names[i], z->name_len[i]);
+	for (uint32_t i = 0; i < z->nnames + 2; i++) {
+		struct wx_dns_name_key nk = { .id = id };
+		struct wx_dns_name nv = { .idx = i, .kind = WX_DNS_OWNED };
+
+		if (i < z->nnames) {
+			memcpy(nk.name, z->names[i], z->name_len[i]);
+		} else {
+			memcpy(nk.name, empty[i - z->nnames], strlen((const char *)empty[i - z->nnames]));
+			nv.idx = WX_DNS_NAMES;
+			nv.kind = WX_DNS_EMPTY;
+		}
 		bpf_map_update_elem(bpf_map__fd(X.xdp->maps.wx_dns_names), &nk, &nv, BPF_ANY);
 	}
+	memset(&neg, 0, sizeof(neg));
+	neg.soa_len = (uint16_t)z->soa_len;
+	neg.apex_len = (uint16_t)z->apex_len;
+	neg.soa_sum = sum16(z->soa, z->soa_len);
+	memcpy(neg.apex, z->apex, z->apex_len);
+	memcpy(neg.soa, z->soa, z->soa_len);
+	bpf_map_update_elem(bpf_map__fd(X.xdp->maps.wx_dns_negs), &nkey, &neg, BPF_ANY);
 	put_set(id, 0, &z->a, z->answers);
 	put_set(id, 1, &z->aaaa, z->answers);
 	/* slot i: A record i, and the AAAA one for the last server */
@@ -277,16 +296,43 @@ static void answers_plain(const struct net *n, const struct oracle *z)
 	check(global_get(WX_G_DNS) - before == 6, name(n, "dns: answers counted"), "%s", "");
 }
 
+/* NODATA and NXDOMAIN: the SOA in the authority section, its owner a
+ * pointer into the question. */
+static void negatives(const struct net *n, const struct oracle *z)
+{
+	uint8_t q[512];
+	size_t len;
+
+	len = query(q, "www.example.test", 15, 1);
+	answered(n, "dns: MX for a name: NODATA", z, q, len, 0);
+	len = query(q, "nope.Example.test", 1, 1);
+	answered(n, "dns: a name under the apex not owned: NXDOMAIN", z, q, len, 0);
+	len = query(q, "a.b.nope.example.test", 28, 0);
+	answered(n, "dns: NXDOMAIN, no EDNS, deeper", z, q, len, 0);
+	len = query(q, "DEEP.example.test", 1, 2);
+	answered(n, "dns: an empty non-terminal: NODATA", z, q, len, 0);
+	len = query(q, "example.test", 1, 1);
+	answered(n, "dns: A at the apex: NODATA", z, q, len, 0);
+	len = query(q, "x.deep.example.test", 28, 1);
+	answered(n, "dns: a name under the empty non-terminal: addresses", z, q, len, 0);
+	len = query(q, "www.example.tes", 1, 1);
+	passed(n, "dns: outside the zone (REFUSED) passed", q, len);
+	len = query(q, "xexample.test", 1, 1);
+	passed(n, "dns: a name ending like the apex, not under it, passed", q, len);
+	len = query(q, "example.test", 6, 1);
+	passed(n, "dns: SOA at the apex passed", q, len);
+	len = query(q, "example.test", 2, 1);
+	passed(n, "dns: NS passed", q, len);
+	len = query(q, "www.example.test", 255, 1);
+	passed(n, "dns: ANY passed (RFC 8482)", q, len);
+}
+
 /* What user space must answer: passed untouched. */
 static void passes(const struct net *n)
 {
 	uint8_t q[512];
 	size_t len;
 
-	len = query(q, "www.example.test", 15, 1);
-	passed(n, "dns: MX passed", q, len);
-	len = query(q, "nope.example.test", 1, 1);
-	passed(n, "dns: a name not owned passed", q, len);
 	len = query(q, "www.example.test", 1, 1);
 	q[len - 12 + 1] = 8;    /* the cookie option becomes a Client Subnet */
 	passed(n, "dns: an EDNS Client Subnet passed", q, len);
@@ -325,6 +371,8 @@ static void answers_shapes(const struct net *n)
 	passed(n, "dns: an answer over the client's 512 bytes passed (TC)", q, len);
 	len = query(q, "www.example.test", 1, 1);
 	answered(n, "dns: the same with EDNS fits", z, q, len, 0);
+	len = query(q, "www.example.test", 28, 1);
+	answered(n, "dns: AAAA with no IPv6 server: NODATA", z, q, len, 0);
 	oracle_free(z);
 }
 
@@ -333,6 +381,7 @@ void fx_dns(const struct net *n)
 	struct oracle *z = oracle_zone(NSRV);
 
 	answers_plain(n, z);
+	negatives(n, z);
 	passes(n);
 	sh_pick(n, z);
 	oracle_free(z);

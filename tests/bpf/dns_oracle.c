@@ -34,7 +34,8 @@ struct oracle *oracle_zone_answers(int n, uint32_t answers)
 
 	if (!o || n > 64)
 		abort();
-	snprintf(opts.names, sizeof(opts.names), "www.example.test api.example.test");
+	snprintf(opts.names, sizeof(opts.names), "www.example.test api.example.test "
+		 "x.deep.example.test");
 	for (int i = 0; i < n; i++) {
 		rs[i] = calloc(1, sizeof(*rs[i]) + 256);
 		if (!rs[i])
@@ -52,10 +53,19 @@ struct oracle *oracle_zone_answers(int n, uint32_t answers)
 	}
 	o->zone = z;
 	o->nnames = (uint32_t)z->nnames;
-	for (size_t i = 0; i < z->nnames && i < 2; i++) {
+	for (size_t i = 0; i < z->nnames && i < 3; i++) {
 		o->names[i] = z->names[i];
 		o->name_len[i] = dns_name_len(z->names[i]);
 	}
+	o->apex = z->apex;
+	o->apex_len = z->apex_len;
+	o->soa[1] = 6;          /* SOA */
+	o->soa[3] = 1;          /* IN */
+	o->soa[4] = (uint8_t)(z->ttl >> 24), o->soa[5] = (uint8_t)(z->ttl >> 16);
+	o->soa[6] = (uint8_t)(z->ttl >> 8), o->soa[7] = (uint8_t)z->ttl;
+	o->soa[8] = (uint8_t)(z->soa_len >> 8), o->soa[9] = (uint8_t)z->soa_len;
+	memcpy(o->soa + 10, z->soa, z->soa_len);
+	o->soa_len = 10 + z->soa_len;
 	set_of(&o->a, &z->a);
 	set_of(&o->aaaa, &z->aaaa);
 	return o;
@@ -79,8 +89,6 @@ size_t oracle_respond(const struct oracle *o, const uint8_t *msg, size_t len, un
 	if (dns_request_parse(msg, len, &q.req) != DNS_V_ANSWER)
 		return 0;
 	dns_classify(o->zone, &q, &client);
-	if (!q.set)
-		return 0;
 	return dns_respond(o->zone, &q, first, out, size < DNS_EDNS_SIZE ? size : DNS_EDNS_SIZE,
 			   dns_udp_limit(&q.req, DNS_EDNS_SIZE));
 }

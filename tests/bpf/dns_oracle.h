@@ -15,14 +15,19 @@ struct oracle_set {
 	uint16_t n, len;
 };
 
-/* A zone for names www.example.test and api.example.test, TTL 20 s. */
+/* A zone example.test for names www, api and x.deep (deep.example.test
+ * an empty non-terminal), TTL 20 s. */
 struct oracle {
 	void *zone;                 /* struct dns_zone */
 	void *servers[64];          /* struct real_server */
 	int nservers;
-	const uint8_t *names[2];    /* wire form, lower case */
-	size_t name_len[2];
+	const uint8_t *names[3];    /* wire form, lower case */
+	size_t name_len[3];
 	uint32_t nnames;
+	const uint8_t *apex;        /* wire form */
+	size_t apex_len;
+	uint8_t soa[10 + 512];      /* the SOA record but for its owner */
+	size_t soa_len;
 	struct oracle_set a, aaaa;
 	uint32_t answers;           /* records per answer; 0 = all */
 };
@@ -34,7 +39,8 @@ struct oracle *oracle_zone(int n);
 struct oracle *oracle_zone_answers(int n, uint32_t answers);
 void oracle_free(struct oracle *o);
 /* What user space answers to query msg[0..len) with the records from
- * <first> (dns_request_parse, dns_classify, dns_respond over UDP). */
+ * <first> (dns_request_parse, dns_classify, dns_respond over UDP); 0 for
+ * a message it would not answer with dns_respond(). */
 size_t oracle_respond(const struct oracle *o, const uint8_t *msg, size_t len, unsigned first,
 		      uint8_t *out, size_t size);
 /* The bucket IPVS's sh (src/sched/sh.c) puts client address <text> in. */

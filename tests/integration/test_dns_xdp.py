@@ -7,9 +7,9 @@ rotation, EDNS), `weirctl -L --json` says the data path answered them
 (dns.xdp_answers) and counts them like user-space answers (requests,
 queries by name and type, the servers' Conns), a server whose check fails
 leaves the answers within its fall time (with the shorter TTL of
-ttl_down), and an MX query or one with an
-EDNS Client Subnet is still answered (by user space); with sh a resolver
-gets the first record user space would give it.
+ttl_down), NODATA and NXDOMAIN come from XDP too, and a query with an EDNS
+Client Subnet, for the SOA or outside the zone is still answered (by user
+space); with sh a resolver gets the first record user space would give it.
 
 Namespaces from netns.Lab (test_xdp.py's fixtures), addresses in
 10.77.0.0/24 and fd77::/64 only, torn down pass or fail.
@@ -151,15 +151,30 @@ def test_answers_in_xdp(labs, directors):
     prom = w.ctl("-L", "-n", "--stats", "--exact").stdout
     assert "UDP  10.77.0.2:53" in prom, prom
 
-    # passed to user space: MX (NODATA), an EDNS Client Subnet, a name not owned
+    # negative answers in XDP too: NODATA (MX, the apex), NXDOMAIN
     n = xdp_answers(w, DIR4)
     out = dig(client, DIR4, "www.example.test", "MX")
     assert status(out) == "NOERROR" and "ANSWER: 0" in out and "IN\tSOA" in out, out
+    out = dig(client, DIR4, "example.test", "A")
+    assert status(out) == "NOERROR" and "ANSWER: 0" in out and "IN\tSOA" in out, out
+    out = dig(client, DIR4, "nope.example.test", "A")
+    assert status(out) == "NXDOMAIN" and "IN\tSOA" in out, out
+    wait_xdp_answers(w, DIR4, n + 3)
+    q = {(e["name"], e["type"], e["rcode"]): e["queries"]
+         for e in dns_json(w, DIR4)["dns"]["queries"]}
+    assert q.get(("other", "A", "NXDOMAIN")) == 1 and q.get(("www.example.test", "other",
+                                                               "NOERROR")) == 1, q
+    assert dns_json(w, DIR4)["stats"]["responses"]["4xx"] == 1
+
+    # passed to user space: an EDNS Client Subnet, SOA, a name outside the zone
+    n = xdp_answers(w, DIR4)
     out = dig(client, DIR4, "www.example.test", "A", "+subnet=192.0.2.0/24")
     assert status(out) == "NOERROR" and sorted(answers(out)) == RS4, out
     assert "CLIENT-SUBNET: 192.0.2.0/24/0" in out, out
-    out = dig(client, DIR4, "nope.example.test", "A")
-    assert status(out) == "NXDOMAIN", out
+    out = dig(client, DIR4, "example.test", "SOA")
+    assert status(out) == "NOERROR" and "ANSWER: 1" in out, out
+    out = dig(client, DIR4, "other.test", "A")
+    assert status(out) == "REFUSED", out
     time.sleep(2.5)
     assert xdp_answers(w, DIR4) == n, "a passed query was counted as answered in XDP"
 
