@@ -1,9 +1,10 @@
 /*
- * wx_dns.bpf.h - the fast path of weir's DNS mode: the common query (A or
- * AAAA, class IN, for a name the service owns) answered in XDP, the packet
- * turned into its response in place and sent back by XDP_TX. Everything
- * else is XDP_PASS, untouched, to the socket where the user-space server
- * (src/dns/server.c) answers it as it always did.
+ * wx_dns.bpf.h - the fast path of weir's DNS mode: the common queries (A
+ * or AAAA for a name the service owns; any other type but SOA, NS and ANY
+ * for a name of its zone, answered NODATA or NXDOMAIN) answered in XDP,
+ * the packet turned into its response in place and sent back by XDP_TX.
+ * Everything else is XDP_PASS, untouched, to the socket where the
+ * user-space server (src/dns/server.c) answers it as it always did.
  *
  * Why: the user-space server spends 86 % of its time in the kernel's UDP
  * socket path (bench/RESULTS.md); answering before the stack removes that
@@ -16,17 +17,22 @@
  * kept); the records of the zone's set from the first one on, rotating (the
  * set is stored twice, so that is one copy), their names pointers to the
  * question; an OPT record offering weir's payload size, DO copied, when the
- * query had EDNS.
+ * query had EDNS. A negative answer (RFC 2308) has no answer record but
+ * the zone's SOA in the authority section, its owner a pointer to where
+ * the apex starts in the question's name, rcode NXDOMAIN for a name under
+ * the apex that is neither owned nor above an owned one (wx_dns_names
+ * holds those too, as WX_DNS_EMPTY: the apex, RFC 8020's empty
+ * non-terminals), else NOERROR (NODATA).
  *
  * Answered here only (else passed, for user space to answer or refuse):
  *   - a query: QR 0, opcode QUERY, one question, no answer or authority
  *     record, no additional record or exactly one OPT (root name, version
  *     0) whose options are whole and hold no Client Subnet (an ECS answer
  *     carries a scope: user space's), nothing after it;
- *   - class IN, type A or AAAA, a name of at most WX_DNS_NAME bytes without
- *     compression that the service owns (wx_dns_names, compared in lower
- *     case), whose set has records (NODATA, NXDOMAIN, REFUSED, SOA, NS,
- *     ANY: user space);
+ *   - class IN, a type other than SOA, NS and ANY (records at the apex,
+ *     RFC 8482: user space's), a name of at most WX_DNS_NAME bytes without
+ *     compression that is the apex or under it (compared in lower case;
+ *     outside, REFUSED: user space's);
  *   - a response that fits the client's limit (512 without EDNS, else its
  *     payload size, at most weir's): a TC answer is user space's;
  *   - a message of at most WX_DNS_MSG bytes (queries are far smaller).

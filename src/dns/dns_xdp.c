@@ -1,7 +1,8 @@
 /*
  * dns_xdp.c - the DNS mode's fast path: a DNS service's zone handed to the
  * XDP data path (bpf/wx_dns.bpf.h, through src/xdp/'s xdp_dns_put), which
- * then answers its plain A and AAAA queries before the kernel's UDP stack;
+ * then answers its plain queries before the kernel's UDP stack (A and
+ * AAAA with addresses, NODATA, NXDOMAIN: bpf/wx_dns.bpf.h says which);
  * and what it answered folded back into the same counters user space
  * counts in, so `-L --stats`, JSON and Prometheus show one total whichever
  * path answered.
@@ -28,10 +29,14 @@
  * persistent service (templates live in user space), a location map (the
  * answer depends on the client's network and ECS), `xdp off`.
  *
+ * What is handed over, all from the zone: its names, the names that exist
+ * without addresses (the apex, those between it and a name), the apex and
+ * the SOA record (for NODATA and NXDOMAIN), the A and AAAA records.
+ *
  * Counters: each answer counts as user space counts one (server.c): a
- * request, a datagram and its bytes in and out, a 2xx response; the
- * (name, type, NOERROR) query count; the first record's server's
- * connections. dns_xdp_answered() tells how many the data path answered.
+ * request, a datagram and its bytes in and out, a 2xx response (4xx for
+ * NXDOMAIN); the (name, type, rcode) query count; for addresses, the
+ * first record's server's connections. dns_xdp_answered() tells how many the data path answered.
  * The records' servers are remembered (with references) for as long as
  * the counts of their indexes may still come in.
  *
