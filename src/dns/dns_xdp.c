@@ -326,17 +326,22 @@ static void write_zone(struct virtual_service *svc, const struct dns_zone *z, ui
 		.names = (const uint8_t (*)[255])z->names, .nnames = z->nnames,
 		.answers = z->answers, .edns_size = DNS_EDNS_SIZE,
 	};
-	uint8_t (*empty)[DNS_NAME_MAX] = calloc(z->nnames * 8 + 1, sizeof(*empty));
-	uint8_t soa[10 + sizeof(z->soa)];
+	uint8_t (*empty)[DNS_NAME_MAX], soa[10 + sizeof(z->soa)];
 	uint32_t *ring = NULL;
+	size_t labels = 1;
 	int rc;
 
+	/* at most one name per label of each name, and the apex */
+	for (size_t i = 0; i < z->nnames; i++)
+		for (size_t off = 0; z->names[i][off]; off += 1u + z->names[i][off])
+			labels++;
+	empty = calloc(labels, sizeof(*empty));
 	if (!empty) {
 		log_err("dns: out of memory for the XDP answers");
 		return;
 	}
 	x.empty = (const uint8_t (*)[255])empty;
-	x.nempty = empty_names(z, empty, z->nnames * 8 + 1);
+	x.nempty = empty_names(z, empty, labels);
 	x.apex = z->apex;
 	x.soa_len = soa_record(z, soa, sizeof(soa));
 	x.soa = x.soa_len ? soa : NULL;

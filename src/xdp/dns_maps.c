@@ -116,37 +116,42 @@ static size_t name_len(const uint8_t *name)
 }
 
 /* Adds name <name> of <kind> to <keys> (and the map) unless it is too long
- * for a key (then user space answers it). */
-static void put_name(int fd, struct xdns *x, struct wx_dns_name_key *keys, size_t *n,
+ * for a key (then user space answers it); false if the map refused it. */
+static bool put_name(int fd, struct xdns *x, struct wx_dns_name_key *keys, size_t *n,
 		     const uint8_t *name, uint32_t idx, uint32_t kind)
 {
 	struct wx_dns_name v = { .idx = idx, .kind = kind };
 	size_t len = name_len(name);
 
 	if (len > WX_DNS_NAME)
-		return;
+		return true;
 	memset(&keys[*n], 0, sizeof(keys[*n]));
 	keys[*n].id = x->id;
 	memcpy(keys[*n].name, name, len);
-	if (bpf_map_update_elem(fd, &keys[*n], &v, BPF_ANY) != 0)
+	if (bpf_map_update_elem(fd, &keys[*n], &v, BPF_ANY) != 0) {
 		log_err("xdp: cannot write a DNS name: %s", strerror(errno));
+		return false;
+	}
 	(*n)++;
+	return true;
 }
 
 /* Writes the names of <d> (NULL: none) and deletes those of <x> it no
- * longer has. */
-static int put_names(struct xdns *x, const struct xdp_dns *d)
+ * longer has. *<all>: every name of <d> is there (else a name missing
+ * would be taken for one that does not exist: no negative answers). */
+static int put_names(struct xdns *x, const struct xdp_dns *d, bool *all)
 {
 	int fd = fd_of(xdp_skel()->maps.wx_dns_names);
 	size_t total = d ? d->nnames + d->nempty : 0, n = 0;
 	struct wx_dns_name_key *keys = calloc(total + 1, sizeof(*keys));
 
+	*all = true;
 	if (!keys)
 		return -ENOMEM;
 	for (size_t i = 0; d && i < d->nnames; i++)
-		put_name(fd, x, keys, &n, d->names[i], (uint32_t)i, WX_DNS_OWNED);
+		*all &= put_name(fd, x, keys, &n, d->names[i], (uint32_t)i, WX_DNS_OWNED);
 	for (size_t i = 0; d && i < d->nempty; i++)
-		put_name(fd, x, keys, &n, d->empty[i], WX_DNS_NAMES, WX_DNS_EMPTY);
+		*all &= put_name(fd, x, keys, &n, d->empty[i], WX_DNS_NAMES, WX_DNS_EMPTY);
 	for (size_t i = 0; i < x->nnames; i++) {
 		bool kept = false;
 
@@ -210,6 +215,7 @@ int xdp_dns_put(struct virtual_service *svc, const struct xdp_dns *d)
 	struct wx_dns_neg neg;
 	struct xdns *x;
 	uint32_t zero = 0, nkey;
+	bool all;
 	int rc = 0;
 
 	if (!skel)
@@ -221,10 +227,6 @@ int xdp_dns_put(struct virtual_service *svc, const struct xdp_dns *d)
 		return -ENOMEM;
 	v.id = x->id;
 	v.half = x->half ^ 1;
-	nkey = x->id * 2 + v.half;
-	fill_neg(&neg, d);
-	if (bpf_map_update_elem(fd_of(skel->maps.wx_dns_negs), &nkey, &neg, BPF_ANY) != 0)
-		rc = -errno;
 	for (uint32_t f = 0; f < 2; f++) {
 		uint32_t key = (x->id * 2 + v.half) * 2 + f;
 
@@ -241,7 +243,13 @@ int xdp_dns_put(struct virtual_service *svc, const struct xdp_dns *d)
 	}
 	bpf_map_update_elem(fd_of(skel->maps.wx_cursor), &x->id, &zero, BPF_ANY);
 	if (!rc)
-		rc = put_names(x, d);
+		rc = put_names(x, d, &all);
+	nkey = x->id * 2 + v.half;
+	fill_neg(&neg, d);
+	if (!all)
+		neg.soa_len = 0;
+	if (!rc && bpf_map_update_elem(fd_of(skel->maps.wx_dns_negs), &nkey, &neg, BPF_ANY) != 0)
+		rc = -errno;
 	if (!rc && bpf_map_update_elem(fd_of(skel->maps.wx_dns_svcs), &x->key, &v, BPF_ANY) != 0)
 		rc = -errno;
 	if (rc) {
@@ -257,7 +265,9 @@ static void forget(struct xdns *x)
 {
 	if (xdp_skel()) {
 		bpf_map_delete_elem(fd_of(xdp_skel()->maps.wx_dns_svcs), &x->key);
-		put_names(x, NULL);
+		bool all;
+
+		put_names(x, NULL, &all);
 	}
 	free(x->names);
 	xdp_svc_id_free(x->id);

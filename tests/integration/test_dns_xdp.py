@@ -31,6 +31,7 @@ def service(host):
     vip = f"[{host}]:53" if ":" in host else f"{host}:53"
     srv = [f"{a}:80" for a in RS4] + [f"[{a}]:80" for a in RS6]
     lines = ["proxy dns", "name www.example.test", "name api.example.test",
+             "name a.b.c.d.e.f.g.h.i.j.example.test",
              "zone example.test", "scheduler rr", "ttl 20s", "ttl_down 2s",
              f"check tcp {TIMING}",
              *[f"server {s}" for s in srv]]
@@ -159,12 +160,18 @@ def test_answers_in_xdp(labs, directors):
     assert status(out) == "NOERROR" and "ANSWER: 0" in out and "IN\tSOA" in out, out
     out = dig(client, DIR4, "nope.example.test", "A")
     assert status(out) == "NXDOMAIN" and "IN\tSOA" in out, out
-    wait_xdp_answers(w, DIR4, n + 3)
+    # empty non-terminals, ten labels down: NODATA, not NXDOMAIN (RFC 8020)
+    for name in ("b.c.d.e.f.g.h.i.j.example.test", "j.example.test"):
+        out = dig(client, DIR4, name, "A")
+        assert status(out) == "NOERROR" and "ANSWER: 0" in out and "IN\tSOA" in out, out
+    out = dig(client, DIR4, "x.j.example.test", "A")
+    assert status(out) == "NXDOMAIN", out
+    wait_xdp_answers(w, DIR4, n + 6)
     q = {(e["name"], e["type"], e["rcode"]): e["queries"]
          for e in dns_json(w, DIR4)["dns"]["queries"]}
-    assert q.get(("other", "A", "NXDOMAIN")) == 1 and q.get(("www.example.test", "other",
+    assert q.get(("other", "A", "NXDOMAIN")) == 2 and q.get(("www.example.test", "other",
                                                                "NOERROR")) == 1, q
-    assert dns_json(w, DIR4)["stats"]["responses"]["4xx"] == 1
+    assert dns_json(w, DIR4)["stats"]["responses"]["4xx"] == 2
 
     # passed to user space: an EDNS Client Subnet, SOA, a name outside the zone
     n = xdp_answers(w, DIR4)
