@@ -201,9 +201,11 @@ enum wx_global {
 /* --- DNS answers (bpf/wx_dns.bpf.h) ----------------------------------------
  * What a DNS service (--proxy dns) answers without user space: A and AAAA
  * queries for the names it owns, with the records its zone holds (the
- * user-space server's, src/dns/answer.h, copied byte for byte). Memory:
- * wx_dns_sets is WX_MAX_SERVICES * 4 * ~3.9 KB (4 MB), wx_dns_stats
- * WX_MAX_SERVICES * 1.3 KB per CPU, wx_dns_names WX_DNS_MAX_NAMES * 136 B. */
+ * user-space server's, src/dns/answer.h, copied byte for byte), and NODATA
+ * and NXDOMAIN for the names of its zone, with its SOA record. Memory:
+ * wx_dns_sets is WX_MAX_SERVICES * 4 * ~3.9 KB (4 MB), wx_dns_negs
+ * WX_MAX_SERVICES * 2 * 456 B, wx_dns_stats WX_MAX_SERVICES * 2.1 KB per
+ * CPU, wx_dns_names WX_DNS_MAX_NAMES * 140 B. */
 #define WX_DNS_NAME      128   /* a name's wire form in a key; longer names: passed */
 #define WX_DNS_RRS       64    /* records of one set (src/dns/answer.h DNS_RRSET_MAX) */
 #define WX_DNS_RR_MAX    28    /* an AAAA record: pointer, type, class, TTL, length, 16 */
