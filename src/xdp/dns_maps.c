@@ -215,7 +215,7 @@ int xdp_dns_put(struct virtual_service *svc, const struct xdp_dns *d)
 	struct wx_dns_neg neg;
 	struct xdns *x;
 	uint32_t zero = 0, nkey;
-	bool all;
+	bool all = false;
 	int rc = 0;
 
 	if (!skel)
