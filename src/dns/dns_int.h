@@ -1,15 +1,29 @@
 /*
  * dns_int.h - what the files of src/dns/ share inside the mode: server.c
- * owns the zones and the counters, dns_xdp.c hands zones to the XDP data
- * path and folds back what it answered.
+ * owns the zones and the counters and answers over UDP, tcp.c over TCP,
+ * dns_xdp.c hands zones to the XDP data path and folds back what it
+ * answered.
  */
 #ifndef WEIR_DNS_INT_H
 #define WEIR_DNS_INT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct virtual_service;
 struct dns_zone;
+struct listener;
+struct weir_addr;
+
+/* Answers query msg[0..len) from <client> into out[0..size) (a worker
+ * thread; <tcp>: the client takes DNS_TCP_MAX bytes, else what its EDNS
+ * says), counting it. Returns the response's length; 0: none (dropped). */
+size_t dns_answer(struct virtual_service *svc, const uint8_t *msg, size_t len,
+		  const struct weir_addr *client, uint8_t *out, size_t size, bool tcp,
+		  uint64_t now);
+/* Takes a TCP connection accepted on a DNS service's listener (tcp.c). */
+void dns_tcp_accept(struct listener *li, int fd, const struct weir_addr *peer);
 
 /* The current zone of DNS service <svc>, rebuilt first if its servers or
  * options changed (server.c; any thread, takes svc->lock to rebuild).

@@ -1,8 +1,9 @@
 /*
  * server.c - the DNS mode (--proxy dns): weir answers DNS queries for a
  * service's names with the addresses of its servers that can take traffic
- * now, over UDP (the datagram listener) and TCP (a stream listener on the
- * same address, RFC 7766: length-prefixed, pipelined).
+ * now, over UDP (the datagram listener, here) and TCP (a stream listener on
+ * the same address, tcp.c); the common queries are answered in XDP when the
+ * config has an xdp block (dns_xdp.c).
  *
  * Answers: the zone (answer.h) is built from the service's servers and
  * options when the service's generation moved (a server's health, weight
@@ -48,8 +49,6 @@
 #include "proxy/transport.h"
 
 #define DNS_RETIRE_MS 10000u
-#define DNS_TCP_IDLE_MS 10000u
-#define DNS_TCP_BUF (DNS_TCP_PREFIX + DNS_TCP_MAX)
 
 /* The numbers of one thread (its own cache lines: written without locks). */
 #define CNT_NAMES 16          /* names counted one by one; then "other" */
@@ -278,11 +277,9 @@ static void count_rcode(struct vs_counters *c, int rcode)
 			     rcode == DNS_R_NXDOMAIN || rcode == DNS_R_REFUSED ? 4 : 5], 1);
 }
 
-/* Answers query msg[0..len) from <client> into out[0..size). Returns the
- * response's length; 0: none (dropped). */
-static size_t answer(struct virtual_service *svc, const uint8_t *msg, size_t len,
-		     const struct weir_addr *client, uint8_t *out, size_t size, bool tcp,
-		     uint64_t now)
+size_t dns_answer(struct virtual_service *svc, const uint8_t *msg, size_t len,
+		  const struct weir_addr *client, uint8_t *out, size_t size, bool tcp,
+		  uint64_t now)
 {
 	struct vs_counters *c = stats_mine(&svc->stats);
 	enum dns_verdict v;
@@ -337,7 +334,7 @@ static void udp_recv(struct dgram_listener *dl, struct dgram_msg *msgs, size_t n
 		/* the answer is written over the query in the listener's buffer
 		 * (a slot of 65535 bytes): the parsed request holds copies of
 		 * what it needs, so nothing is read from there any more */
-		size_t len = answer(svc, m->data, m->len, &m->peer, m->data, DNS_EDNS_SIZE, false,
+		size_t len = dns_answer(svc, m->data, m->len, &m->peer, m->data, DNS_EDNS_SIZE, false,
 				    now);
 
 		if (!len)
@@ -349,176 +346,9 @@ static void udp_recv(struct dgram_listener *dl, struct dgram_msg *msgs, size_t n
 		dgram_send(dl, msgs, k);
 }
 
-static void hold_svc(void *ctx)
-{
-	svc_get(ctx);
-}
-
-static void release_svc(void *ctx)
-{
-	svc_put(ctx);
-}
-
 static const struct dgram_ops dns_dgram_ops = {
-	.recv = udp_recv, .hold = hold_svc, .release = release_svc,
+	.recv = udp_recv, .hold = dgram_hold_svc, .release = dgram_release_svc,
 };
-
-/* --- TCP (RFC 7766) ----------------------------------------------------------------- */
-
-struct dns_tcp {
-	struct session_link link;
-	struct tp_conn conn;
-	struct worker *w;
-	struct virtual_service *svc;    /* reference (session_begin) */
-	struct weir_addr client;
-	struct timer idle;
-	size_t inlen;
-	uint8_t *out;                   /* responses not written yet */
-	size_t outlen, outoff, outcap;
-	bool closed;
-	uint8_t in[DNS_TCP_BUF];
-};
-
-static void tcp_free(void *arg)
-{
-	struct dns_tcp *t = arg;
-
-	free(t->out);
-	free(t);
-}
-
-static void tcp_close(struct dns_tcp *t)
-{
-	if (t->closed)
-		return;
-	t->closed = true;
-	tp_close(&t->conn);
-	timer_cancel(t->w->loop, &t->idle);
-	session_end(t->w, &t->link, t->svc);
-	if (loop_defer(t->w->loop, tcp_free, t) != 0)
-		fatalx("out of memory deferring a free");
-}
-
-static void tcp_force(struct session_link *l)
-{
-	tcp_close(container_of(l, struct dns_tcp, link));
-}
-
-static int queue_out(struct dns_tcp *t, const uint8_t *msg, size_t len)
-{
-	if (t->outlen + 2 + len > t->outcap) {
-		size_t cap = (t->outlen + 2 + len) * 2;
-		uint8_t *o = realloc(t->out, cap);
-
-		if (!o)
-			return -ENOMEM;
-		t->out = o;
-		t->outcap = cap;
-	}
-	t->out[t->outlen] = (uint8_t)(len >> 8);
-	t->out[t->outlen + 1] = (uint8_t)len;
-	memcpy(t->out + t->outlen + 2, msg, len);
-	t->outlen += 2 + len;
-	return 0;
-}
-
-/* Writes what is queued; -1: the connection must end. */
-static int flush_out(struct dns_tcp *t)
-{
-	while (t->outoff < t->outlen) {
-		ssize_t n = tp_write(&t->conn, t->out + t->outoff, t->outlen - t->outoff, 0);
-
-		if (n == -EAGAIN)
-			return 0;
-		if (n <= 0)
-			return -1;
-		t->outoff += (size_t)n;
-	}
-	t->outoff = t->outlen = 0;
-	return 0;
-}
-
-static void tcp_cb(struct loop_io *io, uint32_t events)
-{
-	struct dns_tcp *t = container_of(io, struct dns_tcp, conn.io);
-	uint64_t now = loop_now(t->w->loop);
-
-	if (t->closed)
-		return;
-	if (flush_out(t) != 0) {
-		tcp_close(t);
-		return;
-	}
-	/* read while nothing waits to be written (a client that does not
-	 * read its answers stops being read) */
-	while (!t->outlen) {
-		ssize_t n = tp_read(&t->conn, t->in + t->inlen, sizeof(t->in) - t->inlen);
-		size_t pos = 0;
-
-		if (n == -EAGAIN)
-			break;
-		if (n <= 0) {
-			tcp_close(t);
-			return;
-		}
-		t->inlen += (size_t)n;
-		/* every whole message in the buffer (pipelining) */
-		for (;;) {
-			const uint8_t *msg;
-			size_t len, r;
-			uint8_t out[DNS_TCP_MAX];
-			int took = dns_tcp_frame(t->in + pos, t->inlen - pos, DNS_TCP_MAX, &msg, &len);
-
-			if (took < 0) {
-				tcp_close(t); /* a length of 0 */
-				return;
-			}
-			if (!took)
-				break;
-			r = answer(t->svc, msg, len, &t->client, out, sizeof(out), true, now);
-			if (r && queue_out(t, out, r) != 0) {
-				tcp_close(t);
-				return;
-			}
-			pos += (size_t)took;
-		}
-		memmove(t->in, t->in + pos, t->inlen - pos);
-		t->inlen -= pos;
-		if (flush_out(t) != 0) {
-			tcp_close(t);
-			return;
-		}
-	}
-	timer_arm(t->w->loop, &t->idle, now + DNS_TCP_IDLE_MS);
-}
-
-static void tcp_idle(struct timer *tm)
-{
-	tcp_close(container_of(tm, struct dns_tcp, idle));
-}
-
-static void tcp_accept(struct listener *li, int fd, const struct weir_addr *peer)
-{
-	struct dns_tcp *t = malloc(sizeof(*t));
-
-	if (!t) {
-		close(fd);
-		return;
-	}
-	memset(t, 0, offsetof(struct dns_tcp, in));
-	t->w = li->w;
-	t->svc = li->svc;
-	t->client = *peer;
-	t->idle.cb = tcp_idle;
-	t->link.force_close = tcp_force;
-	tp_init(&t->conn, fd, &tp_tcp, tcp_cb);
-	session_begin(t->w, &t->link, t->svc);
-	if (loop_add(t->w->loop, &t->conn.io, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
-		tcp_close(t);
-		return;
-	}
-	timer_arm(t->w->loop, &t->idle, loop_now(t->w->loop) + DNS_TCP_IDLE_MS);
-}
 
 /* --- the mode ----------------------------------------------------------------------- */
 
@@ -539,7 +369,7 @@ static int dns_prepare(struct virtual_service *svc, char *err)
 
 static void dns_start(struct virtual_service *svc)
 {
-	listener_start(svc, tcp_accept);
+	listener_start(svc, dns_tcp_accept);
 	dgram_start(dsvc(svc)->udp, &dns_dgram_ops, svc);
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/table.h"
 #include "core/util.h"
 #include "proxy/dgram.h"
 #include "proxy/lsock.h"
@@ -550,4 +551,14 @@ void dgram_close_all(struct worker *w)
 		pw->dgrams = dl->next;
 		listener_close(dl);
 	}
+}
+
+void dgram_hold_svc(void *ctx)
+{
+	svc_get(ctx);
+}
+
+void dgram_release_svc(void *ctx)
+{
+	svc_put(ctx);
 }

@@ -72,6 +72,11 @@ struct dgram_ops {
 	void (*closing)(struct dgram_listener *dl);
 };
 
+/* hold/release for a <ctx> that is a struct virtual_service: a reference
+ * (svc_get/svc_put). */
+void dgram_hold_svc(void *ctx);
+void dgram_release_svc(void *ctx);
+
 struct dgram_conf {
 	size_t max_len;          /* longest datagram delivered; a longer one is
 	                          * counted (truncated) and dropped. 0 = 65535 */

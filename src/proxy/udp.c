@@ -793,20 +793,11 @@ static void udp_closing(struct dgram_listener *dl)
 	free(lst);
 }
 
-static void hold_svc(void *ctx)
-{
-	svc_get(ctx);
-}
-
-static void release_svc(void *ctx)
-{
-	svc_put(ctx);
-}
 
 static const struct dgram_ops udp_dgram_ops = {
 	.recv = udp_recv,
-	.hold = hold_svc,
-	.release = release_svc,
+	.hold = dgram_hold_svc,
+	.release = dgram_release_svc,
 	.closing = udp_closing,
 };
 

@@ -190,6 +190,40 @@ def test_large_answer_truncated_then_tcp(weir):
     assert len(answers(out)) == 40 and " tc" not in out.split("flags:")[1].split(";")[0]
 
 
+def test_tcp_pipeline_answered_in_order(weir):
+    """300 queries in one write over TCP, the last one split across two
+    writes, each answer large (40 records): every one answered, in order,
+    on one connection; then a frame of length 0 ends the connection."""
+    port = free_port()
+    weir(conf(port, [f"10.0.1.{i}:80" for i in range(1, 41)]))
+    names = ["www.example.test", "api.example.test", "nope.example.test"]
+    msgs = [query(i, names[i % 3]) for i in range(300)]
+    wire = b"".join(struct.pack(">H", len(m)) + m for m in msgs)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(wire[:-7])
+        time.sleep(0.2)
+        s.sendall(wire[-7:])
+        got = b""
+        want = 300
+        resp = []
+        while len(resp) < want:
+            chunk = s.recv(65536)
+            assert chunk, f"connection closed after {len(resp)} answers"
+            got += chunk
+            while len(got) >= 2 and len(got) >= 2 + struct.unpack(">H", got[:2])[0]:
+                n = struct.unpack(">H", got[:2])[0]
+                resp.append(got[2:2 + n])
+                got = got[2 + n:]
+        ids = [struct.unpack(">H", r[:2])[0] for r in resp]
+        assert ids == list(range(300))
+        rcodes = [r[3] & 0xF for r in resp]
+        assert rcodes == [0, 0, 3] * 100
+        ancount = [struct.unpack(">H", r[6:8])[0] for r in resp]
+        assert ancount[0] == 40 and ancount[2] == 0
+        s.sendall(b"\0\0")
+        assert s.recv(100) == b""
+
+
 def test_answers_limit_and_ipv6_service(weir):
     port = free_port("::1")
     weir(conf(port, ["10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"], ["answers 2"], host="::1"))
