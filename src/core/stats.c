@@ -28,6 +28,7 @@ void stats_fini(struct vs_stats *s)
 {
 	free(s->pt);
 	free(s->d);
+	free(s->hist);
 }
 
 void stats_sum(const struct vs_stats *s, int nthreads, struct rate_totals *out)

@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "core/history.h"
 #include "core/rate.h"
 #include "core/util.h"
 
@@ -57,6 +58,8 @@ struct vs_stats {
 	uint64_t zero_resp[6], zero_retries, zero_rt_sum, zero_timed; /* ditto */
 	uint64_t zero_evictions, zero_drops, zero_timeouts;           /* ditto */
 	struct vs_derived *d;     /* control thread only */
+	struct hist_ring *hist;   /* the dashboard's graphs (history.h); control
+	                           * thread only, NULL until the first tick */
 };
 
 /* The calling thread's counter slot: workers 0..n-1, control thread n. */
