@@ -90,6 +90,7 @@ struct stats_view {
 	uint64_t evictions, drops, timeouts;
 	uint64_t rps;             /* requests per second (rate estimator) */
 	uint64_t rt_ewma_us, p99_us;
+	uint64_t p50_us;          /* the median, over the p99's window */
 };
 void stats_view(const struct vs_stats *s, int nthreads, struct stats_view *out);
 
