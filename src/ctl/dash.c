@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +38,8 @@ static void key_str(struct buf *out, const char *k, const char *v, bool comma)
 
 /* --- /api/dash --------------------------------------------------------------------- */
 
+static void dash_json_build(struct ctl_ctx *ctx, struct buf *out);
+
 static void route_json(struct buf *out, const char *svc, const struct route_spec *r)
 {
 	buf_append(out, "{", 1);
@@ -51,7 +54,37 @@ static void route_json(struct buf *out, const char *svc, const struct route_spec
 	buf_append(out, "}", 1);
 }
 
+/* The last /api/dash answer, reused for DASH_CACHE_MS: however many pages
+ * poll (or a client in a loop), the control thread builds it a few times a
+ * second at most and takes each service's lock as often. Control thread only. */
+#define DASH_CACHE_MS 250
+static struct {
+	struct buf body;
+	uint64_t at;              /* monotonic ms; 0 = nothing kept */
+	const struct vs_table *table;
+} cache;
+
 void dash_json(struct ctl_ctx *ctx, struct buf *out)
+{
+	uint64_t now = now_ms();
+
+	if (cache.at && cache.table == ctx->table && now - cache.at < DASH_CACHE_MS) {
+		buf_append(out, buf_head(&cache.body), cache.body.len);
+		return;
+	}
+	buf_reset(&cache.body);
+	dash_json_build(ctx, &cache.body);
+	cache.at = now;
+	cache.table = ctx->table;
+	buf_append(out, buf_head(&cache.body), cache.body.len);
+}
+
+void dash_forget(void)
+{
+	cache.at = 0;
+}
+
+static void dash_json_build(struct ctl_ctx *ctx, struct buf *out)
 {
 	const struct weir_config *cfg = &ctx->table->cfg;
 	struct report_info info = ctl_info(ctx);
@@ -132,18 +165,26 @@ static void hist_one(struct virtual_service *svc, struct virtual_service *owner,
 {
 	struct hist_out *o = arg;
 	char name[ADDR_STRLEN + 8], a[ADDR_STRLEN];
+	struct real_server **rs;
+	size_t n = 0;
 
 	svc_name(owner ? owner : svc, name, sizeof(name));
 	pool = pool ? pool : "default";
 	series_json(o, name, pool, "", svc->stats.hist);
-	/* the control thread is the only writer of the rings and the list */
+	/* the workers schedule under svc->lock: hold it only to take the list;
+	 * the rings are the control thread's, read without it */
 	pthread_mutex_lock(&svc->lock);
-	for (size_t i = 0; i < svc->nservers; i++) {
-		const struct real_server *rs = svc->servers[i];
-
-		series_json(o, name, pool, addr_str(&rs->addr, a), rs->stats.hist);
+	rs = calloc(svc->nservers + 1, sizeof(*rs));
+	for (size_t i = 0; rs && i < svc->nservers; i++) {
+		rs[n] = svc->servers[i];
+		rs_get(rs[n++]);
 	}
 	pthread_mutex_unlock(&svc->lock);
+	for (size_t i = 0; i < n; i++) {
+		series_json(o, name, pool, addr_str(&rs[i]->addr, a), rs[i]->stats.hist);
+		rs_put(rs[i]);
+	}
+	free(rs);
 }
 
 void dash_history_json(struct vs_table *t, uint64_t since_ms, struct buf *out)
@@ -285,6 +326,7 @@ int dash_control(struct ctl_ctx *ctx, const char *query, const char *token, stru
 	buf_append(&res, "", 1);
 	if (strncmp(buf_head(&res), "OK", 2) == 0) {
 		log_info("dashboard: server %s %s %s %s", vip, rs, act, weight);
+		dash_forget();
 		buf_printf(out, "{\"ok\":true}\n");
 		rc = 200;
 	} else {

@@ -35,6 +35,9 @@ extern const size_t dash_page_len;
  *  "routes":[..]}: the daemon summary, every service with its pools and
  * servers (report_json), the HTTP routes of the config. */
 void dash_json(struct ctl_ctx *ctx, struct buf *out);
+/* dash_json() answers from a copy at most 250 ms old; this drops it (after
+ * a change, and for tests). */
+void dash_forget(void);
 
 /* {"now_ms":..,"series":[{"service":"TCP 1.2.3.4:80","pool":"default",
  * "server":"" (the service or pool itself) or "IP:PORT","t":[seconds],

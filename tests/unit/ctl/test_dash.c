@@ -46,6 +46,7 @@ static bool fx_open(struct dash_fx *f, const char *token)
 	int rc;
 
 	memset(f, 0, sizeof(*f));
+	dash_forget(); /* a new table may take the address of the last test's */
 	table_init(&f->t, 2);
 	f->ctx.table = &f->t;
 	f->ctx.nworkers = 2;
@@ -255,4 +256,51 @@ TEST(dash_mhttp_parse_keeps_query_and_token)
 	mhttp_parse(body, strlen(body), &r);
 	CHECK(r.post && r.body);
 	CHECK_STR(r.token, "");
+}
+
+/* /api/dash is built a few times a second at most, whoever asks. */
+TEST(dash_json_reused_for_a_moment)
+{
+	struct dash_fx f;
+	struct buf again = { 0 };
+
+	REQUIRE(fx_open(&f, NULL));
+	dash_json(&f.ctx, &f.out);
+	counter_add(&f.t.head->stats.pt[0].conns, 5);
+	dash_json(&f.ctx, &again);
+	CHECK_EQ(again.len, f.out.len);
+	CHECK(memcmp(buf_head(&again), buf_head(&f.out), f.out.len) == 0);
+	dash_forget();
+	buf_reset(&again);
+	dash_json(&f.ctx, &again);
+	buf_append(&again, "", 1);
+	CHECK(strstr(buf_head(&again), "\"conns\":5,") != NULL);
+	buf_free(&again);
+	fx_close(&f);
+}
+
+/* metrics_token in the config: read, written back, refused when too long. */
+TEST(dash_config_metrics_token)
+{
+	static const char conf[] = "metrics 127.0.0.1:9100;\nmetrics_token \"/etc/weir/dash token\";\n";
+	struct weir_config c;
+	struct buf w = { 0 };
+	char err[CONFIG_ERR_MAX], longer[400];
+
+	REQUIRE(config_parse("t.conf", conf, strlen(conf), &c, err) == 0);
+	CHECK_STR(c.metrics_token, "/etc/weir/dash token");
+	config_write(&c, &w);
+	buf_append(&w, "", 1);
+	CHECK(strstr(buf_head(&w), "metrics_token \"/etc/weir/dash token\";") != NULL);
+	spec_free(&c);
+	buf_free(&w);
+	REQUIRE(config_parse("t.conf", "metrics_token off;", 18, &c, err) == 0);
+	CHECK_STR(c.metrics_token, "");
+	spec_free(&c);
+	memset(longer, 0, sizeof(longer));
+	memcpy(longer, "metrics_token ", 14);
+	memset(longer + 14, 'a', 300);
+	strcat(longer, ";");
+	CHECK(config_parse("t.conf", longer, strlen(longer), &c, err) != 0);
+	CHECK(strstr(err, "metrics_token") != NULL);
 }
