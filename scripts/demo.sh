@@ -30,9 +30,9 @@ cleanup() {
 	wait 2>/dev/null
 	echo
 	say "weir demo stopped."
-	exit 0
+	exit "${1:-0}"
 }
-trap cleanup INT TERM
+trap 'cleanup 0' INT TERM
 
 say "weir demo: the dashboard is at $url"
 echo "  HTTP service 127.0.0.1:8080 (rr, health checks every second) -> 127.0.0.1:9001-9003"
@@ -53,7 +53,7 @@ done
 pids+=($!)
 for _ in $(seq 100); do
 	(exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null && break
-	kill -0 "${pids[0]}" 2>/dev/null || { say "weir did not start:"; cat "$log"; cleanup; }
+	kill -0 "${pids[0]}" 2>/dev/null || { say "weir did not start:"; cat "$log"; cleanup 1; }
 	sleep 0.05
 done
 
