@@ -154,7 +154,8 @@ unit: $(ASAN)/unit
 
 # --- BPF packet fixtures (BPF_PROG_TEST_RUN in a network namespace of their own)
 FIXTURE_SRC := $(wildcard tests/bpf/*.c)
-$(ASAN)/bpf-fixtures: $(patsubst %.c,$(ASAN)/obj/%.o,$(FIXTURE_SRC))
+# (dns.c links user space's DNS answers from libweir.a: the fixtures' oracle)
+$(ASAN)/bpf-fixtures: $(patsubst %.c,$(ASAN)/obj/%.o,$(FIXTURE_SRC)) $(ASAN)/libweir.a
 	$(CC) $(LDFLAGS_ASAN) -o $@ $^ $(LDLIBS)
 $(patsubst %.c,$(ASAN)/obj/%.o,$(FIXTURE_SRC)): $(BPF_SKELS)
 $(ASAN)/obj/tests/bpf/%.o: CFLAGS_ASAN += -Itests/bpf

@@ -9,6 +9,8 @@
  * One packet's way through weir_xdp():
  *   parse     untagged Ethernet, IPv4 without options or fragments, IPv6
  *             with TCP/UDP right after its header; anything else: PASS
+ *   dns       UDP to a DNS service (wx_dns_svcs): answered here or passed
+ *             to weir's socket (wx_dns.bpf.h)
  *   reply     wx_back: a NAT/FULLNAT real server's answer goes back to the
  *             client with the VIP as its source
  *   service   wx_services by VIP:port, then VIP:0 (persistent any-port)
@@ -43,6 +45,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL"; /* bpf_fib_lookup is GPL-only */
 #define PICK_TRIES      8       /* ring slots tried past an empty or OUT one */
 #define PORT_TRIES      16      /* FULLNAT local ports tried per new flow */
 #define NS_PER_MS       1000000ull
+
+#include "wx_dns.bpf.h"       /* after PICK_TRIES, which it shares */
 
 enum { FLOW_NONE, FLOW_USE, FLOW_DROP };
 
@@ -633,6 +637,12 @@ int weir_xdp(struct xdp_md *ctx)
 	count(WX_G_RX);
 	if (parse(ctx, &p))
 		return verdict(XDP_PASS);
+	if (p.key.proto == IPPROTO_UDP) {
+		const struct wx_dns_svc *ds = dns_service(&p);
+
+		if (ds)
+			return verdict(dns_query(ctx, &p, ds));
+	}
 	/* replies first: a FULLNAT reply to a local address that is also a
 	 * persistent VIP must not be taken for a new client */
 	if (maybe_reply(&p.key.src)) {

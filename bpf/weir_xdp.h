@@ -26,6 +26,19 @@
  *   wx_config    ARRAY    0 -> wx_config             director-wide settings
  *   wx_global    PERCPU_ARRAY u32 WX_G_* -> u64      what the program did, for operators
  *
+ * and those of the DNS answers (bpf/wx_dns.bpf.h), whose services share the
+ * service ids (and so wx_rings and wx_cursor) with the packet-mode ones:
+ *   wx_dns_svcs  HASH     wx_svc_key -> wx_dns_svc   DNS services answered here
+ *   wx_dns_names HASH     wx_dns_name_key -> wx_dns_name  the names each owns, and
+ *                                                    those that exist without addresses
+ *   wx_dns_negs  ARRAY    svc_id * 2 + half -> wx_dns_neg  the zone's apex and SOA
+ *                                                    record: NXDOMAIN and NODATA
+ *   wx_dns_sets  ARRAY    (svc_id * 2 + half) * 2 + (AAAA) -> wx_dns_set
+ *                                                    address records: two halves, one
+ *                                                    in use, the other rewritten
+ *   wx_dns_stats PERCPU_ARRAY svc_id -> wx_dns_stats  what was answered
+ * (and wx_dns_scratch, the program's own: a query's bytes, read once)
+ *
  * weir_xdp.bpf.c has three more maps of its own, which user space leaves
  * alone: wx_nh_real and wx_nh_client (bpf_fib_lookup answers kept 100 ms)
  * and wx_nat_srcs (which sources may be NAT replies). If wx_back is kept
@@ -62,6 +75,8 @@ enum wx_pick {
 	WX_PICK_SRC = 1,      /* hash of the source address (sh, mh) */
 	WX_PICK_SRC_PORT = 2, /* ... and source port (sh-port, mh-port) */
 	WX_PICK_DST = 3,      /* hash of the destination address (dh) */
+	WX_PICK_SH = 4,       /* DNS services: IPVS sh's bucket of the source address,
+	                       * hash_32(fold, 8), as user space's sh picks (256 slots) */
 };
 
 struct wx_addr {
@@ -156,7 +171,7 @@ struct wx_config {
 	__u32 tcp_est_ms;            /* ... established */
 	__u32 tcp_fin_ms;            /* ... after FIN or RST */
 	__u32 udp_ms;
-	__u32 pad;
+	__u32 dns_services;          /* DNS services in wx_dns_svcs: 0 skips the lookup */
 };
 
 /* A VIP of a TUN real server, for tc_decap's wx_vips. */
@@ -178,7 +193,88 @@ enum wx_global {
 	WX_G_FIB_FAIL,    /* no route or neighbour to the next hop: passed to the stack */
 	WX_G_TOO_BIG,     /* TUN: answered ICMP fragmentation needed / packet too big */
 	WX_G_PORTS_FULL,  /* FULLNAT: no local port free */
+	WX_G_DNS,         /* DNS queries answered here (XDP_TX) */
+	WX_G_DNS_PASS,    /* DNS queries passed to weir's socket (user space answers) */
 	WX_G_COUNT
+};
+
+/* --- DNS answers (bpf/wx_dns.bpf.h) ----------------------------------------
+ * What a DNS service (--proxy dns) answers without user space: A and AAAA
+ * queries for the names it owns, with the records its zone holds (the
+ * user-space server's, src/dns/answer.h, copied byte for byte), and NODATA
+ * and NXDOMAIN for the names of its zone, with its SOA record. Memory:
+ * wx_dns_sets is WX_MAX_SERVICES * 4 * ~3.9 KB (4 MB), wx_dns_negs
+ * WX_MAX_SERVICES * 2 * 456 B, wx_dns_stats WX_MAX_SERVICES * 2.1 KB per
+ * CPU, wx_dns_names WX_DNS_MAX_NAMES * 140 B. */
+#define WX_DNS_NAME      128   /* a name's wire form in a key; longer names: passed */
+#define WX_DNS_RRS       64    /* records of one set (src/dns/answer.h DNS_RRSET_MAX) */
+#define WX_DNS_RR_MAX    28    /* an AAAA record: pointer, type, class, TTL, length, 16 */
+#define WX_DNS_NAMES     16    /* names counted one by one, then "other" (server.c) */
+#define WX_DNS_MSG       512   /* query bytes read; a larger query is passed */
+#define WX_DNS_MAX_NAMES (WX_MAX_SERVICES * 16)
+#define WX_DNS_NONE      0xffff /* a ring slot's server has no record of that family */
+
+/* A ring slot of a DNS service (wx_rings): the index of its server's record
+ * in the A set (low 16 bits) and in the AAAA set (high 16), WX_DNS_NONE if
+ * it has none. */
+#define WX_DNS_SLOT(a, aaaa) ((__u32)(a) | (__u32)(aaaa) << 16)
+
+struct wx_dns_svc {
+	__u32 id;             /* the service id: ring, cursor, sets, stats */
+	__u32 ring_size;      /* slots of its ring in use; 0: rotate through the set */
+	__u8 pick;            /* WX_PICK_SEQ or WX_PICK_SH */
+	__u8 half;            /* which half of its wx_dns_sets is current: a new
+	                       * zone is written to the other, then this flips */
+	__u16 edns_size;      /* the UDP payload size its OPT record offers */
+};
+
+struct wx_dns_name_key {
+	__u32 id;
+	__u8 name[WX_DNS_NAME]; /* wire form, ASCII lower case, zeros after it */
+};
+
+#define WX_DNS_OWNED 0   /* a name the service answers with addresses */
+#define WX_DNS_EMPTY 1   /* the apex or a name above an owned one: exists, no
+                          * address of its own (NODATA) */
+
+struct wx_dns_name {
+	__u32 idx;            /* WX_DNS_OWNED: its place among the service's names
+	                       * (counters); WX_DNS_EMPTY: WX_DNS_NAMES ("other") */
+	__u32 kind;           /* WX_DNS_OWNED or WX_DNS_EMPTY */
+};
+
+/* What a negative answer needs: the zone's apex (a name under it that is
+ * not in wx_dns_names does not exist) and its SOA record as the authority
+ * section carries it (RFC 2308), but for its owner, a pointer into the
+ * question's name. */
+#define WX_DNS_SOA 320        /* type, class, TTL, length, rdata; larger: passed */
+struct wx_dns_neg {
+	__u16 soa_len;        /* bytes in soa; 0: no negative answers here */
+	__u16 apex_len;
+	__u32 soa_sum;        /* their sum as big-endian 16-bit words, folded */
+	__u8 apex[WX_DNS_NAME];  /* wire form, lower case */
+	__u8 soa[WX_DNS_SOA];
+};
+
+/* One family's records, as the zone holds them. */
+struct wx_dns_set {
+	__u16 n;              /* records; 0: none (NODATA, user space answers) */
+	__u16 len;            /* bytes of each: 16 (A) or 28 (AAAA) */
+	__u16 k;              /* records per answer (the `answers` option, <= n) */
+	__u16 pad;
+	__u32 sum[WX_DNS_RRS]; /* the ones' complement sum of the k records from
+	                        * record i on, as 16-bit big-endian words, folded */
+	__u8 rr[2 * WX_DNS_RRS * WX_DNS_RR_MAX]; /* the n records, then again: the
+	                        * k from any first are one run of bytes */
+};
+
+struct wx_dns_stats {
+	__u64 queries;        /* answered: one datagram in, one out */
+	__u64 inbytes, outbytes; /* DNS messages' bytes */
+	__u64 q[WX_DNS_NAMES + 1][2]; /* addresses, by name (then "other") x A, AAAA */
+	__u64 first[2][WX_DNS_RRS];   /* by family x record: answers it came first in */
+	__u64 neg[WX_DNS_NAMES + 1][3][2]; /* negative answers, by name x A, AAAA,
+	                                    * another type x NODATA, NXDOMAIN */
 };
 
 #endif

@@ -28,6 +28,7 @@
 #include "ctl/cmd.h"
 #include "ctl/exec.h"
 #include "ctl/metrics_http.h"
+#include "dns/dns.h"
 #include "register.h"
 #include "health/check.h"
 #include "health/state.h"
@@ -218,6 +219,7 @@ static void tick_cb(struct timer *t)
 	struct daemon *d = container_of(t, struct daemon, tick);
 
 	xdp_fold_counters();
+	dns_xdp_fold(&d->table);
 	table_tick(&d->table, loop_now(d->loop));
 	memtrim_tick(&d->trim);
 	timer_arm(d->loop, t, loop_now(d->loop) + RATE_INTERVAL_MS);
@@ -229,6 +231,7 @@ static void health_tick_cb(struct timer *t)
 
 	health_tick(&d->table, loop_now(d->loop));
 	xdp_tick(loop_now(d->loop));
+	dns_xdp_tick(&d->table, loop_now(d->loop));
 	timer_arm(d->loop, t, loop_now(d->loop) + HEALTH_TICK_MS);
 }
 

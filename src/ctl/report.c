@@ -283,14 +283,16 @@ static void dns_loc_json(void *arg, const char *loc, uint64_t n)
 	buf_printf(d->out, ",\"answers\":%" PRIu64 "}", n);
 }
 
-/* ,"dns":{"queries":[...],"locations":[...]} of a DNS service. */
+/* ,"dns":{"xdp_answers":N,"queries":[...],"locations":[...]} of a DNS
+ * service (xdp_answers: those of the queries the XDP data path answered). */
 static void json_dns(struct buf *out, struct virtual_service *svc)
 {
 	struct dns_out d = { .out = out, .first = true };
 
 	if (svc->spec.proxy != &dns_mode)
 		return;
-	buf_printf(out, ",\"dns\":{\"queries\":[");
+	buf_printf(out, ",\"dns\":{\"xdp_answers\":%" PRIu64 ",\"queries\":[",
+		   dns_xdp_answered(svc));
 	dns_stats(svc, dns_query_json, NULL, &d);
 	buf_printf(out, "],\"locations\":[");
 	d.first = true;
@@ -656,12 +658,14 @@ static void family_head(struct buf *out, const char *name, const char *type, con
  * location (families only when a DNS service exists). */
 static void prom_dns(const struct snapshot *sn, struct buf *out)
 {
-	static const char *const heads[2][2] = {
+	static const char *const heads[3][2] = {
 		{ "weir_dns_queries_total", "DNS queries by name, type and response code." },
 		{ "weir_dns_location_answers_total", "DNS answers by the location answering." },
+		{ "weir_dns_xdp_answers_total", "DNS queries answered in the XDP data path "
+		  "(counted in the others too)." },
 	};
 
-	for (int f = 0; f < 2; f++) {
+	for (int f = 0; f < 3; f++) {
 		bool any = false;
 
 		for (size_t i = 0; i < sn->n; i++) {
@@ -674,10 +678,15 @@ static void prom_dns(const struct snapshot *sn, struct buf *out)
 				family_head(out, heads[f][0], "counter", heads[f][1]);
 			any = true;
 			svc_label(&sn->s[i], name, sizeof(name));
-			if (f == 0)
+			if (f == 0) {
 				dns_stats(sn->s[i].svc, dns_query_prom, NULL, &d);
-			else
+			} else if (f == 1) {
 				dns_stats(sn->s[i].svc, NULL, dns_loc_prom, &d);
+			} else {
+				buf_printf(out, "weir_dns_xdp_answers_total{service=\"");
+				prom_value(out, name);
+				buf_printf(out, "\"} %" PRIu64 "\n", dns_xdp_answered(sn->s[i].svc));
+			}
 		}
 	}
 }

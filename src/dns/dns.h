@@ -40,4 +40,13 @@ void dns_name_numbers(struct virtual_service *svc,
 		      void (*fn)(void *arg, const char *name, const uint64_t *total,
 				 const uint64_t *rate), void *arg);
 
+/* The fast path (dns_xdp.c), control thread: every health tick, the
+ * zones of the DNS services written to the XDP data path when they
+ * changed; every rate tick, what it answered folded into the counters;
+ * how many queries of <svc> it answered. */
+struct vs_table;
+void dns_xdp_tick(struct vs_table *t, uint64_t now);
+void dns_xdp_fold(struct vs_table *t);
+uint64_t dns_xdp_answered(struct virtual_service *svc);
+
 #endif

@@ -14,6 +14,7 @@ static void dns_defaults(void *base)
 
 	memset(d, 0, sizeof(*d));
 	d->ttl_ms = 30000;
+	d->xdp = true;
 	snprintf(d->geo_field, sizeof(d->geo_field), "country iso_code");
 }
 
@@ -161,6 +162,10 @@ static const struct opt_row dns_rows[] = {
 	  .format = format_names, .metavar = "WORDS",
 	  .example = "continent code", .def = "country iso_code",
 	  .help = "weir: DNS: the MaxMind DB field giving the key" },
+	{ .key = "xdp", .flag = "xdp", .type = OPT_BOOL, .scope = OPT_SVC,
+	  OPT_FIELD(D, xdp), .metavar = "on|off", .example = "off", .def = "on",
+	  .help = "weir: DNS: answer A/AAAA queries in the XDP data path when an xdp block "
+		  "is configured" },
 };
 
 #undef D

@@ -7,6 +7,7 @@
 #ifndef WEIR_DNS_OPTS_H
 #define WEIR_DNS_OPTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/option.h"
@@ -26,6 +27,7 @@ struct dns_opts {
 	char geo_map[108];          /* a file of location rules (dns/geo.h); "" = none */
 	char geo_db[108];           /* a MaxMind DB; "" = none */
 	char geo_field[48];         /* its field giving a key: "country iso_code" */
+	bool xdp;                   /* answered in the XDP data path when it runs */
 };
 
 extern struct opt_block dns_opt_block;

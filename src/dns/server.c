@@ -40,6 +40,7 @@
 #include "core/worker.h"
 #include "dns/answer.h"
 #include "dns/dns.h"
+#include "dns/dns_int.h"
 #include "dns/dns_opts.h"
 #include "dns/geo.h"
 #include "proxy/dgram.h"
@@ -198,6 +199,11 @@ static const struct dns_zone *current_zone(struct virtual_service *svc)
 	return atomic_load_explicit(&ds->zone, memory_order_acquire);
 }
 
+const struct dns_zone *dns_zone_current(struct virtual_service *svc)
+{
+	return current_zone(svc);
+}
+
 /* --- one query ----------------------------------------------------------------------- */
 
 static _Thread_local unsigned rotation;
@@ -251,6 +257,18 @@ static void count_query(struct virtual_service *svc, const struct dns_ask *q, un
 	counter_add(&c->q[name][index_of_type(q->req.qtype)][index_of_rcode(rcode)], 1);
 	if (q->set && q->loc >= 0 && q->loc < CNT_LOCS)
 		counter_add(&c->loc[q->loc], 1);
+}
+
+void dns_count_answers(struct virtual_service *svc, int name, uint16_t qtype, unsigned rcode,
+		       uint64_t n)
+{
+	struct dns_ctr *c = dsvc(svc)->ctr;
+
+	if (!c || weir_thread_id < 0 || !n)
+		return;
+	c += weir_thread_id;
+	counter_add(&c->q[name >= 0 && name < CNT_NAMES ? name : CNT_NAMES][index_of_type(qtype)]
+			 [index_of_rcode(rcode)], n);
 }
 
 static void count_rcode(struct vs_counters *c, int rcode)
@@ -791,5 +809,6 @@ void dns_register(void)
 	table_hooks_register(&dns_hooks);
 	mode_register(&dns_mode);
 	opt_register(&dns_opt_block);
+	dns_xdp_register();
 	atexit(free_all_retired);
 }

@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "sched/sched.h"
 #include "xdp/xdp.h"
+#include "xdp/xdp_int.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -82,7 +83,41 @@ static struct {
 	struct wx_stats *pcpu;          /* [ncpus]: a lookup's buffer */
 	int32_t *ring;                  /* [WX_RING] scratch */
 	uint32_t *slots;                /* [WX_RING] scratch */
+	uint32_t dns_services;          /* in wx_dns_svcs (dns_maps.c) */
 } X;
+
+/* --- for dns_maps.c (xdp_int.h) ------------------------------------------------- */
+
+struct weir_xdp *xdp_skel(void)
+{
+	return X.skel;
+}
+
+int xdp_ncpus(void)
+{
+	return X.ncpus;
+}
+
+static int alloc_slot(uint8_t *used, size_t n);
+
+int xdp_svc_id_alloc(void)
+{
+	return alloc_slot(X.svc_used, WX_MAX_SERVICES);
+}
+
+void xdp_svc_id_free(uint32_t id)
+{
+	X.svc_used[id] = 0;
+}
+
+static void write_config(const struct xdp_spec *spec);
+
+void xdp_dns_count(uint32_t n)
+{
+	X.dns_services = n;
+	if (X.skel)
+		write_config(&X.spec);
+}
 
 bool xdp_running(void)
 {
@@ -194,6 +229,7 @@ static void write_config(const struct xdp_spec *spec)
 		.tcp_est_ms = spec->tcp_est_ms,
 		.tcp_fin_ms = spec->tcp_fin_ms,
 		.udp_ms = spec->udp_ms,
+		.dns_services = X.dns_services,
 	};
 	uint32_t zero = 0;
 
@@ -697,6 +733,7 @@ void xdp_fold_counters(void)
 
 void xdp_stop(void)
 {
+	xdp_dns_stop();
 	while (X.svcs) {
 		struct xsvc *x = X.svcs;
 

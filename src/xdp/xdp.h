@@ -61,4 +61,49 @@ uint64_t xdp_rs_active(const struct real_server *rs);
 int xdp_build_ring(struct virtual_service *svc, const uint64_t *active, int32_t *ring,
 		   uint32_t *used, uint8_t *pick);
 
+/* --- DNS answers (bpf/wx_dns.bpf.h) -----------------------------------------------
+ * The DNS mode (src/dns/dns_xdp.c) hands the data path what a DNS service
+ * answers; this layer knows no DNS, only the maps' layout. Control thread. */
+
+/* One family's records, in wire form, <len> bytes each (16 or 28). */
+struct xdp_dns_set {
+	const uint8_t *rr;
+	uint16_t n, len;
+};
+
+/* What a DNS service answers in the data path. The pointers are read
+ * during xdp_dns_put() only. */
+struct xdp_dns {
+	const uint8_t (*names)[255];    /* wire form, lower case */
+	size_t nnames;
+	const uint8_t (*empty)[255];    /* names that exist without addresses (the
+	                                 * apex, those above a name): NODATA */
+	size_t nempty;
+	const uint8_t *apex;            /* wire form, lower case; under it, a name of
+	                                 * neither list: NXDOMAIN */
+	const uint8_t *soa;             /* the SOA record but for its owner: type,
+	                                 * class, TTL, length, rdata; NULL: negative
+	                                 * answers are left to user space */
+	size_t soa_len;
+	struct xdp_dns_set set[2];      /* A, AAAA */
+	uint32_t answers;               /* records per answer; 0 = all */
+	const uint32_t *ring;           /* WX_DNS_SLOT()s, <ring_size> of them */
+	uint32_t ring_size;
+	uint8_t pick;                   /* WX_PICK_SEQ or WX_PICK_SH */
+	uint16_t edns_size;
+};
+
+/* Writes (or rewrites) the answers of DNS service <svc>: 0, -ENODEV when
+ * the data path is not running, -ENOSPC without a free service slot. */
+int xdp_dns_put(struct virtual_service *svc, const struct xdp_dns *d);
+/* Stops answering for <svc> in the data path (no-op if it did not). */
+void xdp_dns_drop(struct virtual_service *svc);
+/* True if the data path answers for <svc> now. */
+bool xdp_dns_has(const struct virtual_service *svc);
+/* What the data path answered for <svc> since the last call, summed over
+ * the CPUs, into <delta> (a struct wx_dns_stats of weir_xdp.h); 0, or
+ * -ENOENT when it does not answer for <svc>. */
+struct wx_dns_stats;
+int xdp_dns_take_stats(const struct virtual_service *svc, struct wx_dns_stats *delta);
+
 #endif

@@ -117,6 +117,7 @@ int main(void)
 		fx_pass(n);
 		fx_truncated(n);
 		fx_decap(n);
+		fx_dns(n);
 	}
 	fx_garbage();
 	fx_counters();

@@ -8,6 +8,7 @@
  *               states and active counts, expiry, any-port services
  *   edges.c     what is passed untouched, truncated and damaged frames
  *   decap.c     tc_decap
+ *   dns.c       DNS answers in XDP, against user space's dns_respond()
  */
 #ifndef WEIR_TESTS_BPF_FIXTURES_H
 #define WEIR_TESTS_BPF_FIXTURES_H
@@ -60,5 +61,6 @@ void fx_truncated(const struct net *n);
 void fx_garbage(void);
 void fx_counters(void);
 void fx_decap(const struct net *n);
+void fx_dns(const struct net *n);
 
 #endif

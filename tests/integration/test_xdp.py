@@ -283,7 +283,7 @@ def global_counters(ns=None):
         return "wx_global: no such map (weir stopped?)"
     dump = json.loads(run(["bpftool", "-j", "map", "dump", "id", str(max(ids))]).stdout)
     names = ["rx", "pass", "fwd", "drop", "new", "no_real", "fib_fail", "too_big",
-             "ports_full"]
+             "ports_full", "dns", "dns_pass"]
     sums = {}
     for e in dump:
         k = e["key"] if isinstance(e["key"], int) else int.from_bytes(
