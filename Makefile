@@ -65,6 +65,17 @@ $(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
 XDP_SRC := $(wildcard src/xdp/*.c)
 $(patsubst %.c,$(REL)/obj/%.o,$(XDP_SRC)) $(patsubst %.c,$(ASAN)/obj/%.o,$(XDP_SRC)): $(BPF_SKELS)
 
+# --- the dashboard page (ctl/dash.h): one HTML file with uPlot inlined, as C
+# uPlot comes from npm (package.json, installed by scripts/deps.sh)
+GEN      := build/gen
+UPLOT    := node_modules/uplot/dist
+DASH_C   := $(GEN)/dash_page.c
+$(DASH_C): src/ctl/dash.html scripts/embed.py $(UPLOT)/uPlot.iife.min.js $(UPLOT)/uPlot.min.css
+	@mkdir -p $(GEN)
+	scripts/embed.py src/ctl/dash.html $(UPLOT)/uPlot.iife.min.js $(UPLOT)/uPlot.min.css > $@
+$(UPLOT)/%:
+	@echo "weir's dashboard embeds uPlot from npm: run scripts/deps.sh (it runs npm ci)" >&2; exit 1
+
 # --- objects, one tree per flavour -------------------------------------------
 $(REL)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -81,7 +92,7 @@ $(ASAN)/obj/llhttp/%.o: $(LLHTTP_DIR)/%.c
 LLHTTP_OBJ = $(patsubst $(LLHTTP_DIR)/%.c,$(1)/obj/llhttp/%.o,$(LLHTTP_SRC))
 
 define flavour
-$(1)/libweir.a: $$(patsubst %.c,$(1)/obj/%.o,$$(LIB_SRC)) $$(call LLHTTP_OBJ,$(1))
+$(1)/libweir.a: $$(patsubst %.c,$(1)/obj/%.o,$$(LIB_SRC) $$(DASH_C)) $$(call LLHTTP_OBJ,$(1))
 	@rm -f $$@
 	ar rcs $$@ $$^
 $(1)/weir: $(1)/obj/src/main.o $(1)/libweir.a
@@ -114,9 +125,9 @@ $(FUZZ)/llhttp.a: $(LLHTTP_SRC)
 	@mkdir -p $(FUZZ)/llhttp
 	cd $(FUZZ)/llhttp && clang -std=c11 -O1 -g -w -I$(LLHTTP_INC) -fsanitize=fuzzer-no-link,address,undefined -c $(LLHTTP_SRC)
 	ar rcs $@ $(FUZZ)/llhttp/*.o
-$(FUZZ)/%: fuzz/%.c $(LIB_SRC) $(shell find src -name '*.h') $(FUZZ)/llhttp.a $(BPF_SKELS)
+$(FUZZ)/%: fuzz/%.c $(LIB_SRC) $(DASH_C) $(shell find src -name '*.h') $(FUZZ)/llhttp.a $(BPF_SKELS)
 	@mkdir -p $(FUZZ)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(FUZZ)/llhttp.a $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(DASH_C) $(FUZZ)/llhttp.a $(LDLIBS)
 
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ)/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60

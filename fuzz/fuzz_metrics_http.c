@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl/dash.h"
 #include "ctl/metrics_http.h"
 #include "proto/http.h"
 
@@ -101,6 +102,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FAIL("two parses of the same head differ");
 	if (!terminated(r.method, sizeof(r.method)) || !terminated(r.path, sizeof(r.path)))
 		FAIL("method or path not terminated");
+	if (!terminated(r.query, sizeof(r.query)) || !terminated(r.token, sizeof(r.token)))
+		FAIL("query or token not terminated");
+	{
+		/* the dashboard's query decoding: bounded, never a NUL inside */
+		char v[64];
+
+		memset(v, 0x5a, sizeof(v));
+		if (dash_query_get(r.query, "vip", v, sizeof(v)) && !terminated(v, sizeof(v)))
+			FAIL("query value not terminated");
+	}
 	switch (r.status) {
 	case 0:
 		check_accepted(in, size, &r);

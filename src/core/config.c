@@ -488,6 +488,21 @@ static int top_metrics(struct cfg_ctx *ctx, const struct conf_node *n, void *obj
 	return 0;
 }
 
+/* metrics_token FILE|off: the dashboard may change server states with the
+ * token FILE holds (read at each request, so it can change without a reload). */
+static int top_metrics_token(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	const char *v = n->args[0];
+
+	if (strcmp(v, "off") == 0)
+		v = "";
+	else if (!v[0] || strlen(v) >= sizeof(ctx->cfg->metrics_token))
+		return cfg_fail(ctx, n->line, "metrics_token: a file name of 1 to %zu bytes, "
+				"or off", sizeof(ctx->cfg->metrics_token) - 1);
+	snprintf(ctx->cfg->metrics_token, sizeof(ctx->cfg->metrics_token), "%s", v);
+	return 0;
+}
+
 /* --- the xdp { } block ------------------------------------------------------ */
 
 static int xdp_interface(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
@@ -589,6 +604,7 @@ static const struct directive top_table[] = {
 	{ "xdp", 0, 0, top_xdp, true },
 	{ "workers", 1, 1, top_workers, false },
 	{ "metrics", 1, 1, top_metrics, false },
+	{ "metrics_token", 1, 1, top_metrics_token, false },
 	{ "log_level", 1, 1, top_log_level, false },
 	{ "socket", 1, 1, top_socket, false },
 	{ "grace", 1, 1, top_grace, false },

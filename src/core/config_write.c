@@ -212,6 +212,11 @@ void config_write(const struct weir_config *cfg, struct buf *out)
 		buf_printf(out, "grace %ums;\n", cfg->grace_ms);
 	if (addr_port(&cfg->metrics))
 		buf_printf(out, "metrics %s;\n", addr_str(&cfg->metrics, a));
+	if (cfg->metrics_token[0]) {
+		buf_printf(out, "metrics_token");
+		conf_word(out, cfg->metrics_token);
+		buf_printf(out, ";\n");
+	}
 	write_xdp(out, &cfg->xdp);
 	for (size_t i = 0; i < cfg->nservices; i++)
 		write_service(out, &cfg->services[i]);

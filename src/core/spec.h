@@ -207,6 +207,8 @@ struct weir_config {
 	char *socket_path;        /* NULL = command line / environment / default */
 	uint32_t grace_ms;        /* how long a stop waits for open connections */
 	struct weir_addr metrics; /* admin HTTP listener (/metrics); port 0 = none */
+	char metrics_token[256];  /* file holding the token that lets the dashboard
+	                           * change server states; "" = read-only */
 	struct xdp_spec xdp;
 	struct service_spec *services;
 	size_t nservices;

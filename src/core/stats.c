@@ -28,6 +28,7 @@ void stats_fini(struct vs_stats *s)
 {
 	free(s->pt);
 	free(s->d);
+	free(s->hist);
 }
 
 void stats_sum(const struct vs_stats *s, int nthreads, struct rate_totals *out)
@@ -78,8 +79,8 @@ static void hist_sum(const struct vs_stats *s, int nthreads, uint64_t *h)
 			h[b] += counter_read(&s->pt[i].rt_hist[b]);
 }
 
-/* The 99th percentile of the counts in <h> (upper bucket bound, us). */
-static uint64_t hist_p99(const uint64_t *h)
+/* The <pct>th percentile of the counts in <h> (upper bucket bound, us). */
+static uint64_t hist_pct(const uint64_t *h, unsigned pct)
 {
 	uint64_t n = 0, seen = 0, want;
 
@@ -87,7 +88,7 @@ static uint64_t hist_p99(const uint64_t *h)
 		n += h[b];
 	if (!n)
 		return 0;
-	want = n - n / 100; /* the smallest count covering 99% */
+	want = n - n * (100 - pct) / 100; /* the smallest count covering pct% */
 	for (unsigned b = 0; b < RT_BUCKETS; b++) {
 		seen += h[b];
 		if (seen >= want)
@@ -96,9 +97,9 @@ static uint64_t hist_p99(const uint64_t *h)
 	return rt_bucket_upper(RT_BUCKETS - 1);
 }
 
-/* The p99 of what the histogram gained since the window's start: the
- * oldest snapshot kept. Read at any time, on the control thread. */
-static uint64_t window_p99(const struct vs_stats *s, int nthreads)
+/* The p50 and p99 of what the histogram gained since the window's start:
+ * the oldest snapshot kept. Read at any time, on the control thread. */
+static void window_pcts(const struct vs_stats *s, int nthreads, struct stats_view *v)
 {
 	const struct vs_derived *d = s->d;
 	const uint64_t *old = d->snaps[d->nsnaps < RT_WINDOW_SNAPS ? 0 : d->snap_next];
@@ -107,7 +108,8 @@ static uint64_t window_p99(const struct vs_stats *s, int nthreads)
 	hist_sum(s, nthreads, h);
 	for (unsigned b = 0; b < RT_BUCKETS; b++)
 		h[b] -= MIN(h[b], old[b]);
-	return hist_p99(h);
+	v->p50_us = hist_pct(h, 50);
+	v->p99_us = hist_pct(h, 99);
 }
 
 /* Every rate tick: the response-time average, and every RT_SNAP_TICKS a
@@ -169,7 +171,7 @@ void stats_view(const struct vs_stats *s, int nthreads, struct stats_view *v)
 	v->rt_sum_us -= s->zero_rt_sum;
 	v->timed -= s->zero_timed;
 	v->rt_ewma_us = s->d->rt_ewma_us;
-	v->p99_us = window_p99(s, nthreads); /* up to date, not as of the tick */
+	window_pcts(s, nthreads, v); /* up to date, not as of the tick */
 }
 
 void stats_tick(struct vs_stats *st, int nthreads)

@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "core/history.h"
 #include "core/rate.h"
 #include "core/util.h"
 
@@ -57,6 +58,8 @@ struct vs_stats {
 	uint64_t zero_resp[6], zero_retries, zero_rt_sum, zero_timed; /* ditto */
 	uint64_t zero_evictions, zero_drops, zero_timeouts;           /* ditto */
 	struct vs_derived *d;     /* control thread only */
+	struct hist_ring *hist;   /* the dashboard's graphs (history.h); control
+	                           * thread only, NULL until the first tick */
 };
 
 /* The calling thread's counter slot: workers 0..n-1, control thread n. */
@@ -87,6 +90,7 @@ struct stats_view {
 	uint64_t evictions, drops, timeouts;
 	uint64_t rps;             /* requests per second (rate estimator) */
 	uint64_t rt_ewma_us, p99_us;
+	uint64_t p50_us;          /* the median, over the p99's window */
 };
 void stats_view(const struct vs_stats *s, int nthreads, struct stats_view *out);
 

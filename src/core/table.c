@@ -696,27 +696,40 @@ void table_foreach(struct vs_table *t,
 struct tick_ctx {
 	int nthreads;
 	uint64_t now;
+	uint64_t wall_ms;         /* the history samples' time */
 };
 
 static void tick_one(struct virtual_service *svc, struct virtual_service *owner,
 		     const char *pool, void *arg)
 {
 	struct tick_ctx *c = arg;
+	uint64_t active = 0;
 
 	stats_tick(&svc->stats, c->nthreads);
 	stats_tick(&svc->own, c->nthreads);
 	pthread_mutex_lock(&svc->lock);
 	if (svc->persist)
 		persist_expire(svc->persist, c->now, 4096);
-	for (size_t i = 0; i < svc->nservers; i++)
-		stats_tick(&svc->servers[i]->stats, c->nthreads);
+	for (size_t i = 0; i < svc->nservers; i++) {
+		struct real_server *rs = svc->servers[i];
+		uint64_t n = rs_active_all(rs);
+
+		stats_tick(&rs->stats, c->nthreads);
+		stats_record(&rs->stats, c->nthreads, c->now, c->wall_ms, (uint32_t)n);
+		active += n;
+	}
 	pthread_mutex_unlock(&svc->lock);
+	stats_record(&svc->stats, c->nthreads, c->now, c->wall_ms, (uint32_t)active);
 	HOOKS(svc_tick, svc, c->now);
 }
 
 void table_tick(struct vs_table *t, uint64_t now)
 {
-	struct tick_ctx c = { t->nthreads, now };
+	struct tick_ctx c = { t->nthreads, now, 0 };
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	c.wall_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 
 	table_foreach(t, tick_one, &c);
 	table_load_tick(t);

@@ -1,6 +1,8 @@
 /* metrics_http.c - the admin HTTP listener (see metrics_http.h). */
+#include <stdlib.h>
 #include <string.h>
 
+#include "ctl/dash.h"
 #include "ctl/exec.h"
 #include "ctl/metrics_http.h"
 #include "ctl/report.h"
@@ -20,7 +22,7 @@ void mhttp_parse(const char *head, size_t len, struct mhttp_req *r)
 {
 	struct http_msg m;
 	struct http_head h;
-	int n;
+	int n, k;
 
 	memset(r, 0, sizeof(*r));
 	r->status = 400;
@@ -40,6 +42,12 @@ void mhttp_parse(const char *head, size_t len, struct mhttp_req *r)
 		r->status = 414;
 		return;
 	}
+	if (n > 0 && h.query.len < sizeof(r->query))
+		span_copy(head, h.query, r->query, sizeof(r->query));
+	if (n > 0 && (k = http_find(&h, head, "X-Weir-Token", 0)) >= 0)
+		span_copy(head, h.hdr[k].value, r->token, sizeof(r->token));
+	r->body = n > 0 && (h.chunked || h.length > 0);
+	r->post = n > 0 && h.method_id == HTTP_POST;
 	r->head = n > 0 && h.method_id == HTTP_HEAD;
 	r->status = n > 0 && (h.method_id == HTTP_GET || r->head) ? 0 : 405;
 }
@@ -60,6 +68,7 @@ static const char *reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 400: return "Bad Request";
+	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 414: return "URI Too Long";
@@ -68,14 +77,53 @@ static const char *reason(int status)
 	}
 }
 
-static void respond(struct buf *out, int status, const char *type, const struct buf *body,
-		    bool head)
+/* The page runs only its own inline script and style, and talks only to
+ * this listener; no other site may frame it. */
+#define PAGE_CSP "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; " \
+		 "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; " \
+		 "frame-ancestors 'none'"
+
+static void respond(struct buf *out, int status, const char *type, const char *body,
+		    size_t len, bool head)
 {
+	bool html = strncmp(type, "text/html", 9) == 0;
+
 	buf_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-		   "Cache-Control: no-store\r\n%sConnection: close\r\n\r\n", status,
-		   reason(status), type, body->len, status == 405 ? "Allow: GET, HEAD\r\n" : "");
+		   "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n%s%s%s"
+		   "Connection: close\r\n\r\n", status, reason(status), type, len,
+		   status == 405 ? "Allow: GET, HEAD\r\n" : "",
+		   html ? "Content-Security-Policy: " PAGE_CSP "\r\n" : "",
+		   html ? "X-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n" : "");
 	if (!head)
-		buf_append(out, buf_head(body), body->len);
+		buf_append(out, body, len);
+}
+
+/* GET <r->path>: 0 with <body> and <type> filled, or 404. */
+static int get(struct ctl_ctx *ctx, const struct mhttp_req *r, struct buf *body,
+	       const char **type)
+{
+	char since[24];
+
+	if (strcmp(r->path, "/metrics") == 0) {
+		*type = "text/plain; version=0.0.4; charset=utf-8";
+		ctl_metrics(ctx, body);
+	} else if (strcmp(r->path, "/status") == 0) {
+		struct report_info info = ctl_info(ctx);
+
+		*type = "application/json";
+		report_status_json(ctx->table, &info, body);
+	} else if (strcmp(r->path, "/api/dash") == 0) {
+		*type = "application/json";
+		dash_json(ctx, body);
+	} else if (strcmp(r->path, "/api/history") == 0) {
+		*type = "application/json";
+		if (!dash_query_get(r->query, "since", since, sizeof(since)))
+			since[0] = '\0';
+		dash_history_json(ctx->table, strtoull(since, NULL, 10), body);
+	} else {
+		return 404;
+	}
+	return 0;
 }
 
 static void answer(struct ctl_ctx *ctx, struct buf *in, struct buf *out)
@@ -84,6 +132,7 @@ static void answer(struct ctl_ctx *ctx, struct buf *in, struct buf *out)
 	struct mhttp_req r;
 	const char *type = "text/plain; charset=utf-8";
 	int status = 200;
+	bool page = false;
 
 	if (!in) {
 		status = 431;
@@ -91,22 +140,27 @@ static void answer(struct ctl_ctx *ctx, struct buf *in, struct buf *out)
 		mhttp_parse(buf_head(in), in->len, &r);
 		status = r.status ? r.status : 200;
 	}
-	if (status == 200 && strcmp(r.path, "/metrics") == 0) {
-		type = "text/plain; version=0.0.4; charset=utf-8";
-		ctl_metrics(ctx, &body);
-	} else if (status == 200 && strcmp(r.path, "/status") == 0) {
-		struct report_info info = ctl_info(ctx);
-
+	if (status == 405 && r.post && strcmp(r.path, "/api/server") == 0) {
 		type = "application/json";
-		report_status_json(ctx->table, &info, &body);
-	} else if (status == 200 && strcmp(r.path, "/") == 0) {
-		buf_printf(&body, "weir: GET /metrics (Prometheus), GET /status (JSON)\n");
-	} else {
-		if (status == 200)
-			status = 404;
+		/* no body is read: a request that sends one is refused */
+		status = r.body ? 400 : dash_control(ctx, r.query, r.token, &body);
+		if (r.body)
+			buf_printf(&body, "{\"ok\":false,\"error\":\"no body: the query says it\"}\n");
+	} else if (status == 200 && (strcmp(r.path, "/") == 0 || strcmp(r.path, "/dashboard") == 0)) {
+		type = "text/html; charset=utf-8";
+		page = true;
+	} else if (status == 200) {
+		status = get(ctx, &r, &body, &type) ? 404 : 200;
+	}
+	if (status != 200 && !body.len) {
+		type = "text/plain; charset=utf-8";
 		buf_printf(&body, "%d %s\n", status, reason(status));
 	}
-	respond(out, status, type, &body, status == 200 && in && r.head);
+	if (page)
+		respond(out, status, type, dash_page_html, dash_page_len, r.head);
+	else
+		respond(out, status, type, buf_head(&body), body.len,
+			status == 200 && in && r.head);
 	buf_free(&body);
 }
 

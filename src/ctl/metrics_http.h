@@ -1,6 +1,7 @@
 /*
  * metrics_http.h - the admin HTTP listener (`metrics ADDR;`): GET /metrics
- * answers the Prometheus text format, GET /status the JSON summary. One
+ * answers the Prometheus text format, GET /status the JSON summary, / and
+ * /dashboard and /api/... the live dashboard (ctl/dash.h). One
  * request per connection (Connection: close), heads of at most 8 KiB, on
  * the control thread through ctl/admin.c's client handling.
  */
@@ -23,7 +24,11 @@ struct mhttp_req {
 	                      * too long, 431 head too large */
 	char method[16];
 	char path[256];      /* without the query */
+	char query[512];     /* after '?'; "" when none or too long */
+	char token[256];     /* X-Weir-Token (the dashboard's control); "" none */
 	bool head;           /* HEAD: no body in the answer */
+	bool post;           /* POST (status 405: only the dashboard takes one) */
+	bool body;           /* the request announces a body */
 };
 /* Parses a complete head (up to and including the empty line). */
 void mhttp_parse(const char *head, size_t len, struct mhttp_req *out);

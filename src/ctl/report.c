@@ -164,6 +164,11 @@ static void json_str(struct buf *out, const char *s)
 	buf_append(out, "\"", 1);
 }
 
+void report_json_str(struct buf *out, const char *s)
+{
+	json_str(out, s);
+}
+
 static void json_key(struct buf *out, const char *k, const char *v)
 {
 	buf_printf(out, "\"%s\":", k);
@@ -182,9 +187,10 @@ static void json_stats(struct buf *out, const struct stats_view *v)
 		buf_printf(out, "%s\"%s\":%" PRIu64, k > 1 ? "," : "", cls[k], v->resp[k]);
 	buf_printf(out, "},\"retries\":%" PRIu64 ",\"evictions\":%" PRIu64 ",\"dropped\":%"
 		   PRIu64 ",\"timeouts\":%" PRIu64 ",\"response_ms\":{\"mean\":%.3f,"
-		   "\"ewma\":%.3f,\"p99\":%.3f}},", v->retries, v->evictions, v->drops, v->timeouts,
-		   v->timed ? (double)v->rt_sum_us / 1000.0 / (double)v->timed : 0.0,
-		   (double)v->rt_ewma_us / 1000.0, (double)v->p99_us / 1000.0);
+		   "\"ewma\":%.3f,\"p99\":%.3f,\"p50\":%.3f}},", v->retries, v->evictions, v->drops,
+		   v->timeouts, v->timed ? (double)v->rt_sum_us / 1000.0 / (double)v->timed : 0.0,
+		   (double)v->rt_ewma_us / 1000.0, (double)v->p99_us / 1000.0,
+		   (double)v->p50_us / 1000.0);
 	buf_printf(out, "\"rates\":{\"cps\":%" PRIu64 ",\"inpps\":%" PRIu64 ",\"outpps\":%" PRIu64
 		   ",\"inbps\":%" PRIu64 ",\"outbps\":%" PRIu64 ",\"rps\":%" PRIu64 "}",
 		   v->rate.cps, v->rate.inpps, v->rate.outpps, v->rate.inbps, v->rate.outbps,

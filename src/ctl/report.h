@@ -24,6 +24,9 @@ void report_status_json(struct vs_table *t, const struct report_info *info, stru
 /* The Prometheus text exposition format (version 0.0.4). */
 void report_metrics(struct vs_table *t, const struct report_info *info, struct buf *out);
 
+/* <s> as a JSON string: quoted, escaped, U+FFFD for bytes not UTF-8. */
+void report_json_str(struct buf *out, const char *s);
+
 /* Servers by state, for `weirctl status`. */
 struct report_counts {
 	unsigned services, proxies, servers, up, down, drain, maint, ejected, quiesced;

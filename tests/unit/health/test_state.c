@@ -130,7 +130,7 @@ static void picks(struct hs_fx *f, int n, int *counts)
 	struct weir_addr client;
 
 	addr_parse("198.51.100.7:40000", true, &client);
-	memset(counts, 0, f->svc->nservers * sizeof(*counts));
+	memset(counts, 0, (f->svc->nservers + 1) * sizeof(*counts)); /* + "none" */
 	for (int i = 0; i < n; i++) {
 		struct real_server *rs = svc_schedule(f->svc, &client, now_ms(), NULL, 0, NULL);
 
