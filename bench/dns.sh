@@ -64,7 +64,14 @@
 #     sending, which hands each answer to the client's ring) then runs on
 #     LB_CPU, the client's on GEN_CPU;
 #   - the client end has tx checksumming off: dnsperf's datagrams carry a
-#     complete UDP checksum, as from a NIC, for what an XDP program reads.
+#     complete UDP checksum, as from a NIC, for what an XDP program reads;
+#   - the client end has an XDP program that passes everything
+#     (bench/xdp_pass.bpf.c): after an XDP_TX, veth_xdp_flush() kicks the
+#     peer's NAPI only when the peer has an XDP program; without one the
+#     server's XDP answers waited in the client's ring until a packet from
+#     the server's socket woke it (dig, alone, never got them). It costs the
+#     client's NAPI a copy of each skb the server's socket sends, on
+#     GEN_CPU, for every tool alike.
 #   A veth is not a NIC: a frame reaches an XDP program only after the
 #   sender built an skb, and veth copies an skb with too little headroom
 #   into a page for XDP; those costs are the sender's and the server's
@@ -351,6 +358,10 @@ topo_up() {
 	in_ns "$NS_C" ethtool -K "$C0" gro on tso off tx off >/dev/null
 	in_ns "$NS_S" sh -c "echo 1 > /sys/class/net/$S0/threaded"
 	in_ns "$NS_C" sh -c "echo 1 > /sys/class/net/$C0/threaded"
+	# veth kicks the client's NAPI after an XDP_TX from the server's end only
+	# when the client's end has an XDP program (veth_xdp_flush()): one that
+	# passes everything, for every tool alike
+	ip -n "$NS_C" link set dev "$C0" xdpdrv obj "$PASS_OBJ" sec xdp
 	# no ARP during the runs
 	ip -n "$NS_C" neigh replace "$SERVER_IP" dev "$C0" nud permanent \
 		lladdr "$(in_ns "$NS_S" cat "/sys/class/net/$S0/address")"
@@ -398,6 +409,8 @@ disturbed() {
 # --- the machine -------------------------------------------------------------
 bench_deps
 if [ -z "${WEIR_BUILD:-}" ]; then make -s all >/dev/null; fi
+PASS_OBJ=build/bpf/xdp_pass.bpf.o
+make -s "$PASS_OBJ"
 gdnsd -c bench/gdnsd checkconf >"$WORK/checkconf.log" 2>&1 ||
 	{ cat "$WORK/checkconf.log" >&2; die "gdnsd does not take bench/gdnsd"; }
 export QUERIES=$WORK/queries   # dnsperf's input, 10,000 queries
