@@ -336,6 +336,7 @@ topo_down() {
 # cleanup (the processes started here, WORK) with the exit status kept.
 dns_exit() {
 	local rc=$?
+	set +e         # (under -e the line below would end the trap on a failure)
 	topo_down
 	(exit $rc)
 	bench_cleanup
