@@ -65,13 +65,15 @@ wait_listen() {
 # The numbers mean something only on an otherwise idle machine. Measure the
 # CPU time nobody of ours used during the run: all busy time (/proc/stat)
 # minus this script and its reaped descendants (cutime), the processes it
-# started that still run, and ksoftirqd (our loopback traffic).
+# started that still run, ksoftirqd (our loopback traffic) and
+# OUR_EXTRA_TICKS (a script's own count of what it made run and is gone:
+# e.g. the NAPI threads of veths it deleted).
 # load_start before the runs; load_end prints the foreign share in % and
 # warns above 3 %.
 all_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 our_ticks() {
 	local pid t k
-	t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$$/stat")
+	t=$(awk -v x="${OUR_EXTRA_TICKS:-0}" '{ print $14 + $15 + $16 + $17 + x }' "/proc/$$/stat")
 	for pid in "${PIDS[@]}" $(pgrep -x 'ksoftirqd/[0-9]+' || true); do
 		k=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) && t=$((t + k))
 	done

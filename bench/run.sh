@@ -7,7 +7,8 @@ bench/tcp_proxy.sh
 bench/http_proxy.sh
 # weir's UDP proxy against nginx's stream UDP proxy (dnsperf, bench/udp_blast.c)
 bench/udp_proxy.sh
-# weir's DNS mode against gdnsd, the same names and servers (dnsperf)
+# weir's DNS mode (socket and XDP) against gdnsd, the same names and servers (dnsperf;
+# root: two network namespaces joined by a veth pair of its own)
 bench/dns.sh
 # browser-like heads, static files of 300 B-48 KB from two nginx, 50-5000 clients
 bench/http_realistic.sh
