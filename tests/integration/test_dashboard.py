@@ -86,6 +86,13 @@ def test_dashboard_live_in_a_browser(weir, backends, browser, tmpdir_path):
     assert b.wait(f"[...document.querySelectorAll('td')].some(t => t.textContent === {json.dumps(HOSTILE)})")
     assert b.eval("document.querySelectorAll('main img').length") == 0
     assert b.eval("window.pwned === undefined")
+    # the last check's result and its age, from weir's time of it; the age moves
+    chk = f"document.querySelector('{row(vip, bs[0].addr)} td.check')"
+    first = b.eval(f"Number({chk}.dataset.checked)")
+    assert abs(first / 1000 - time.time()) < 5, first
+    assert b.wait(f"/^HTTP 200 \\(.* ms\\) · \\d+ s ago$/.test({chk}.textContent)"), \
+        b.eval(f"{chk}.textContent")
+    b.wait(f"Number({chk}.dataset.checked) > {first}", timeout=3)
 
     # the requests/s graph: its latest number rises while a client sends requests
     rps = "Number(document.querySelector(`section[data-service=\"TCP " + vip + \
@@ -159,6 +166,12 @@ def test_dashboard_api_control_and_history(weir, backends, tmpdir_path):
     assert st == 400 and "weight" in doc["error"]
     assert post(mport, f"vip={vip}&server={bs[0].addr}&action=ready", "tok")[0] == 200
     assert json_server(w, vip, bs[0].addr)["state"] == "up"
+    # the time of the last check: recent, and it moves (checks every 300 ms)
+    h = json_server(w, vip, bs[0].addr)["health"]
+    assert h["last"] == "HTTP 200" and abs(h["last_check_ms"] / 1000 - time.time()) < 5, h
+    assert h["checked"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(h["last_check_ms"] // 1000))
+    wait_for(lambda: json_server(w, vip, bs[0].addr)["health"]["last_check_ms"] > h["last_check_ms"],
+             3, "a later check")
 
     def history(since=0):
         with socket.create_connection(("127.0.0.1", mport), timeout=5) as s:
