@@ -8,7 +8,11 @@
  *   or control; the request (after an empty line, if any) starts with
  *   the method and a blank;
  * - 405 keeps the method, 414 comes with a target of 256 bytes or more;
- * - bytes after the first empty line never change a final verdict. */
+ * - bytes after the first empty line never change a final verdict;
+ * - the Host check (mhttp_host_check, on the head's Host and on the whole
+ *   input as a Host value) answers 0 or 421, the same twice, and accepts
+ *   only IP literals, localhost and the config's name (any case, one
+ *   trailing dot, a port of digits). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,8 +89,40 @@ static void check_extended(const char *in, size_t size, const struct mhttp_req *
 	free(copy);
 }
 
+/* <h> was accepted: what it may be. */
+static void check_host_accepted(const char *h)
+{
+	size_t len = strlen(h);
+	const char *colon = h[0] == '[' ? strstr(h, "]:") : strchr(h, ':');
+
+	if (h[0] == '[' ? !strchr(h, ']') : false)
+		FAIL("accepted Host '%s' without its ']'", h);
+	if (colon) {
+		for (const char *p = colon + (h[0] == '[' ? 2 : 1); *p; p++)
+			if (*p < '0' || *p > '9')
+				FAIL("accepted Host '%s': port not digits", h);
+		len = (size_t)(colon - h);
+	}
+	for (size_t i = 0; i < len; i++)
+		if (!strchr("0123456789abcdefABCDEFlocalhostLOCALHOSTwWeEiIrRxXmMpP.:[]", h[i]))
+			FAIL("accepted Host '%s': byte %#x", h, (unsigned char)h[i]);
+}
+
+static void check_host(const char *h, const struct weir_config *cfg)
+{
+	int v = mhttp_host_check(h, cfg);
+
+	if (v != 0 && v != 421)
+		FAIL("Host '%s': %d", h, v);
+	if (v != mhttp_host_check(h, cfg))
+		FAIL("Host '%s': two answers", h);
+	if (v == 0)
+		check_host_accepted(h);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static struct weir_config cfg = { .metrics_hosts = { "weir.example" } };
 	/* a copy of exactly <size> bytes: ASan catches any read past it */
 	char *in = malloc(size ? size : 1);
 	struct mhttp_req r, again;
@@ -111,6 +147,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(v, 0x5a, sizeof(v));
 		if (dash_query_get(r.query, "vip", v, sizeof(v)) && !terminated(v, sizeof(v)))
 			FAIL("query value not terminated");
+	}
+	if (!terminated(r.host, sizeof(r.host)) || (r.host_long && r.host[0]))
+		FAIL("host not terminated, or kept when too long");
+	if (r.status == 0 || r.status == 405) {
+		int v = mhttp_req_host(&r, &cfg);
+
+		if (v != 0 && v != 421)
+			FAIL("request Host verdict %d", v);
+		if (r.host[0])
+			check_host(r.host, &cfg);
+	}
+	{
+		/* the whole input as a Host value, up to its first NUL */
+		char *s = malloc(size + 1);
+
+		if (s) {
+			memcpy(s, in, size);
+			s[size] = '\0';
+			check_host(s, &cfg);
+			free(s);
+		}
 	}
 	switch (r.status) {
 	case 0:

@@ -4,6 +4,7 @@
  * the option rows (core/option.h), which carry every option's keyword and
  * parser: the code for services, pools and servers names no option. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -503,6 +504,35 @@ static int top_metrics_token(struct cfg_ctx *ctx, const struct conf_node *n, voi
 	return 0;
 }
 
+/* metrics_hosts NAME ...: the names the metrics listener answers to, besides
+ * IP literals and localhost (see ctl/metrics_http.c's Host check). Stored
+ * in lower case without a trailing dot, as they are compared. */
+static int top_metrics_hosts(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	char (*hosts)[METRICS_HOST_LEN] = ctx->cfg->metrics_hosts;
+
+	memset(ctx->cfg->metrics_hosts, 0, sizeof(ctx->cfg->metrics_hosts));
+	for (int i = 0; i < n->nargs; i++) {
+		const char *v = n->args[i];
+		size_t len = strlen(v);
+
+		if (len > 1 && v[len - 1] == '.')
+			len--;
+		if (!len || len >= METRICS_HOST_LEN || v[0] == '.' || v[0] == '-')
+			goto bad;
+		for (size_t k = 0; k < len; k++) {
+			if (!isalnum((unsigned char)v[k]) && v[k] != '-' && v[k] != '.')
+				goto bad;
+			hosts[i][k] = (char)tolower((unsigned char)v[k]);
+		}
+		continue;
+bad:
+		return cfg_fail(ctx, n->line, "metrics_hosts: '%s' is not a host name (letters, "
+				"digits, '-' and '.', at most %d bytes)", v, METRICS_HOST_LEN - 1);
+	}
+	return 0;
+}
+
 /* --- the xdp { } block ------------------------------------------------------ */
 
 static int xdp_interface(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
@@ -605,6 +635,7 @@ static const struct directive top_table[] = {
 	{ "workers", 1, 1, top_workers, false },
 	{ "metrics", 1, 1, top_metrics, false },
 	{ "metrics_token", 1, 1, top_metrics_token, false },
+	{ "metrics_hosts", 1, METRICS_HOSTS_MAX, top_metrics_hosts, false },
 	{ "log_level", 1, 1, top_log_level, false },
 	{ "socket", 1, 1, top_socket, false },
 	{ "grace", 1, 1, top_grace, false },

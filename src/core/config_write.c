@@ -217,6 +217,12 @@ void config_write(const struct weir_config *cfg, struct buf *out)
 		conf_word(out, cfg->metrics_token);
 		buf_printf(out, ";\n");
 	}
+	if (cfg->metrics_hosts[0][0]) {
+		buf_printf(out, "metrics_hosts");
+		for (size_t i = 0; i < METRICS_HOSTS_MAX && cfg->metrics_hosts[i][0]; i++)
+			buf_printf(out, " %s", cfg->metrics_hosts[i]);
+		buf_printf(out, ";\n");
+	}
 	write_xdp(out, &cfg->xdp);
 	for (size_t i = 0; i < cfg->nservices; i++)
 		write_service(out, &cfg->services[i]);

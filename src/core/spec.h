@@ -201,6 +201,9 @@ struct pool_spec {
 	struct service_spec s;    /* its pools/routes stay empty */
 };
 
+#define METRICS_HOSTS_MAX 8
+#define METRICS_HOST_LEN 254      /* a DNS name: 253 bytes and the NUL */
+
 struct weir_config {
 	int workers;              /* 0 = one per core */
 	int log_level;            /* enum log_level */
@@ -209,6 +212,10 @@ struct weir_config {
 	struct weir_addr metrics; /* admin HTTP listener (/metrics); port 0 = none */
 	char metrics_token[256];  /* file holding the token that lets the dashboard
 	                           * change server states; "" = read-only */
+	/* names the metrics listener answers to besides IP literals and
+	 * localhost (the Host check against DNS rebinding): lower case, no
+	 * trailing dot; the first "" ends the list */
+	char metrics_hosts[METRICS_HOSTS_MAX][METRICS_HOST_LEN];
 	struct xdp_spec xdp;
 	struct service_spec *services;
 	size_t nservices;

@@ -1,6 +1,9 @@
 /* metrics_http.c - the admin HTTP listener (see metrics_http.h). */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ctl/dash.h"
 #include "ctl/exec.h"
@@ -46,10 +49,81 @@ void mhttp_parse(const char *head, size_t len, struct mhttp_req *r)
 		span_copy(head, h.query, r->query, sizeof(r->query));
 	if (n > 0 && (k = http_find(&h, head, "X-Weir-Token", 0)) >= 0)
 		span_copy(head, h.hdr[k].value, r->token, sizeof(r->token));
+	if (n > 0 && !span_copy(head, h.authority, r->host, sizeof(r->host))) {
+		r->host[0] = '\0';
+		r->host_long = true;
+	}
+	r->http10 = n > 0 && h.major == 1 && h.minor == 0;
 	r->body = n > 0 && (h.chunked || h.length > 0);
 	r->post = n > 0 && h.method_id == HTTP_POST;
 	r->head = n > 0 && h.method_id == HTTP_HEAD;
 	r->status = n > 0 && (h.method_id == HTTP_GET || r->head) ? 0 : 405;
+}
+
+/* <s> (<len> bytes) is a port: 1 to 5 digits. */
+static bool is_port(const char *s, size_t len)
+{
+	if (!len || len > 5)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	return strtoul(s, NULL, 10) <= 65535;
+}
+
+int mhttp_host_check(const char *host, const struct weir_config *cfg)
+{
+	size_t len = strlen(host), hlen;
+	const char *colon;
+	char name[METRICS_HOST_LEN + 1];
+
+	if (host[0] == '[') {
+		const char *end = strchr(host, ']');
+		char a6[INET6_ADDRSTRLEN + 16];
+		struct in6_addr in6;
+
+		if (!end || (size_t)(end - host - 1) >= sizeof(a6))
+			return 421;
+		memcpy(a6, host + 1, (size_t)(end - host - 1));
+		a6[end - host - 1] = '\0';
+		if (inet_pton(AF_INET6, a6, &in6) != 1)
+			return 421;
+		if (end[1] == '\0')
+			return 0;
+		return end[1] == ':' && is_port(end + 2, strlen(end + 2)) ? 0 : 421;
+	}
+	/* one ':' at most: a bare IPv6 address is no Host (RFC 3986 3.2.2) */
+	colon = strchr(host, ':');
+	hlen = colon ? (size_t)(colon - host) : len;
+	if (colon && (strchr(colon + 1, ':') || !is_port(colon + 1, len - hlen - 1)))
+		return 421;
+	if (!hlen || hlen >= sizeof(name))
+		return 421;
+	memcpy(name, host, hlen);
+	name[hlen] = '\0';
+	{
+		struct in_addr in4;
+
+		if (inet_pton(AF_INET, name, &in4) == 1)
+			return 0;
+	}
+	if (hlen > 1 && name[hlen - 1] == '.')
+		name[--hlen] = '\0';
+	if (strcasecmp(name, "localhost") == 0)
+		return 0;
+	for (size_t i = 0; cfg && i < METRICS_HOSTS_MAX && cfg->metrics_hosts[i][0]; i++)
+		if (strcasecmp(name, cfg->metrics_hosts[i]) == 0)
+			return 0;
+	return 421;
+}
+
+int mhttp_req_host(const struct mhttp_req *r, const struct weir_config *cfg)
+{
+	if (r->host_long)
+		return 421;
+	if (!r->host[0])
+		return r->http10 ? 0 : 421;
+	return mhttp_host_check(r->host, cfg);
 }
 
 static bool head_complete(const struct buf *in)
@@ -72,6 +146,7 @@ static const char *reason(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 414: return "URI Too Long";
+	case 421: return "Misdirected Request";
 	case 431: return "Request Header Fields Too Large";
 	default: return "Error";
 	}
@@ -139,6 +214,13 @@ static void answer(struct ctl_ctx *ctx, struct buf *in, struct buf *out)
 	} else {
 		mhttp_parse(buf_head(in), in->len, &r);
 		status = r.status ? r.status : 200;
+		/* a well-formed request that names another host (DNS rebinding) */
+		if ((status == 200 || status == 405) &&
+		    mhttp_req_host(&r, &ctx->table->cfg) != 0) {
+			status = 421;
+			buf_printf(&body, "421 Misdirected Request: Host is not this listener's "
+				   "(an IP address, localhost, or a metrics_hosts name)\n");
+		}
 	}
 	if (status == 405 && r.post && strcmp(r.path, "/api/server") == 0) {
 		type = "application/json";

@@ -237,7 +237,11 @@ static void json_server(struct buf *out, const struct svc_snap *s, const struct 
 	json_key(out, "check", words);
 	buf_append(out, ",", 1);
 	json_key(out, "last", r->h.check_last);
-	buf_printf(out, ",\"latency_ms\":%.3f,", (double)r->h.check_us / 1000.0);
+	buf_printf(out, ",\"latency_ms\":%.3f,\"last_check_ms\":%" PRIu64 ",",
+		   (double)r->h.check_us / 1000.0, r->h.check_ms);
+	iso_time(r->h.check_ms, when, sizeof(when));
+	json_key(out, "checked", when);
+	buf_append(out, ",", 1);
 	json_key(out, "agent", r->h.agent_last);
 	buf_append(out, ",", 1);
 	json_key(out, "reason", r->h.reason);
@@ -481,6 +485,12 @@ static double g_check_seconds(const struct obj *o)
 	return (double)o->r->h.check_us / 1e6;
 }
 
+static double g_check_time(const struct obj *o)
+{
+	/* whole seconds: prom_num's 9 digits would round a fraction to 1.7e+09 */
+	return (double)(o->r->h.check_ms / 1000);
+}
+
 static const struct family families[] = {
 	{ "connections_total", "counter", "Connections (or requests, for packet mode: flows) scheduled.", false, g_conns },
 	{ "active_connections", "gauge", "Open connections.", false, g_active },
@@ -505,6 +515,7 @@ static const struct family families[] = {
 	{ "weight", "gauge", "Configured weight.", true, g_weight },
 	{ "effective_weight", "gauge", "Weight in effect (agent, slow start).", true, g_eff_weight },
 	{ "check_duration_seconds", "gauge", "Duration of the last active check.", true, g_check_seconds },
+	{ "last_check_timestamp_seconds", "gauge", "When the last active check ended (Unix time, s; 0 = none yet).", true, g_check_time },
 };
 
 /* A label value, escaped as the exposition format wants. */

@@ -485,6 +485,7 @@ void hc_active_forget(struct real_server *rs)
 	h->down = false;
 	h->rise = h->fall = 0;
 	h->check_last[0] = '\0';
+	h->check_ms = 0;
 }
 
 static void hc_stop(struct hcheck *hc)

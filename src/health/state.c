@@ -146,6 +146,7 @@ bool health_check_done(struct real_server *rs, const struct check_spec *c,
 	pthread_mutex_lock(&svc->lock);
 	snprintf(h->check_last, sizeof(h->check_last), "%s", what);
 	h->check_us = us;
+	h->check_ms = wall_ms();
 	if (r == CHECK_DRAINING) {
 		h->rise = h->fall = 0;
 		if (!h->drain_signal) {

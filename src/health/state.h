@@ -58,6 +58,7 @@ struct rs_health {
 	/* the last active check and agent answer, for listings */
 	char check_last[64];
 	uint32_t check_us;
+	uint64_t check_ms;          /* when it ended (wall clock, ms); 0 = none yet */
 	char agent_last[64];
 };
 

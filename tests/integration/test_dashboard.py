@@ -8,6 +8,7 @@ page as text, never as HTML. A screenshot is saved as build/dashboard.png."""
 import json
 import os
 import socket
+import subprocess
 import time
 
 from browser import ROOT, browser  # noqa: F401 (the fixture)
@@ -17,8 +18,8 @@ TIMING = "interval 300ms fast_interval 100ms rise 2 fall 2 timeout 200ms"
 HOSTILE = "<img src=x onerror=window.pwned=1>"
 
 
-def dash_conf(port, mport, bs, token_file=None):
-    top = f"metrics 127.0.0.1:{mport};\n"
+def dash_conf(port, mport, bs, token_file=None, top=""):
+    top += f"metrics 127.0.0.1:{mport};\n"
     if token_file:
         top += f"metrics_token {token_file};\n"
     return f"""workers 2;
@@ -34,7 +35,7 @@ def dash_conf(port, mport, bs, token_file=None):
 """
 
 
-def start(weir, backends, tmpdir, token=None):
+def start(weir, backends, tmpdir, token=None, top=""):
     bs = [backends(n) for n in ("alpha", "beta", "gamma")]
     port, mport = free_port(), free_port()
     token_file = None
@@ -42,7 +43,7 @@ def start(weir, backends, tmpdir, token=None):
         token_file = os.path.join(tmpdir, "token")
         with open(token_file, "w") as f:
             f.write(token + "\n")
-    w = weir(dash_conf(port, mport, bs, token_file))
+    w = weir(dash_conf(port, mport, bs, token_file, top))
     wait_for(lambda: can_connect(port) and can_connect(mport), what="weir listening")
     return w, bs, port, mport, f"127.0.0.1:{port}"
 
@@ -58,7 +59,7 @@ def page_state(b, vip, rip):
 
 def post(mport, query, token=None):
     """POST /api/server?<query>; returns (status, JSON answer)."""
-    head = f"POST /api/server?{query} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+    head = f"POST /api/server?{query} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n"
     if token is not None:
         head += f"X-Weir-Token: {token}\r\n"
     with socket.create_connection(("127.0.0.1", mport), timeout=5) as s:
@@ -86,6 +87,13 @@ def test_dashboard_live_in_a_browser(weir, backends, browser, tmpdir_path):
     assert b.wait(f"[...document.querySelectorAll('td')].some(t => t.textContent === {json.dumps(HOSTILE)})")
     assert b.eval("document.querySelectorAll('main img').length") == 0
     assert b.eval("window.pwned === undefined")
+    # the last check's result and its age, from weir's time of it; the age moves
+    chk = f"document.querySelector('{row(vip, bs[0].addr)} td.check')"
+    first = b.eval(f"Number({chk}.dataset.checked)")
+    assert abs(first / 1000 - time.time()) < 5, first
+    assert b.wait(f"/^HTTP 200 \\(.* ms\\) · \\d+ s ago$/.test({chk}.textContent)"), \
+        b.eval(f"{chk}.textContent")
+    b.wait(f"Number({chk}.dataset.checked) > {first}", timeout=3)
 
     # the requests/s graph: its latest number rises while a client sends requests
     rps = "Number(document.querySelector(`section[data-service=\"TCP " + vip + \
@@ -159,10 +167,16 @@ def test_dashboard_api_control_and_history(weir, backends, tmpdir_path):
     assert st == 400 and "weight" in doc["error"]
     assert post(mport, f"vip={vip}&server={bs[0].addr}&action=ready", "tok")[0] == 200
     assert json_server(w, vip, bs[0].addr)["state"] == "up"
+    # the time of the last check: recent, and it moves (checks every 300 ms)
+    h = json_server(w, vip, bs[0].addr)["health"]
+    assert h["last"] == "HTTP 200" and abs(h["last_check_ms"] / 1000 - time.time()) < 5, h
+    assert h["checked"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(h["last_check_ms"] // 1000))
+    wait_for(lambda: json_server(w, vip, bs[0].addr)["health"]["last_check_ms"] > h["last_check_ms"],
+             3, "a later check")
 
     def history(since=0):
         with socket.create_connection(("127.0.0.1", mport), timeout=5) as s:
-            s.sendall(f"GET /api/history?since={since} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            s.sendall(f"GET /api/history?since={since} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
             data = b""
             while chunk := s.recv(65536):
                 data += chunk
@@ -176,3 +190,59 @@ def test_dashboard_api_control_and_history(weir, backends, tmpdir_path):
     assert all(len(series(doc)[k]) == len(t) for k in ("rps", "inbps", "outbps", "active", "p99_ms"))
     later = history(int(t[0] * 1000))
     assert series(later)["t"][0] == t[1]
+
+
+def curl(mport, path, host=None, method="GET", token=None):
+    """curl's status for <path> on the metrics listener; Host: <host> if given
+    (curl's own: 127.0.0.1:PORT)."""
+    cmd = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", method,
+           f"http://127.0.0.1:{mport}{path}"]
+    if host is not None:
+        cmd += ["-H", f"Host: {host}"]
+    if token is not None:
+        cmd += ["-H", f"X-Weir-Token: {token}"]
+    return int(subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout)
+
+
+def test_dashboard_refuses_other_hosts(weir, backends, tmpdir_path):
+    """DNS rebinding: a page on evil.example that points its name at
+    127.0.0.1 sends Host: evil.example; the listener answers 421 to every
+    path, control included, and serves IP literals, localhost and the names
+    of metrics_hosts (what scrapers and people type)."""
+    w, bs, port, mport, vip = start(weir, backends, tmpdir_path, token="tok",
+                                    top="metrics_hosts weir.example lb1.internal;\n")
+    paths = ("/", "/dashboard", "/api/dash", "/api/history", "/metrics", "/status")
+    for path in paths:
+        assert curl(mport, path) == 200, path                  # Host: 127.0.0.1:PORT
+        assert curl(mport, path, "evil.example") == 421, path
+        assert curl(mport, path, f"evil.example:{mport}") == 421, path
+    for host in ("localhost", f"LOCALHOST:{mport}", "localhost.", "127.0.0.1", f"[::1]:{mport}",
+                 "weir.example", f"WEIR.Example.:{mport}", "lb1.internal"):
+        assert curl(mport, "/api/dash", host) == 200, host
+    for host in ("weir.example.evil.example", "localhost.evil.example", "127.0.0.1.evil.example",
+                 "lb1.internal.."):
+        assert curl(mport, "/api/dash", host) == 421, host
+    for host in ("::1", "[::1", f"127.0.0.1:{mport}x"):   # malformed: the parser's 400, or 421
+        assert curl(mport, "/api/dash", host) in (400, 421), host
+    # the reason is said
+    out = subprocess.run(["curl", "-s", "-H", "Host: evil.example", f"http://127.0.0.1:{mport}/"],
+                         capture_output=True, text=True, timeout=10).stdout
+    assert out.startswith("421 Misdirected Request: Host is not this listener's"), out
+    # control through a rebound name is refused even with the token
+    q = f"/api/server?vip={vip}&server={bs[0].addr}&action=maint"
+    assert curl(mport, q, "evil.example", "POST", "tok") == 421
+    assert json_server(w, vip, bs[0].addr)["state"] == "up"
+    assert curl(mport, q, None, "POST", "tok") == 200
+    assert json_server(w, vip, bs[0].addr)["state"] == "maint"
+    # HTTP/1.1 must name a Host: 400; HTTP/1.0 may leave it out
+    for raw, want in ((b"GET /api/dash HTTP/1.1\r\n\r\n", b"400"),
+                      (b"GET /api/dash HTTP/1.0\r\n\r\n", b"200")):
+        with socket.create_connection(("127.0.0.1", mport), timeout=5) as s:
+            s.sendall(raw)
+            assert s.recv(100).split(b" ")[1] == want, raw
+    # the names follow a reload
+    w.write_config(open(w.conf).read().replace("metrics_hosts weir.example lb1.internal;",
+                                               "metrics_hosts other.example;"))
+    w.ctl("reload")
+    wait_for(lambda: curl(mport, "/api/dash", "weir.example") == 421, 5, "the reload")
+    assert curl(mport, "/api/dash", "other.example") == 200

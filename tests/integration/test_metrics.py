@@ -424,7 +424,7 @@ def test_metrics_listener_other_paths_and_status(weir, backends):
     assert doc["servers"] == 1 and doc["workers"] == 2
     assert doc["servers_by_state"]["up"] == 1
     c = socket.create_connection(("127.0.0.1", mport), timeout=5)
-    c.sendall(b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+    c.sendall(b"POST /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
     assert c.recv(100).split(b" ")[1] in (b"405", b"400", b"501")
     c.close()
     c = socket.create_connection(("127.0.0.1", mport), timeout=5)
@@ -455,11 +455,11 @@ def test_metrics_listener_reads_requests_as_the_proxy_does(weir, backends):
     assert head.startswith(b"HTTP/1.1 400 ") and took < 2.0, (head, took)
     head, _ = ask(b"GET /metrics HTTP/1.1\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400 "), head
-    head, _ = ask(b"BREW /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    head, _ = ask(b"BREW /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 405 ") and b"Allow: GET, HEAD" in head, head
-    head, _ = ask(b"GET /m\tetrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    head, _ = ask(b"GET /m\tetrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400 "), head
-    head, _ = ask(b"GET http://x/status HTTP/1.1\r\nHost: x\r\n\r\n")
+    head, _ = ask(b"GET http://127.0.0.1/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 ") and b"application/json" in head, head
     assert http_get(mport, "/metrics")[0] == 200
 

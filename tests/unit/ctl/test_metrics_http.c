@@ -1,8 +1,12 @@
 /* test_metrics_http.c - the metrics listener's request heads: GET and HEAD
  * accepted (query dropped), 405 for other methods, 414 for long paths, 400
- * for anything malformed (RFC 9112 request line and header fields). */
+ * for anything malformed (RFC 9112 request line and header fields); the
+ * Host check against DNS rebinding and its config row, metrics_hosts. */
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "core/buf.h"
+#include "core/config.h"
 #include "ctl/metrics_http.h"
 #include "unit.h"
 
@@ -238,4 +242,143 @@ TEST(mhttp_fields_on_error)
 	CHECK_EQ(r.status, 400);
 	CHECK(!r.head);
 	CHECK_STR(r.method, "");
+}
+
+/* --- the Host check (DNS rebinding) ------------------------------------------ */
+
+static void check_host(const struct weir_config *c, const char *host, int want, int line)
+{
+	int got = mhttp_host_check(host, c);
+
+	if (got != want)
+		unit_fail(__FILE__, line, "Host \"%s\": %d, want %d", host, got, want);
+}
+#define CHECK_HOST(c, host, want) check_host(c, host, want, __LINE__)
+
+TEST(mhttp_host_literals_and_localhost)
+{
+	static const char *const ok[] = {
+		"127.0.0.1", "127.0.0.1:9100", "10.1.2.3:1", "[::1]", "[::1]:9100",
+		"[2001:db8::5]:65535", "[::ffff:127.0.0.1]:80", "localhost", "localhost:9100",
+		"LOCALHOST", "LocalHost:80", "localhost.", "localhost.:9100",
+	};
+	static const char *const bad[] = {
+		"", "evil.example", "evil.example:9100", "EVIL.EXAMPLE.", "localhost.evil.example",
+		"127.0.0.1.evil.example", "evil-127.0.0.1", "::1", "[::1", "[::1]x", "[::1]:",
+		"[::1]:99999", "[evil.example]", "127.0.0.1:", "127.0.0.1:x", "127.0.0.1:80:80",
+		"localhost:123456", "localhost..", ".", ":80", "127.1", "localhost:-1",
+		"localhost:+80", "local host", "localhost\t",
+	};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		CHECK_HOST(NULL, ok[i], 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_HOST(NULL, bad[i], 421);
+}
+
+TEST(mhttp_host_names_of_the_config)
+{
+	static const char conf[] = "metrics_hosts weir.example LB1.Internal.;\n";
+	struct weir_config c;
+	char err[CONFIG_ERR_MAX];
+
+	REQUIRE(config_parse("t.conf", conf, strlen(conf), &c, err) == 0);
+	CHECK_HOST(&c, "weir.example", 0);
+	CHECK_HOST(&c, "WEIR.EXAMPLE:9100", 0);
+	CHECK_HOST(&c, "weir.example.:9100", 0);
+	CHECK_HOST(&c, "lb1.internal", 0);
+	CHECK_HOST(&c, "weir.example.evil", 421);
+	CHECK_HOST(&c, "x.weir.example", 421);
+	CHECK_HOST(&c, "weir.exampl", 421);
+	CHECK_HOST(&c, "evil.example", 421);
+	CHECK_HOST(&c, "localhost", 0);
+	spec_free(&c);
+}
+
+/* The request's Host: from the header or an absolute target; HTTP/1.1
+ * without one is malformed (400), HTTP/1.0 may leave it out. */
+TEST(mhttp_request_host)
+{
+	struct mhttp_req r;
+
+	r = parse("GET /metrics HTTP/1.1\r\nHost: Evil.Example:9100\r\n\r\n");
+	CHECK_EQ(r.status, 0);
+	CHECK_STR(r.host, "Evil.Example:9100");
+	CHECK_EQ(mhttp_req_host(&r, NULL), 421);
+	r = parse("GET /metrics HTTP/1.1\r\nHost:  127.0.0.1:9100 \r\n\r\n");
+	CHECK_EQ(mhttp_req_host(&r, NULL), 0);
+	r = parse("GET http://evil.example/metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+	CHECK_EQ(mhttp_req_host(&r, NULL), 421);
+	r = parse("GET /metrics HTTP/1.1\r\n\r\n");
+	CHECK_EQ(r.status, 400);
+	r = parse("GET /metrics HTTP/1.1\r\nHost:\r\n\r\n");
+	CHECK_EQ(r.status == 400 || mhttp_req_host(&r, NULL) == 421, true);
+	r = parse("GET /metrics HTTP/1.0\r\n\r\n");
+	CHECK_EQ(r.status, 0);
+	CHECK_EQ(mhttp_req_host(&r, NULL), 0);
+	r = parse("GET /metrics HTTP/1.0\r\nHost: evil.example\r\n\r\n");
+	CHECK_EQ(mhttp_req_host(&r, NULL), 421);
+	r = parse("BREW /metrics HTTP/1.1\r\nHost: evil.example\r\n\r\n");
+	CHECK_EQ(r.status, 405);
+	CHECK_EQ(mhttp_req_host(&r, NULL), 421);
+	{
+		/* a Host too long for the copy is refused, not cut */
+		char head[600];
+
+		snprintf(head, sizeof(head), "GET / HTTP/1.1\r\nHost: %0300d\r\n\r\n", 1);
+		r = parse(head);
+		CHECK_EQ(r.status, 0);
+		CHECK(r.host_long);
+		CHECK_EQ(mhttp_req_host(&r, NULL), 421);
+	}
+}
+
+/* metrics_hosts in the config: lower case, no trailing dot, written back;
+ * bad names and too many refused. */
+TEST(mhttp_config_metrics_hosts)
+{
+	static const char conf[] = "metrics 127.0.0.1:9100;\nmetrics_hosts Weir.Example. lb-1.internal;\n";
+	static const char *const bad[] = {
+		"metrics_hosts evil/x;", "metrics_hosts \"a b\";", "metrics_hosts .x;",
+		"metrics_hosts -x;", "metrics_hosts a b c d e f g h i;", "metrics_hosts;",
+		"metrics_hosts [::1];",
+	};
+	struct weir_config c, again;
+	struct buf w = { 0 };
+	char err[CONFIG_ERR_MAX], longer[400];
+
+	REQUIRE(config_parse("t.conf", conf, strlen(conf), &c, err) == 0);
+	CHECK_STR(c.metrics_hosts[0], "weir.example");
+	CHECK_STR(c.metrics_hosts[1], "lb-1.internal");
+	CHECK_STR(c.metrics_hosts[2], "");
+	config_write(&c, &w);
+	buf_append(&w, "", 1);
+	CHECK(strstr(buf_head(&w), "\nmetrics_hosts weir.example lb-1.internal;\n") != NULL);
+	REQUIRE(config_parse("t2.conf", buf_head(&w), w.len - 1, &again, err) == 0);
+	CHECK_STR(again.metrics_hosts[1], "lb-1.internal");
+	spec_free(&again);
+	spec_free(&c);
+	buf_free(&w);
+	/* none by default, and none written */
+	REQUIRE(config_parse("t.conf", "metrics 127.0.0.1:9100;", 23, &c, err) == 0);
+	CHECK_STR(c.metrics_hosts[0], "");
+	config_write(&c, &w);
+	buf_append(&w, "", 1);
+	CHECK(strstr(buf_head(&w), "metrics_hosts") == NULL);
+	spec_free(&c);
+	buf_free(&w);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (config_parse("t.conf", bad[i], strlen(bad[i]), &c, err) == 0) {
+			unit_fail(__FILE__, __LINE__, "'%s' accepted", bad[i]);
+			spec_free(&c);
+		} else if (!strstr(err, "metrics_hosts")) {
+			unit_fail(__FILE__, __LINE__, "'%s': %s", bad[i], err);
+		}
+	}
+	memset(longer, 0, sizeof(longer));
+	memcpy(longer, "metrics_hosts ", 14);
+	memset(longer + 14, 'a', 260);
+	strcat(longer, ";");
+	CHECK(config_parse("t.conf", longer, strlen(longer), &c, err) != 0);
+	CHECK(strstr(err, "metrics_hosts") != NULL);
 }

@@ -405,6 +405,7 @@ static void rp_busy(struct rp_fx *f)
 
 		health_agent_done(f->pkt->servers[0], true, &a, "up 50%");
 	}
+	health_rs(f->pkt->servers[0])->h.check_ms = 1700000000123ull; /* a check ended */
 }
 
 static void check_has(const char *text, const char *want, int line)
@@ -476,6 +477,9 @@ TEST(report_json_valid_with_values)
 	CHECK_HAS(s, "\"state\":\"ejected\"");
 	CHECK_HAS(s, "\"ejections\":1,");
 	CHECK_HAS(s, "\"agent\":\"up 50%\"");
+	/* the last check's time: ms for programs, ISO for people; none yet: 0 */
+	CHECK_HAS(s, ",\"last_check_ms\":1700000000123,\"checked\":\"2023-11-14T22:13:20Z\",");
+	CHECK_HAS(s, ",\"last_check_ms\":0,\"checked\":\"\",");
 	CHECK_HAS(s, "\"check\":\"http path /health expect 200-299 body \\\"say \\\\\\\"hi\\\\\\\"\\\"\"");
 	/* the service's whole numbers, then its pools: "default" (its own
 	 * servers' share) first, the odd name escaped */
@@ -618,8 +622,8 @@ TEST(report_metrics_format_and_values)
 	s = rp_text(&f);
 	n = prom_valid(s, f.out.len, __LINE__);
 	/* 4 daemon samples; 5 services and pools x (19 families + 5 classes +
-	 * 3 summary); 10 servers x (23 families + 5 + 3 + 6 states) */
-	CHECK_EQ(n, 4 + 5 * (19 + 5 + 3) + 10 * (23 + 5 + 3 + 7));
+	 * 3 summary); 10 servers x (24 families + 5 + 3 + 6 states) */
+	CHECK_EQ(n, 4 + 5 * (19 + 5 + 3) + 10 * (24 + 5 + 3 + 7));
 	CHECK_HAS(s, "\nweir_service_connections_total{service=\"TCP 192.0.2.1:80\",pool=\"default\"} 10\n");
 	CHECK_HAS(s, "\nweir_service_bytes_out_total{service=\"TCP 192.0.2.1:80\",pool=\"default\"} 10000\n");
 	CHECK_HAS(s, "\nweir_service_evictions_total{service=\"TCP 192.0.2.1:80\",pool=\"default\"} 4\n");
@@ -660,6 +664,10 @@ TEST(report_metrics_format_and_values)
 		  "server=\"127.0.0.1:9001\",state=\"ejected\"} 1\n");
 	CHECK_HAS(s, "\nweir_server_up{service=\"UDP [2001:db8::1]:53\",pool=\"default\","
 		  "server=\"[2001:db8::5]:53\"} 1\n");
+	CHECK_HAS(s, "\nweir_server_last_check_timestamp_seconds{service=\"TCP 192.0.2.1:80\","
+		  "pool=\"default\",server=\"10.0.0.1:80\"} 1700000000\n");
+	CHECK_HAS(s, "\nweir_server_last_check_timestamp_seconds{service=\"TCP 192.0.2.1:80\","
+		  "pool=\"default\",server=\"10.0.0.2:80\"} 0\n");
 	CHECK_EQ(count_of(s, "state=\"maint\"} 1\n"), 1);
 	CHECK_EQ(count_of(s, "state=\"quiesced\"} 1\n"), 1);
 	rp_close(&f);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "core/config.h"
 #include "core/log.h"
@@ -256,17 +257,28 @@ TEST(hstate_admin_state_by_table_edit)
 
 /* --- active checks ------------------------------------------------------------- */
 
+static uint64_t wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 TEST(hstate_check_fall_then_rise)
 {
 	struct hs_fx f;
 	struct real_server *a;
 	const struct check_spec *c;
+	uint64_t before, after;
 
 	REQUIRE(FX_OPEN(&f, four_servers));
 	a = rs_at(&f, "10.0.0.1:80");
 	FX_REQUIRE(&f, a);
 	c = &f.svc->spec.check;
 	FX_REQUIRE(&f, c->fall == 3 && c->rise == 2);
+	CHECK_EQ(health_rs(a)->h.check_ms, 0); /* no check yet */
+	before = wall_now();
 	/* failures not in a row do not count */
 	CHECK(check_fn(a, c, false));
 	CHECK(check_fn(a, c, false));
@@ -277,6 +289,9 @@ TEST(hstate_check_fall_then_rise)
 	CHECK_EQ(flags_of(a) & SCHED_SRV_DOWN, 0);
 	CHECK_STR(health_rs(a)->h.check_last, "connection refused");
 	CHECK_EQ(health_rs(a)->h.check_us, 1500);
+	/* the time of the last check: wall clock, taken as it ended */
+	after = wall_now();
+	CHECK(health_rs(a)->h.check_ms >= before && health_rs(a)->h.check_ms <= after);
 	/* the third in a row */
 	CHECK(!check_fn(a, c, false));
 	CHECK_STR(state_of(a), "down");
