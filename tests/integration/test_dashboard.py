@@ -105,6 +105,16 @@ def test_dashboard_live_in_a_browser(weir, backends, browser, tmpdir_path):
     assert not load.failures, load.failures[:3]
     # the graph's data: the service's samples hold the load
     assert b.eval(f"Math.max(...window.weirDash.hist.get('TCP {vip}|default|').rps)") > 5
+    # every graph has a line per server (requests, traffic, connections, p99)
+    # and the traffic and p99 graphs carry the load too
+    for chart in ("rps", "bps", "active", "p99"):
+        n = b.eval(f"window.weirDash.services.get('TCP {vip}').charts['{chart}'].plot"
+                   ".series.length")
+        assert n == 1 + 3, (chart, n)
+    for chart in ("bps", "p99"):
+        v = b.eval("Number(document.querySelector(`section[data-service=\"TCP " + vip +
+                   f"\"] .now[data-chart=\"{chart}\"]`).dataset.value)")
+        assert v > 0, (chart, v)
     b.screenshot(os.path.join(ROOT, "build", "dashboard.png"))
 
     # a server's state follows its health within 2 s
@@ -167,7 +177,10 @@ def test_dashboard_api_control_and_history(weir, backends, tmpdir_path):
     assert st == 400 and "weight" in doc["error"]
     assert post(mport, f"vip={vip}&server={bs[0].addr}&action=ready", "tok")[0] == 200
     assert json_server(w, vip, bs[0].addr)["state"] == "up"
-    # the time of the last check: recent, and it moves (checks every 300 ms)
+    # the time of the last check: recent, and it moves (checks every 300 ms);
+    # maintenance forgot the checks, so the first one after `ready` first
+    wait_for(lambda: json_server(w, vip, bs[0].addr)["health"]["last"] == "HTTP 200", 3,
+             "a check after ready")
     h = json_server(w, vip, bs[0].addr)["health"]
     assert h["last"] == "HTTP 200" and abs(h["last_check_ms"] / 1000 - time.time()) < 5, h
     assert h["checked"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(h["last_check_ms"] // 1000))
