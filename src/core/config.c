@@ -482,9 +482,18 @@ static int top_metrics(struct cfg_ctx *ctx, const struct conf_node *n, void *obj
 		memset(&ctx->cfg->metrics, 0, sizeof(ctx->cfg->metrics));
 		return 0;
 	}
-	if (addr_parse(n->args[0], false, &ctx->cfg->metrics) != 0 ||
+	char local[32];
+	const char *a = n->args[0];
+
+	/* a port alone: the loopback address (who can read is decided by
+	 * the listener's address; by default only this machine) */
+	if (a[0] && strspn(a, "0123456789") == strlen(a) && strlen(a) <= 5) {
+		snprintf(local, sizeof(local), "127.0.0.1:%s", a);
+		a = local;
+	}
+	if (addr_parse(a, false, &ctx->cfg->metrics) != 0 ||
 	    addr_port(&ctx->cfg->metrics) == 0)
-		return cfg_fail(ctx, n->line, "metrics: '%s' is not an address IP:PORT or "
+		return cfg_fail(ctx, n->line, "metrics: '%s' is not a port, an address IP:PORT or "
 				"[IPv6]:PORT", n->args[0]);
 	return 0;
 }

@@ -382,3 +382,33 @@ TEST(mhttp_config_metrics_hosts)
 	CHECK(config_parse("t.conf", longer, strlen(longer), &c, err) != 0);
 	CHECK(strstr(err, "metrics_hosts") != NULL);
 }
+
+/* metrics PORT: the loopback address; an address as given; nonsense refused
+ * with the reason. */
+TEST(mhttp_config_metrics_port_alone)
+{
+	static const char *const bad[] = { "metrics 99999;", "metrics 0;", "metrics 91x;",
+					   "metrics :9100;", "metrics 1234567;" };
+	struct weir_config c;
+	struct buf w = { 0 };
+	char err[CONFIG_ERR_MAX], a[ADDR_STRLEN];
+
+	REQUIRE(config_parse("t.conf", "metrics 9100;", 13, &c, err) == 0);
+	CHECK_STR(addr_str(&c.metrics, a), "127.0.0.1:9100");
+	config_write(&c, &w);
+	buf_append(&w, "", 1);
+	CHECK(strstr(buf_head(&w), "metrics 127.0.0.1:9100;\n") != NULL);
+	spec_free(&c);
+	buf_free(&w);
+	REQUIRE(config_parse("t.conf", "metrics [::1]:9100;", 19, &c, err) == 0);
+	CHECK_STR(addr_str(&c.metrics, a), "[::1]:9100");
+	spec_free(&c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (config_parse("t.conf", bad[i], strlen(bad[i]), &c, err) == 0) {
+			unit_fail(__FILE__, __LINE__, "'%s' accepted", bad[i]);
+			spec_free(&c);
+		} else if (!strstr(err, "t.conf:1: metrics:")) {
+			unit_fail(__FILE__, __LINE__, "'%s': %s", bad[i], err);
+		}
+	}
+}
