@@ -74,8 +74,33 @@
 #     GEN_CPU, for every tool alike.
 #   A veth is not a NIC: a frame reaches an XDP program only after the
 #   sender built an skb, and veth copies an skb with too little headroom
-#   into a page for XDP; those costs are the sender's and the server's
-#   NAPI's here, a NIC's DMA and driver on real hardware.
+#   (a socket's skb head is kmalloc'd) into a page_pool page for XDP
+#   (veth_convert_skb_to_xdp_buff(), skb_pp_cow_data()); with RIG=veth that
+#   copy, and freeing it, runs in the server's NAPI for every query weir's
+#   XDP program sees (measured: ~60 % of that thread), where a NIC hands XDP
+#   the page its DMA wrote.
+#
+# RIG=nic, the default since 2026-12-07 (RIG=veth is the topology above): a
+# router namespace between the two plays the NIC and the wire. It is the
+# fairer rig: the server's core pays for no copy a NIC would not make, for
+# any tool (on RIG=veth the skb copy landed on the server's core only for
+# the tools with an XDP program, and the socket tools' receive freed the
+# sender's skbs across cores):
+#
+#   client ns: C0 ==veth== RA  router ns  RB ==veth== S0 :server ns
+#
+#   bench/xdp_wire.bpf.c on RA and RB redirects every frame to the other end
+#   (a devmap, filled with bpftool); a frame redirected to RB goes as an
+#   xdp_frame, in its page, into S0's ring (veth_xdp_xmit()), so S0's XDP
+#   program runs on that page without a copy, and without one veth builds
+#   an skb around it: the same delivery for every tool. The skb-to-page
+#   copy now runs in RA's NAPI (queries) and RB's (the socket's answers),
+#   both threads pinned to GEN_CPU: the wire's cost, counted to no tool
+#   (reported as the router's NAPI per query, for context). S0 has tx
+#   checksumming off too (a redirected frame loses CHECKSUM_PARTIAL, so the
+#   socket's answers must carry a full checksum), every end TSO off, RA and
+#   RB have XDP programs so veth kicks their NAPI after S0's XDP_TX. The
+#   measures are the same as with RIG=veth.
 #
 # Measured per run, the same way for every tool:
 #   (1) the server process's CPU time (utime+stime of all its threads,
@@ -112,7 +137,7 @@
 # stdout and to OUT (build/bench/dns.md), dnsperf's output to OUT with .log
 # for .md.
 #
-# Environment: DURATION (s, default 10), ROUNDS (2), TESTS ("max rate"),
+# Environment: RIG (veth or nic, above), DURATION (s, default 10), ROUNDS (2), TESTS ("max rate"),
 # ORDER ("weir-socket weir-xdp gdnsd"; WEIR_XDP=0 leaves weir-xdp out),
 # CLIENTS (100), OUTSTANDING (200), RATE (50000), RUNS (passes over the
 # 10,000 queries at most, 1000), LB_CPU (1), GEN_CPU (0), BASELINE (s, 3),
@@ -141,7 +166,9 @@ IDLE_WAIT=${IDLE_WAIT:-60}
 RETRY=${RETRY:-2}
 OUT=${OUT:-build/bench/dns.md}
 BIN=${WEIR_BUILD:-build/rel}
-export DURATION CLIENTS OUTSTANDING RATE RUNS LB_CPU GEN_CPU BASELINE BIN
+RIG=${RIG:-nic}
+case $RIG in veth | nic) ;; *) echo "bench/dns.sh: RIG is veth or nic, not $RIG" >&2; exit 2 ;; esac
+export DURATION RIG CLIENTS OUTSTANDING RATE RUNS LB_CPU GEN_CPU BASELINE BIN
 
 # Ports: the ones in bench/weir-dns.conf and bench/gdnsd/config, on the
 # server's veth address.
@@ -150,6 +177,10 @@ SERVER_IP=10.79.0.1 CLIENT_IP=10.79.0.2
 # Names unique to this run (interface names: 15 characters at most).
 TAG=${DNS_TAG:-dns$(($$ % 100000))}
 NS_C=${TAG}c NS_S=${TAG}s C0=${TAG}c0 S0=${TAG}s0
+# RIG=nic: the router namespace and its two ends (RA: C0's peer, RB: S0's)
+NS_R=${TAG}r RA=${TAG}ra RB=${TAG}rb
+# where bpftool pins the wire program and its map while it fills the map
+PIN=/sys/fs/bpf/weir-bench-$TAG
 export DNS_TAG=$TAG
 
 WORK=$(mktemp -d /tmp/weir-bench-dns.XXXXXX)
@@ -203,8 +234,13 @@ veth_counters() {
 	echo "xdptx $(ethstat "$NS_S" "$S0" rx_queue_0_xdp_tx)"
 	echo "xdpseen $(ethstat "$NS_S" "$S0" rx_queue_0_xdp_packets)"
 	echo "xdpdrop $(ethstat "$NS_S" "$S0" rx_queue_0_xdp_drops)"
+	local r=0
+	[ "$RIG" = nic ] && r=$(( $(ethstat "$NS_R" "$RA" rx_queue_0_drops) +
+		$(ethstat "$NS_R" "$RA" rx_queue_0_xdp_drops) +
+		$(ethstat "$NS_R" "$RB" rx_queue_0_drops) +
+		$(ethstat "$NS_R" "$RB" rx_queue_0_xdp_drops) ))
 	echo "ringdrop $(( $(ethstat "$NS_S" "$S0" rx_queue_0_drops) +
-		$(ethstat "$NS_C" "$C0" rx_queue_0_drops) ))"
+		$(ethstat "$NS_C" "$C0" rx_queue_0_drops) + r ))"
 }
 
 # --- one run, in the server's network namespace ------------------------------
@@ -265,7 +301,10 @@ if [ "${1:-}" = --one ]; then
 	veth_counters >"$WORK/veth0"
 	read -r l0 lt0 < <(core_ticks "$LB_CPU")
 	read -r g0 gt0 < <(core_ticks "$GEN_CPU")
+	napi_r=""
+	[ "$RIG" = nic ] && napi_r="$(napi_tids "$RA") $(napi_tids "$RB")"
 	ns0=$(tids_ns $napi_s) nc0=$(tids_ns $napi_c) sl0=$(tids_sleeps $napi_s)
+	nr0=$(tids_ns $napi_r)
 	cpu_mark "$PID_server"
 	out=$(timeout $((DURATION + 30)) ip netns exec "$NS_C" taskset -c "$GEN_CPU" \
 		dnsperf -s "$SERVER_IP" -p "$port" -d "$QUERIES" -c "$CLIENTS" -q "$OUTSTANDING" \
@@ -274,6 +313,7 @@ if [ "${1:-}" = --one ]; then
 	cpu_since "$PID_server"
 	echo "napis $(($(tids_ns $napi_s) - ns0))"
 	echo "napic $(($(tids_ns $napi_c) - nc0))"
+	echo "napir $(($(tids_ns $napi_r) - nr0))"
 	echo "napisleeps $(($(tids_sleeps $napi_s) - sl0))"
 	read -r l1 lt1 < <(core_ticks "$LB_CPU")
 	read -r g1 gt1 < <(core_ticks "$GEN_CPU")
@@ -284,7 +324,7 @@ if [ "${1:-}" = --one ]; then
 	veth_counters | awk 'NR == FNR { a[$1] = $2; next } { print $1, $2 - a[$1] }' \
 		"$WORK/veth0" -
 	# where the NAPI threads were allowed to run and last ran (field 39)
-	echo "napicpus $(for t in $napi_s $napi_c; do
+	echo "napicpus $(for t in $napi_s $napi_c $napi_r; do
 		printf '%s:%s ' "$(awk '/^Cpus_allowed_list/ { print $2 }' "/proc/$t/status")" \
 			"$(awk '{ print $39 }' "/proc/$t/stat")"; done | sed 's/ $//; s/ /,/g')"
 	kill -0 "$PID_server" 2>/dev/null || die "$tool died during the run"
@@ -317,7 +357,7 @@ fi
 # veths (and their threads) go away.
 napi_ticks() {
 	local t=0 tid k
-	for tid in $(napi_tids "$S0") $(napi_tids "$C0"); do
+	for tid in $(napi_tids "$S0") $(napi_tids "$C0") $(napi_tids "$RA") $(napi_tids "$RB"); do
 		k=$(awk '{ print $14 + $15 }' "/proc/$tid/stat" 2>/dev/null) && t=$((t + k))
 	done
 	echo "$t"
@@ -325,7 +365,8 @@ napi_ticks() {
 topo_down() {
 	local ns pid
 	OUR_EXTRA_TICKS=$((${OUR_EXTRA_TICKS:-0} + $(napi_ticks)))
-	for ns in "$NS_S" "$NS_C"; do
+	rm -rf "$PIN"
+	for ns in "$NS_S" "$NS_R" "$NS_C"; do
 		[ -e "/run/netns/$ns" ] || continue
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
 		ip netns del "$ns" 2>/dev/null || true
@@ -343,7 +384,11 @@ dns_exit() {
 }
 trap dns_exit EXIT
 
+# le32 N: N as the 4 bytes bpftool takes for a __u32 key or value
+le32() { printf '%d %d %d %d' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
+
 topo_up() {
+	if [ "$RIG" = nic ]; then topo_up_nic; return; fi
 	local ns
 	for ns in "$NS_C" "$NS_S"; do
 		ip netns add "$ns"
@@ -364,6 +409,51 @@ topo_up() {
 	# passes everything, for every tool alike
 	ip -n "$NS_C" link set dev "$C0" xdpdrv obj "$PASS_OBJ" sec xdp
 	# no ARP during the runs
+	ip -n "$NS_C" neigh replace "$SERVER_IP" dev "$C0" nud permanent \
+		lladdr "$(in_ns "$NS_S" cat "/sys/class/net/$S0/address")"
+	ip -n "$NS_S" neigh replace "$CLIENT_IP" dev "$S0" nud permanent \
+		lladdr "$(in_ns "$NS_C" cat "/sys/class/net/$C0/address")"
+}
+
+# RIG=nic: C0 ==veth== RA (router) RB ==veth== S0, the wire program on RA
+# and RB. bpftool runs under nsenter, not `ip netns exec`, which mounts a
+# new /sys over /sys/fs/bpf; the devmap's ifindexes are the router's.
+topo_up_nic() {
+	local ns t ia ib
+	for ns in "$NS_C" "$NS_R" "$NS_S"; do
+		ip netns add "$ns"
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$NS_C" link add "$C0" type veth peer name "$RA" netns "$NS_R"
+	ip -n "$NS_S" link add "$S0" type veth peer name "$RB" netns "$NS_R"
+	ip -n "$NS_S" addr add "$SERVER_IP/24" dev "$S0"
+	ip -n "$NS_C" addr add "$CLIENT_IP/24" dev "$C0"
+	ip -n "$NS_S" link set "$S0" up
+	ip -n "$NS_C" link set "$C0" up
+	ip -n "$NS_R" link set "$RA" up
+	ip -n "$NS_R" link set "$RB" up
+	in_ns "$NS_S" ethtool -K "$S0" gro on tso off tx off >/dev/null
+	in_ns "$NS_C" ethtool -K "$C0" gro on tso off tx off >/dev/null
+	in_ns "$NS_R" ethtool -K "$RA" gro on tso off tx off >/dev/null
+	in_ns "$NS_R" ethtool -K "$RB" gro on tso off tx off >/dev/null
+	ia=$(in_ns "$NS_R" cat "/sys/class/net/$RA/ifindex")
+	ib=$(in_ns "$NS_R" cat "/sys/class/net/$RB/ifindex")
+	rm -rf "$PIN"
+	mkdir "$PIN"
+	bpftool prog load "$WIRE_OBJ" "$PIN/prog" type xdp pinmaps "$PIN/maps"
+	nsenter --net="/run/netns/$NS_R" bpftool map update pinned "$PIN/maps/wire" \
+		key $(le32 "$ia") value $(le32 "$ib")
+	nsenter --net="/run/netns/$NS_R" bpftool map update pinned "$PIN/maps/wire" \
+		key $(le32 "$ib") value $(le32 "$ia")
+	nsenter --net="/run/netns/$NS_R" ip link set dev "$RA" xdpdrv pinned "$PIN/prog"
+	nsenter --net="/run/netns/$NS_R" ip link set dev "$RB" xdpdrv pinned "$PIN/prog"
+	rm -rf "$PIN"   # (attached, the program and its map stay until the veths go)
+	ip -n "$NS_C" link set dev "$C0" xdpdrv obj "$PASS_OBJ" sec xdp
+	for ns in "$NS_S:$S0" "$NS_C:$C0" "$NS_R:$RA" "$NS_R:$RB"; do
+		in_ns "${ns%%:*}" sh -c "echo 1 > /sys/class/net/${ns#*:}/threaded"
+	done
+	# the wire's NAPI threads on the client's core
+	for t in $(napi_tids "$RA") $(napi_tids "$RB"); do taskset -pc "$GEN_CPU" "$t" >/dev/null; done
 	ip -n "$NS_C" neigh replace "$SERVER_IP" dev "$C0" nud permanent \
 		lladdr "$(in_ns "$NS_S" cat "/sys/class/net/$S0/address")"
 	ip -n "$NS_S" neigh replace "$CLIENT_IP" dev "$S0" nud permanent \
@@ -410,8 +500,8 @@ disturbed() {
 # --- the machine -------------------------------------------------------------
 bench_deps
 if [ -z "${WEIR_BUILD:-}" ]; then make -s all >/dev/null; fi
-PASS_OBJ=build/bpf/xdp_pass.bpf.o
-make -s "$PASS_OBJ"
+PASS_OBJ=build/bpf/xdp_pass.bpf.o WIRE_OBJ=build/bpf/xdp_wire.bpf.o
+make -s "$PASS_OBJ" "$WIRE_OBJ"
 gdnsd -c bench/gdnsd checkconf >"$WORK/checkconf.log" 2>&1 ||
 	{ cat "$WORK/checkconf.log" >&2; die "gdnsd does not take bench/gdnsd"; }
 export QUERIES=$WORK/queries   # dnsperf's input, 10,000 queries
@@ -435,7 +525,7 @@ mkdir -p "$(dirname "$OUT")"
 LOG=${OUT%.md}.log         # every run's dnsperf output
 : >"$LOG"
 
-echo "$NAME: $ROUNDS rounds of ${DURATION}s per tool and test ($TESTS; $ORDER) ..." >&2
+echo "$NAME: RIG=$RIG, $ROUNDS rounds of ${DURATION}s per tool and test ($TESTS; $ORDER) ..." >&2
 load_start
 read -ra tools <<<"$ORDER"
 for r in $(seq "$ROUNDS"); do
@@ -550,6 +640,8 @@ metrics = [  # name, function, format, better
      "(context)"),
     ("client veth's NAPI thread per query, µs",
      lambda t, x: total("napic", t, x) / 1e3 / total("got", t, x), "{:.2f}", "(context)"),
+    ("RIG=nic: the router's NAPI threads (the wire, on GEN_CPU) per query, µs",
+     lambda t, x: total("napir", t, x) / 1e3 / total("got", t, x), "{:.2f}", "(context)"),
     ("answered in XDP (XDP_TX), % of answered", pct("xdptx", "got"), "{:.1f}", "(context)"),
     ("queries lost (dnsperf), %",
      lambda t, x: (total("sent", t, x) - total("got", t, x)) / total("sent", t, x) * 100,
@@ -569,10 +661,11 @@ cmd = {"max": base, "rate": base + f" -Q {env('RATE')}"}
 gd = "gdnsd" in tools
 
 print(f"### Run of {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} "
-      f"(weir {rev}, order: {' '.join(order)}, rotated each round)\n")
+      f"(RIG={env('RIG')}, weir {rev}, order: {' '.join(order)}, rotated each round)\n")
 print(f"gdnsd {gdnsd_v}, dnsperf {dnsperf_v}; kernel {os.uname().release}, "
       f"{os.cpu_count()} cores; {rounds} rounds of {dur} s per tool and test, a fresh server "
-      f"and a fresh veth pair between two network namespaces per run; server and its veth's "
+      f"and fresh namespaces per run ("
+      f"{'client, router (XDP redirect between two veth pairs, its NAPI threads on GEN_CPU), server' if env('RIG') == 'nic' else 'one veth pair between client and server'}); server and its veth's "
       f"NAPI thread on CPU {env('LB_CPU')}, dnsperf and its veth's NAPI thread on CPU "
       f"{env('GEN_CPU')}; baseline {env('BASELINE')} s before each run; other processes used "
       f"{res['other_load']}% of the machine during the run (more than a few percent makes the "
