@@ -605,19 +605,25 @@ static int xdp_ports(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
 	return 0;
 }
 
+/* The xdp block's durations: tcp_syn_timeout and rebuild_interval are its
+ * own; tcp_timeout, tcp_fin_timeout and udp_timeout are the global
+ * connection timeouts (top_timeout), which the block still sets. */
 static int xdp_timeout(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
 {
 	struct xdp_spec *x = obj;
-	uint32_t *dst = strcmp(n->name, "tcp_timeout") == 0 ? &x->tcp_est_ms :
-			strcmp(n->name, "tcp_fin_timeout") == 0 ? &x->tcp_fin_ms :
+	struct conn_timeouts *g = &ctx->cfg->timeouts;
+	uint32_t *dst = strcmp(n->name, "tcp_timeout") == 0 ? &g->tcp_ms :
+			strcmp(n->name, "tcp_fin_timeout") == 0 ? &g->tcp_fin_ms :
 			strcmp(n->name, "tcp_syn_timeout") == 0 ? &x->tcp_syn_ms :
-			strcmp(n->name, "udp_timeout") == 0 ? &x->udp_ms : &x->rebuild_ms;
+			strcmp(n->name, "udp_timeout") == 0 ? &g->udp_ms : &x->rebuild_ms;
 	uint32_t ms;
 
 	if (arg_duration(ctx, n, n->args[0], 1000, &ms) != 0)
 		return -EINVAL;
 	if (ms < 10)
 		return cfg_fail(ctx, n->line, "%s: at least 10ms", n->name);
+	if (dst != &x->rebuild_ms && ms / 1000 > CONN_TIMEOUT_MAX_S)
+		return cfg_fail(ctx, n->line, "%s: at most 31 days", n->name);
 	*dst = ms;
 	return 0;
 }
@@ -639,8 +645,17 @@ static int top_xdp(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
 	return run_table(ctx, n, xdp_table, ARRAY_SIZE(xdp_table), &ctx->cfg->xdp, "in xdp");
 }
 
+/* tcp_timeout, tcp_fin_timeout, udp_timeout at the top level. */
+static int top_timeout(struct cfg_ctx *ctx, const struct conf_node *n, void *obj)
+{
+	return xdp_timeout(ctx, n, &ctx->cfg->xdp);
+}
+
 static const struct directive top_table[] = {
 	{ "xdp", 0, 0, top_xdp, true },
+	{ "tcp_timeout", 1, 1, top_timeout, false },
+	{ "tcp_fin_timeout", 1, 1, top_timeout, false },
+	{ "udp_timeout", 1, 1, top_timeout, false },
 	{ "workers", 1, 1, top_workers, false },
 	{ "metrics", 1, 1, top_metrics, false },
 	{ "metrics_token", 1, 1, top_metrics_token, false },

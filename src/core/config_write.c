@@ -155,10 +155,26 @@ static void write_service(struct buf *out, const struct service_spec *s)
 	buf_printf(out, "}\n");
 }
 
-static void write_ms(struct buf *out, const char *key, uint32_t ms, uint32_t def)
+static void write_ms(struct buf *out, const char *indent, const char *key, uint32_t ms,
+		     uint32_t def)
 {
-	if (ms != def)
-		buf_printf(out, "    %s %ums;\n", key, ms);
+	if (ms == def)
+		return;
+	if (ms % 1000 == 0)
+		buf_printf(out, "%s%s %us;\n", indent, key, ms / 1000);
+	else
+		buf_printf(out, "%s%s %ums;\n", indent, key, ms);
+}
+
+/* The global connection timeouts (ipvsadm --set), at the top level. */
+static void write_timeouts(struct buf *out, const struct conn_timeouts *t)
+{
+	struct conn_timeouts def;
+
+	spec_timeouts_defaults(&def);
+	write_ms(out, "", "tcp_timeout", t->tcp_ms, def.tcp_ms);
+	write_ms(out, "", "tcp_fin_timeout", t->tcp_fin_ms, def.tcp_fin_ms);
+	write_ms(out, "", "udp_timeout", t->udp_ms, def.udp_ms);
 }
 
 static void write_xdp(struct buf *out, const struct xdp_spec *x)
@@ -184,11 +200,8 @@ static void write_xdp(struct buf *out, const struct xdp_spec *x)
 		buf_printf(out, "    local %s;\n", addr_ip_str(&x->local6, ip));
 	if (x->fullnat_lo != def.fullnat_lo || x->fullnat_hi != def.fullnat_hi)
 		buf_printf(out, "    fullnat_ports %u-%u;\n", x->fullnat_lo, x->fullnat_hi);
-	write_ms(out, "tcp_timeout", x->tcp_est_ms, def.tcp_est_ms);
-	write_ms(out, "tcp_fin_timeout", x->tcp_fin_ms, def.tcp_fin_ms);
-	write_ms(out, "tcp_syn_timeout", x->tcp_syn_ms, def.tcp_syn_ms);
-	write_ms(out, "udp_timeout", x->udp_ms, def.udp_ms);
-	write_ms(out, "rebuild_interval", x->rebuild_ms, def.rebuild_ms);
+	write_ms(out, "    ", "tcp_syn_timeout", x->tcp_syn_ms, def.tcp_syn_ms);
+	write_ms(out, "    ", "rebuild_interval", x->rebuild_ms, def.rebuild_ms);
 	buf_printf(out, "}\n");
 }
 
@@ -223,6 +236,7 @@ void config_write(const struct weir_config *cfg, struct buf *out)
 			buf_printf(out, " %s", cfg->metrics_hosts[i]);
 		buf_printf(out, ";\n");
 	}
+	write_timeouts(out, &cfg->timeouts);
 	write_xdp(out, &cfg->xdp);
 	for (size_t i = 0; i < cfg->nservices; i++)
 		write_service(out, &cfg->services[i]);

@@ -107,6 +107,7 @@ void svc_runtime_l4(struct virtual_service *svc, struct vs_runtime_l4 *rt)
 	pthread_mutex_lock(&svc->lock);
 	rt->connect_timeout_ms = svc->rt.connect_timeout_ms;
 	rt->idle_timeout_ms = svc->rt.idle_timeout_ms;
+	rt->fin_timeout_ms = svc->rt.fin_timeout_ms;
 	rt->retries = svc->rt.retries;
 	rt->send_proxy = svc->rt.send_proxy;
 	rt->trusts_fronts = svc->rt.trusts_fronts;

@@ -19,10 +19,21 @@ void spec_xdp_defaults(struct xdp_spec *x)
 	x->fullnat_lo = 20000;
 	x->fullnat_hi = 59999;
 	x->tcp_syn_ms = 30000;      /* IPVS: SYN_RECV 60 s, SYN_SENT 2 min; shorter: */
-	x->tcp_est_ms = 900000;     /* ... a scan must not fill the table for long */
-	x->tcp_fin_ms = 120000;
-	x->udp_ms = 300000;
-	x->rebuild_ms = 50;
+	x->rebuild_ms = 50;         /* ... a scan must not fill the table for long */
+}
+
+void spec_timeouts_defaults(struct conn_timeouts *t)
+{
+	t->tcp_ms = 900000;         /* IPVS's: 15 min, 2 min, 5 min */
+	t->tcp_fin_ms = 120000;
+	t->udp_ms = 300000;
+}
+
+uint32_t spec_idle_timeout(const struct service_spec *s, const struct conn_timeouts *g)
+{
+	if (s->idle_timeout_ms)
+		return s->idle_timeout_ms;
+	return s->proto == IPPROTO_UDP ? g->udp_ms : g->tcp_ms;
 }
 
 void spec_init(struct weir_config *c)
@@ -31,6 +42,7 @@ void spec_init(struct weir_config *c)
 	c->log_level = LOG_INFO;
 	c->grace_ms = DEFAULT_GRACE_MS;
 	spec_xdp_defaults(&c->xdp);
+	spec_timeouts_defaults(&c->timeouts);
 }
 
 void spec_service_defaults(struct service_spec *s)

@@ -38,7 +38,7 @@ enum fwd_method { FWD_ROUTE, FWD_TUNNEL, FWD_MASQ, FWD_FULLNAT };
 #define DEFAULT_PERSIST_S 300
 #define SPEC_MAX_PERSIST_S (86400u * 31) /* ipvsadm's limit */
 #define DEFAULT_CONNECT_TIMEOUT_MS 2000
-#define DEFAULT_IDLE_TIMEOUT_MS 300000
+#define DEFAULT_IDLE_TIMEOUT_MS 0      /* 0 = the global tcp_timeout / udp_timeout */
 #define DEFAULT_GRACE_MS 30000
 
 /* The XDP data path (packet-mode services): where it attaches and what it
@@ -51,8 +51,20 @@ struct xdp_spec {
 	struct weir_addr local4;       /* TUN outer source / FULLNAT source */
 	struct weir_addr local6;
 	uint16_t fullnat_lo, fullnat_hi;
-	uint32_t tcp_syn_ms, tcp_est_ms, tcp_fin_ms, udp_ms;
+	uint32_t tcp_syn_ms;           /* a flow that saw a SYN only (the rest of the
+	                                * timeouts are the global conn_timeouts) */
 	uint32_t rebuild_ms;           /* connection-count schedulers' tables */
+};
+
+/* The connection timeouts of the whole director, as IPVS's (ipvsadm --set
+ * tcp tcpfin udp, -L --timeout): how long an idle connection lives. They
+ * apply to the XDP flow table (established, after FIN/RST, UDP) and to
+ * the proxies: a proxy service without its own idle_timeout takes
+ * <tcp_ms> (TCP and HTTP) or <udp_ms> (UDP) as its idle timeout, and a
+ * TCP proxy session half-closed takes at most <tcp_fin_ms>. */
+#define CONN_TIMEOUT_MAX_S (86400u * 31) /* ipvsadm's limit: 31 days */
+struct conn_timeouts {
+	uint32_t tcp_ms, tcp_fin_ms, udp_ms;
 };
 
 /* Health checks (src/health/). A check_spec is written, in the config file
@@ -217,6 +229,7 @@ struct weir_config {
 	 * trailing dot; the first "" ends the list */
 	char metrics_hosts[METRICS_HOSTS_MAX][METRICS_HOST_LEN];
 	struct xdp_spec xdp;
+	struct conn_timeouts timeouts;
 	struct service_spec *services;
 	size_t nservices;
 };
@@ -286,5 +299,9 @@ int spec_check_service(const struct service_spec *svc, char *err);
 const char *proto_name(int proto);        /* "TCP" / "UDP" */
 const char *fwd_name(enum fwd_method f);   /* "Route" "Tunnel" "Masq" "FullNat" */
 void spec_xdp_defaults(struct xdp_spec *x);
+void spec_timeouts_defaults(struct conn_timeouts *t);
+/* The idle timeout a proxy service <s> runs with: its own, else the
+ * global one of its protocol in <g>. */
+uint32_t spec_idle_timeout(const struct service_spec *s, const struct conn_timeouts *g);
 
 #endif

@@ -150,10 +150,14 @@ static struct real_server *server_new(struct virtual_service *svc,
 	return rs;
 }
 
-static int runtime_of(const struct service_spec *s, struct vs_runtime *rt)
+/* <tmo>: the global connection timeouts a service without its own idle
+ * timeout follows. */
+static int runtime_of(const struct service_spec *s, const struct conn_timeouts *tmo,
+		      struct vs_runtime *rt)
 {
 	rt->connect_timeout_ms = s->connect_timeout_ms;
-	rt->idle_timeout_ms = s->idle_timeout_ms;
+	rt->idle_timeout_ms = spec_idle_timeout(s, tmo);
+	rt->fin_timeout_ms = tmo->tcp_fin_ms;
 	rt->retries = s->retries;
 	rt->drain_status = s->drain_status;
 	memcpy(rt->drain_header, s->drain_header, sizeof(rt->drain_header));
@@ -175,8 +179,8 @@ static struct persist_table *persist_for(const struct service_spec *s)
 			      full == 128 ? prefix : 128, (uint64_t)now_ns() ^ (uintptr_t)s);
 }
 
-static struct virtual_service *service_new(const struct service_spec *sp, int nthreads,
-					   char *err)
+static struct virtual_service *service_new(const struct vs_table *t,
+					   const struct service_spec *sp, char *err)
 {
 	struct virtual_service *svc = calloc(1, sizeof(*svc) + svc_area_size);
 	struct sched_params params = sched_params_of(sp);
@@ -193,11 +197,11 @@ static struct virtual_service *service_new(const struct service_spec *sp, int nt
 	atomic_init(&svc->maxconn, sp->maxconn);
 	atomic_init(&svc->wants_rtt, sched_find(sp->sched)->uses_rtt);
 	pthread_mutex_init(&svc->lock, NULL);
-	runtime_of(sp, &svc->rt);
+	runtime_of(sp, &t->tmo, &svc->rt);
 	trusted_set(svc, sp);
 	HOOKS(svc_new, svc);
 	HOOKS(svc_spec, svc, sp);
-	if (stats_init(&svc->stats, nthreads) != 0 || stats_init(&svc->own, nthreads) != 0)
+	if (stats_init(&svc->stats, t->nthreads) != 0 || stats_init(&svc->own, t->nthreads) != 0)
 		goto out_free;
 	svc->sched = sched_create(sched_find(sp->sched), &params);
 	if (!svc->sched)
@@ -288,8 +292,8 @@ out_nomem:
 /* Applies changed service options. The scheduler instance is replaced only
  * when the algorithm or its flags change; connection counts live in the
  * servers, so the new instance sees them. */
-static int service_update(struct virtual_service *svc, const struct service_spec *sp,
-			  char *err)
+static int service_update(const struct vs_table *t, struct virtual_service *svc,
+			  const struct service_spec *sp, char *err)
 {
 	struct sched *ns = NULL, *old_sched = NULL;
 	struct persist_table *np = NULL, *old_persist = NULL;
@@ -326,7 +330,7 @@ static int service_update(struct virtual_service *svc, const struct service_spec
 		svc->persist = np;
 	}
 	if (rc == 0) {
-		runtime_of(sp, &svc->rt);
+		runtime_of(sp, &t->tmo, &svc->rt);
 		trusted_set(svc, sp);
 		HOOKS(svc_spec, svc, sp);
 	}
@@ -389,8 +393,8 @@ static void pools_drop(struct virtual_service **gone)
 
 static int servers_apply(struct vs_table *t, struct virtual_service *svc,
 			 const struct service_spec *sp, char *err);
-static int service_update(struct virtual_service *svc, const struct service_spec *sp,
-			  char *err);
+static int service_update(const struct vs_table *t, struct virtual_service *svc,
+			  const struct service_spec *sp, char *err);
 
 /* One pool of <sp>: reuse the live one of that name or make it. */
 static struct virtual_service *pool_apply(struct vs_table *t, struct virtual_service *svc,
@@ -402,9 +406,9 @@ static struct virtual_service *pool_apply(struct vs_table *t, struct virtual_ser
 
 	ps.proxy = NULL; /* a pool listens nowhere */
 	if (reused) {
-		if (service_update(pool, &ps, err) != 0)
+		if (service_update(t, pool, &ps, err) != 0)
 			return NULL;
-	} else if (!(pool = service_new(&ps, t->nthreads, err))) {
+	} else if (!(pool = service_new(t, &ps, err))) {
 		return NULL;
 	}
 	if (servers_apply(t, pool, &ps, err) != 0) {
@@ -505,6 +509,7 @@ int table_init(struct vs_table *t, int nthreads)
 	memset(t, 0, sizeof(*t));
 	t->nthreads = nthreads;
 	spec_init(&t->cfg);
+	t->tmo = t->cfg.timeouts;
 	return 0;
 }
 
@@ -570,7 +575,7 @@ static int prepare_new(struct vs_table *t, const struct weir_config *cfg,
 
 		if (cur && !needs_replace(cur, sp))
 			continue;
-		fresh[i] = service_new(sp, t->nthreads, why);
+		fresh[i] = service_new(t, sp, why);
 		if (!fresh[i]) {
 			snprintf(err, SPEC_ERR_MAX, "%s %s: %s", proto_name(sp->proto),
 				 addr_str(&sp->addr, a), why);
@@ -631,6 +636,7 @@ int table_apply(struct vs_table *t, const struct weir_config *cfg, char *err)
 		snprintf(err, SPEC_ERR_MAX, "Memory allocation problem");
 		return -ENOMEM;
 	}
+	t->tmo = cfg->timeouts; /* what service_new/update give the services */
 	rc = prepare_new(t, cfg, fresh, err);
 	if (rc == 0)
 		rc = prepare_hooks(t, cfg, fresh, err);
@@ -640,6 +646,7 @@ int table_apply(struct vs_table *t, const struct weir_config *cfg, char *err)
 				service_remove(fresh[i]);
 		free(fresh);
 		spec_free(&copy);
+		t->tmo = t->cfg.timeouts;
 		return rc;
 	}
 	/* Phase 2: nothing below fails but an allocation. */
@@ -661,7 +668,7 @@ int table_apply(struct vs_table *t, const struct weir_config *cfg, char *err)
 			HOOKS(svc_added, svc);
 		} else {
 			svc = table_find(t, sp->proto, &sp->addr);
-			rc = service_update(svc, sp, err);
+			rc = service_update(t, svc, sp, err);
 		}
 		if (rc == 0)
 			rc = servers_apply(t, svc, sp, err);

@@ -39,7 +39,8 @@
 /* Options a layer-4 session needs, copied under svc->lock when it starts. */
 struct vs_runtime_l4 {
 	uint32_t connect_timeout_ms;
-	uint32_t idle_timeout_ms;
+	uint32_t idle_timeout_ms;      /* the service's, or the global (spec_idle_timeout) */
+	uint32_t fin_timeout_ms;       /* a half-closed session: the global tcpfin */
 	uint32_t retries;
 	uint8_t send_proxy;
 	bool trusts_fronts;            /* accept_proxy is set: ask svc_proxy_trusted() */
@@ -49,6 +50,7 @@ struct vs_runtime_l4 {
 struct vs_runtime {
 	uint32_t connect_timeout_ms;
 	uint32_t idle_timeout_ms;
+	uint32_t fin_timeout_ms;
 	uint32_t retries;
 	uint8_t send_proxy;
 	bool trusts_fronts;
@@ -128,6 +130,8 @@ struct vs_table {
 	struct virtual_service *head;  /* in the order services were added */
 	int nthreads;                  /* counter slots per object */
 	struct weir_config cfg;        /* the config the table matches */
+	struct conn_timeouts tmo;      /* cfg's, or during table_apply() the new
+	                                * config's, which services take */
 };
 
 /*

@@ -25,6 +25,7 @@ enum ctl_op {
 	OP_HELP, OP_VERSION,
 	OP_STATUS, OP_RELOAD,
 	OP_SERVER, OP_METRICS,
+	OP_SET,         /* --set tcp tcpfin udp */
 };
 
 /* `weirctl server VIP RIP ACTION`: what to do to the server. */
@@ -54,6 +55,7 @@ struct ctl_cmd {
 	struct server_spec rs;        /* -r and the server rows (-g, -w, ...) */
 	enum ctl_server_action action; /* OP_SERVER */
 	char pool[32];                /* --pool: a pool of the service (HTTP) */
+	uint32_t set_s[3];            /* OP_SET: tcp, tcpfin, udp in seconds; 0 = keep */
 };
 
 #define CTL_ERR_MAX 512

@@ -12,6 +12,7 @@
 #include "ctl/cmd.h"
 #include "ctl/exec.h"
 #include "ctl/list.h"
+#include "ctl/list_conns.h"
 #include "ctl/report.h"
 #include "health/state.h"
 
@@ -140,6 +141,16 @@ static int add_pool(struct weir_config *cfg, const struct ctl_cmd *cmd,
 	return spec_add_pool(cfg, cmd->svc.proto, &cmd->svc.addr, cmd->pool, &opts, err);
 }
 
+/* --set: each of tcp, tcpfin, udp in seconds, 0 = unchanged (as IPVS). */
+static void set_timeouts(struct conn_timeouts *t, const uint32_t s[3])
+{
+	uint32_t *dst[3] = { &t->tcp_ms, &t->tcp_fin_ms, &t->udp_ms };
+
+	for (int i = 0; i < 3; i++)
+		if (s[i])
+			*dst[i] = s[i] * 1000u;
+}
+
 int ctl_apply_change(struct weir_config *cfg, const struct ctl_cmd *cmd, char *err)
 {
 	struct service_spec *cur = spec_find_service(cfg, cmd->svc.proto, &cmd->svc.addr);
@@ -181,6 +192,9 @@ int ctl_apply_change(struct weir_config *cfg, const struct ctl_cmd *cmd, char *e
 		return server_action(cur, cmd, err);
 	case OP_DEL_RS:
 		return spec_del_server(cfg, svc.proto, &svc.addr, pool, &cmd->rs.addr, err);
+	case OP_SET:
+		set_timeouts(&cfg->timeouts, cmd->set_s);
+		return 0;
 	default:
 		return 0;
 	}
@@ -189,7 +203,8 @@ int ctl_apply_change(struct weir_config *cfg, const struct ctl_cmd *cmd, char *e
 bool ctl_is_change(enum ctl_op op)
 {
 	return op == OP_ADD_SVC || op == OP_EDIT_SVC || op == OP_DEL_SVC || op == OP_CLEAR ||
-	       op == OP_ADD_RS || op == OP_EDIT_RS || op == OP_DEL_RS || op == OP_SERVER;
+	       op == OP_ADD_RS || op == OP_EDIT_RS || op == OP_DEL_RS || op == OP_SERVER ||
+	       op == OP_SET;
 }
 
 /* --- read-only commands -------------------------------------------------- */
@@ -287,6 +302,14 @@ static int run_other(struct ctl_ctx *ctx, const struct ctl_cmd *cmd,
 
 	switch (cmd->op) {
 	case OP_LIST:
+		if (ctl_has(cmd, O_TIMEOUT)) {
+			buf_printf(out, "Timeout (tcp tcpfin udp): %u %u %u\n",
+				   work->timeouts.tcp_ms / 1000, work->timeouts.tcp_fin_ms / 1000,
+				   work->timeouts.udp_ms / 1000);
+			return 0;
+		}
+		if (ctl_has(cmd, O_CONNECTION))
+			return ctl_list_conns(ctx->table, ctl_has(cmd, O_PERSISTENT_CONN), out, err);
 		return do_list(ctx, cmd, out, err);
 	case OP_SAVE:
 		if (ctl_has(cmd, O_CONFIG))

@@ -137,7 +137,8 @@ static const struct ctl_command commands[] = {
 static const struct ctl_option own_options[] = {
 	{ 'n', "numeric", O_NUMERIC, ARG_NONE, "numeric", set_flag,
 	  "-n                 numeric output (weir never resolves names)", 1, NULL, NULL },
-	{ 'c', "connection", O_CONNECTION, ARG_NONE, "connection", set_flag, NULL, 2, NULL, NULL },
+	{ 'c', "connection", O_CONNECTION, ARG_NONE, "connection", set_flag,
+	  "-c                 -L: the connection table (XDP flows, proxy sessions)", 2, NULL, NULL },
 	{ 't', "tcp-service", O_SERVICE, ARG_REQUIRED, "service-address", set_tcp,
 	  "-t VIP:PORT        TCP virtual service", 3, NULL, NULL },
 	{ 'u', "udp-service", O_SERVICE, ARG_REQUIRED, "service-address", set_udp,
@@ -146,7 +147,8 @@ static const struct ctl_option own_options[] = {
 	  NULL, 3, NULL, NULL },
 	{ 'r', "real-server", O_REAL_SERVER, ARG_REQUIRED, "real-server", set_real,
 	  "-r RIP:PORT        real server", 7, NULL, NULL },
-	{ 0, "timeout", O_TIMEOUT, ARG_NONE, "timeout", set_flag, NULL, 13, NULL, NULL },
+	{ 0, "timeout", O_TIMEOUT, ARG_NONE, "timeout", set_flag,
+	  "--timeout          -L: the connection timeouts (tcp tcpfin udp)", 13, NULL, NULL },
 	{ 0, "daemon", O_DAEMON, ARG_NONE, "daemon", set_flag, NULL, 14, NULL, NULL },
 	{ 0, "stats", O_STATS, ARG_NONE, "stats", set_flag,
 	  "--stats            counters: Conns InPkts OutPkts InBytes OutBytes", 15, NULL, NULL },
@@ -452,11 +454,15 @@ static int check_combined(const struct ctl_cmd *cmd, char *err)
 		if (!ops || !ops->takes_flags)
 			return ctl_fail(err, "incompatible scheduler flag `%s'", s);
 	}
-	if (cmd->op == OP_LIST && (ctl_has(cmd, O_CONNECTION) || ctl_has(cmd, O_TIMEOUT) ||
-				   ctl_has(cmd, O_DAEMON)))
-		return ctl_fail(err, "%s: not available: weir keeps no IPVS connection table or "
-			    "sync daemon here", ctl_has(cmd, O_CONNECTION) ? "-c" :
-			    ctl_has(cmd, O_TIMEOUT) ? "--timeout" : "--daemon");
+	if (cmd->op == OP_LIST &&
+	    (((ctl_has(cmd, O_CONNECTION) || ctl_has(cmd, O_TIMEOUT) || ctl_has(cmd, O_DAEMON)) &&
+	      (ctl_has(cmd, O_STATS) || ctl_has(cmd, O_RATE) || ctl_has(cmd, O_THRESHOLDS))) ||
+	     ((ctl_has(cmd, O_TIMEOUT) || ctl_has(cmd, O_DAEMON)) &&
+	      ctl_has(cmd, O_PERSISTENT_CONN))))
+		return ctl_fail(err, "options conflicts in the list command");
+	if (cmd->op == OP_LIST && ctl_has(cmd, O_DAEMON))
+		return ctl_fail(err, "--daemon: not available: weir keeps no IPVS connection table or "
+			    "sync daemon here");
 	return 0;
 }
 
@@ -494,6 +500,29 @@ static int parse_server(int argc, char *const *argv, struct ctl_cmd *cmd, char *
 	return 0;
 }
 
+/* --set TCP TCPFIN UDP: ipvsadm's three positional timeouts, in seconds
+ * (0 = leave it as it is). */
+static int parse_set(int argc, char *const *argv, struct ctl_cmd *cmd, char *err)
+{
+	cmd->op = OP_SET;
+	if (argc < 4)
+		return ctl_fail(err, "--set option requires 3 timeout values");
+	for (int i = 0; i < 3; i++) {
+		const char *w = argv[1 + i];
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(w, &end, 10);
+		if (!*w || *end || errno || w[0] == '-' || v > CONN_TIMEOUT_MAX_S)
+			return ctl_fail(err, "invalid timeout value `%s' specified", w);
+		cmd->set_s[i] = (uint32_t)v;
+	}
+	if (argc > 4)
+		return ctl_fail(err, "unexpected argument %s", argv[4]);
+	return 0;
+}
+
 int ctl_parse(int argc, char *const *argv, struct ctl_cmd *cmd, char *err)
 {
 	const struct ctl_command *c;
@@ -510,6 +539,8 @@ int ctl_parse(int argc, char *const *argv, struct ctl_cmd *cmd, char *err)
 	}
 	if (strcmp(argv[0], "server") == 0)
 		return parse_server(argc, argv, cmd, err);
+	if (strcmp(argv[0], "--set") == 0)
+		return parse_set(argc, argv, cmd, err);
 	c = find_command(argv[0], &consumed);
 	if (!c)
 		return ctl_fail(err, "unknown command `%s': the first word must be a command "
@@ -594,6 +625,8 @@ void ctl_usage(struct buf *out)
 		   "  weirctl -d -t|u VIP:PORT -r RIP:PORT\n"
 		   "  weirctl -L|l [-t|u VIP:PORT] [-n] [--stats|--rate|--thresholds|--persistent-conn] [--exact]\n"
 		   "  weirctl -Z [-t|u VIP:PORT]\n"
+		   "  weirctl -L -c [-n] [--persistent-conn] | -L --timeout\n"
+		   "  weirctl --set TCP TCPFIN UDP   connection timeouts in seconds (0 = unchanged)\n"
 		   "  weirctl -L --health | --json\n"
 		   "  weirctl server [-t|-u] VIP:PORT RIP:PORT drain|ready|maint|weight N\n"
 		   "  weirctl status [--json] | reload | metrics\n\nCommands:\n");

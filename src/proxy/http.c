@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/conns.h"
 #include "core/log.h"
 #include "proto/proxy_proto.h"
 #include "proxy/accesslog.h"
@@ -555,6 +556,24 @@ static void force_close(struct session_link *l)
 	hs_session_close(container_of(l, struct http_session, link));
 }
 
+/* The session as a line of -L -c: the client's connection, with the
+ * server of its request in flight if any; it ends at its deadline. */
+static bool describe(struct session_link *l, uint64_t now, struct conn_entry *e)
+{
+	struct http_session *s = container_of(l, struct http_session, link);
+
+	if (s->state == HS_CLOSED)
+		return false;
+	e->proto = IPPROTO_TCP;
+	e->state = CONN_ESTABLISHED;
+	e->src = s->client;
+	e->vip = s->svc->addr;
+	if (s->rs)
+		e->dst = s->rs->addr;
+	e->expire_s = conn_expire_s(now, s->deadline, 1000);
+	return true;
+}
+
 /* The worker is stopping: an idle keep-alive connection closes now, a
  * busy one after its current response. */
 static void graceful(struct session_link *l)
@@ -587,6 +606,7 @@ struct http_session *hs_session_new(struct worker *w, struct virtual_service *sv
 	s->timer.cb = timer_cb;
 	s->link.force_close = force_close;
 	s->link.graceful = graceful;
+	s->link.describe = describe;
 	s->state = HS_HEAD;
 	reqstore_init(&s->store, http_opts_rt(&s->rt)->retry_mem);
 	request_msg_init(s);

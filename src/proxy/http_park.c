@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "core/conns.h"
 #include "core/log.h"
 #include "proxy/http_session.h"
 
@@ -45,6 +46,19 @@ static void parked_close(struct http_parked *p)
 static void parked_timer_cb(struct timer *t)
 {
 	parked_close(container_of(t, struct http_parked, timer));
+}
+
+/* A parked keep-alive connection as a line of -L -c: no server. */
+static bool parked_describe(struct session_link *l, uint64_t now, struct conn_entry *e)
+{
+	struct http_parked *p = container_of(l, struct http_parked, link);
+
+	e->proto = IPPROTO_TCP;
+	e->state = CONN_ESTABLISHED;
+	e->src = p->client;
+	e->vip = p->svc->addr;
+	e->expire_s = timer_armed(&p->timer) ? conn_expire_s(now, p->timer.when, 1000) : 0;
+	return true;
 }
 
 /* force_close and graceful: a parked connection has nothing in flight */
@@ -119,6 +133,7 @@ static bool park(struct http_session *s)
 	timer_arm(l, &p->timer, s->deadline);
 	p->link.force_close = parked_link_close;
 	p->link.graceful = parked_link_close;
+	p->link.describe = parked_describe;
 	session_link_add(s->w, &p->link);
 	session_link_del(&s->link);
 	/* what hs_session_close() lets go of, but the socket and the session's

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/addr.h"
 #include "core/loop.h"
@@ -18,12 +19,17 @@ struct virtual_service;
 struct listener;
 struct dgram_listener;
 
+struct conn_entry;
+
 /* A session of any proxy mode, linked into its worker's list. */
 struct session_link {
 	struct session_link *prev, *next;
 	void (*force_close)(struct session_link *l);
 	/* optional: the worker stops; finish what is in flight, take no more */
 	void (*graceful)(struct session_link *l);
+	/* optional: the session as a line of weirctl -L -c, at <now_ms> (its
+	 * worker's loop time); false = nothing to show. Worker thread. */
+	bool (*describe)(struct session_link *l, uint64_t now_ms, struct conn_entry *e);
 };
 
 /* Called for each accepted connection; the callee owns <fd>. */

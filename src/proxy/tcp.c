@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/conns.h"
 #include "core/log.h"
 #include "core/table.h"
 #include "health/state.h"
@@ -69,6 +70,7 @@ struct tcp_session {
 };
 
 static void session_close(struct tcp_session *s);
+static uint32_t idle_ms(const struct tcp_session *s);
 static void relay(struct tcp_session *s);
 static bool try_connect(struct tcp_session *s);
 static void read_proxy_header(struct tcp_session *s);
@@ -114,6 +116,32 @@ static void session_close(struct tcp_session *s)
 static void force_close(struct session_link *l)
 {
 	session_close(container_of(l, struct tcp_session, link));
+}
+
+/* The session as a line of -L -c. Its expiry: the running timer (PROXY
+ * header, connect), or the idle timeout after its last I/O. */
+static bool describe(struct session_link *l, uint64_t now, struct conn_entry *e)
+{
+	struct tcp_session *s = container_of(l, struct tcp_session, link);
+	uint64_t until = timer_armed(&s->timer) ? s->timer.when : now;
+
+	if (s->state == TS_CLOSED)
+		return false;
+	e->proto = IPPROTO_TCP;
+	e->src = s->client;
+	e->vip = s->svc->addr;
+	if (s->rs)
+		e->dst = s->rs->addr;
+	if (s->state == TS_PROXY_HEADER) {
+		e->state = CONN_SYN_RECV;
+	} else if (s->state == TS_CONNECTING) {
+		e->state = CONN_SYN_SENT;
+	} else {
+		e->state = s->up.done || s->down.done ? CONN_FIN_WAIT : CONN_ESTABLISHED;
+		until = s->last_io + idle_ms(s);
+	}
+	e->expire_s = conn_expire_s(now, until, 1000);
+	return true;
 }
 
 /* --- relaying ---------------------------------------------------------------- */
@@ -201,6 +229,7 @@ static void relay(struct tcp_session *s)
 		/* half-closed: IPVS counts such a connection inactive */
 		s->active = false;
 		svc_conn_deactivate(s->rs);
+		timer_arm(s->w->loop, &s->timer, s->last_io + idle_ms(s));
 	}
 }
 
@@ -389,6 +418,15 @@ static bool try_connect(struct tcp_session *s)
 	return true;
 }
 
+/* How long a relaying session may stay idle: a half-closed one (IPVS's
+ * FIN_WAIT) at most the global tcpfin timeout. */
+static uint32_t idle_ms(const struct tcp_session *s)
+{
+	bool half = s->up.done || s->down.done;
+
+	return half ? MIN(s->rt.idle_timeout_ms, s->rt.fin_timeout_ms) : s->rt.idle_timeout_ms;
+}
+
 static void timer_cb(struct timer *t)
 {
 	struct tcp_session *s = container_of(t, struct tcp_session, timer);
@@ -402,11 +440,11 @@ static void timer_cb(struct timer *t)
 		connect_failed(s, ETIMEDOUT);
 		return;
 	}
-	if (now - s->last_io >= s->rt.idle_timeout_ms) {
+	if (now - s->last_io >= idle_ms(s)) {
 		session_close(s);
 		return;
 	}
-	timer_arm(s->w->loop, &s->timer, s->last_io + s->rt.idle_timeout_ms);
+	timer_arm(s->w->loop, &s->timer, s->last_io + idle_ms(s));
 }
 
 static void tcp_accept(struct listener *li, int fd, const struct weir_addr *peer)
@@ -430,6 +468,7 @@ static void tcp_accept(struct listener *li, int fd, const struct weir_addr *peer
 	s->down.pipe.rd = s->down.pipe.wr = -1;
 	s->timer.cb = timer_cb;
 	s->link.force_close = force_close;
+	s->link.describe = describe;
 	s->state = TS_CONNECTING;
 	session_begin(w, &s->link, s->svc);
 	s->local = s->svc->addr;

@@ -65,6 +65,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/conns.h"
 #include "core/log.h"
 #include "core/table.h"
 #include "health/state.h"
@@ -121,6 +122,21 @@ static void flow_unlink(struct udp_sess *s)
 static void force_close(struct session_link *l)
 {
 	sess_end(container_of(l, struct udp_sess, link), END_GONE);
+}
+
+/* The session as a line of -L -c: ends idle_timeout after its last datagram. */
+static bool describe(struct session_link *l, uint64_t now, struct conn_entry *e)
+{
+	struct udp_sess *s = container_of(l, struct udp_sess, link);
+
+	e->proto = IPPROTO_UDP;
+	e->state = CONN_UDP;
+	e->src = s->client;
+	e->vip = s->lst->svc->addr;
+	if (s->rs)
+		e->dst = s->rs->addr;
+	e->expire_s = conn_expire_s(now, s->last + s->lst->rt.idle_timeout_ms, 1000);
+	return true;
 }
 
 static struct udp_sess *sess_alloc(struct udp_worker *uw)
@@ -312,6 +328,7 @@ static struct udp_sess *sess_new(struct udp_lst *lst, const struct dgram_msg *m,
 	session_begin(uw->w, &s->link, svc);
 	unreserve(svc); /* session_begin() counted it */
 	s->link.force_close = force_close;
+	s->link.describe = describe;
 	counter_add(&stats_mine(&rs->stats)->conns, 1);
 	lru_append(lst, s);
 	lst->nsess++;

@@ -286,6 +286,21 @@ size_t persist_count_server(struct persist_table *t, const struct sched_server *
 	return ps ? ps->n : 0;
 }
 
+void persist_foreach_server(struct persist_table *t, const struct sched_server *srv,
+			    uint64_t now_ms, persist_visit_fn fn, void *arg)
+{
+	struct psrv *ps = srv_list(t, srv, false);
+
+	for (struct pent *p = ps ? ps->head : NULL; p; p = p->snext) {
+		uint64_t left = expired(t, p, now_ms) ? 0 : p->e.stamp + t->timeout - now_ms;
+
+		if (!left && p->nconn)
+			left = t->timeout; /* re-armed while it holds connections */
+		if (left)
+			fn(p->key + 1, p->key[0], left, arg);
+	}
+}
+
 size_t persist_count(const struct persist_table *t)
 {
 	return t->tab.n;

@@ -75,6 +75,14 @@ void persist_forget_server(struct persist_table *t, const struct sched_server *s
  * dropped. Call it from a timer; lookups drop what they find expired. */
 size_t persist_expire(struct persist_table *t, uint64_t now_ms, size_t max);
 
+/* Calls <fn> for each live template bound to <srv> at <now_ms>: its
+ * client group's masked address (<len> 4 or 16 bytes) and the ms it has
+ * left (one holding connections: a whole timeout). Changes nothing. */
+typedef void (*persist_visit_fn)(const uint8_t *addr, uint8_t len, uint64_t left_ms,
+				 void *arg);
+void persist_foreach_server(struct persist_table *t, const struct sched_server *srv,
+			    uint64_t now_ms, persist_visit_fn fn, void *arg);
+
 /* How many templates are bound to <srv> (ipvsadm's PersistConn). */
 size_t persist_count_server(struct persist_table *t, const struct sched_server *srv);
 

@@ -70,6 +70,7 @@ struct retired {
 static struct {
 	struct weir_xdp *skel;
 	struct xdp_spec spec;
+	struct conn_timeouts tmo;       /* the config's (ipvsadm --set), at each sync */
 	struct att att[XDP_MAX_IFACES];
 	int natt;
 	int ncpus;
@@ -226,9 +227,9 @@ static void write_config(const struct xdp_spec *spec)
 		.fullnat_lo = spec->fullnat_lo,
 		.fullnat_hi = spec->fullnat_hi,
 		.tcp_syn_ms = spec->tcp_syn_ms,
-		.tcp_est_ms = spec->tcp_est_ms,
-		.tcp_fin_ms = spec->tcp_fin_ms,
-		.udp_ms = spec->udp_ms,
+		.tcp_est_ms = X.tmo.tcp_ms,
+		.tcp_fin_ms = X.tmo.tcp_fin_ms,
+		.udp_ms = X.tmo.udp_ms,
 		.dns_services = X.dns_services,
 	};
 	uint32_t zero = 0;
@@ -243,6 +244,8 @@ static int load(char *err)
 {
 	int rc;
 
+	if (!X.tmo.tcp_ms) /* before the first sync */
+		spec_timeouts_defaults(&X.tmo);
 	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
 	X.ncpus = libbpf_num_possible_cpus();
 	X.skel = weir_xdp__open();
@@ -462,7 +465,7 @@ static void retire_real(uint32_t idx, uint64_t now)
 		return;
 	}
 	r->idx = idx;
-	r->until_ms = now + MAX(X.spec.tcp_est_ms, X.spec.udp_ms) + 1000;
+	r->until_ms = now + MAX(X.tmo.tcp_ms, X.tmo.udp_ms) + 1000;
 	r->next = X.retired;
 	X.retired = r;
 }
@@ -554,9 +557,13 @@ static void drop_service(struct xsvc *x, uint64_t now)
 void xdp_sync(struct vs_table *t)
 {
 	uint64_t now = now_ms();
+	bool new_tmo = memcmp(&X.tmo, &t->cfg.timeouts, sizeof(X.tmo)) != 0;
 
+	X.tmo = t->cfg.timeouts; /* weirctl --set: the program's next lookup has them */
 	if (!X.skel)
 		return;
+	if (new_tmo)
+		write_config(&X.spec);
 	for (struct xsvc *x = X.svcs; x; x = x->next)
 		x->seen = false;
 	for (struct virtual_service *svc = t->head; svc; svc = svc->next)
@@ -583,10 +590,10 @@ static uint64_t life_ns(uint8_t state)
 
 	switch (state) {
 	case WX_ST_SYN: ms = X.spec.tcp_syn_ms; break;
-	case WX_ST_EST: ms = X.spec.tcp_est_ms; break;
+	case WX_ST_EST: ms = X.tmo.tcp_ms; break;
 	case WX_ST_FIN:
-	case WX_ST_CLOSE: ms = X.spec.tcp_fin_ms; break;
-	default: ms = X.spec.udp_ms; break;
+	case WX_ST_CLOSE: ms = X.tmo.tcp_fin_ms; break;
+	default: ms = X.tmo.udp_ms; break;
 	}
 	return (uint64_t)ms * 1000000u;
 }

@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/option.h"
+#include "core/table.h"
+#include "core/util.h"
 #include "core/spec.h"
 #include "ctl/cmd.h"
 #include "ctl/exec.h"
@@ -94,6 +97,49 @@ static inline const char *fx_addr(const struct weir_addr *a)
 	static int k;
 
 	return addr_str(a, buf[k++ & 3]);
+}
+
+/* --- ctl_exec: whole requests on a live table (packet-mode services only,
+ * so no socket is opened) ------------------------------------------------- */
+
+struct exec_fx {
+	struct vs_table t;
+	struct ctl_ctx ctx;
+	struct buf out;
+	enum log_level saved_log;
+};
+
+static inline void exec_open(struct exec_fx *f)
+{
+	memset(f, 0, sizeof(*f));
+	table_init(&f->t, 1);
+	f->ctx.table = &f->t;
+	f->ctx.started_ms = now_ms();
+	f->ctx.nworkers = 1;
+	f->saved_log = log_threshold;
+	log_threshold = LOG_ERR; /* packet-mode services warn that they carry no traffic */
+}
+
+static inline void exec_close(struct exec_fx *f)
+{
+	buf_free(&f->out);
+	table_fini(&f->t);
+	log_threshold = f->saved_log;
+}
+
+/* Runs the weirctl request <req> and returns the answer as a string (valid until the next run). */
+static inline const char *exec_run(struct exec_fx *f, const char *req)
+{
+	size_t len = strlen(req);
+	char *copy = malloc(len + 1);
+
+	memcpy(copy, req, len + 1);
+	buf_reset(&f->out);
+	ctl_exec(&f->ctx, copy, len, &f->out);
+	free(copy);
+	buf_append(&f->out, "", 1);
+	f->out.len--;
+	return buf_head(&f->out);
 }
 
 #endif

@@ -217,52 +217,12 @@ TEST(ctlexec_is_change)
 /* --- ctl_exec: whole requests on a live table (packet-mode services only,
  * so no socket is opened) ------------------------------------------------- */
 
-struct exec_fx {
-	struct vs_table t;
-	struct ctl_ctx ctx;
-	struct buf out;
-	enum log_level saved_log;
-};
-
-static void exec_open(struct exec_fx *f)
-{
-	memset(f, 0, sizeof(*f));
-	table_init(&f->t, 1);
-	f->ctx.table = &f->t;
-	f->ctx.started_ms = now_ms();
-	f->ctx.nworkers = 1;
-	f->saved_log = log_threshold;
-	log_threshold = LOG_ERR; /* packet-mode services warn that they carry no traffic */
-}
-
-static void exec_close(struct exec_fx *f)
-{
-	buf_free(&f->out);
-	table_fini(&f->t);
-	log_threshold = f->saved_log;
-}
-
-/* Runs <req> and returns the answer as a string (valid until the next run). */
-static const char *run(struct exec_fx *f, const char *req)
-{
-	size_t len = strlen(req);
-	char *copy = malloc(len + 1);
-
-	memcpy(copy, req, len + 1);
-	buf_reset(&f->out);
-	ctl_exec(&f->ctx, copy, len, &f->out);
-	free(copy);
-	buf_append(&f->out, "", 1);
-	f->out.len--;
-	return buf_head(&f->out);
-}
-
 TEST(ctlexec_request_applies_all_lines)
 {
 	struct exec_fx f;
 
 	exec_open(&f);
-	CHECK_STR(run(&f, "-A -t 192.0.2.1:80 -s rr\n"
+	CHECK_STR(exec_run(&f, "-A -t 192.0.2.1:80 -s rr\n"
 			  "ipvsadm -a -t 192.0.2.1:80 -r 10.0.0.1:80 -m -w 2\n"
 			  "weirctl -a -t 192.0.2.1:80 -r 10.0.0.2:80\n"), "OK\n");
 	REQUIRE(f.t.cfg.nservices == 1);
@@ -278,17 +238,17 @@ TEST(ctlexec_request_is_all_or_nothing)
 	struct exec_fx f;
 
 	exec_open(&f);
-	CHECK_STR(run(&f, "-A -t 192.0.2.1:80\n-A -t 192.0.2.2:80\n-A -t 192.0.2.1:80\n"),
+	CHECK_STR(exec_run(&f, "-A -t 192.0.2.1:80\n-A -t 192.0.2.2:80\n-A -t 192.0.2.1:80\n"),
 		  "ERR 255 line 3: Service already exists\n");
 	CHECK_EQ(f.t.cfg.nservices, 0);
 	CHECK(f.t.head == NULL);
-	CHECK_STR(run(&f, "-A -t 192.0.2.1:80\n-a -t 192.0.2.1:80 -r 10.0.0.1 -q\n"),
+	CHECK_STR(exec_run(&f, "-A -t 192.0.2.1:80\n-a -t 192.0.2.1:80 -r 10.0.0.1 -q\n"),
 		  "ERR 2 line 2: -q: unknown option\n");
 	CHECK_EQ(f.t.cfg.nservices, 0);
 	/* a single line: no line number */
-	CHECK_STR(run(&f, "-D -t 192.0.2.1:80"), "ERR 255 No such service\n");
-	CHECK_STR(run(&f, "-A -t 192.0.2.1:80 -s"), "ERR 2 -s: missing argument\n");
-	CHECK_STR(run(&f, "-A -t \"192.0.2.1:80"),
+	CHECK_STR(exec_run(&f, "-D -t 192.0.2.1:80"), "ERR 255 No such service\n");
+	CHECK_STR(exec_run(&f, "-A -t 192.0.2.1:80 -s"), "ERR 2 -s: missing argument\n");
+	CHECK_STR(exec_run(&f, "-A -t \"192.0.2.1:80"),
 		  "ERR 2 too many words or an unclosed quote\n");
 	exec_close(&f);
 }
@@ -298,7 +258,7 @@ TEST(ctlexec_request_skips_comments_and_blank_lines)
 	struct exec_fx f;
 
 	exec_open(&f);
-	CHECK_STR(run(&f, "# saved rules\n\n   \n-A -t 192.0.2.1:80\n  # indented\n"), "OK\n");
+	CHECK_STR(exec_run(&f, "# saved rules\n\n   \n-A -t 192.0.2.1:80\n  # indented\n"), "OK\n");
 	CHECK_EQ(f.t.cfg.nservices, 1);
 	exec_close(&f);
 }
@@ -309,9 +269,9 @@ TEST(ctlexec_error_line_counts_blank_lines)
 	struct exec_fx f;
 
 	exec_open(&f);
-	CHECK_STR(run(&f, "-A -t 192.0.2.1:80\n\n-A -t 192.0.2.1:80\n"),
+	CHECK_STR(exec_run(&f, "-A -t 192.0.2.1:80\n\n-A -t 192.0.2.1:80\n"),
 		  "ERR 255 line 3: Service already exists\n");
-	CHECK_STR(run(&f, "\n\n\n-D -t 192.0.2.1:80\n"), "ERR 255 line 4: No such service\n");
+	CHECK_STR(exec_run(&f, "\n\n\n-D -t 192.0.2.1:80\n"), "ERR 255 line 4: No such service\n");
 	exec_close(&f);
 }
 
@@ -322,7 +282,7 @@ TEST(ctlexec_comment_with_a_quote_is_skipped)
 	struct exec_fx f;
 
 	exec_open(&f);
-	CHECK_STR(run(&f, "# the \"main\" site's rules, don't \"edit\n-A -t 192.0.2.1:80\n"),
+	CHECK_STR(exec_run(&f, "# the \"main\" site's rules, don't \"edit\n-A -t 192.0.2.1:80\n"),
 		  "OK\n");
 	CHECK_EQ(f.t.cfg.nservices, 1);
 	exec_close(&f);
@@ -346,7 +306,7 @@ TEST(ctlexec_save_sees_the_requests_changes)
 	struct exec_fx f;
 
 	exec_open(&f);
-	CHECK_STR(run(&f, "-A -t 192.0.2.1:80 -s rr\n-S -n\n-a -t 192.0.2.1:80 -r 10.0.0.1\n-S"),
+	CHECK_STR(exec_run(&f, "-A -t 192.0.2.1:80 -s rr\n-S -n\n-a -t 192.0.2.1:80 -r 10.0.0.1\n-S"),
 		  "OK\n"
 		  "-A -t 192.0.2.1:80 -s rr\n"
 		  "-A -t 192.0.2.1:80 -s rr\n"
@@ -360,19 +320,19 @@ TEST(ctlexec_read_only_commands)
 	const char *out;
 
 	exec_open(&f);
-	out = run(&f, "-v");
+	out = exec_run(&f, "-v");
 	CHECK(strncmp(out, "OK\nweirctl v", 12) == 0);
-	out = run(&f, "-h");
+	out = exec_run(&f, "-h");
 	CHECK(strncmp(out, "OK\nweirctl - ", 13) == 0);
-	out = run(&f, "status");
+	out = exec_run(&f, "status");
 	CHECK(strncmp(out, "OK\nweir ", 8) == 0);
 	CHECK(strstr(out, "services: 0 (0 proxy, 0 packet)\n") != NULL);
-	CHECK_STR(run(&f, "reload"),
+	CHECK_STR(exec_run(&f, "reload"),
 		  "ERR 255 weir was started without -c: no config to reload\n");
-	CHECK_STR(run(&f, "-R"), "ERR 2 -R reads its rules from standard input: "
+	CHECK_STR(exec_run(&f, "-R"), "ERR 2 -R reads its rules from standard input: "
 		  "run it as weirctl -R < FILE\n");
-	CHECK_STR(run(&f, "-L -t 192.0.2.1:80"), "ERR 1 No such service\n");
-	CHECK_STR(run(&f, "-Z -t 192.0.2.1:80"), "ERR 255 No such service\n");
-	CHECK_STR(run(&f, "-Z"), "OK\n");
+	CHECK_STR(exec_run(&f, "-L -t 192.0.2.1:80"), "ERR 1 No such service\n");
+	CHECK_STR(exec_run(&f, "-Z -t 192.0.2.1:80"), "ERR 255 No such service\n");
+	CHECK_STR(exec_run(&f, "-Z"), "OK\n");
 	exec_close(&f);
 }

@@ -334,13 +334,52 @@ TEST(ctlparse_list_views)
 	CHECK(ctl_has(&cmd, O_THRESHOLDS));
 	REQUIRE(PARSES("-L --persistent-conn --sort --sort", &cmd));
 	CHECK(ctl_has(&cmd, O_PERSISTENT_CONN));
-	/* the connection table and sync daemon do not exist in weir */
-	CHECK_USAGE("-L -c", "-c: not available: weir keeps no IPVS connection table or "
-		    "sync daemon here");
-	CHECK_USAGE("-L --timeout", "--timeout: not available: weir keeps no IPVS connection "
-		    "table or sync daemon here");
+	/* the sync daemon does not exist in weir */
 	CHECK_USAGE("-L --daemon", "--daemon: not available: weir keeps no IPVS connection "
 		    "table or sync daemon here");
+}
+
+TEST(ctlparse_list_conns_timeout)
+{
+	struct ctl_cmd cmd;
+
+	REQUIRE(PARSES("-L -c", &cmd));
+	CHECK(cmd.op == OP_LIST && ctl_has(&cmd, O_CONNECTION));
+	REQUIRE(PARSES("-Lcn --exact --persistent-conn", &cmd));
+	CHECK(ctl_has(&cmd, O_CONNECTION) && ctl_has(&cmd, O_NUMERIC) &&
+	      ctl_has(&cmd, O_PERSISTENT_CONN) && ctl_has(&cmd, O_EXACT));
+	REQUIRE(PARSES("-L --timeout", &cmd));
+	CHECK(ctl_has(&cmd, O_TIMEOUT));
+	/* ipvsadm's rules: one of -c, the service, --timeout, --daemon ... */
+	CHECK_USAGE("-L -c -t 192.0.2.1:80", "The option 'service-address' conflicts with the "
+		    "'connection' option in the 'list' command");
+	CHECK_USAGE("-L -c --timeout", "The option 'timeout' conflicts with the 'connection' "
+		    "option in the 'list' command");
+	/* ... and no counters with them, no --persistent-conn with --timeout */
+	CHECK_USAGE("-L -c --stats", "options conflicts in the list command");
+	CHECK_USAGE("-L --timeout --rate", "options conflicts in the list command");
+	CHECK_USAGE("-L --timeout --persistent-conn", "options conflicts in the list command");
+}
+
+TEST(ctlparse_set)
+{
+	struct ctl_cmd cmd;
+
+	REQUIRE(PARSES("--set 60 10 0", &cmd));
+	CHECK(cmd.op == OP_SET);
+	CHECK_EQ(cmd.set_s[0], 60);
+	CHECK_EQ(cmd.set_s[1], 10);
+	CHECK_EQ(cmd.set_s[2], 0);
+	REQUIRE(PARSES("--set 0 0 2678400", &cmd));
+	CHECK_EQ(cmd.set_s[2], 2678400);
+	CHECK_USAGE("--set", "--set option requires 3 timeout values");
+	CHECK_USAGE("--set 1 2", "--set option requires 3 timeout values");
+	CHECK_USAGE("--set 1 2 x", "invalid timeout value `x' specified");
+	CHECK_USAGE("--set -1 2 3", "invalid timeout value `-1' specified");
+	CHECK_USAGE("--set 1 2678401 3", "invalid timeout value `2678401' specified");
+	CHECK_USAGE("--set 1 2 3 4", "unexpected argument 4");
+	CHECK_USAGE("--set 1 2 99999999999999999999", "invalid timeout value "
+		    "`99999999999999999999' specified");
 }
 
 TEST(ctlparse_zero_port)
