@@ -81,8 +81,8 @@ def test_tcp_proxy_sessions_and_set(weir):
         conns_open.append(c2)
         r = wait_row(w, addr(c2), "ESTABLISHED")
         assert expire_s(r[1]) <= 3, r
-        took = wait_gone(w, addr(c2), 6, "the idle session gone after --set 3")
-        assert took <= 4.5, took
+        took = wait_gone(w, addr(c2), 8, "the idle session gone after --set 3")
+        assert took <= 5.5, took
         c2.settimeout(3)
         assert c2.recv(10) == b"", "the client was not closed"
         # half-closed by the client: FIN_WAIT, then gone after tcpfin (1 s)
@@ -148,8 +148,8 @@ def test_udp_proxy_sessions_and_set(weir):
         c2.connect(("127.0.0.1", port))
         r = wait_row(w, addr(c2), "UDP")
         assert expire_s(r[1]) <= 2, r
-        took = wait_gone(w, addr(c2), 5, "the UDP session gone after --set udp 2")
-        assert took <= 3.5, took
+        took = wait_gone(w, addr(c2), 6, "the UDP session gone after --set udp 2")
+        assert took <= 4.5, took
     finally:
         for c in clients:
             c.close()
@@ -190,8 +190,8 @@ def test_xdp_flows_listed_and_expire(labs, directors):
 
     w.ctl("--set", "2", "0", "1")
     assert w.ctl("-L", "--timeout").stdout == "Timeout (tcp tcpfin udp): 2 120 1\n"
-    took = wait_gone(w, src, 5, "the idle TCP flow gone after --set 2")
-    assert took <= 3.5, took
-    wait_for(lambda: not [x for x in conns(w) if x[0] == "UDP"], 3, "the UDP flow gone")
+    took = wait_gone(w, src, 6, "the idle TCP flow gone after --set 2")
+    assert took <= 4.5, took
+    wait_for(lambda: not [x for x in conns(w) if x[0] == "UDP"], 4, "the UDP flow gone")
     held.p.stdin.close()
     held.p.wait(10)
