@@ -584,13 +584,19 @@ static void udp_recv(struct dgram_listener *dl, struct dgram_msg *msgs, size_t n
 	struct virtual_service *svc = dl->ctx;
 	uint64_t now = loop_now(dl->w->loop);
 	struct udp_sess *prev = NULL;
-	uint32_t requests;
+	uint32_t requests, idle;
 
 	if (!lst && (!uw || !(lst = lst_new(dl, uw)))) {
 		count_drop(svc, n);
 		return;
 	}
+	idle = lst->rt.idle_timeout_ms;
 	svc_runtime(svc, &lst->rt);
+	if (lst->rt.idle_timeout_ms < idle && timer_armed(&lst->idle)) {
+		/* shorter now (weirctl --set, -E): the oldest session's end moved up */
+		timer_cancel(dl->w->loop, &lst->idle);
+		arm_idle(lst);
+	}
 	requests = requests_of(lst);
 	for (size_t i = 0; i < n; i++) {
 		struct dgram_msg *m = &msgs[i];

@@ -121,6 +121,32 @@ def test_tcp_proxy_sessions_and_set(weir):
     assert r.returncode == 2 and "--set option requires 3 timeout values" in r.stderr
 
 
+def test_http_proxy_sessions(weir, backends):
+    """HTTP: a connection waiting for its request, and a keep-alive one
+    between requests (no server then), each until its own timeout."""
+    w = weir()
+    b = backends("b1")
+    port = free_port()
+    vip = f"127.0.0.1:{port}"
+    w.ctl("-A", "-t", vip, "--proxy", "http")
+    w.ctl("-a", "-t", vip, "-r", b.addr)
+    waiting = socket.create_connection(("127.0.0.1", port))
+    kept = socket.create_connection(("127.0.0.1", port))
+    try:
+        r = wait_row(w, addr(waiting), "ESTABLISHED")
+        assert r[0] == "TCP" and r[4] == vip and r[5] == "0.0.0.0:0", r
+        assert expire_s(r[1]) <= 10, r                # the header timeout
+        kept.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        kept.settimeout(5)
+        assert b"b1" in kept.recv(4096)
+        r = wait_row(w, addr(kept), "ESTABLISHED")
+        assert r[4] == vip and r[5] == "0.0.0.0:0" and 50 <= expire_s(r[1]) <= 60, r
+    finally:
+        waiting.close()
+        kept.close()
+    wait_for(lambda: not conns(w), 5, "HTTP sessions gone with their clients")
+
+
 def test_udp_proxy_sessions_and_set(weir):
     w = weir()
     srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -150,6 +176,8 @@ def test_udp_proxy_sessions_and_set(weir):
         assert expire_s(r[1]) <= 2, r
         took = wait_gone(w, addr(c2), 6, "the UDP session gone after --set udp 2")
         assert took <= 4.5, took
+        # UDP sessions share their listener's timeout: the older one goes too
+        wait_gone(w, addr(c1), 3, "the older UDP session gone after --set udp 2")
     finally:
         for c in clients:
             c.close()
