@@ -37,11 +37,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL"; /* bpf_fib_lookup is GPL-only */
 
-/* Timeouts when wx_config leaves them 0: those of IPVS. */
-#define DEF_SYN_MS      60000
-#define DEF_EST_MS      900000
-#define DEF_FIN_MS      120000
-#define DEF_UDP_MS      300000
 #define PICK_TRIES      8       /* ring slots tried past an empty or OUT one */
 #define PORT_TRIES      16      /* FULLNAT local ports tried per new flow */
 #define NS_PER_MS       1000000ull
@@ -87,17 +82,17 @@ static __always_inline __u64 life_ns(const struct wx_config *cfg, __u8 state)
 
 	switch (state) {
 	case WX_ST_SYN:
-		ms = cfg->tcp_syn_ms ? cfg->tcp_syn_ms : DEF_SYN_MS;
+		ms = cfg->tcp_syn_ms ? cfg->tcp_syn_ms : WX_DEF_SYN_MS;
 		break;
 	case WX_ST_EST:
-		ms = cfg->tcp_est_ms ? cfg->tcp_est_ms : DEF_EST_MS;
+		ms = cfg->tcp_est_ms ? cfg->tcp_est_ms : WX_DEF_EST_MS;
 		break;
 	case WX_ST_FIN:
 	case WX_ST_CLOSE:
-		ms = cfg->tcp_fin_ms ? cfg->tcp_fin_ms : DEF_FIN_MS;
+		ms = cfg->tcp_fin_ms ? cfg->tcp_fin_ms : WX_DEF_FIN_MS;
 		break;
 	default:
-		ms = cfg->udp_ms ? cfg->udp_ms : DEF_UDP_MS;
+		ms = cfg->udp_ms ? cfg->udp_ms : WX_DEF_UDP_MS;
 	}
 	return ms * NS_PER_MS;
 }

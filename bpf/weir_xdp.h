@@ -163,6 +163,13 @@ struct wx_stats {
 	__u64 conns, inpkts, outpkts, inbytes, outbytes;
 };
 
+/* Timeouts when wx_config leaves them 0: those of IPVS (the program's, and
+ * what -L -c computes expiries with). */
+#define WX_DEF_SYN_MS 60000
+#define WX_DEF_EST_MS 900000
+#define WX_DEF_FIN_MS 120000
+#define WX_DEF_UDP_MS 300000
+
 struct wx_config {
 	struct wx_addr local4;       /* this director's IPv4 (TUN outer source, FULLNAT) */
 	struct wx_addr local6;       /* ... and IPv6 */

@@ -32,11 +32,11 @@ uint8_t xdp_conn_state(uint8_t state)
 uint64_t xdp_flow_life_ms(const struct wx_config *cfg, uint8_t state)
 {
 	switch (state) {
-	case WX_ST_SYN: return cfg->tcp_syn_ms ? cfg->tcp_syn_ms : 30000;
-	case WX_ST_EST: return cfg->tcp_est_ms ? cfg->tcp_est_ms : 900000;
+	case WX_ST_SYN: return cfg->tcp_syn_ms ? cfg->tcp_syn_ms : WX_DEF_SYN_MS;
+	case WX_ST_EST: return cfg->tcp_est_ms ? cfg->tcp_est_ms : WX_DEF_EST_MS;
 	case WX_ST_FIN:
-	case WX_ST_CLOSE: return cfg->tcp_fin_ms ? cfg->tcp_fin_ms : 120000;
-	default: return cfg->udp_ms ? cfg->udp_ms : 300000;
+	case WX_ST_CLOSE: return cfg->tcp_fin_ms ? cfg->tcp_fin_ms : WX_DEF_FIN_MS;
+	default: return cfg->udp_ms ? cfg->udp_ms : WX_DEF_UDP_MS;
 	}
 }
 
