@@ -355,10 +355,8 @@ static int prepare(struct pick *p)
 		need(p, o->ifaces[i]);
 	if (!given && !auto_on())
 		return 0;
-	if (!given && (why = pick_vip(p)) != NULL && !p->known)
-		log_warn("xdp: %s: the VIP %s %s: weir attaches to the real servers' "
-			 "interfaces only (use --interface for the clients' side)", p->what,
-			 addr_ip_str(&p->sp->addr, a), why);
+	if (!given)
+		why = pick_vip(p);
 	if (auto_on() && (rc = pick_reals(p, given)) != 0)
 		return rc;
 	if (!p->out.nneed && !xdp_settings()->nifaces) {
@@ -368,7 +366,11 @@ static int prepare(struct pick *p)
 			 why ? why : "is on no interface");
 		return -ENODEV;
 	}
-	return attach_needed(p);
+	if ((rc = attach_needed(p)) == 0 && why && !p->known)
+		log_warn("xdp: %s: the VIP %s %s: weir attaches to the real servers' "
+			 "interfaces only (use --interface for the clients' side)", p->what,
+			 addr_ip_str(&p->sp->addr, a), why);
+	return rc;
 }
 
 int xdp_attach_prepare(struct virtual_service *svc, const struct service_spec *sp, char *err)
