@@ -390,6 +390,8 @@ int xdp_attach_prepare(struct virtual_service *svc, const struct service_spec *s
 	if ((rc = prepare(&p)) != 0) {
 		log_err("xdp: %s: %s", p.what, err);
 		drop_fresh();
+		if (!A.n)
+			xdp_unload_idle();
 		return rc;
 	}
 	*sa(svc) = p.out;

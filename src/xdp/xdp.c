@@ -496,6 +496,12 @@ void xdp_sync(struct vs_table *t)
 		write_config(&X.spec);
 }
 
+void xdp_unload_idle(void)
+{
+	if (X.skel && !X.svcs && !X.spec.nifaces)
+		xdp_stop();
+}
+
 /* --- the ticks --------------------------------------------------------------------- */
 
 /* How long a flow in <state> lives after its last packet (as the program). */

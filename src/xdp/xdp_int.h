@@ -24,6 +24,9 @@ struct weir_xdp;
 /* Loads the program if it is not loaded (its settings written): 0 or
  * -errno with <err> (SPEC_ERR_MAX). */
 int xdp_load(char *err);
+/* Unloads the program when it carries no packet-mode service and the
+ * config names no interface (a failed change loaded it for nothing). */
+void xdp_unload_idle(void);
 /* The xdp { } block's settings in force (defaults without a config). */
 const struct xdp_spec *xdp_settings(void);
 

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import WEIR, WEIRCTL, wait_for, wait_log
 from netns import NsWeir
-from topo import (PORT, VIP4, answered, get, labs, lan, pass_obj,  # noqa: F401 (fixtures)
+from topo import (PORT, VIP4, VIP6, answered, hostport, get, labs, lan, pass_obj,  # noqa: F401 (fixtures)
                   per_real, routed, rs_add, tunneled, wait_conns)
 
 
@@ -68,35 +68,38 @@ def attached(ns):
     return {line.split("(")[0].strip() for line in xdp.splitlines()[1:] if "(" in line}
 
 
-def forwards_to_all(t, w, rips, what):
-    names = get(t, VIP4, 9)
+def forwards_to_all(t, w, rips, what, vip=VIP4):
+    names = get(t, vip, 9)
     answered(names, what, w)
     assert set(names) == {"r1", "r2", "r3"}, names
-    per_real(wait_conns(w, "tcp", VIP4, PORT, 9), names, rips)
+    per_real(wait_conns(w, "tcp", vip, PORT, 9), names, rips)
 
 
-def test_dr(labs, bare):
+@pytest.mark.parametrize("family", [4, 6])
+def test_dr(labs, bare, family):
     """-g: the program goes on eth0 (it holds the VIP and reaches the reals)
     at the first -A; -D of the last service takes it off."""
-    t = lan(labs("sdr"))
-    t.director.ip("addr", "add", f"{VIP4}/32", "dev", "eth0")
-    rs_add(t, VIP4)
+    t = lan(labs(f"sdr{family}"))
+    vip, rips, plen = (VIP4, t.rips4, 32) if family == 4 else (VIP6, t.rips6, 128)
+    t.director.ip("addr", "add", f"{vip}/{plen}", "dev", "eth0", *(["nodad"] if family == 6 else []))
+    rs_add(t, vip)
     t.start_backends()
     w = bare(t.director)
-    ok(w, f"""weirctl -A -t {VIP4}:80 -s rr
-weirctl -a -t {VIP4}:80 -r {t.rips4[0]}:80 -g
-weirctl -a -t {VIP4}:80 -r {t.rips4[1]}:80 -g
-weirctl -a -t {VIP4}:80 -r {t.rips4[2]}:80 -g -w 1
+    svc, r = hostport(vip, 80), [hostport(a, 80) for a in rips]
+    ok(w, f"""weirctl -A -t {svc} -s rr
+weirctl -a -t {svc} -r {r[0]} -g
+weirctl -a -t {svc} -r {r[1]} -g
+weirctl -a -t {svc} -r {r[2]} -g -w 1
 """)
     wait_log(w, r"xdp: attached to eth0 ")
     assert attached(t.director) == {"eth0"}, t.director.run("bpftool", "net").stdout
-    forwards_to_all(t, w, t.rips4, "DR from an ipvsadm script")
-    ok(w, f"weirctl -D -t {VIP4}:80\n")
+    forwards_to_all(t, w, rips, f"DR IPv{family} from an ipvsadm script", vip)
+    ok(w, f"weirctl -D -t {svc}\n")
     wait_log(w, r"xdp: detached from eth0")
     assert not t.director.xdp_attached("eth0"), t.director.ip("-d", "link").stdout
     assert attached(t.director) == set()
     # the next packet-mode service attaches again
-    ok(w, f"weirctl -A -t {VIP4}:80 -s wlc\nweirctl -a -t {VIP4}:80 -r {t.rips4[0]}:80 -g\n")
+    ok(w, f"weirctl -A -t {svc} -s wlc\nweirctl -a -t {svc} -r {r[0]} -g\n")
     wait_for(lambda: t.director.xdp_attached("eth0"), 5, "attached again")
 
 
