@@ -181,6 +181,7 @@ static int attach(const char *name, bool generic, char *err)
 	a->link_fd = fd;
 	snprintf(a->name, sizeof(a->name), "%s", name);
 	a->ifindex = ifindex;
+	A.generic = generic; /* one mode for all: the settings' */
 	log_info("xdp: attached to %s (%s mode)", name,
 		 opts.flags == XDP_FLAGS_SKB_MODE ? "generic" : "native");
 	warn_forwarding(name);
