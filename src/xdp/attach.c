@@ -47,6 +47,7 @@
 #include <bpf/libbpf.h>
 
 #include "core/log.h"
+#include "sched/sched.h"
 #include "xdp/xdp.h"
 #include "xdp/xdp_int.h"
 
@@ -68,6 +69,8 @@ struct att {
 /* What a packet-mode service needs (its area), as its last svc_prepare
  * found it; read by the sync that follows a successful apply. */
 struct svc_att {
+	uint64_t key;                   /* choice_key() of the spec it was found for;
+	                                 * 0 = never prepared */
 	char need[SVC_NEED_MAX][IF_NAMESIZE];
 	uint8_t nneed;
 	struct weir_addr local[2];      /* [0] IPv4, [1] IPv6: the source of the route
@@ -344,6 +347,32 @@ static int attach_needed(struct pick *p)
 	return 0;
 }
 
+/* What the choice for <sp> depends on: its VIP, --interface, servers and
+ * their methods, the config's `local`. An unchanged service (every
+ * service is prepared at every table change) is not looked up again. */
+static uint64_t choice_key(const struct service_spec *sp)
+{
+	const struct xdp_spec *x = xdp_settings();
+	uint64_t h = sched_fnv1a64(SCHED_FNV64_BASIS, &sp->addr, sizeof(sp->addr));
+
+	h = sched_fnv1a64(h, xdp_opts_spec(sp), sizeof(struct xdp_opts));
+	h = sched_fnv1a64(h, &x->local4, sizeof(x->local4));
+	h = sched_fnv1a64(h, &x->local6, sizeof(x->local6));
+	for (size_t i = 0; i < sp->nservers; i++) {
+		h = sched_fnv1a64(h, &sp->servers[i].addr, sizeof(sp->servers[i].addr));
+		h = sched_fnv1a64(h, &sp->servers[i].fwd, sizeof(sp->servers[i].fwd));
+	}
+	return h | 1;
+}
+
+static bool all_attached(const struct svc_att *s)
+{
+	for (int i = 0; i < s->nneed; i++)
+		if (!find_att(s->need[i]))
+			return false;
+	return true;
+}
+
 static int prepare(struct pick *p)
 {
 	const struct xdp_opts *o = xdp_opts_spec(p->sp);
@@ -376,7 +405,7 @@ static int prepare(struct pick *p)
 
 int xdp_attach_prepare(struct virtual_service *svc, const struct service_spec *sp, char *err)
 {
-	struct pick p = { .sp = sp, .known = sa(svc)->nneed > 0, .err = err };
+	struct pick p = { .sp = sp, .known = sa(svc)->key != 0, .err = err };
 	char a[ADDR_STRLEN];
 	int rc;
 
@@ -387,6 +416,9 @@ int xdp_attach_prepare(struct virtual_service *svc, const struct service_spec *s
 			 "none) is attached to interfaces");
 		return -EINVAL;
 	}
+	p.out.key = choice_key(sp);
+	if (sa(svc)->key == p.out.key && all_attached(sa(svc)))
+		return 0;
 	snprintf(p.what, sizeof(p.what), "%s %s", proto_name(sp->proto), addr_str(&sp->addr, a));
 	if ((rc = prepare(&p)) != 0) {
 		log_err("xdp: %s: %s", p.what, err);

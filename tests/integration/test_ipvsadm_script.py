@@ -1,6 +1,6 @@
 """An LVS user's ipvsadm script, as it is, against weir started without any
 config file (issue 15): `weirctl -A -t VIP:80 -s rr`, then `weirctl -a -t
-VIP:80 -r RIP:80 -g` (-m, -i) lines, run by bash. weir attaches its XDP
+VIP:80 -r RIP:80 -g` (-m, -i, --fullnat) lines, run by bash. weir attaches its XDP
 program itself to the interface holding the VIP and to those routing to the
 real servers; traffic from the client reaches every real server; removing
 the last service detaches the program; and what weir cannot forward is
@@ -18,7 +18,7 @@ import pytest
 
 from conftest import WEIR, WEIRCTL, wait_for, wait_log
 from netns import NsWeir
-from topo import (PORT, VIP4, VIP6, answered, hostport, get, labs, lan, pass_obj,  # noqa: F401 (fixtures)
+from topo import (PORT, UPORT, VIP4, VIP6, answered, hostport, get, labs, lan, pass_obj,  # noqa: F401 (fixtures)
                   per_real, routed, rs_add, tunneled, wait_conns)
 
 
@@ -130,6 +130,24 @@ def test_tun(labs, bare):
         f"weirctl -a -t {VIP4}:80 -r {a}:80 -i\n" for a in t.rips4))
     assert attached(t.director) == {"eth0"}, w.read_log()
     forwards_to_all(t, w, t.rips4, "TUN from an ipvsadm script")
+
+
+def test_fullnat(labs, bare):
+    """--fullnat: the reals have no route back; the source they see is the
+    one the kernel chooses for the route to them (10.77.2.1), with no
+    `local` anywhere."""
+    t = routed(labs("sfnat"), gateway=False)
+    t.director.ip("addr", "add", f"{VIP4}/32", "dev", "eth0")
+    t.start_backends()
+    t.start_udp_echo("0.0.0.0")
+    w = bare(t.director)
+    ok(w, f"weirctl -A -t {VIP4}:80 -s rr\nweirctl -A -u {VIP4}:{UPORT} -s rr\n" + "".join(
+        f"weirctl -a -t {VIP4}:80 -r {a}:80 --fullnat\n"
+        f"weirctl -a -u {VIP4}:{UPORT} -r {a}:{UPORT} --fullnat\n" for a in t.rips4))
+    assert attached(t.director) == {"eth0", "eth1"}, w.read_log()
+    forwards_to_all(t, w, t.rips4, "FULLNAT from an ipvsadm script")
+    got = t.client.py("udp", VIP4, UPORT, 3)
+    assert all(isinstance(g, list) and g[1] == t.local4 for g in got), got
 
 
 def listing(w):
