@@ -255,6 +255,9 @@ struct pick {
 	char *err;
 };
 
+/* Adds <name> to what the service needs (once). Past SVC_NEED_MAX distinct
+ * interfaces (one service's real servers behind more than 8 of them) the
+ * others are not attached for it: --interface says which. */
 static void need(struct pick *p, const char *name)
 {
 	for (int i = 0; i < p->out.nneed; i++)
@@ -264,8 +267,8 @@ static void need(struct pick *p, const char *name)
 		snprintf(p->out.need[p->out.nneed++], IF_NAMESIZE, "%s", name);
 }
 
-/* The interface clients reach the VIP on (see the top): 0 with it added,
- * or a reason why none (logged by the caller). */
+/* The interface clients reach the VIP on (see the top): NULL with it
+ * added, or why there is none (for the caller's messages). */
 static const char *pick_vip(struct pick *p)
 {
 	char name[IF_NAMESIZE];
