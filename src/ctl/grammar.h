@@ -24,6 +24,9 @@ struct ctl_option {
 	unsigned order;          /* ipvsadm's option order: the matrix checks in it */
 	const char *alias;       /* a row's alias: the value it stands for */
 	const char *metavar;     /* rows: in -h */
+	/* an ipvsadm option weir refuses: why, and what weir does instead; the
+	 * option reads its value, then fails "--OPT: not supported by weir: ..." */
+	const char *refused;
 };
 
 /* Writes the message into <err> (CTL_ERR_MAX); returns CTL_EXIT_USAGE. */

@@ -54,7 +54,7 @@ static char *save_str(const struct weir_config *c, bool nosort)
 {
 	struct buf b = { 0 };
 
-	ctl_save(c, nosort, &b);
+	ctl_save(c, nosort, false, &b);
 	buf_append(&b, "", 1);
 	return b.data;
 }
