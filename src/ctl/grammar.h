@@ -55,4 +55,15 @@ bool ctl_row_repeats(int id);
 int ctl_set_row(struct ctl_cmd *cmd, const struct ctl_option *how, const char *arg,
 		unsigned scope, char *err);
 
+/* ipvsadm's sync daemon options (sync_opts.c): each sets its part of
+ * <c>->sync from <arg>, or fails with ipvsadm's message. */
+int set_start_daemon(struct ctl_cmd *c, const char *arg, char *err);
+int set_stop_daemon(struct ctl_cmd *c, const char *arg, char *err);
+int set_mcast_ifn(struct ctl_cmd *c, const char *arg, char *err);
+int set_syncid(struct ctl_cmd *c, const char *arg, char *err);
+int set_sync_maxlen(struct ctl_cmd *c, const char *arg, char *err);
+int set_mcast_group(struct ctl_cmd *c, const char *arg, char *err);
+int set_mcast_port(struct ctl_cmd *c, const char *arg, char *err);
+int set_mcast_ttl(struct ctl_cmd *c, const char *arg, char *err);
+
 #endif

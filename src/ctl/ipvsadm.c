@@ -13,7 +13,6 @@
  * the line does not matter (-M before -t reads as an IPv6 mask when -t is
  * IPv6; -b before -s keeps its flags).
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -101,93 +100,6 @@ static int set_pool(struct ctl_cmd *c, const char *arg, char *err)
 	return 0;
 }
 
-/* --- the sync daemon's options (ipvsadm's checks and messages) ------------------- */
-
-/* ipvsadm's string_to_number: all of <s> a decimal in min..max, else -1. */
-static int number(const char *s, int min, int max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (end == s || *end || errno == ERANGE || v < min || v > max)
-		return -1;
-	return (int)v;
-}
-
-/* *<v> = <arg> in min..max, else ipvsadm's <msg>. */
-static int set_number(int *v, const char *arg, int min, int max, const char *msg, char *err)
-{
-	if ((*v = number(arg, min, max)) < 0)
-		return ctl_fail(err, "%s", msg);
-	return 0;
-}
-
-static int set_sync_state(struct ctl_cmd *c, const char *arg, const char *msg, char *err)
-{
-	if (strcmp(arg, "master") == 0)
-		c->sync.state = SYNC_MASTER;
-	else if (strcmp(arg, "backup") == 0)
-		c->sync.state = SYNC_BACKUP;
-	else
-		return ctl_fail(err, "%s", msg);
-	return 0;
-}
-
-static int set_start_daemon(struct ctl_cmd *c, const char *arg, char *err)
-{
-	snprintf(c->sync.mcast_ifn, sizeof(c->sync.mcast_ifn), "eth0"); /* ipvsadm's default */
-	return set_sync_state(c, arg, "illegal start-daemon parameter specified", err);
-}
-
-static int set_stop_daemon(struct ctl_cmd *c, const char *arg, char *err)
-{
-	return set_sync_state(c, arg, "illegal start_daemon specified", err); /* sic, ipvsadm */
-}
-
-static int set_mcast_ifn(struct ctl_cmd *c, const char *arg, char *err)
-{
-	snprintf(c->sync.mcast_ifn, sizeof(c->sync.mcast_ifn), "%s", arg); /* cut, as ipvsadm */
-	return 0;
-}
-
-static int set_syncid(struct ctl_cmd *c, const char *arg, char *err)
-{
-	return set_number(&c->sync.syncid, arg, 0, 255, "illegal syncid specified", err);
-}
-
-static int set_sync_maxlen(struct ctl_cmd *c, const char *arg, char *err)
-{
-	return set_number(&c->sync.sync_maxlen, arg, 1, 65535 - 20 - 8, "illegal sync-maxlen specified", err);
-}
-
-static int set_mcast_group(struct ctl_cmd *c, const char *arg, char *err)
-{
-	uint8_t *g = c->sync.mcast_group;
-
-	if (strchr(arg, ':')) {
-		if (inet_pton(AF_INET6, arg, g) <= 0 || g[0] != 0xff)
-			return ctl_fail(err, "invalid IPv6 mcast-group `%s'", arg);
-		c->sync.mcast_af = AF_INET6;
-	} else {
-		if (inet_pton(AF_INET, arg, g) <= 0 || (g[0] & 0xf0) != 0xe0)
-			return ctl_fail(err, "invalid IPv4 mcast-group `%s'", arg);
-		c->sync.mcast_af = AF_INET;
-	}
-	return 0;
-}
-
-static int set_mcast_port(struct ctl_cmd *c, const char *arg, char *err)
-{
-	return set_number(&c->sync.mcast_port, arg, 1, 65535, "illegal mcast-port specified", err);
-}
-
-static int set_mcast_ttl(struct ctl_cmd *c, const char *arg, char *err)
-{
-	return set_number(&c->sync.mcast_ttl, arg, 1, 255, "illegal mcast-ttl specified", err);
-}
-
 /* What weir says of the parts of ipvsadm it has not built. */
 #define NO_SYNC "not supported yet: connection sync between directors is not built"
 #define NO_FWMARK "firewall-mark services are not built; a service is -t or -u VIP:PORT"
@@ -264,7 +176,7 @@ static const struct ctl_option own_options[] = {
 	{ 'r', "real-server", O_REAL_SERVER, ARG_REQUIRED, "real-server", set_real,
 	  "-r RIP:PORT        real server", 7, NULL, NULL, NULL },
 	{ 0, "mcast-interface", O_MCAST_IFN, ARG_REQUIRED, "mcast-interface", set_mcast_ifn,
-	  "--mcast-interface IFACE  sync daemon: multicast interface (default eth0)", 12, NULL, NULL, NULL },
+	  "--mcast-interface IF  sync daemon: multicast interface (default eth0)", 12, NULL, NULL, NULL },
 	{ 0, "timeout", O_TIMEOUT, ARG_NONE, "timeout", set_flag, NULL, 13, NULL, NULL, NULL },
 	{ 0, "daemon", O_DAEMON, ARG_NONE, "daemon", set_flag, NULL, 14, NULL, NULL, NULL },
 	{ 0, "stats", O_STATS, ARG_NONE, "stats", set_flag,
