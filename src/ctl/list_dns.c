@@ -137,9 +137,8 @@ void list_dns_title(struct buf *out)
 
 void list_dns_block(struct buf *out, struct virtual_service *svc, const struct list_opts *o)
 {
-	bool exact = o->exact;
-
 	struct view_ctx *c = calloc(1, sizeof(*c));
+	bool exact = o->exact;
 
 	if (!c || svc->proxy != &dns_mode) {
 		free(c);

@@ -213,23 +213,37 @@ static void any_name(const struct names_ops *ops, struct cache *c, const struct 
 		 serv);
 }
 
+/* A mark's number at *<p> (then past it and one blank): 0..<max>, or -1. */
+static int mark_number(char **p, int max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(*p, &end, 10);
+	if (end == *p || *end != ' ' || errno == ERANGE || v < 0 || v > max)
+		return -1;
+	*p = end + 1;
+	return (int)v;
+}
+
 /* One mark, <p>[0..len) without its start and end bytes: its cell. */
 static int fill_mark(const struct names_ops *ops, struct cache *c, const char *p, size_t len,
 		     struct buf *out)
 {
-	char mark[ADDR_STRLEN + 128], name[60], *sep, *addr;
-	int cut, pad, proto, used = 0;
+	char mark[ADDR_STRLEN + 128], name[60], *sep, *addr = mark;
+	int cut, pad, proto;
 	struct weir_addr a;
 
 	if (len >= sizeof(mark))
 		return -1;
 	memcpy(mark, p, len);
 	mark[len] = '\0';
-	if (sscanf(mark, "%d %d %d %n", &cut, &pad, &proto, &used) != 3 || !used ||
-	    !(sep = strchr(mark, LIST_MARK_SEP)))
+	/* widths as the listings use them (a few dozen columns), nothing wilder */
+	if ((cut = mark_number(&addr, 255)) < 0 || (pad = mark_number(&addr, 255)) < 0 ||
+	    (proto = mark_number(&addr, 255)) < 0 || !(sep = strchr(addr, LIST_MARK_SEP)))
 		return -1;
 	*sep = '\0';
-	addr = mark + used;
 	if (addr_parse(addr, true, &a) != 0)
 		return -1;
 	any_name(ops, c, &a, proto, name);
