@@ -151,6 +151,10 @@ TEST(names_fill_writes_ipvsadms_cells)
 	CHECK_STR(fill("a\x01" "1 2\x02" "b"), "a\x01" "1 2\x02" "b");
 	CHECK_STR(fill("a\x01" "0 0 6 nonsense\x1f\x02" "b"), "a\x01" "0 0 6 nonsense\x1f\x02" "b");
 	CHECK_STR(fill("unended\x01" "0 0 6 1.2.3.4:80"), "unended\x01" "0 0 6 1.2.3.4:80");
+	/* widths beyond any listing's are no mark */
+	CHECK_STR(fill("\x01" "0 2010102099999 6 1.2.3.4:80\x1f\x02"),
+		  "\x01" "0 2010102099999 6 1.2.3.4:80\x1f\x02");
+	CHECK_STR(fill("\x01" "-1 0 6 1.2.3.4:80\x1f\x02"), "\x01" "-1 0 6 1.2.3.4:80\x1f\x02");
 }
 
 TEST(names_numeric_cell_matches_ipvsadm_columns)
