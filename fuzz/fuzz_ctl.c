@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	spec_init(&cfg);
 	replay(&cfg, text);
-	ctl_save(&cfg, false, &saved);
+	ctl_save(&cfg, false, false, &saved);
 	buf_append(&saved, "", 1);
 	spec_init(&again);
 	{
@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		replay(&again, copy);
 		free(copy);
 	}
-	ctl_save(&again, false, &saved2);
+	ctl_save(&again, false, false, &saved2);
 	buf_append(&saved2, "", 1);
 	if (strcmp(buf_head(&saved), buf_head(&saved2)) != 0) {
 		fprintf(stderr, "save/restore differ:\n%s\n---\n%s\n", buf_head(&saved),

@@ -30,6 +30,7 @@
 #include "ctl/metrics_http.h"
 #include "dns/dns.h"
 #include "register.h"
+#include "version.h"
 #include "health/check.h"
 #include "health/state.h"
 #include "xdp/rs.h"
@@ -65,7 +66,8 @@ static void usage(FILE *f)
 		   "  -c, --config FILE   the config file (without it weir starts with no services)\n"
 		   "  -t, --test          check the config and exit: 0 if valid, 1 with FILE:LINE: reason\n"
 		   "  -s, --socket PATH   admin socket (default $WEIR_SOCKET, else %s)\n"
-		   "  -h, --help          this help\n", ADMIN_DEFAULT_SOCKET);
+		   "  -h, --help          this help\n"
+		   "      --version       print the version and exit\n", ADMIN_DEFAULT_SOCKET);
 }
 
 static int worker_count(const struct weir_config *cfg)
@@ -334,6 +336,7 @@ int main(int argc, char **argv)
 		{ "test", no_argument, NULL, 't' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon d = { .exit_code = 0 };
@@ -353,6 +356,7 @@ int main(int argc, char **argv)
 		case 't': test = true; break;
 		case 's': sock_opt = optarg; break;
 		case 'h': usage(stdout); return 0;
+		case 'V': printf("weir v%s %s\n", WEIR_VERSION, WEIR_SPEAKS); return 0;
 		default: usage(stderr); return 2;
 		}
 	}

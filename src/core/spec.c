@@ -312,8 +312,9 @@ int spec_check_service(const struct service_spec *svc, char *err)
 		return -EINVAL;
 	}
 	if (svc->ops && svc->proto == IPPROTO_UDP && !svc->proxy) {
-		snprintf(err, SPEC_ERR_MAX, "one-packet scheduling (-o) is built for UDP proxy "
-			 "services (--proxy udp); the XDP data path keeps one flow per client");
+		snprintf(err, SPEC_ERR_MAX, "one-packet scheduling (-o) is not supported by weir for "
+			 "packet-mode services: it is built for UDP proxy services (--proxy udp); "
+			 "the XDP data path keeps one flow per client");
 		return -EINVAL;
 	}
 	if (svc->proxy && svc->proxy->check)

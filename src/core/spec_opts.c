@@ -307,6 +307,11 @@ static void format_backup(const struct opt_row *o, const void *base, char *out, 
 static int parse_tun_type(const struct opt_row *o, char *const *w, int n, void *base,
 			  char *why)
 {
+	if (strcmp(w[0], "gue") == 0 || strcmp(w[0], "gre") == 0) {
+		snprintf(why, SPEC_ERR_MAX, "not supported by weir: GUE and GRE tunnels are not "
+			 "built; weir's TUN (-i) is IP-in-IP (--tun-type ipip)");
+		return -EOPNOTSUPP; /* an ipvsadm value weir refuses: its own message */
+	}
 	if (strcmp(w[0], "ipip") != 0)
 		return opt_fail(why, "'%s' is not ipip", w[0]);
 	return 0;
@@ -457,7 +462,7 @@ static const struct opt_row server_rows[] = {
 	{ .flag = "tun-type", .type = OPT_CUSTOM, .scope = OPT_SRV,
 	  .flags = OPT_F_IPVSADM | OPT_F_ALWAYS, .order = 12, .min_args = 1, .max_args = 1,
 	  .parse = parse_tun_type, .format = format_tun_type,
-	  .ctl_err = "illegal tunnel type specified (weir tunnels are ipip)" },
+	  .ctl_err = "illegal tunnel type specified" },
 	{ .key = "url", .flag = "url", .type = OPT_CUSTOM, .scope = OPT_SRV, .min_args = 1,
 	  .max_args = 1, OPT_FIELD(R, url), .parse = parse_url, .format = format_url,
 	  .metavar = "URL", .example = "https://www.example.com/", .def = "http://IP:PORT",

@@ -15,8 +15,7 @@
 #include "ctl/list_conns.h"
 #include "ctl/report.h"
 #include "health/state.h"
-
-#define WEIR_VERSION "0.1.0"
+#include "version.h"
 
 int ctl_split(char *line, char **words, int max)
 {
@@ -222,6 +221,8 @@ static int do_list(struct ctl_ctx *ctx, const struct ctl_cmd *cmd, struct buf *o
 		.udp = ctl_has(cmd, O_UDP),
 		.dns = ctl_has(cmd, O_DNS),
 		.health = ctl_has(cmd, O_HEALTH),
+		.tuninfo = ctl_has(cmd, O_TUN_INFO),
+		.names = ctl_has(cmd, O_NAMES),
 	};
 
 	if (ctl_has(cmd, O_SERVICE)) {
@@ -309,13 +310,14 @@ static int run_other(struct ctl_ctx *ctx, const struct ctl_cmd *cmd,
 			return 0;
 		}
 		if (ctl_has(cmd, O_CONNECTION))
-			return ctl_list_conns(ctx->table, ctl_has(cmd, O_PERSISTENT_CONN), out, err);
+			return ctl_list_conns(ctx->table, ctl_has(cmd, O_PERSISTENT_CONN),
+					      ctl_has(cmd, O_NAMES), out, err);
 		return do_list(ctx, cmd, out, err);
 	case OP_SAVE:
 		if (ctl_has(cmd, O_CONFIG))
 			config_write(work, out);
 		else
-			ctl_save(work, false, out);
+			ctl_save(work, false, ctl_has(cmd, O_NAMES), out);
 		return 0;
 	case OP_ZERO:
 		return do_zero(ctx, cmd, err);
@@ -323,8 +325,9 @@ static int run_other(struct ctl_ctx *ctx, const struct ctl_cmd *cmd,
 		ctl_usage(out);
 		return 0;
 	case OP_VERSION:
-		buf_printf(out, "weirctl v%s (weir load balancer; ipvsadm syntax v1.31)\n",
-			   WEIR_VERSION);
+		/* the daemon's line; weirctl prints its own before it */
+		buf_printf(out, "weir v%s (daemon pid %d, IP Virtual Server version %s)\n",
+			   WEIR_VERSION, (int)getpid(), WEIR_IPVS_VERSION);
 		return 0;
 	case OP_STATUS:
 		do_status(ctx, cmd, out);

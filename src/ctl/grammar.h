@@ -24,6 +24,9 @@ struct ctl_option {
 	unsigned order;          /* ipvsadm's option order: the matrix checks in it */
 	const char *alias;       /* a row's alias: the value it stands for */
 	const char *metavar;     /* rows: in -h */
+	/* an ipvsadm option weir refuses: why, and what weir does instead; the
+	 * option reads its value, then fails "--OPT: not supported by weir: ..." */
+	const char *refused;
 };
 
 /* Writes the message into <err> (CTL_ERR_MAX); returns CTL_EXIT_USAGE. */
@@ -51,5 +54,16 @@ unsigned ctl_row_scope(int id);
 bool ctl_row_repeats(int id);
 int ctl_set_row(struct ctl_cmd *cmd, const struct ctl_option *how, const char *arg,
 		unsigned scope, char *err);
+
+/* ipvsadm's sync daemon options (sync_opts.c): each sets its part of
+ * <c>->sync from <arg>, or fails with ipvsadm's message. */
+int set_start_daemon(struct ctl_cmd *c, const char *arg, char *err);
+int set_stop_daemon(struct ctl_cmd *c, const char *arg, char *err);
+int set_mcast_ifn(struct ctl_cmd *c, const char *arg, char *err);
+int set_syncid(struct ctl_cmd *c, const char *arg, char *err);
+int set_sync_maxlen(struct ctl_cmd *c, const char *arg, char *err);
+int set_mcast_group(struct ctl_cmd *c, const char *arg, char *err);
+int set_mcast_port(struct ctl_cmd *c, const char *arg, char *err);
+int set_mcast_ttl(struct ctl_cmd *c, const char *arg, char *err);
 
 #endif

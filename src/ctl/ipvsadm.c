@@ -37,14 +37,31 @@ struct ctl_command {
 	uint64_t required, allowed, one_of; /* weirctl's own options (BIT) */
 	unsigned scope;          /* the option rows it takes (OPT_SVC, OPT_SRV) */
 	const char *help;
+	/* a command with a value (--start-daemon master): sets it */
+	int (*set)(struct ctl_cmd *c, const char *arg, char *err);
 };
 
 /* --- weirctl's own options ---------------------------------------------------- */
 
+/* Set while ctl_parse_names runs on this thread: where names are read. */
+static __thread struct ctl_resolver *resolving;
+
+/* <arg> as an address: numeric, else through the resolver (weirctl's). */
+static int parse_address(const char *arg, int proto, struct weir_addr *out)
+{
+	char numeric[ADDR_STRLEN + 8];
+
+	if (addr_parse(arg, true, out) == 0)
+		return 0;
+	if (!resolving || resolving->resolve(resolving, arg, proto, numeric, sizeof(numeric)) != 0)
+		return -EINVAL;
+	return addr_parse(numeric, true, out);
+}
+
 static int set_service(struct ctl_cmd *c, const char *arg, int proto, char *err)
 {
 	c->svc.proto = proto;
-	if (addr_parse(arg, true, &c->svc.addr) != 0)
+	if (parse_address(arg, proto, &c->svc.addr) != 0)
 		return ctl_fail(err, "illegal virtual server address[:port] specified");
 	c->svc.persist_prefix = spec_full_prefix(&c->svc.addr); /* -M comes after */
 	return 0;
@@ -60,15 +77,9 @@ static int set_udp(struct ctl_cmd *c, const char *arg, char *err)
 	return set_service(c, arg, IPPROTO_UDP, err);
 }
 
-static int set_fwmark(struct ctl_cmd *c, const char *arg, char *err)
-{
-	return ctl_fail(err, "firewall-mark services (-f) are not supported by weir; "
-		    "use -t or -u VIP:PORT");
-}
-
 static int set_real(struct ctl_cmd *c, const char *arg, char *err)
 {
-	if (addr_parse(arg, true, &c->rs.addr) != 0)
+	if (parse_address(arg, c->svc.proto, &c->rs.addr) != 0)
 		return ctl_fail(err, "illegal real server address[:port] specified");
 	return 0;
 }
@@ -89,97 +100,143 @@ static int set_pool(struct ctl_cmd *c, const char *arg, char *err)
 	return 0;
 }
 
+/* What weir says of the parts of ipvsadm it has not built. */
+#define NO_SYNC "not supported yet: connection sync between directors is not built"
+#define NO_FWMARK "firewall-mark services are not built; a service is -t or -u VIP:PORT"
+#define NO_TUNNEL "GUE and GRE tunnels are not built; weir's TUN (-i) is IP-in-IP " \
+	"(--tun-type ipip), which has no port or checksum options"
+
 /* --- the tables ------------------------------------------------------------------ */
 
 #define LIST_OPTS (BIT(O_NUMERIC) | BIT(O_STATS) | BIT(O_RATE) | BIT(O_THRESHOLDS) | \
 		   BIT(O_PERSISTENT_CONN) | BIT(O_NOSORT) | BIT(O_EXACT) | BIT(O_HTTP) | BIT(O_UDP) | \
-		   BIT(O_HEALTH) | BIT(O_JSON) | BIT(O_DNS))
+		   BIT(O_HEALTH) | BIT(O_JSON) | BIT(O_DNS) | BIT(O_TUN_INFO) | BIT(O_NAMES))
 #define LIST_ONE (BIT(O_CONNECTION) | BIT(O_SERVICE) | BIT(O_TIMEOUT) | BIT(O_DAEMON))
+#define START_OPTS (BIT(O_MCAST_IFN) | BIT(O_SYNCID) | BIT(O_SYNC_MAXLEN) | \
+		    BIT(O_MCAST_GROUP) | BIT(O_MCAST_PORT) | BIT(O_MCAST_TTL))
 
 static const struct ctl_command commands[] = {
 	{ 'A', "add-service", "add-service", OP_ADD_SVC, BIT(O_SERVICE),
 	  BIT(O_POOL), 0, OPT_SVC,
-	  "add a virtual service (with --pool NAME: a pool of an HTTP service)" },
+	  "add a virtual service (with --pool NAME: a pool of an HTTP service)", NULL },
 	{ 'E', "edit-service", "edit-service", OP_EDIT_SVC, BIT(O_SERVICE), 0, 0,
-	  OPT_SVC, "edit a virtual service (unnamed ipvsadm options take their defaults)" },
+	  OPT_SVC, "edit a virtual service (unnamed ipvsadm options take their defaults)", NULL },
 	{ 'D', "delete-service", "delete-service", OP_DEL_SVC, BIT(O_SERVICE), BIT(O_POOL), 0,
-	  0, "delete a virtual service (with --pool NAME: one of its pools)" },
-	{ 'C', "clear", "flush", OP_CLEAR, 0, 0, 0, 0, "delete every virtual service" },
+	  0, "delete a virtual service (with --pool NAME: one of its pools)", NULL },
+	{ 'C', "clear", "flush", OP_CLEAR, 0, 0, 0, 0, "delete every virtual service", NULL },
 	{ 'R', "restore", "restore", OP_RESTORE, 0, 0, 0, 0,
-	  "restore rules from standard input (one command a line, as -S writes)" },
-	{ 'S', "save", "save", OP_SAVE, 0, BIT(O_NUMERIC) | BIT(O_CONFIG), 0, 0,
-	  "save rules to standard output (--config: as a config file)" },
+	  "restore rules from standard input (one command a line, as -S writes)", NULL },
+	{ 'S', "save", "save", OP_SAVE, 0, BIT(O_NUMERIC) | BIT(O_CONFIG) | BIT(O_NAMES), 0, 0,
+	  "save rules to standard output (--config: as a config file)", NULL },
 	{ 'a', "add-server", "add-server", OP_ADD_RS, BIT(O_SERVICE) | BIT(O_REAL_SERVER),
-	  BIT(O_POOL), 0, OPT_SRV, "add a real server to a virtual service" },
+	  BIT(O_POOL), 0, OPT_SRV, "add a real server to a virtual service", NULL },
 	{ 'e', "edit-server", "edit-server", OP_EDIT_RS, BIT(O_SERVICE) | BIT(O_REAL_SERVER),
-	  BIT(O_POOL), 0, OPT_SRV, "edit a real server (unnamed options take their defaults)" },
+	  BIT(O_POOL), 0, OPT_SRV, "edit a real server (unnamed options take their defaults)", NULL },
 	{ 'd', "delete-server", "delete-server", OP_DEL_RS, BIT(O_SERVICE) | BIT(O_REAL_SERVER),
-	  BIT(O_POOL), 0, 0, "delete a real server" },
+	  BIT(O_POOL), 0, 0, "delete a real server", NULL },
 	{ 'L', "list", "list", OP_LIST, 0, LIST_OPTS, LIST_ONE, 0,
-	  "list the table (one service with -t/-u)" },
-	{ 'l', NULL, "list", OP_LIST, 0, LIST_OPTS, LIST_ONE, 0, NULL },
+	  "list the table (one service with -t/-u)", NULL },
+	{ 'l', NULL, "list", OP_LIST, 0, LIST_OPTS, LIST_ONE, 0, NULL, NULL },
 	{ 'Z', "zero", "zero", OP_ZERO, 0, BIT(O_SERVICE), 0, 0,
-	  "zero the counters of a service or all" },
-	{ 'h', "help", "help", OP_HELP, 0, 0, 0, 0, "this help" },
-	{ 'v', "version", "version", OP_VERSION, 0, 0, 0, 0, "show the version" },
+	  "zero the counters of a service or all", NULL },
+	{ 'h', "help", "help", OP_HELP, 0, 0, 0, 0, "this help", NULL },
+	{ 'v', "version", "version", OP_VERSION, 0, 0, 0, 0,
+	  "show weirctl's version and the daemon's (without a daemon: weirctl's)", NULL },
+	{ 0, "start-daemon", "start-daemon", OP_START_DAEMON, 0, START_OPTS, 0, 0,
+	  "start the connection sync daemon (master|backup): " NO_SYNC, set_start_daemon },
+	{ 0, "stop-daemon", "stop-daemon", OP_STOP_DAEMON, 0, BIT(O_SYNCID), 0, 0,
+	  "stop the connection sync daemon (master|backup): " NO_SYNC, set_stop_daemon },
 	{ 0, "status", "status", OP_STATUS, 0, BIT(O_JSON), 0, 0,
-	  "weir: daemon summary (workers, services, servers by state, connections)" },
+	  "weir: daemon summary (workers, services, servers by state, connections)", NULL },
 	{ 0, "reload", "reload", OP_RELOAD, 0, 0, 0, 0,
-	  "weir: reload the config file (as SIGHUP)" },
+	  "weir: reload the config file (as SIGHUP)", NULL },
 	{ 0, "server", "server", OP_SERVER, 0, 0, 0, 0,
-	  "weir: server [-t|-u] VIP:PORT RIP:PORT drain|ready|maint|weight N" },
+	  "weir: server [-t|-u] VIP:PORT RIP:PORT drain|ready|maint|weight N", NULL },
 	{ 0, "metrics", "metrics", OP_METRICS, 0, 0, 0, 0,
-	  "weir: the Prometheus metrics, as the metrics listener serves them" },
+	  "weir: the Prometheus metrics, as the metrics listener serves them", NULL },
 };
 
 /* weirctl's own options, each with ipvsadm's order where ipvsadm has it;
  * weir's after ipvsadm's, the rows of weir's options after all these. */
 static const struct ctl_option own_options[] = {
 	{ 'n', "numeric", O_NUMERIC, ARG_NONE, "numeric", set_flag,
-	  "-n                 numeric output (weir never resolves names)", 1, NULL, NULL },
+	  "-n                 numeric output of addresses and ports (-L, -S)", 1, NULL, NULL, NULL },
 	{ 'c', "connection", O_CONNECTION, ARG_NONE, "connection", set_flag,
-	  "-c                 -L: the connection table (XDP flows, proxy sessions)", 2, NULL, NULL },
+	  "-c                 -L: the connection table (XDP flows, proxy sessions)", 2, NULL, NULL,
+	  NULL },
 	{ 't', "tcp-service", O_SERVICE, ARG_REQUIRED, "service-address", set_tcp,
-	  "-t VIP:PORT        TCP virtual service", 3, NULL, NULL },
+	  "-t VIP:PORT        TCP virtual service", 3, NULL, NULL, NULL },
 	{ 'u', "udp-service", O_SERVICE, ARG_REQUIRED, "service-address", set_udp,
-	  "-u VIP:PORT        UDP virtual service", 3, NULL, NULL },
-	{ 'f', "fwmark-service", O_SERVICE, ARG_REQUIRED, "service-address", set_fwmark,
-	  NULL, 3, NULL, NULL },
+	  "-u VIP:PORT        UDP virtual service", 3, NULL, NULL, NULL },
+	{ 'f', "fwmark-service", O_SERVICE, ARG_REQUIRED, "service-address", NULL,
+	  NULL, 3, .refused = NO_FWMARK },
+	{ 0, "sctp-service", O_SERVICE, ARG_REQUIRED, "service-address", NULL, NULL, 3,
+	  .refused = "SCTP services are not built; weir balances TCP (-t) and UDP (-u)" },
+	{ '6', "ipv6", O_IPV6, ARG_NONE, "ipv6", NULL, NULL, 3,
+	  .refused = "-6 is for firewall-mark services, which are not built; an IPv6 service "
+		     "is -t or -u [ADDR]:PORT" },
 	{ 'r', "real-server", O_REAL_SERVER, ARG_REQUIRED, "real-server", set_real,
-	  "-r RIP:PORT        real server", 7, NULL, NULL },
+	  "-r RIP:PORT        real server", 7, NULL, NULL, NULL },
+	{ 0, "mcast-interface", O_MCAST_IFN, ARG_REQUIRED, "mcast-interface", set_mcast_ifn,
+	  "--mcast-interface IF  sync daemon: multicast interface (default eth0)", 12, NULL, NULL, NULL },
 	{ 0, "timeout", O_TIMEOUT, ARG_NONE, "timeout", set_flag,
-	  "--timeout          -L: the connection timeouts (tcp tcpfin udp)", 13, NULL, NULL },
-	{ 0, "daemon", O_DAEMON, ARG_NONE, "daemon", set_flag, NULL, 14, NULL, NULL },
+	  "--timeout          -L: the connection timeouts (tcp tcpfin udp)", 13, NULL, NULL, NULL },
+	{ 0, "daemon", O_DAEMON, ARG_NONE, "daemon", set_flag, NULL, 14, NULL, NULL, NULL },
 	{ 0, "stats", O_STATS, ARG_NONE, "stats", set_flag,
-	  "--stats            counters: Conns InPkts OutPkts InBytes OutBytes", 15, NULL, NULL },
+	  "--stats            counters: Conns InPkts OutPkts InBytes OutBytes", 15, NULL, NULL, NULL },
 	{ 0, "rate", O_RATE, ARG_NONE, "rate", set_flag,
-	  "--rate             rates: CPS InPPS OutPPS InBPS OutBPS", 16, NULL, NULL },
+	  "--rate             rates: CPS InPPS OutPPS InBPS OutBPS", 16, NULL, NULL, NULL },
 	{ 0, "thresholds", O_THRESHOLDS, ARG_NONE, "thresholds", set_flag,
-	  "--thresholds       upper/lower thresholds", 17, NULL, NULL },
+	  "--thresholds       upper/lower thresholds", 17, NULL, NULL, NULL },
 	{ 0, "persistent-conn", O_PERSISTENT_CONN, ARG_NONE, "persistent-conn", set_flag,
-	  "--persistent-conn  persistent connection counts", 18, NULL, NULL },
-	{ 0, "nosort", O_NOSORT, ARG_NONE, "nosort", set_flag, NULL, 19, NULL, NULL },
+	  "--persistent-conn  persistent connection counts", 18, NULL, NULL, NULL },
+	{ 0, "nosort", O_NOSORT, ARG_NONE, "nosort", set_flag, NULL, 19, NULL, NULL, NULL },
+	{ 0, "syncid", O_SYNCID, ARG_REQUIRED, "syncid", set_syncid,
+	  "--syncid ID        sync daemon: 0..255", 20, NULL, NULL, NULL },
 	{ 'X', "exact", O_EXACT, ARG_NONE, "exact", set_flag,
-	  "--exact            exact numbers, no K/M/G", 21, NULL, NULL },
+	  "--exact            exact numbers, no K/M/G", 21, NULL, NULL, NULL },
+	{ 0, "pe", O_PE, ARG_REQUIRED, "pe", NULL, NULL, 23,
+	  .refused = "persistence engines (--pe sip) are not built; persistence is by client "
+		     "address (-p, -M)" },
+	{ 0, "mcast-group", O_MCAST_GROUP, ARG_REQUIRED, "mcast-group", set_mcast_group,
+	  "--mcast-group ADDR sync daemon: IPv4/IPv6 multicast group", 25, NULL, NULL, NULL },
+	{ 0, "mcast-port", O_MCAST_PORT, ARG_REQUIRED, "mcast-port", set_mcast_port,
+	  "--mcast-port PORT  sync daemon: UDP port", 26, NULL, NULL, NULL },
+	{ 0, "mcast-ttl", O_MCAST_TTL, ARG_REQUIRED, "mcast-ttl", set_mcast_ttl,
+	  "--mcast-ttl TTL    sync daemon: 1..255", 27, NULL, NULL, NULL },
+	{ 0, "sync-maxlen", O_SYNC_MAXLEN, ARG_REQUIRED, "sync-maxlen", set_sync_maxlen,
+	  "--sync-maxlen LEN  sync daemon: longest message, 1..65507", 28, NULL, NULL, NULL },
+	{ 0, "tun-info", O_TUN_INFO, ARG_NONE, "tun-info", set_flag,
+	  "--tun-info         the tunnel column (weir's tunnels are ipip)", 29, NULL, NULL, NULL },
+	{ 0, "tun-port", O_TUN_PORT, ARG_REQUIRED, "tun-port", NULL, NULL, 31,
+	  .refused = NO_TUNNEL },
+	{ 0, "tun-nocsum", O_TUN_NOCSUM, ARG_NONE, "tun-nocsum", NULL, NULL, 32,
+	  .refused = NO_TUNNEL },
+	{ 0, "tun-csum", O_TUN_CSUM, ARG_NONE, "tun-csum", NULL, NULL, 33,
+	  .refused = NO_TUNNEL },
+	{ 0, "tun-remcsum", O_TUN_REMCSUM, ARG_NONE, "tun-remcsum", NULL, NULL, 34,
+	  .refused = NO_TUNNEL },
 	{ 0, "http", O_HTTP, ARG_NONE, "http", set_flag,
 	  "--http             weir: HTTP counters: requests, responses by class, retries, "
-	  "mean response time", 60, NULL, NULL },
-	{ 0, "sort", O_SORT, ARG_NONE, "sort", set_flag, NULL, 61, NULL, NULL },
+	  "mean response time", 60, NULL, NULL, NULL },
+	{ 0, "sort", O_SORT, ARG_NONE, "sort", set_flag, NULL, 61, NULL, NULL, NULL },
 	{ 0, "health", O_HEALTH, ARG_NONE, "health", set_flag,
-	  "--health           weir: listing of server states, weights, last checks", 62, NULL, NULL },
+	  "--health           weir: listing of server states, weights, last checks", 62, NULL, NULL, NULL },
 	{ 0, "json", O_JSON, ARG_NONE, "json", set_flag,
-	  "--json             weir: -L and status as JSON", 63, NULL, NULL },
+	  "--json             weir: -L and status as JSON", 63, NULL, NULL, NULL },
 	{ 0, "pool", O_POOL, ARG_REQUIRED, "pool", set_pool,
 	  "--pool NAME        weir: -A/-D a pool of an HTTP service; -a/-e/-d a server of "
-	  "that pool", 64, NULL, NULL },
+	  "that pool", 64, NULL, NULL, NULL },
 	{ 0, "config", O_CONFIG, ARG_NONE, "config", set_flag,
-	  "--config           weir: -S writes the table as a config file (weir -c reads it)", 65, NULL, NULL },
+	  "--config           weir: -S writes the table as a config file (weir -c reads it)", 65, NULL, NULL, NULL },
 	{ 0, "udp", O_UDP, ARG_NONE, "udp", set_flag,
 	  "--udp              weir: UDP counters: sessions, open, evicted, dropped, timed out, "
-	  "datagrams per second", 66, NULL, NULL },
+	  "datagrams per second", 66, NULL, NULL, NULL },
 	{ 0, "dns", O_DNS, ARG_NONE, "dns", set_flag,
 	  "--dns              weir: DNS services' queries per name by type, answers per "
-	  "location", 67, NULL, NULL },
+	  "location", 67, NULL, NULL, NULL },
+	/* weirctl asks for it when it prints names (list.h); no help: not for users */
+	{ 0, "name-marks", O_NAMES, ARG_NONE, "name-marks", set_flag, NULL, 68, NULL, NULL, NULL },
 };
 
 /* --- the parser -------------------------------------------------------------- */
@@ -232,8 +289,11 @@ static const struct ctl_command *find_command(const char *word, int *consumed_sh
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		const struct ctl_command *c = &commands[i];
 
-		if (word[0] == '-' && word[1] == '-' && c->longname &&
-		    strcmp(word + 2, c->longname) == 0)
+		size_t n = c->longname ? strlen(c->longname) : 0;
+
+		/* "--start-daemon=master": a command with a value */
+		if (word[0] == '-' && word[1] == '-' && n && strncmp(word + 2, c->longname, n) == 0 &&
+		    (!word[2 + n] || (c->set && word[2 + n] == '=')))
 			return c;
 		if (word[0] == '-' && word[1] && word[1] != '-' && word[1] == c->shortname) {
 			*consumed_short = 1;
@@ -367,6 +427,11 @@ static void cmd_defaults(struct ctl_cmd *cmd)
 	spec_server_defaults(&cmd->rs);
 }
 
+static int refuse(const struct ctl_option *how, char *err)
+{
+	return ctl_fail(err, "--%s: not supported by weir: %s", how->longname, how->refused);
+}
+
 /* Sets every option given, in ipvsadm's order. Returns the word of the
  * first bad value on the line (INT_MAX: none), its message in <err>: as
  * with ipvsadm, which sets each option as it reads it, the first mistake
@@ -383,8 +448,11 @@ static int set_all(const struct ctl_command *c, struct ctl_cmd *cmd, const struc
 
 		if (!ctl_has(cmd, id))
 			continue;
-		rc = ctl_row_scope(id) ? ctl_set_row(cmd, how, gv->arg[id], c->scope, why) :
-				   how->set(cmd, gv->arg[id], why);
+		if (how->refused)
+			rc = refuse(how, why);
+		else
+			rc = ctl_row_scope(id) ? ctl_set_row(cmd, how, gv->arg[id], c->scope, why) :
+					   how->set(cmd, gv->arg[id], why);
 		for (int m = 0; !rc && m < gv->nmore[id]; m++)
 			rc = ctl_set_row(cmd, how, gv->more[id][m], c->scope, why);
 		if (rc && gv->pos[id] < first) {
@@ -454,16 +522,37 @@ static int check_combined(const struct ctl_cmd *cmd, char *err)
 		if (!ops || !ops->takes_flags)
 			return ctl_fail(err, "incompatible scheduler flag `%s'", s);
 	}
-	if (cmd->op == OP_LIST &&
-	    (((ctl_has(cmd, O_CONNECTION) || ctl_has(cmd, O_TIMEOUT) || ctl_has(cmd, O_DAEMON)) &&
-	      (ctl_has(cmd, O_STATS) || ctl_has(cmd, O_RATE) || ctl_has(cmd, O_THRESHOLDS))) ||
-	     ((ctl_has(cmd, O_TIMEOUT) || ctl_has(cmd, O_DAEMON)) &&
-	      ctl_has(cmd, O_PERSISTENT_CONN))))
-		return ctl_fail(err, "options conflicts in the list command");
-	if (cmd->op == OP_LIST && ctl_has(cmd, O_DAEMON))
-		return ctl_fail(err, "--daemon: not available: weir keeps no IPVS connection table or "
-			    "sync daemon here");
 	return 0;
+}
+
+/* ipvsadm's views that cannot go together in a listing. */
+static int check_list_views(const struct ctl_cmd *cmd, char *err)
+{
+	bool table = ctl_has(cmd, O_CONNECTION) || ctl_has(cmd, O_TIMEOUT) ||
+		     ctl_has(cmd, O_DAEMON);
+	bool other = ctl_has(cmd, O_TIMEOUT) || ctl_has(cmd, O_DAEMON);
+
+	if (cmd->op != OP_LIST)
+		return 0;
+	if ((table && (ctl_has(cmd, O_STATS) || ctl_has(cmd, O_RATE) ||
+		       ctl_has(cmd, O_THRESHOLDS))) ||
+	    (other && ctl_has(cmd, O_PERSISTENT_CONN)))
+		return ctl_fail(err, "options conflicts in the list command");
+	return 0;
+}
+
+/* The sync daemon's commands are parsed (their values are in cmd->sync)
+ * but not carried out: a right command weir cannot do (exit 255). */
+static int check_unbuilt(const struct ctl_cmd *cmd, char *err)
+{
+	const char *what = cmd->op == OP_START_DAEMON ? "--start-daemon" :
+			   cmd->op == OP_STOP_DAEMON ? "--stop-daemon" :
+			   cmd->op == OP_LIST && ctl_has(cmd, O_DAEMON) ? "--daemon" : NULL;
+
+	if (!what)
+		return 0;
+	ctl_fail(err, "%s: " NO_SYNC, what);
+	return CTL_EXIT_APPLY;
 }
 
 /* server [-t|-u] VIP:PORT RIP:PORT drain|ready|maint|weight N */
@@ -523,6 +612,21 @@ static int parse_set(int argc, char *const *argv, struct ctl_cmd *cmd, char *err
 	return 0;
 }
 
+/* The value of command <c> written as word <argv>[0] ("--start-daemon=master"
+ * or "--start-daemon master"): set, *i on its last word. */
+static int command_value(const struct ctl_command *c, int argc, char *const *argv, int *i,
+			 struct ctl_cmd *cmd, char *err)
+{
+	const char *eq = strchr(argv[0], '=');
+
+	if (eq)
+		return c->set(cmd, eq + 1, err);
+	if (argc < 2)
+		return ctl_fail(err, "%s: missing argument", argv[0]);
+	*i = 1;
+	return c->set(cmd, argv[1], err);
+}
+
 int ctl_parse(int argc, char *const *argv, struct ctl_cmd *cmd, char *err)
 {
 	const struct ctl_command *c;
@@ -546,6 +650,8 @@ int ctl_parse(int argc, char *const *argv, struct ctl_cmd *cmd, char *err)
 		return ctl_fail(err, "unknown command `%s': the first word must be a command "
 			    "such as -A, -a, -L or status (see weirctl -h)", argv[0]);
 	cmd->op = c->op;
+	if (c->set && (rc = command_value(c, argc, argv, &i, cmd, err)) != 0)
+		return rc;
 	/* read the words; a word the grammar refuses stops the reading there */
 	if (consumed && argv[0][2])
 		rc = parse_shorts(argv[0] + 2, argc, argv, &i, cmd, &gv, err);
@@ -577,7 +683,20 @@ int ctl_parse(int argc, char *const *argv, struct ctl_cmd *cmd, char *err)
 		return ctl_fail(err, "%s", stray);
 	if ((rc = check_matrix(c, cmd, err)) != 0)
 		return rc;
-	return check_combined(cmd, err);
+	if ((rc = check_combined(cmd, err)) != 0 || (rc = check_list_views(cmd, err)) != 0)
+		return rc;
+	return check_unbuilt(cmd, err);
+}
+
+int ctl_parse_names(int argc, char *const *argv, struct ctl_cmd *cmd, char *err,
+		    struct ctl_resolver *r)
+{
+	int rc;
+
+	resolving = r;
+	rc = ctl_parse(argc, argv, cmd, err);
+	resolving = NULL;
+	return rc;
 }
 
 /* --- help ------------------------------------------------------------------- */
@@ -628,6 +747,8 @@ void ctl_usage(struct buf *out)
 		   "  weirctl -L -c [-n] [--persistent-conn] | -L --timeout\n"
 		   "  weirctl --set TCP TCPFIN UDP   connection timeouts in seconds (0 = unchanged)\n"
 		   "  weirctl -L --health | --json\n"
+		   "  weirctl --start-daemon|--stop-daemon master|backup [--syncid ID ...]  "
+		   "(not built yet)\n"
 		   "  weirctl server [-t|-u] VIP:PORT RIP:PORT drain|ready|maint|weight N\n"
 		   "  weirctl status [--json] | reload | metrics\n\nCommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
@@ -638,6 +759,8 @@ void ctl_usage(struct buf *out)
 			continue;
 		if (c->shortname)
 			snprintf(name, sizeof(name), "-%c, --%s", c->shortname, c->longname);
+		else if (c->set)
+			snprintf(name, sizeof(name), "--%s STATE", c->longname);
 		else
 			snprintf(name, sizeof(name), "%s", c->longname);
 		buf_printf(out, "  %-22s %s\n", name, c->help);

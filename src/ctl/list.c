@@ -10,24 +10,53 @@
 #include "ctl/list.h"
 #include "health/state.h"
 #include "sched/sched.h"
+#include "version.h"
 #include "xdp/xdp.h"
 
-/* "TCP  1.2.3.4:80": ipvsadm cuts IPv4 names at 33 characters. */
-static void svc_name(int proto, const struct weir_addr *a, char *out, size_t len)
+void list_addr_cell(struct buf *out, bool names, const char *prefix, int proto,
+		    const struct weir_addr *a, int cut, int pad)
 {
 	char s[ADDR_STRLEN];
 
-	snprintf(out, len, "%-4s %s", proto_name(proto), addr_str(a, s));
-	if (addr_family(a) == AF_INET && strlen(out) > 33)
-		out[33] = '\0';
+	addr_str(a, s);
+	if (names) {
+		buf_printf(out, "%c%d %d %d %s%c%s%c", LIST_MARK_START, cut, pad, proto, s,
+			   LIST_MARK_SEP, prefix, LIST_MARK_END);
+		return;
+	}
+	if (cut > 0 && strlen(s) > (size_t)cut)
+		s[cut] = '\0';
+	buf_printf(out, "%s%-*s", prefix, pad > (int)strlen(prefix) ?
+		   pad - (int)strlen(prefix) : 0, s);
 }
 
-static const char *dest_name(const struct weir_addr *a, char *out)
+/* A listing's first column: a service ("TCP  1.2.3.4:80"), a server
+ * ("  -> 10.0.0.1:80") or a text ("  pool NAME"), padded to <pad>. */
+struct cell {
+	const char *prefix;
+	const struct weir_addr *addr;  /* NULL: <prefix> alone */
+	int proto;
+};
+
+/* ipvsadm cuts an IPv4 service's or server's name at 28 characters (its
+ * services at 33 with "TCP  "), never an IPv6 one. */
+static void put_cell(struct buf *out, const struct list_opts *o, const struct cell *c, int pad)
 {
-	addr_str(a, out);
-	if (addr_family(a) == AF_INET && strlen(out) > 28)
-		out[28] = '\0';
-	return out;
+	if (!c->addr) {
+		buf_printf(out, "%-*s", pad, c->prefix);
+		return;
+	}
+	list_addr_cell(out, o->names, c->prefix, c->proto, c->addr,
+		       addr_family(c->addr) == AF_INET ? 28 : 0, pad);
+}
+
+void list_svc_cell(struct buf *out, const struct list_opts *o,
+		   const struct virtual_service *svc, int pad)
+{
+	char prefix[8];
+
+	snprintf(prefix, sizeof(prefix), "%-4s ", proto_name(svc->proto));
+	put_cell(out, o, &(struct cell){ prefix, &svc->addr, svc->proto }, pad);
 }
 
 /* ipvsadm's print_largenum: 9 columns, K/M/G/T above 10^8 unless exact. */
@@ -60,13 +89,13 @@ void list_largenum(struct buf *out, uint64_t v, bool exact)
 /* weir's HTTP view: one row of counters per service and server. */
 static const char http_fmt[] = "%-33s %8s %8s %8s %8s %8s %8s %8s %8s\n";
 
-static void http_row(struct buf *out, const char *name, const struct vs_stats *st,
-		     int nthreads, bool exact)
+static void http_row(struct buf *out, const struct list_opts *o, const struct cell *name,
+		     const struct vs_stats *st, int nthreads, bool exact)
 {
 	struct stats_view t;
 
 	stats_view(st, nthreads, &t);
-	buf_printf(out, "%-33s", name);
+	put_cell(out, o, name, 33);
 	list_largenum(out, t.requests, exact);
 	for (int k = 1; k < 6; k++)
 		list_largenum(out, t.resp[k], exact);
@@ -78,13 +107,13 @@ static void http_row(struct buf *out, const char *name, const struct vs_stats *s
  * sessions that timed out waiting for an answer, datagrams per second. */
 static const char udp_fmt[] = "%-33s %8s %8s %8s %8s %8s %8s %8s\n";
 
-static void udp_row(struct buf *out, const char *name, const struct vs_stats *st,
-		    uint64_t open, int nthreads, bool exact)
+static void udp_row(struct buf *out, const struct list_opts *o, const struct cell *name,
+		    const struct vs_stats *st, uint64_t open, int nthreads, bool exact)
 {
 	struct stats_view t;
 
 	stats_view(st, nthreads, &t);
-	buf_printf(out, "%-33s", name);
+	put_cell(out, o, name, 33);
 	list_largenum(out, t.tot.conns, exact);
 	list_largenum(out, open, exact);
 	list_largenum(out, t.evictions, exact);
@@ -135,7 +164,8 @@ static void title(struct buf *out, const struct list_opts *o)
 			   "Weight", "PersistConn", "ActiveConn", "InActConn");
 	else {
 		buf_printf(out, "Prot LocalAddress:Port Scheduler Flags\n");
-		buf_printf(out, "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n");
+		buf_printf(out, "  -> RemoteAddress:Port           Forward %sWeight ActiveConn "
+			   "InActConn\n", o->tuninfo ? "TunnelInfo    " : "");
 		return;
 	}
 	buf_printf(out, "  -> RemoteAddress:Port\n");
@@ -169,7 +199,7 @@ static bool has_mask(const struct service_spec *s)
 }
 
 /* The --stats or --rate row of a service or pool: false in other views. */
-static bool counters_row(struct buf *out, const char *name, const struct vs_stats *st,
+static bool counters_row(struct buf *out, const struct cell *name, const struct vs_stats *st,
 			 const struct list_opts *o, int nthreads)
 {
 	struct rate_totals t;
@@ -177,13 +207,13 @@ static bool counters_row(struct buf *out, const char *name, const struct vs_stat
 
 	if (o->stats) {
 		totals_since_zero(st, nthreads, &t);
-		buf_printf(out, "%-33s", name);
+		put_cell(out, o, name, 33);
 		five(out, t.conns, t.inpkts, t.outpkts, t.inbytes, t.outbytes, o->exact);
 		return true;
 	}
 	if (o->rate) {
 		rate_read(&st->est, &r);
-		buf_printf(out, "%-33s", name);
+		put_cell(out, o, name, 33);
 		five(out, r.cps, r.inpps, r.outpps, r.inbps, r.outbps, o->exact);
 		return true;
 	}
@@ -194,20 +224,22 @@ static void service_line(struct buf *out, const struct virtual_service *svc,
 			 const struct list_opts *o, int nthreads)
 {
 	const struct service_spec *sp = &svc->spec;
-	char name[ADDR_STRLEN + 8], tmp[64];
+	char prefix[8], tmp[64];
+	struct cell name = { prefix, &svc->addr, svc->proto };
 
-	svc_name(svc->proto, &svc->addr, name, sizeof(name));
+	snprintf(prefix, sizeof(prefix), "%-4s ", proto_name(svc->proto));
 	if (o->http) {
-		http_row(out, name, &svc->stats, nthreads, o->exact);
+		http_row(out, o, &name, &svc->stats, nthreads, o->exact);
 		return;
 	}
 	if (o->udp) {
-		udp_row(out, name, &svc->stats, atomic_load(&svc->active), nthreads, o->exact);
+		udp_row(out, o, &name, &svc->stats, atomic_load(&svc->active), nthreads, o->exact);
 		return;
 	}
-	if (counters_row(out, name, &svc->stats, o, nthreads))
+	if (counters_row(out, &name, &svc->stats, o, nthreads))
 		return;
-	buf_printf(out, "%s %s", name, sp->sched);
+	put_cell(out, o, &name, 0);
+	buf_printf(out, " %s", sp->sched);
 	if (sp->sched_flags) {
 		sched_flags_format(sp->sched_flags, sp->sched, tmp, sizeof(tmp));
 		buf_printf(out, " (%s)", tmp);
@@ -233,11 +265,11 @@ struct rs_view {
 };
 
 /* weir's health view: state, weight in effect / configured, last check. */
-static void health_line(struct buf *out, const struct rs_view *v)
+static void health_line(struct buf *out, const struct list_opts *o, const struct cell *name,
+			const struct rs_view *v)
 {
-	char name[ADDR_STRLEN], w[24], ms[16], reason[sizeof(v->h.reason) + 16];
+	char w[24], ms[16], reason[sizeof(v->h.reason) + 16];
 
-	dest_name(&v->rs->addr, name);
 	snprintf(w, sizeof(w), "%u/%u", v->ss.weight, v->h.weight);
 	if (v->h.check_last[0])
 		snprintf(ms, sizeof(ms), "%.1f", (double)v->h.check_us / 1000.0);
@@ -245,7 +277,8 @@ static void health_line(struct buf *out, const struct rs_view *v)
 		snprintf(ms, sizeof(ms), "-");
 	snprintf(reason, sizeof(reason), "%s%s", v->h.reason,
 		 v->h.ramp_start ? " (slow start)" : "");
-	buf_printf(out, "  -> %-28s %-8s %-11s %-20.20s %7s  %s\n", name, v->state, w,
+	put_cell(out, o, name, 33);
+	buf_printf(out, " %-8s %-11s %-20.20s %7s  %s\n", v->state, w,
 		   v->h.check_last[0] ? v->h.check_last : "-", ms, reason);
 }
 
@@ -253,46 +286,49 @@ static void server_line(struct buf *out, const struct virtual_service *svc,
 			const struct rs_view *v, const struct list_opts *o, int nthreads)
 {
 	const struct real_server *rs = v->rs;
-	char name[ADDR_STRLEN];
+	const struct cell name = { "  -> ", &rs->addr, svc->proto };
 	struct rate_totals t;
 	struct rate_value r;
 
-	dest_name(&rs->addr, name);
 	if (o->health) {
-		health_line(out, v);
+		health_line(out, o, &name, v);
 	} else if (o->http) {
-		char row[ADDR_STRLEN + 8];
-
-		snprintf(row, sizeof(row), "  -> %s", name);
-		http_row(out, row, &rs->stats, nthreads, o->exact);
+		http_row(out, o, &name, &rs->stats, nthreads, o->exact);
 	} else if (o->udp) {
-		char row[ADDR_STRLEN + 8];
-
-		snprintf(row, sizeof(row), "  -> %s", name);
-		udp_row(out, row, &rs->stats, (uint64_t)v->ss.active + v->ss.inactive, nthreads,
-			o->exact);
+		udp_row(out, o, &name, &rs->stats, (uint64_t)v->ss.active + v->ss.inactive,
+			nthreads, o->exact);
 	} else if (o->stats) {
 		totals_since_zero(&rs->stats, nthreads, &t);
-		buf_printf(out, "  -> %-28s", name);
+		put_cell(out, o, &name, 33);
 		five(out, t.conns, t.inpkts, t.outpkts, t.inbytes, t.outbytes, o->exact);
 	} else if (o->rate) {
 		rate_read(&rs->stats.est, &r);
-		buf_printf(out, "  -> %-28s %8" PRIu64 " %8" PRIu64 " %8" PRIu64, name,
-			   r.cps, r.inpps, r.outpps);
+		put_cell(out, o, &name, 33);
+		buf_printf(out, " %8" PRIu64 " %8" PRIu64 " %8" PRIu64, r.cps, r.inpps, r.outpps);
 		list_largenum(out, r.inbps, o->exact);
 		list_largenum(out, r.outbps, o->exact);
 		buf_printf(out, "\n");
 	} else if (o->thresholds) {
-		buf_printf(out, "  -> %-28s %-10u %-10u %-10u %-10u\n", name, v->ss.upper,
-			   v->ss.lower, v->ss.active, v->ss.inactive);
+		put_cell(out, o, &name, 33);
+		buf_printf(out, " %-10u %-10u %-10u %-10u\n", v->ss.upper, v->ss.lower,
+			   v->ss.active, v->ss.inactive);
 	} else if (o->pconn) {
-		buf_printf(out, "  -> %-28s %-9u %-11zu %-10u %-10u\n", name, v->h.weight,
-			   v->persist_conns, v->ss.active, v->ss.inactive);
+		put_cell(out, o, &name, 33);
+		buf_printf(out, " %-9u %-11zu %-10u %-10u\n", v->h.weight, v->persist_conns,
+			   v->ss.active, v->ss.inactive);
 	} else {
+		const char *fwd = svc->proxy ? "Proxy" : fwd_name(rs->spec.fwd);
+
+		put_cell(out, o, &name, 33);
+		/* weir's tunnels are all IP-in-IP: ipvsadm's "ipip" */
+		if (o->tuninfo)
+			buf_printf(out, " %-7s %-13s", fwd,
+				   !svc->proxy && rs->spec.fwd == FWD_TUNNEL ? "ipip" : "n/a");
+		else
+			buf_printf(out, " %-7s", fwd);
 		/* a backup says so after ipvsadm's columns (ipvsadm has none) */
-		buf_printf(out, "  -> %-28s %-7s %-6u %-10u %-10u%s\n", name,
-			   svc->proxy ? "Proxy" : fwd_name(rs->spec.fwd), v->h.weight,
-			   v->ss.active, v->ss.inactive, v->ss.backup ? " backup" : "");
+		buf_printf(out, " %-6u %-10u %-10u%s\n", v->h.weight, v->ss.active,
+			   v->ss.inactive, v->ss.backup ? " backup" : "");
 	}
 }
 
@@ -346,9 +382,10 @@ static void pool_line(struct buf *out, const char *name, const struct virtual_se
 		      const struct list_opts *o, int nthreads)
 {
 	char row[48];
+	const struct cell c = { row, NULL, 0 };
 
 	snprintf(row, sizeof(row), "  pool %s", name);
-	if (!counters_row(out, row, &pool->stats, o, nthreads))
+	if (!counters_row(out, &c, &pool->stats, o, nthreads))
 		buf_printf(out, "%s %s\n", row, pool->spec.sched);
 }
 
@@ -356,10 +393,7 @@ static void service_block(struct buf *out, struct virtual_service *svc,
 			  const struct list_opts *o, int nthreads)
 {
 	if (o->dns) {
-		char name[ADDR_STRLEN + 8];
-
-		svc_name(svc->proto, &svc->addr, name, sizeof(name));
-		list_dns_block(out, svc, name, o->exact);
+		list_dns_block(out, svc, o);
 		return;
 	}
 	service_line(out, svc, o, nthreads);
@@ -399,7 +433,7 @@ void ctl_list(struct vs_table *t, const struct list_opts *o, struct buf *out)
 		service_block(out, (struct virtual_service *)o->only, o, t->nthreads);
 		return;
 	}
-	buf_printf(out, "IP Virtual Server version 1.2.1 (size=4096)\n");
+	buf_printf(out, "IP Virtual Server version %s (size=4096)\n", WEIR_IPVS_VERSION);
 	title(out, o);
 	for (struct virtual_service *s = t->head; s; s = s->next)
 		n++;
@@ -481,13 +515,20 @@ static void save_rows(struct buf *out, unsigned scope, const void *obj, const vo
 			save_row(out, &all[i], obj, def);
 }
 
-static void save_service(struct buf *out, const struct service_spec *s)
+/* " -t VIP:PORT" ("-t NAME:SERVICE" with <names>: a mark, list.h) */
+static void save_svc_addr(struct buf *out, const struct service_spec *s, bool names)
+{
+	list_addr_cell(out, names, s->proto == IPPROTO_UDP ? " -u " : " -t ", s->proto, &s->addr,
+		       0, 0);
+}
+
+static void save_service(struct buf *out, const struct service_spec *s, bool names)
 {
 	struct service_spec def;
-	char a[ADDR_STRLEN];
 
 	spec_service_defaults(&def);
-	buf_printf(out, "-A %s %s", s->proto == IPPROTO_UDP ? "-u" : "-t", addr_str(&s->addr, a));
+	buf_printf(out, "-A");
+	save_svc_addr(out, s, names);
 	save_rows(out, OPT_SVC, s, &def);
 	buf_printf(out, "\n");
 }
@@ -502,15 +543,16 @@ static void save_pool_name(struct buf *out, const char *name)
 		buf_printf(out, " --pool %s", name);
 }
 
-static void save_server(struct buf *out, const char *p, const char *a,
-			const struct server_spec *r, const char *pool)
+static void save_server(struct buf *out, const struct service_spec *s,
+			const struct server_spec *r, const char *pool, bool names)
 {
 	struct server_spec def;
-	char ra[ADDR_STRLEN];
 
 	spec_server_defaults(&def);
 	/* ipvsadm does not save thresholds; weir does, so -R is exact */
-	buf_printf(out, "-a %s %s -r %s", p, a, addr_str(&r->addr, ra));
+	buf_printf(out, "-a");
+	save_svc_addr(out, s, names);
+	list_addr_cell(out, names, " -r ", s->proto, &r->addr, 0, 0);
 	save_rows(out, OPT_SRV, r, &def);
 	if (pool)
 		save_pool_name(out, pool);
@@ -526,11 +568,9 @@ static int cmp_server_spec(const void *a, const void *b)
 /* The -a lines of <s>'s servers (of its pool <pool> when not NULL),
  * sorted by address unless <nosort>. */
 static void save_servers(struct buf *out, const struct service_spec *s, const char *pool,
-			 bool nosort)
+			 bool nosort, bool names)
 {
 	struct server_spec *v = malloc((s->nservers + 1) * sizeof(*v));
-	const char *p = s->proto == IPPROTO_UDP ? "-u" : "-t";
-	char a[ADDR_STRLEN];
 
 	if (!v)
 		return;
@@ -538,25 +578,24 @@ static void save_servers(struct buf *out, const struct service_spec *s, const ch
 		memcpy(v, s->servers, s->nservers * sizeof(*v));
 	if (!nosort)
 		qsort(v, s->nservers, sizeof(*v), cmp_server_spec);
-	addr_str(&s->addr, a);
 	for (size_t i = 0; i < s->nservers; i++)
-		save_server(out, p, a, &v[i], pool);
+		save_server(out, s, &v[i], pool, names);
 	free(v);
 }
 
 /* A pool of <svc>: "-A VIP --pool NAME" with its own options (scheduler
  * always, the others where they are not the service's), then its servers. */
 static void save_pool(struct buf *out, const struct service_spec *svc,
-		      const struct pool_spec *pl, bool nosort)
+		      const struct pool_spec *pl, bool nosort, bool names)
 {
 	const struct service_spec *s = &pl->s;
-	char a[ADDR_STRLEN];
 
-	buf_printf(out, "-A %s %s", s->proto == IPPROTO_UDP ? "-u" : "-t", addr_str(&s->addr, a));
+	buf_printf(out, "-A");
+	save_svc_addr(out, s, names);
 	save_pool_name(out, pl->name);
 	save_rows(out, OPT_POOL, s, svc);
 	buf_printf(out, "\n");
-	save_servers(out, &pl->s, pl->name, nosort);
+	save_servers(out, &pl->s, pl->name, nosort, names);
 }
 
 static int cmp_spec(const void *a, const void *b)
@@ -567,7 +606,7 @@ static int cmp_spec(const void *a, const void *b)
 	return cmp_key(x->proto, &x->addr, y->proto, &y->addr);
 }
 
-void ctl_save(const struct weir_config *cfg, bool nosort, struct buf *out)
+void ctl_save(const struct weir_config *cfg, bool nosort, bool names, struct buf *out)
 {
 	const struct service_spec **v = calloc(cfg->nservices + 1, sizeof(*v));
 
@@ -578,11 +617,11 @@ void ctl_save(const struct weir_config *cfg, bool nosort, struct buf *out)
 	if (!nosort)
 		qsort(v, cfg->nservices, sizeof(*v), cmp_spec);
 	for (size_t i = 0; i < cfg->nservices; i++) {
-		save_service(out, v[i]);
-		save_servers(out, v[i], NULL, nosort);
+		save_service(out, v[i], names);
+		save_servers(out, v[i], NULL, nosort, names);
 		/* pools in their declared order: it is the config's */
 		for (size_t k = 0; k < v[i]->npools; k++)
-			save_pool(out, v[i], &v[i]->pools[k], nosort);
+			save_pool(out, v[i], &v[i]->pools[k], nosort, names);
 	}
 	free(v);
 }

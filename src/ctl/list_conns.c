@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "ctl/cmd.h"
+#include "ctl/list.h"
 #include "ctl/list_conns.h"
 #include "proxy/conns.h"
 #include "sched/persist.h"
@@ -31,16 +32,21 @@ const char *list_conn_state(int proto, int state)
 	return tcp[state];
 }
 
-/* Every address of the listing is written by this one function (ipvsadm's
- * addrport_to_anyname with -n): "IP:PORT", "[IPv6]:PORT"; an address not
- * known (a proxy session not connected yet) as the unspecified one of
- * <family_of>'s family. Names (-L without -n) are weirctl's business. */
-static const char *conn_addr(const struct weir_addr *a, const struct weir_addr *family_of,
-			     char out[ADDR_STRLEN])
+/* Every address of the listing is written by this one function: the cell
+ * of ipvsadm's addrport_to_anyname, "IP:PORT" or "[IPv6]:PORT" padded to
+ * <pad> columns, or with <names> a mark weirctl turns into host:service
+ * (list_addr_cell, list.h). An address not known (a proxy session not
+ * connected yet) is the unspecified one of <family_of>'s family, port 0. */
+static void conn_addr(struct buf *out, bool names, int proto, const struct weir_addr *a,
+		      const struct weir_addr *family_of, int pad)
 {
-	if (addr_family(a) != AF_INET && addr_family(a) != AF_INET6)
-		return addr_family(family_of) == AF_INET6 ? "[::]:0" : "0.0.0.0:0";
-	return addr_str(a, out);
+	struct weir_addr none;
+
+	if (addr_family(a) != AF_INET && addr_family(a) != AF_INET6) {
+		addr_parse(addr_family(family_of) == AF_INET6 ? "[::]:0" : "0.0.0.0:0", true, &none);
+		a = &none;
+	}
+	list_addr_cell(out, names, "", proto, a, 0, pad);
 }
 
 /* ipvsadm's order does not exist (the kernel's hash order): weir's is the
@@ -59,7 +65,7 @@ static int entry_cmp(const void *pa, const void *pb)
 	return addr_cmp(&a->dst, &b->dst);
 }
 
-void list_conns_write(struct conn_list *l, bool pconn, struct buf *out)
+void list_conns_write(struct conn_list *l, bool pconn, bool names, struct buf *out)
 {
 	buf_printf(out, "IPVS connection entries\n");
 	if (pconn)
@@ -72,14 +78,19 @@ void list_conns_write(struct conn_list *l, bool pconn, struct buf *out)
 		qsort(l->v, l->n, sizeof(*l->v), entry_cmp);
 	for (size_t i = 0; i < l->n; i++) {
 		const struct conn_entry *e = &l->v[i];
-		char src[ADDR_STRLEN], vip[ADDR_STRLEN], dst[ADDR_STRLEN], expire[24];
+		char expire[24];
 
 		snprintf(expire, sizeof(expire), "%02u:%02u", e->expire_s / 60, e->expire_s % 60);
-		/* no persistence engine: the short line even with --persistent-conn */
-		buf_printf(out, "%-3s %-6s %-11s %-18s %-18s %s\n",
-			   e->proto == IPPROTO_UDP ? "UDP" : "TCP", expire,
-			   list_conn_state(e->proto, e->state), conn_addr(&e->src, &e->vip, src),
-			   conn_addr(&e->vip, &e->vip, vip), conn_addr(&e->dst, &e->vip, dst));
+		/* "%-18s %-18s %s": no persistence engine, so the short line even
+		 * with --persistent-conn, as ipvsadm */
+		buf_printf(out, "%-3s %-6s %-11s ", e->proto == IPPROTO_UDP ? "UDP" : "TCP", expire,
+			   list_conn_state(e->proto, e->state));
+		conn_addr(out, names, e->proto, &e->src, &e->vip, 18);
+		buf_printf(out, " ");
+		conn_addr(out, names, e->proto, &e->vip, &e->vip, 18);
+		buf_printf(out, " ");
+		conn_addr(out, names, e->proto, &e->dst, &e->vip, 0);
+		buf_printf(out, "\n");
 	}
 }
 
@@ -133,7 +144,7 @@ static int proxy_templates(struct vs_table *t, struct conn_list *out)
 	return err;
 }
 
-int ctl_list_conns(struct vs_table *t, bool pconn, struct buf *out, char *err)
+int ctl_list_conns(struct vs_table *t, bool pconn, bool names, struct buf *out, char *err)
 {
 	struct conn_list l = { 0 };
 	int rc = proxy_conns(&l);
@@ -151,7 +162,7 @@ int ctl_list_conns(struct vs_table *t, bool pconn, struct buf *out, char *err)
 		conn_list_free(&l);
 		return CTL_EXIT_LIST;
 	}
-	list_conns_write(&l, pconn, out);
+	list_conns_write(&l, pconn, names, out);
 	conn_list_free(&l);
 	return 0;
 }

@@ -86,7 +86,7 @@ struct view_ctx {
 static void view_row_print(struct buf *out, const char *label, const struct view_row *r,
 			   bool exact)
 {
-	buf_printf(out, "%-33s", label);
+	buf_printf(out, "%-*s", *label ? 33 : 0, label);
 	for (int k = 0; k <= VIEW_TYPES; k++)
 		list_largenum(out, r->n[k], exact);
 	buf_printf(out, "\n");
@@ -135,9 +135,10 @@ void list_dns_title(struct buf *out)
 	buf_printf(out, "  -> name NAME / location NAME     Answers\n");
 }
 
-void list_dns_block(struct buf *out, struct virtual_service *svc, const char *name, bool exact)
+void list_dns_block(struct buf *out, struct virtual_service *svc, const struct list_opts *o)
 {
 	struct view_ctx *c = calloc(1, sizeof(*c));
+	bool exact = o->exact;
 
 	if (!c || svc->proxy != &dns_mode) {
 		free(c);
@@ -146,7 +147,8 @@ void list_dns_block(struct buf *out, struct virtual_service *svc, const char *na
 	c->out = out;
 	c->exact = exact;
 	dns_stats(svc, view_query, NULL, c);
-	view_row_print(out, name, &c->total, exact);
+	list_svc_cell(out, o, svc, 33);
+	view_row_print(out, "", &c->total, exact);
 	for (size_t i = 0; i < c->nrows; i++) {
 		char label[300];
 

@@ -241,6 +241,8 @@ int ctl_set_row(struct ctl_cmd *cmd, const struct ctl_option *how, const char *a
 	rc = opt_parse(r, words, n, obj, why);
 	if (rc == 0 || rc == -ENOENT) /* -ENOENT: the apply refuses it (exit 255) */
 		return 0;
+	if (rc == -EOPNOTSUPP) /* ipvsadm's value weir refuses: <why> says why */
+		return ctl_fail(err, "--%s: %s", flag, why);
 	if (o->ctl_err)
 		return fail_with(err, o->ctl_err6 && addr_family(&cmd->svc.addr) == AF_INET6 ?
 				 o->ctl_err6 : o->ctl_err, arg);

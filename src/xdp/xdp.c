@@ -39,13 +39,6 @@ uint64_t xdp_rs_active(const struct real_server *rs)
 	return xrs(rs)->active;
 }
 
-/* One attachment. */
-struct att {
-	char name[16];
-	int ifindex;
-	int link_fd;           /* a BPF link: closing it detaches */
-};
-
 /* A packet-mode service the data path carries. */
 struct xsvc {
 	struct virtual_service *svc;    /* a reference */
@@ -69,10 +62,8 @@ struct retired {
 
 static struct {
 	struct weir_xdp *skel;
-	struct xdp_spec spec;
+	struct xdp_spec spec;           /* the settings in force; kept across xdp_stop() */
 	struct conn_timeouts tmo;       /* the config's (ipvsadm --set), at each sync */
-	struct att att[XDP_MAX_IFACES];
-	int natt;
 	int ncpus;
 	uint8_t svc_used[WX_MAX_SERVICES];
 	uint8_t real_used[WX_MAX_REALS];
@@ -120,6 +111,11 @@ void xdp_dns_count(uint32_t n)
 		write_config(&X.spec);
 }
 
+const struct xdp_spec *xdp_settings(void)
+{
+	return &X.spec;
+}
+
 bool xdp_running(void)
 {
 	return X.skel != NULL;
@@ -155,70 +151,6 @@ static void svc_key_of(const struct virtual_service *svc, struct wx_svc_key *k)
 	k->family = wx_family(&svc->addr);
 }
 
-/* --- attaching -------------------------------------------------------------------- */
-
-static void detach(struct att *a)
-{
-	close(a->link_fd);
-	log_info("xdp: detached from %s", a->name);
-	memset(a, 0, sizeof(*a));
-}
-
-/* The kernel's next-hop lookup (bpf_fib_lookup) refuses to forward for an
- * interface without forwarding on: say so rather than drop silently. */
-static void check_forwarding(const char *name)
-{
-	static const char *const paths[] = { "/proc/sys/net/ipv4/conf/%s/forwarding",
-					     "/proc/sys/net/ipv6/conf/%s/forwarding" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
-		char path[128], v = '1';
-		FILE *f;
-
-		snprintf(path, sizeof(path), paths[i], name);
-		if ((f = fopen(path, "r"))) {
-			v = (char)fgetc(f);
-			fclose(f);
-		}
-		if (v == '0')
-			log_warn("xdp: %s has IPv%c forwarding off: weir cannot forward its "
-				 "packets (set net.ipv%c.%s.forwarding=1)", name, i ? '6' : '4',
-				 i ? '6' : '4', i ? "conf.all" : "ip_forward / conf.*");
-	}
-}
-
-static int attach(const char *name, bool generic, struct att *a, char *err)
-{
-	int ifindex = (int)if_nametoindex(name);
-	LIBBPF_OPTS(bpf_link_create_opts, opts);
-	int prog = bpf_program__fd(X.skel->progs.weir_xdp), fd;
-
-	if (!ifindex) {
-		snprintf(err, SPEC_ERR_MAX, "xdp: no interface %s", name);
-		return -ENODEV;
-	}
-	opts.flags = generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
-	fd = bpf_link_create(prog, ifindex, BPF_XDP, &opts);
-	if (fd < 0 && !generic) {
-		log_warn("xdp: %s has no native XDP (%s): attaching in generic mode, which is "
-			 "much slower", name, strerror(errno));
-		opts.flags = XDP_FLAGS_SKB_MODE;
-		fd = bpf_link_create(prog, ifindex, BPF_XDP, &opts);
-	}
-	if (fd < 0) {
-		snprintf(err, SPEC_ERR_MAX, "xdp: cannot attach to %s: %s", name, strerror(errno));
-		return -errno;
-	}
-	/* a link closes with its fd: the program leaves with the process */
-	a->link_fd = fd;
-	snprintf(a->name, sizeof(a->name), "%s", name);
-	a->ifindex = ifindex;
-	log_info("xdp: attached to %s (%s mode)", name,
-		 opts.flags == XDP_FLAGS_SKB_MODE ? "generic" : "native");
-	check_forwarding(name);
-	return 0;
-}
-
 /* --- loading and settings ------------------------------------------------------- */
 
 static void write_config(const struct xdp_spec *spec)
@@ -234,8 +166,10 @@ static void write_config(const struct xdp_spec *spec)
 	};
 	uint32_t zero = 0;
 
-	wx_addr_of(&spec->local4, &c.local4);
-	wx_addr_of(&spec->local6, &c.local6);
+	if (xdp_local(AF_INET))
+		wx_addr_of(xdp_local(AF_INET), &c.local4);
+	if (xdp_local(AF_INET6))
+		wx_addr_of(xdp_local(AF_INET6), &c.local6);
 	if (bpf_map_update_elem(map_fd(X.skel->maps.wx_config), &zero, &c, BPF_ANY) != 0)
 		log_err("xdp: cannot write the settings: %s", strerror(errno));
 }
@@ -272,46 +206,29 @@ static int load(char *err)
 	return 0;
 }
 
+int xdp_load(char *err)
+{
+	int rc;
+
+	if (X.skel)
+		return 0;
+	if ((rc = load(err)) == 0)
+		write_config(&X.spec);
+	return rc;
+}
+
 int xdp_configure(const struct xdp_spec *spec, char *err)
 {
-	struct att next[XDP_MAX_IFACES];
-	int nnext = 0, rc;
+	int rc;
 
-	if (!spec->nifaces && !X.skel)
+	if (!spec->nifaces && !X.skel) {
+		X.spec = *spec;
 		return 0;
+	}
 	if (!X.skel && (rc = load(err)) != 0)
 		return rc;
-	/* attach what is new first: a failure leaves the old set running */
-	for (int i = 0; i < spec->nifaces; i++) {
-		struct att *have = NULL;
-
-		for (int k = 0; k < X.natt; k++)
-			if (strcmp(X.att[k].name, spec->ifaces[i]) == 0 &&
-			    spec->generic == X.spec.generic)
-				have = &X.att[k];
-		if (have) {
-			next[nnext++] = *have;
-			have->link_fd = -1; /* moved */
-			continue;
-		}
-		if ((rc = attach(spec->ifaces[i], spec->generic, &next[nnext], err)) != 0) {
-			for (int k = 0; k < nnext; k++) /* give back what moved */
-				for (int j = 0; j < X.natt; j++)
-					if (X.att[j].link_fd < 0 &&
-					    strcmp(X.att[j].name, next[k].name) == 0)
-						X.att[j].link_fd = next[k].link_fd, next[k].link_fd = -1;
-			for (int k = 0; k < nnext; k++)
-				if (next[k].link_fd >= 0)
-					detach(&next[k]);
-			return rc;
-		}
-		nnext++;
-	}
-	for (int k = 0; k < X.natt; k++)
-		if (X.att[k].link_fd >= 0)
-			detach(&X.att[k]);
-	memcpy(X.att, next, sizeof(next[0]) * (size_t)nnext);
-	X.natt = nnext;
+	if ((rc = xdp_attach_config(spec, err)) != 0)
+		return rc;
 	X.spec = *spec;
 	write_config(spec);
 	return 0;
@@ -557,13 +474,10 @@ static void drop_service(struct xsvc *x, uint64_t now)
 void xdp_sync(struct vs_table *t)
 {
 	uint64_t now = now_ms();
-	bool new_tmo = memcmp(&X.tmo, &t->cfg.timeouts, sizeof(X.tmo)) != 0;
 
-	X.tmo = t->cfg.timeouts; /* weirctl --set: the program's next lookup has them */
+	X.tmo = t->cfg.timeouts; /* weirctl --set: written below, the program's next lookup */
 	if (!X.skel)
 		return;
-	if (new_tmo)
-		write_config(&X.spec);
 	for (struct xsvc *x = X.svcs; x; x = x->next)
 		x->seen = false;
 	for (struct virtual_service *svc = t->head; svc; svc = svc->next)
@@ -579,6 +493,17 @@ void xdp_sync(struct vs_table *t)
 		*pp = x->next;
 		drop_service(x, now);
 	}
+	/* the interfaces follow the services; nothing attached: unloaded */
+	if (!xdp_attach_sync(t) && !X.spec.nifaces)
+		xdp_stop();
+	else
+		write_config(&X.spec);
+}
+
+void xdp_unload_idle(void)
+{
+	if (X.skel && !X.svcs && !X.spec.nifaces)
+		xdp_stop();
 }
 
 /* --- the ticks --------------------------------------------------------------------- */
@@ -740,6 +665,8 @@ void xdp_fold_counters(void)
 
 void xdp_stop(void)
 {
+	struct xdp_spec spec;
+
 	xdp_dns_stop();
 	while (X.svcs) {
 		struct xsvc *x = X.svcs;
@@ -757,15 +684,16 @@ void xdp_stop(void)
 		X.retired = r->next;
 		free(r);
 	}
-	for (int k = 0; k < X.natt; k++)
-		detach(&X.att[k]);
+	xdp_attach_stop();
 	if (X.skel)
 		weir_xdp__destroy(X.skel);
 	free(X.last);
 	free(X.pcpu);
 	free(X.ring);
 	free(X.slots);
+	spec = X.spec;
 	memset(&X, 0, sizeof(X));
+	X.spec = spec;
 }
 
 /* --- the table's hooks ----------------------------------------------------------- */
@@ -795,4 +723,5 @@ void xdp_register(void)
 {
 	xdp_rs_off = table_rs_area(sizeof(struct xdp_rs));
 	table_hooks_register(&xdp_hooks);
+	xdp_attach_register();
 }

@@ -3,9 +3,11 @@
  * carries weir's packet-mode services (ipvsadm -g/-i/-m, and FULLNAT).
  *
  * It loads the program, attaches it to the interfaces of the config's
- * `xdp { }` block (native mode, generic with a warning when the driver has
- * none) through BPF links, so the program goes away with the process even
- * when weir dies; keeps the maps in step with the table (services, real
+ * `xdp { }` block and to those each packet-mode service needs, which it
+ * finds from the kernel's routes or the service's --interface (attach.c;
+ * native mode, generic with a warning when the driver has none), through
+ * BPF links, so the program goes away with the process even when weir
+ * dies; refuses a table change it could not forward (svc_prepare); keeps the maps in step with the table (services, real
  * servers with their state, lookup tables built by the scheduler library);
  * and folds the data path's counters into the table's, so `-L --stats`,
  * `--rate`, JSON and /metrics show them.
@@ -34,11 +36,14 @@
  * (src/register.c, at start-up). */
 void xdp_register(void);
 
-/* Loads and attaches when <spec> names interfaces; otherwise does nothing.
- * A reload calls it again: interfaces are attached and detached to match
+/* Takes the xdp { } block's settings; loads and attaches when <spec> names
+ * interfaces (the services' own are attached by their svc_prepare). A
+ * reload calls it again: interfaces are attached and detached to match
  * and the settings rewritten; flows survive. 0 or -errno with <err>. */
 int xdp_configure(const struct xdp_spec *spec, char *err);
-/* Makes the maps match the table (the sync hook: after every table_apply). */
+/* Makes the maps match the table (the sync hook: after every table_apply),
+ * detaches the interfaces no service needs any more, and unloads the
+ * program when nothing is attached. */
 void xdp_sync(struct vs_table *t);
 /* Every HEALTH_TICK_MS: tables of services whose servers changed, and the
  * periodic rebuilds. */

@@ -21,6 +21,10 @@ DGRAM_ECHO = os.path.join(BUILD, "dgram-echo")
 # The sanitizers must fail a run, not just print.
 os.environ.setdefault("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1:exitcode=99")
 os.environ.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1:exitcode=98")
+# weir must never attach its XDP program to this machine's own interfaces for
+# a test's packet-mode services (1.2.3.4:80...): only inside a lab's namespaces
+# (netns.NsWeir turns it back on there).
+os.environ["WEIR_XDP_AUTO"] = "off"
 
 
 _handed_out = set()

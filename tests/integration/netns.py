@@ -191,17 +191,22 @@ if __name__ != "__main__":
     class NsWeir(Weir):
         """conftest's Weir started inside <ns> (ip netns exec execs, so the
         Popen's pid is weir's). Its admin socket is a file: weirctl reaches it
-        from any namespace."""
+        from any namespace. <config> None: weir starts without one, with the
+        admin socket only. Inside a lab's namespace weir may choose its XDP
+        interfaces itself (WEIR_XDP_AUTO on, which conftest turns off for
+        the daemons it starts on this machine)."""
 
         def __init__(self, ns, tmpdir, config):
             super().__init__(tmpdir, config)
             self.ns = ns
 
         def start(self, wait=True):
-            args = ["ip", "netns", "exec", self.ns.name, WEIR, "--socket", self.sock,
-                    "-c", self.conf]
+            args = ["ip", "netns", "exec", self.ns.name, WEIR, "--socket", self.sock]
+            if self.conf:
+                args += ["-c", self.conf]
             self.logf = open(self.log, "w")
-            self.proc = subprocess.Popen(args, stderr=self.logf)
+            env = dict(os.environ, WEIR_XDP_AUTO="on")
+            self.proc = subprocess.Popen(args, stderr=self.logf, env=env)
             if wait:
                 wait_for(lambda: os.path.exists(self.sock) or self.proc.poll() is not None,
                          what="weir admin socket")

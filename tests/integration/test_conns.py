@@ -106,6 +106,10 @@ def test_tcp_proxy_sessions_and_set(weir):
         t = [r for r in conns(w) if r[2] == "NONE"]
         assert len(t) == 1 and t[0][3] == "127.0.0.1:0" and t[0][4] == pvip and \
             t[0][5] == rip and 55 <= expire_s(t[0][1]) <= 60, t
+        # without -n weirctl writes names in the same columns (no mark left)
+        named = w.ctl("-L", "-c").stdout.splitlines()
+        assert named[:2] == HEADER and len(named) == len(conns(w)) + 2, named
+        assert not any("\x01" in line or "\x02" in line for line in named), named
         out = w.ctl("-L", "-c", "-n", "--persistent-conn").stdout.splitlines()
         assert out[1].endswith("destination        pe name          pe_data"), out
     finally:

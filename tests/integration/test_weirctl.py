@@ -275,3 +275,214 @@ def test_backup_server_round_trip(weir, backends):
     w.ctl("-e", "-t", vip, "-r", b.addr, "--backup")
     conf = w.ctl("-S", "--config").stdout
     assert re.search(rf"server {re.escape(b.addr)}.* backup;", conf), conf
+
+
+# --- ipvsadm's options weir refuses, each saying why (issue 15) ---------------
+
+NO_TUNNEL = ("GUE and GRE tunnels are not built; weir's TUN (-i) is IP-in-IP "
+             "(--tun-type ipip), which has no port or checksum options")
+RS = ["-a", "-t", "1.2.3.4:80", "-r", "1.2.3.5", "-i"]
+REFUSED = [
+    (["-A", "-t", "1.2.3.4:81", "--pe", "sip"],
+     "--pe: not supported by weir: persistence engines (--pe sip) are not built; "
+     "persistence is by client address (-p, -M)"),
+    (["-A", "--sctp-service", "1.2.3.4:80"],
+     "--sctp-service: not supported by weir: SCTP services are not built; "
+     "weir balances TCP (-t) and UDP (-u)"),
+    (["-A", "-f", "1"], "--fwmark-service: not supported by weir: firewall-mark services "
+     "are not built; a service is -t or -u VIP:PORT"),
+    (["-A", "-t", "[2001:db8::1]:80", "-6"], "--ipv6: not supported by weir: -6 is for "
+     "firewall-mark services, which are not built; an IPv6 service is -t or -u [ADDR]:PORT"),
+    (RS + ["--tun-type", "gue", "--tun-port", "6080"],
+     "--tun-type: not supported by weir: GUE and GRE tunnels are not built; weir's TUN (-i) "
+     "is IP-in-IP (--tun-type ipip)"),
+    (RS + ["--tun-type", "gre"], "--tun-type: not supported by weir: GUE and GRE tunnels"),
+    (RS + ["--tun-port", "6080"], "--tun-port: not supported by weir: " + NO_TUNNEL),
+    (RS + ["--tun-nocsum"], "--tun-nocsum: not supported by weir: " + NO_TUNNEL),
+    (RS + ["--tun-csum"], "--tun-csum: not supported by weir: " + NO_TUNNEL),
+    (RS + ["--tun-remcsum"], "--tun-remcsum: not supported by weir: " + NO_TUNNEL),
+]
+
+
+@pytest.mark.parametrize("args,msg", REFUSED)
+def test_refused_ipvsadm_options_say_why(weir, args, msg):
+    w = weir()
+    w.ctl("-A", "-t", "1.2.3.4:80", "-s", "rr")
+    before = w.ctl("-S", "-n").stdout
+    r = w.ctl(*args, check=False)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert msg in r.stderr and "unknown option" not in r.stderr, r.stderr
+    assert w.ctl("-S", "-n").stdout == before
+
+
+def test_one_packet_scheduling_refused_for_packet_mode(weir):
+    w = weir()
+    r = w.ctl("-A", "-u", "1.2.3.4:53", "-o", check=False)
+    assert r.returncode == 255
+    assert "one-packet scheduling (-o) is not supported by weir for packet-mode services" \
+        in r.stderr
+
+
+NO_SYNC = "not supported yet: connection sync between directors is not built"
+
+
+def test_sync_daemon_commands_are_parsed_then_refused(weir):
+    w = weir()
+    for args, what in (
+            (["--start-daemon", "master"], "--start-daemon"),
+            (["--start-daemon", "backup", "--mcast-interface", "eth1", "--syncid", "9",
+              "--sync-maxlen", "1400", "--mcast-group", "239.1.2.3", "--mcast-port", "8849",
+              "--mcast-ttl", "2"], "--start-daemon"),
+            (["--start-daemon=master", "--mcast-group", "ff02::81"], "--start-daemon"),
+            (["--stop-daemon", "master"], "--stop-daemon"),
+            (["--stop-daemon", "backup", "--syncid", "9"], "--stop-daemon"),
+            (["-L", "--daemon"], "--daemon")):
+        r = w.ctl(*args, check=False)
+        assert r.returncode == 255 and r.stderr == f"{what}: {NO_SYNC}\n", (args, r.stderr)
+    # ipvsadm's checks of the values come first, with its messages
+    for args, msg in (
+            (["--start-daemon", "primary"], "illegal start-daemon parameter specified"),
+            (["--stop-daemon", "primary"], "illegal start_daemon specified"),
+            (["--start-daemon"], "--start-daemon: missing argument"),
+            (["--start-daemon", "master", "--syncid", "256"], "illegal syncid specified"),
+            (["--start-daemon", "master", "--mcast-port", "0"], "illegal mcast-port specified"),
+            (["--start-daemon", "master", "--mcast-ttl", "0"], "illegal mcast-ttl specified"),
+            (["--start-daemon", "master", "--sync-maxlen", "65508"],
+             "illegal sync-maxlen specified"),
+            (["--start-daemon", "master", "--mcast-group", "10.1.2.3"],
+             "invalid IPv4 mcast-group `10.1.2.3'"),
+            (["--stop-daemon", "master", "--mcast-ttl", "2"],
+             "Illegal 'mcast-ttl' option with the 'stop-daemon' command"),
+            (["-L", "--daemon", "--stats"], "options conflicts in the list command")):
+        r = w.ctl(*args, check=False)
+        assert r.returncode == 2 and r.stderr == msg + "\n", (args, r.stderr)
+    assert w.proc.poll() is None
+
+
+# --- versions -------------------------------------------------------------------
+
+def test_versions_with_and_without_a_daemon(weir, tmpdir_path):
+    import os
+    import subprocess
+    from conftest import WEIR, WEIRCTL
+    line = re.compile(r"^weirctl v\d+\.\d+\.\d+ \(ipvsadm v1\.31 syntax, IPVS v1\.2\.1 listings\)$")
+    r = subprocess.run([WEIR, "--version"], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0 and re.match(r"^weir v\d+\.\d+\.\d+ \(ipvsadm v1\.31 syntax",
+                                          r.stdout), r
+    none = os.path.join(tmpdir_path, "none.sock")
+    for opt in ("--version", "-v"):
+        r = subprocess.run([WEIRCTL, "--socket", none, opt], capture_output=True, text=True,
+                           timeout=10)
+        assert r.returncode == 0, r
+        assert line.match(r.stdout.strip()), r.stdout
+        assert "cannot talk to weir" in r.stderr and "the daemon's version is unknown" in r.stderr
+    w = weir()
+    r = w.ctl("-v")
+    first, second = r.stdout.splitlines()
+    assert line.match(first), first
+    assert re.match(rf"^weir v\d+\.\d+\.\d+ \(daemon pid {w.proc.pid}, IP Virtual Server "
+                    r"version 1\.2\.1\)$", second), second
+    assert r.stderr == ""
+
+
+# --- names: ipvsadm -S without -n, restored; -L without -n -------------------
+
+HOSTS = """127.0.0.1 localhost
+127.0.15.10 www.example.test www
+127.0.15.11 web1.example.test
+127.0.15.12 web2.example.test
+"""
+
+# ipvsadm -S without -n: names (weir's proxies, since a test has no XDP rig)
+NAMED_RULES = """-A -t www.example.test:http -s rr --proxy tcp
+-a -t www.example.test:http -r web1.example.test:http -g -w 2
+-a -t www.example.test:http -r web2.example.test:8089 -g -w 1
+-A -t www.example.test:https -s wlc --proxy tcp
+-a -t www.example.test:https -r web1.example.test:https -g -w 1
+-A -u www.example.test:domain -s rr --proxy udp
+-a -u www.example.test:domain -r 127.0.15.13:domain -g -w 1
+"""
+
+
+@pytest.fixture
+def named_ctl(tmpdir_path):
+    """weirctl in a mount namespace whose /etc/hosts is the test's (names
+    under .test) and whose nsswitch.conf reads files only: no DNS."""
+    import os
+    import subprocess
+    from conftest import WEIRCTL
+    hosts = os.path.join(tmpdir_path, "hosts")
+    nss = os.path.join(tmpdir_path, "nsswitch.conf")
+    with open(hosts, "w") as f:
+        f.write(HOSTS)
+    with open(nss, "w") as f:
+        f.write("hosts: files\nservices: files\n")
+    script = (f"mount --bind {hosts} /etc/hosts && mount --bind {nss} /etc/nsswitch.conf && "
+              'exec "$0" "$@"')
+
+    def run(w, *args, stdin=None, check=True):
+        r = subprocess.run(["unshare", "-m", "sh", "-c", script, WEIRCTL, "--socket", w.sock,
+                            *args], input=stdin, capture_output=True, text=True, timeout=30)
+        if check and r.returncode != 0:
+            raise AssertionError(f"weirctl {' '.join(args)} -> {r.returncode}: {r.stderr}")
+        return r
+    return run
+
+
+def test_names_restore_save_and_list(weir, named_ctl):
+    w = weir()
+    named_ctl(w, "-R", stdin=NAMED_RULES)
+    # the daemon holds numbers; -S -n and -L -n show them
+    assert sorted(w.ctl("-S", "-n").stdout.splitlines()) == sorted([
+        "-A -t 127.0.15.10:80 -s rr --proxy tcp",
+        "-a -t 127.0.15.10:80 -r 127.0.15.11:80 -g -w 2",
+        "-a -t 127.0.15.10:80 -r 127.0.15.12:8089 -g -w 1",
+        "-A -t 127.0.15.10:443 -s wlc --proxy tcp",
+        "-a -t 127.0.15.10:443 -r 127.0.15.11:443 -g -w 1",
+        "-A -u 127.0.15.10:53 -s rr --proxy udp",
+        "-a -u 127.0.15.10:53 -r 127.0.15.13:53 -g -w 1"])
+    # -S without -n gives the file back, names and all
+    assert sorted(named_ctl(w, "-S").stdout.splitlines()) == sorted(NAMED_RULES.splitlines())
+    numeric = named_ctl(w, "-L", "-n").stdout
+    assert numeric == w.ctl("-L", "-n").stdout
+    named = named_ctl(w, "-L").stdout.splitlines()
+    assert named[3:] == [
+        "TCP  www.example.test:http rr",
+        "  -> web1.example.test:http       Proxy   2      0          0         ",
+        "  -> web2.example.test:8089       Proxy   1      0          0         ",
+        "TCP  www.example.test:https wlc",
+        "  -> web1.example.test:https      Proxy   1      0          0         ",
+        "UDP  www.example.test:domain rr",
+        "  -> 127.0.15.13:domain           Proxy   1      0          0         ",
+    ], named
+    assert named[:3] == numeric.splitlines()[:3]
+    # the other views carry names too; a raw admin client still gets numbers
+    stats = named_ctl(w, "-L", "--stats").stdout
+    assert re.search(r"^TCP  www\.example\.test:http {13}\s+0", stats, re.M), stats
+    assert "  -> web2.example.test:8089" in named_ctl(w, "-L", "--thresholds").stdout
+    import socket
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(w.sock)
+    s.sendall(b"-L\n")
+    s.shutdown(socket.SHUT_WR)
+    raw = b""
+    while chunk := s.recv(65536):
+        raw += chunk
+    s.close()
+    assert b"TCP  127.0.15.10:80 rr" in raw and b"\x01" not in raw
+    # one service by name; a name that does not resolve is ipvsadm's bad address
+    one = named_ctl(w, "-L", "-t", "www.example.test:http").stdout
+    assert one.splitlines()[2] == "TCP  www.example.test:http rr"
+    r = named_ctl(w, "-a", "-t", "www.example.test:http", "-r", "nosuch.example.test",
+                  check=False)
+    assert r.returncode == 2 and r.stderr == "illegal real server address[:port] specified\n"
+    r = named_ctl(w, "-R", stdin="-A -t www.example.test:8081 --proxy tcp\n"
+                  "-A -t nosuch.example.test:http --proxy tcp\n", check=False)
+    assert r.returncode == 2 and "line 2: illegal virtual server address[:port] specified" \
+        in r.stderr
+    assert "8081" not in w.ctl("-S", "-n").stdout
+    # restoring what -S printed, names and all, gives the same table
+    saved = named_ctl(w, "-S").stdout
+    w.ctl("-C")
+    named_ctl(w, "-R", stdin=saved)
+    assert named_ctl(w, "-S").stdout == saved

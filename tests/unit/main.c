@@ -31,6 +31,9 @@ int main(int argc, char **argv)
 	const char *filter = argc > 1 ? argv[1] : NULL;
 	int passed = 0, failed = 0;
 
+	/* the tests' packet-mode services must never attach the data path to
+	 * this machine's interfaces (src/xdp/attach.c) */
+	setenv("WEIR_XDP_AUTO", "off", 1);
 	weir_register();
 
 	for (struct unit_test *t = head; t; t = t->next) {

@@ -274,8 +274,9 @@ TEST(config_bad_service_header)
 		  "t.conf:1: service udp 192.0.2.1:53: send_proxy v1 is a text header for "
 		  "streams: a UDP service sends v2 (a header in front of each datagram)");
 	CHECK_BAD("service udp 192.0.2.1:53 {\n ops on;\n}",
-		  "t.conf:1: service udp 192.0.2.1:53: one-packet scheduling (-o) is built for "
-		  "UDP proxy services (--proxy udp); the XDP data path keeps one flow per client");
+		  "t.conf:1: service udp 192.0.2.1:53: one-packet scheduling (-o) is not "
+		  "supported by weir for packet-mode services: it is built for UDP proxy services "
+		  "(--proxy udp); the XDP data path keeps one flow per client");
 }
 
 TEST(config_same_vip_tcp_and_udp_are_two_services)

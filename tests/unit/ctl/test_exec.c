@@ -321,7 +321,8 @@ TEST(ctlexec_read_only_commands)
 
 	exec_open(&f);
 	out = exec_run(&f, "-v");
-	CHECK(strncmp(out, "OK\nweirctl v", 12) == 0);
+	CHECK(strncmp(out, "OK\nweir v0.", 11) == 0);
+	CHECK(strstr(out, "(daemon pid ") && strstr(out, ", IP Virtual Server version 1.2.1)\n"));
 	out = exec_run(&f, "-h");
 	CHECK(strncmp(out, "OK\nweirctl - ", 13) == 0);
 	out = exec_run(&f, "status");

@@ -7,19 +7,19 @@
 #include "fixture.h"
 #include "sched/sched.h"
 
-/* Parsing <line> fails with status 2 and exactly <want>. */
-static void check_usage(const char *line, const char *want, int at)
+/* Parsing <line> fails with <status> and exactly <want>. */
+static void check_status(const char *line, int status, const char *want, int at)
 {
 	struct ctl_cmd cmd;
 	char err[CTL_ERR_MAX];
 	int rc = fx_parse(line, &cmd, err);
 
-	if (rc != CTL_EXIT_USAGE)
-		unit_fail(__FILE__, at, "\"%s\": status %d, want %d", line, rc, CTL_EXIT_USAGE);
+	if (rc != status)
+		unit_fail(__FILE__, at, "\"%s\": status %d, want %d", line, rc, status);
 	if (strcmp(err, want) != 0)
 		unit_fail(__FILE__, at, "\"%s\": \"%s\", want \"%s\"", line, err, want);
 }
-#define CHECK_USAGE(line, want) check_usage(line, want, __LINE__)
+#define CHECK_USAGE(line, want) check_status(line, CTL_EXIT_USAGE, want, __LINE__)
 
 /* Parsing <line> succeeds or fails the test with the message. */
 static bool parses(const char *line, struct ctl_cmd *cmd, int at)
@@ -334,9 +334,100 @@ TEST(ctlparse_list_views)
 	CHECK(ctl_has(&cmd, O_THRESHOLDS));
 	REQUIRE(PARSES("-L --persistent-conn --sort --sort", &cmd));
 	CHECK(ctl_has(&cmd, O_PERSISTENT_CONN));
-	/* the sync daemon does not exist in weir */
-	CHECK_USAGE("-L --daemon", "--daemon: not available: weir keeps no IPVS connection "
-		    "table or sync daemon here");
+}
+
+#define CHECK_UNBUILT(line, want) check_status(line, CTL_EXIT_APPLY, want, __LINE__)
+
+#define NO_SYNC ": not supported yet: connection sync between directors is not built"
+
+TEST(ctlparse_sync_daemon_is_parsed_then_refused)
+{
+	struct ctl_cmd cmd;
+	char err[CTL_ERR_MAX];
+
+	CHECK_UNBUILT("-L --daemon", "--daemon" NO_SYNC);
+	CHECK_UNBUILT("--start-daemon master", "--start-daemon" NO_SYNC);
+	CHECK_UNBUILT("--start-daemon=backup --syncid 7", "--start-daemon" NO_SYNC);
+	CHECK_UNBUILT("--stop-daemon backup --syncid 0", "--stop-daemon" NO_SYNC);
+	/* the values land in the command, for the sync to come */
+	CHECK_EQ(fx_parse("--start-daemon backup --mcast-interface eth1 --syncid 9 "
+			  "--sync-maxlen 1400 --mcast-group 239.1.2.3 --mcast-port 8849 "
+			  "--mcast-ttl 2", &cmd, err), CTL_EXIT_APPLY);
+	CHECK_EQ(cmd.op, OP_START_DAEMON);
+	CHECK_EQ(cmd.sync.state, SYNC_BACKUP);
+	CHECK_STR(cmd.sync.mcast_ifn, "eth1");
+	CHECK_EQ(cmd.sync.syncid, 9);
+	CHECK_EQ(cmd.sync.sync_maxlen, 1400);
+	CHECK_EQ(cmd.sync.mcast_af, AF_INET);
+	CHECK_EQ(cmd.sync.mcast_group[0], 239);
+	CHECK_EQ(cmd.sync.mcast_port, 8849);
+	CHECK_EQ(cmd.sync.mcast_ttl, 2);
+	CHECK_EQ(fx_parse("--start-daemon master", &cmd, err), CTL_EXIT_APPLY);
+	CHECK_STR(cmd.sync.mcast_ifn, "eth0"); /* ipvsadm's default */
+	CHECK_EQ(fx_parse("--start-daemon master --mcast-group ff02::81", &cmd, err),
+		 CTL_EXIT_APPLY);
+	CHECK_EQ(cmd.sync.mcast_af, AF_INET6);
+	/* ipvsadm's checks and messages */
+	CHECK_USAGE("--start-daemon", "--start-daemon: missing argument");
+	CHECK_USAGE("--start-daemon primary", "illegal start-daemon parameter specified");
+	CHECK_USAGE("--stop-daemon primary", "illegal start_daemon specified");
+	CHECK_USAGE("--start-daemon master --syncid 256", "illegal syncid specified");
+	CHECK_USAGE("--start-daemon master --syncid x", "illegal syncid specified");
+	CHECK_USAGE("--start-daemon master --sync-maxlen 65508", "illegal sync-maxlen specified");
+	CHECK_USAGE("--start-daemon master --sync-maxlen 0", "illegal sync-maxlen specified");
+	CHECK_USAGE("--start-daemon master --mcast-port 0", "illegal mcast-port specified");
+	CHECK_USAGE("--start-daemon master --mcast-ttl 256", "illegal mcast-ttl specified");
+	CHECK_USAGE("--start-daemon master --mcast-group 10.0.0.1",
+		    "invalid IPv4 mcast-group `10.0.0.1'");
+	CHECK_USAGE("--start-daemon master --mcast-group 2001:db8::1",
+		    "invalid IPv6 mcast-group `2001:db8::1'");
+	CHECK_USAGE("--stop-daemon master --mcast-ttl 2",
+		    "Illegal 'mcast-ttl' option with the 'stop-daemon' command");
+	CHECK_USAGE("-A -t 192.0.2.1:80 --syncid 1",
+		    "Illegal 'syncid' option with the 'add-service' command");
+	CHECK_USAGE("-L --daemon --stats", "options conflicts in the list command");
+	CHECK_USAGE("-L --daemon --persistent-conn", "options conflicts in the list command");
+	CHECK_USAGE("-L --daemon -t 192.0.2.1:80",
+		    "The option 'daemon' conflicts with the 'service-address' option in the "
+		    "'list' command");
+}
+
+#define NOT_BY_WEIR ": not supported by weir: "
+#define NO_TUNNEL "GUE and GRE tunnels are not built; weir's TUN (-i) is IP-in-IP " \
+	"(--tun-type ipip), which has no port or checksum options"
+
+TEST(ctlparse_refused_options_say_why)
+{
+	struct ctl_cmd cmd;
+
+	CHECK_USAGE("-A -t 192.0.2.1:80 --pe sip", "--pe" NOT_BY_WEIR "persistence engines "
+		    "(--pe sip) are not built; persistence is by client address (-p, -M)");
+	CHECK_USAGE("-A --sctp-service 192.0.2.1:80", "--sctp-service" NOT_BY_WEIR "SCTP "
+		    "services are not built; weir balances TCP (-t) and UDP (-u)");
+	CHECK_USAGE("-A -f 1 -6", "--fwmark-service" NOT_BY_WEIR "firewall-mark services are "
+		    "not built; a service is -t or -u VIP:PORT");
+	CHECK_USAGE("-A -t [2001:db8::1]:80 -6", "--ipv6" NOT_BY_WEIR "-6 is for firewall-mark "
+		    "services, which are not built; an IPv6 service is -t or -u [ADDR]:PORT");
+	CHECK_USAGE("-a -t 192.0.2.1:80 -r 10.0.0.1 -i --tun-port 6080",
+		    "--tun-port" NOT_BY_WEIR NO_TUNNEL);
+	CHECK_USAGE("-a -t 192.0.2.1:80 -r 10.0.0.1 -i --tun-nocsum",
+		    "--tun-nocsum" NOT_BY_WEIR NO_TUNNEL);
+	CHECK_USAGE("-e -t 192.0.2.1:80 -r 10.0.0.1 -i --tun-csum",
+		    "--tun-csum" NOT_BY_WEIR NO_TUNNEL);
+	CHECK_USAGE("-a -t 192.0.2.1:80 -r 10.0.0.1 -i --tun-remcsum",
+		    "--tun-remcsum" NOT_BY_WEIR NO_TUNNEL);
+	CHECK_USAGE("-a -t 192.0.2.1:80 -r 10.0.0.1 -i --tun-type gre --tun-csum",
+		    "--tun-type" NOT_BY_WEIR "GUE and GRE tunnels are not built; weir's TUN (-i) "
+		    "is IP-in-IP (--tun-type ipip)");
+	CHECK_USAGE("-a -t 192.0.2.1:80 -r 10.0.0.1 -i --tun-port", "--tun-port: missing argument");
+	/* --tun-info is a view weir has: its tunnels are all ipip */
+	REQUIRE(PARSES("-L --tun-info", &cmd));
+	CHECK(ctl_has(&cmd, O_TUN_INFO));
+	/* the hidden option weirctl adds for names */
+	REQUIRE(PARSES("-S --name-marks", &cmd));
+	CHECK(ctl_has(&cmd, O_NAMES));
+	CHECK_USAGE("-A -t 192.0.2.1:80 --name-marks",
+		    "Illegal 'name-marks' option with the 'add-service' command");
 }
 
 TEST(ctlparse_list_conns_timeout)
@@ -422,10 +513,10 @@ TEST(ctlparse_second_command_is_invalid_option)
 
 TEST(ctlparse_fwmark_rejected)
 {
-	CHECK_USAGE("-A -f 1 -s rr", "firewall-mark services (-f) are not supported by weir; "
-		    "use -t or -u VIP:PORT");
-	CHECK_USAGE("-A --fwmark-service 1", "firewall-mark services (-f) are not supported by "
-		    "weir; use -t or -u VIP:PORT");
+	CHECK_USAGE("-A -f 1 -s rr", "--fwmark-service: not supported by weir: firewall-mark "
+		    "services are not built; a service is -t or -u VIP:PORT");
+	CHECK_USAGE("-A --fwmark-service 1", "--fwmark-service: not supported by weir: "
+		    "firewall-mark services are not built; a service is -t or -u VIP:PORT");
 }
 
 TEST(ctlparse_bad_values)
@@ -512,7 +603,10 @@ TEST(ctlparse_tun_type)
 	CHECK_EQ(cmd.rs.fwd, FWD_TUNNEL);
 	REQUIRE(PARSES("-a -t 192.0.2.1:80 -r 10.0.0.1 -i --tun-type=ipip", &cmd));
 	CHECK_USAGE("-a -t 192.0.2.1:80 -r 10.0.0.1 -i --tun-type gue",
-		    "illegal tunnel type specified (weir tunnels are ipip)");
+		    "--tun-type: not supported by weir: GUE and GRE tunnels are not built; "
+		    "weir's TUN (-i) is IP-in-IP (--tun-type ipip)");
+	CHECK_USAGE("-a -t 192.0.2.1:80 -r 10.0.0.1 -i --tun-type vxlan",
+		    "illegal tunnel type specified");
 	CHECK_USAGE("-A -t 192.0.2.1:80 --tun-type ipip",
 		    "Illegal 'tun-type' option with the 'add-service' command");
 }

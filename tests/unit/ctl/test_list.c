@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/table.h"
 #include "ctl/list.h"
+#include "ctl/names.h"
 #include "fixture.h"
 
 /* --- -S ----------------------------------------------------------------------- */
@@ -54,7 +55,7 @@ static char *save_str(const struct weir_config *c, bool nosort)
 {
 	struct buf b = { 0 };
 
-	ctl_save(c, nosort, &b);
+	ctl_save(c, nosort, false, &b);
 	buf_append(&b, "", 1);
 	return b.data;
 }
@@ -850,4 +851,60 @@ TEST(ctllist_backup_server)
 				"    server 10.0.0.3:80 backup off;\n"
 				"    server 10.0.0.4:80 { backup; }\n"
 				"}\n", __LINE__);
+}
+
+/* --- names (ctl/names.h): marks filled with no names give the numbers -------- */
+
+static int no_addr(const char *name, struct in_addr *out) { return -1; }
+static int no_port(const char *name, int proto) { return -1; }
+static int no_host(int af, const void *addr, char *out, size_t len) { return -1; }
+static int no_serv(uint16_t port, int proto, char *out, size_t len) { return -1; }
+static const struct names_ops no_names = { no_addr, no_port, no_host, no_serv };
+
+/* <marked> filled without names is <plain>. */
+static void check_marks_fill_to(const char *marked, size_t len, const char *plain, int at)
+{
+	struct buf b = { 0 };
+
+	names_fill(&no_names, marked, len, &b);
+	buf_append(&b, "", 1);
+	if (strcmp(buf_head(&b), plain) != 0)
+		unit_fail(__FILE__, at, "filled marks differ:\n%s\n---\n%s", buf_head(&b), plain);
+	if (!memchr(marked, LIST_MARK_START, len))
+		unit_fail(__FILE__, at, "no marks in:\n%s", marked);
+	buf_free(&b);
+}
+
+TEST(ctllist_every_view_marks_its_addresses)
+{
+	static const struct list_opts views[] = {
+		{ 0 }, { .stats = true }, { .rate = true }, { .thresholds = true },
+		{ .pconn = true }, { .http = true }, { .udp = true }, { .health = true },
+		{ .tuninfo = true },
+	};
+	struct list_fx f;
+	char *plain, *saved, *marked;
+	struct weir_config c;
+	struct buf b = { 0 };
+
+	REQUIRE(list_open(&f, list_setup));
+	for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
+		struct list_opts o = views[i];
+
+		plain = strdup(list(&f, &o));
+		o.names = true;
+		list(&f, &o);
+		check_marks_fill_to(buf_head(&f.out), f.out.len, plain, __LINE__);
+		free(plain);
+	}
+	list_close(&f);
+	REQUIRE(fx_build(&c, save_setup));
+	saved = save_str(&c, false);
+	ctl_save(&c, false, true, &b);
+	buf_append(&b, "", 1);
+	marked = b.data;
+	check_marks_fill_to(marked, strlen(marked), saved, __LINE__);
+	free(saved);
+	free(marked);
+	spec_free(&c);
 }

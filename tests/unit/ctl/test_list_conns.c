@@ -30,11 +30,11 @@ TEST(listconns_header_as_ipvsadm)
 	struct conn_list l = { 0 };
 	struct buf out = { 0 };
 
-	list_conns_write(&l, false, &out);
+	list_conns_write(&l, false, false, &out);
 	CHECK_STR(text(&out), "IPVS connection entries\n"
 		  "pro expire state       source             virtual            destination\n");
 	buf_reset(&out);
-	list_conns_write(&l, true, &out);
+	list_conns_write(&l, true, false, &out);
 	CHECK_STR(text(&out), "IPVS connection entries\n"
 		  "pro expire state       source             virtual            destination"
 		  "        pe name          pe_data\n");
@@ -60,7 +60,7 @@ TEST(listconns_lines_sorted_and_formatted)
 
 	for (size_t i = 0; i < ARRAY_SIZE(e); i++)
 		REQUIRE(conn_list_add(&l, &e[i]) == 0);
-	list_conns_write(&l, false, &out);
+	list_conns_write(&l, false, false, &out);
 	CHECK_STR(text(&out), "IPVS connection entries\n"
 		  "pro expire state       source             virtual            destination\n"
 		  "TCP 01:01  FIN_WAIT    10.0.0.1:40001     192.0.2.1:80       10.1.0.2:8080\n"
@@ -68,6 +68,24 @@ TEST(listconns_lines_sorted_and_formatted)
 		  "TCP 100:00 NONE        10.0.0.0:0         192.0.2.2:0        10.1.0.3:0\n"
 		  "TCP 00:01  SYN_SENT    [2001:db8::1]:1234 [2001:db8::80]:443 [::]:0\n"
 		  "UDP 04:59  UDP         10.0.0.9:5353      192.0.2.1:53       10.1.0.1:53\n");
+	conn_list_free(&l);
+	buf_free(&out);
+}
+
+TEST(listconns_names_as_marks)
+{
+	struct conn_list l = { 0 };
+	struct buf out = { 0 };
+	struct conn_entry e = { IPPROTO_TCP, CONN_ESTABLISHED, 61, ad("10.0.0.1:40001"),
+				ad("192.0.2.1:80"), { { { 0 } } } };
+
+	REQUIRE(conn_list_add(&l, &e) == 0);
+	list_conns_write(&l, false, true, &out);
+	/* weirctl replaces each mark with the names, padded as ipvsadm's columns */
+	CHECK_STR(strstr(text(&out), "\nTCP "), "\nTCP 01:01  ESTABLISHED "
+		  "\x01" "0 18 6 10.0.0.1:40001\x1f\x02 "
+		  "\x01" "0 18 6 192.0.2.1:80\x1f\x02 "
+		  "\x01" "0 0 6 0.0.0.0:0\x1f\x02\n");
 	conn_list_free(&l);
 	buf_free(&out);
 }

@@ -112,7 +112,7 @@ static bool replay_save(const struct weir_config *c, struct weir_config *out, in
 	char err[CTL_ERR_MAX] = "";
 	bool ok;
 
-	ctl_save(c, false, &b);
+	ctl_save(c, false, false, &b);
 	buf_append(&b, "", 1);
 	ok = fx_replay(buf_head(&b), out, err);
 	if (!ok)
