@@ -23,13 +23,14 @@
 __extension__ typedef unsigned __int128 u128;
 
 /* Instance state. fw is 1-based: fw[p] holds the sum of wgt over
- * (p - lowbit(p), p]. */
+ * (p - lowbit(p), p]; it covers cap positions, those past n weigh 0, so
+ * that a search never needs a bound check. */
 struct twos_state {
-	uint64_t *fw;   /* [n + 1] Fenwick tree of wgt */
+	uint64_t *fw;   /* [cap + 1] Fenwick tree of wgt */
 	uint32_t *wgt;  /* [n] the weight a server counts with: 0 if unavailable */
 	uint64_t total; /* the sum of wgt */
 	uint32_t n;
-	uint32_t top;   /* the highest power of two <= n (0 if n = 0) */
+	uint32_t cap;   /* the lowest power of two >= n (1 if n = 0) */
 };
 
 static uint32_t count_weight(const struct sched_server *srv)
@@ -40,31 +41,36 @@ static uint32_t count_weight(const struct sched_server *srv)
 static int twos_update(struct sched *s)
 {
 	struct twos_state *st = s->state;
-	uint32_t n = (uint32_t)s->nsrv;
-	uint64_t *fw = calloc((size_t)n + 1, sizeof(*fw));
-	uint32_t *wgt = calloc(n ? n : 1, sizeof(*wgt));
+	uint32_t n = (uint32_t)s->nsrv, cap = 1;
+	uint64_t *fw;
+	uint32_t *wgt;
 
+	while (cap < n)
+		cap *= 2;
+	fw = calloc((size_t)cap + 1, sizeof(*fw));
+	wgt = calloc(n ? n : 1, sizeof(*wgt));
 	if (!fw || !wgt) {
 		free(fw);
 		free(wgt);
 		return -ENOMEM;
 	}
 	st->total = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		wgt[i] = count_weight(s->srv[i]);
-		fw[i + 1] += wgt[i];
-		st->total += wgt[i];
-		/* each node passes its sum on to its parent: O(n) */
-		if (i + 1 + ((i + 1) & -(i + 1)) <= n)
-			fw[i + 1 + ((i + 1) & -(i + 1))] += fw[i + 1];
+	for (uint32_t p = 1; p <= cap; p++) {
+		if (p <= n) {
+			wgt[p - 1] = count_weight(s->srv[p - 1]);
+			fw[p] += wgt[p - 1];
+			st->total += wgt[p - 1];
+		}
+		/* each node passes its sum on to its parent: O(cap) */
+		if (p + (p & -p) <= cap)
+			fw[p + (p & -p)] += fw[p];
 	}
 	free(st->fw);
 	free(st->wgt);
 	st->fw = fw;
 	st->wgt = wgt;
 	st->n = n;
-	for (st->top = n ? 1 : 0; st->top && st->top <= n / 2; st->top *= 2)
-		;
+	st->cap = cap;
 	return 0;
 }
 
@@ -86,27 +92,40 @@ static void twos_conn_changed(struct sched *s, struct sched_server *srv)
 		return;
 	st->wgt[i] = w;
 	st->total += delta;
-	for (uint32_t p = i + 1; p <= st->n; p += p & -p)
+	for (uint32_t p = i + 1; p <= st->cap; p += p & -p)
 		st->fw[p] += delta;
 }
 
-/* The first server whose running sum of weights reaches <r> >= 1. */
-static int fw_find(const struct twos_state *st, uint64_t r)
+/*
+ * The first servers whose running sums of weights reach <r1> and <r2>
+ * (both in [1, total]), into *<a> and *<b>. The two searches go down
+ * together and without branches: their loads are in flight at once and
+ * a random path costs no mispredictions.
+ */
+static void fw_find2(const struct twos_state *st, uint64_t r1, uint64_t r2,
+		     int *a, int *b)
 {
-	uint32_t pos = 0;
+	uint32_t p1 = 0, p2 = 0;
 
-	for (uint32_t step = st->top; step; step /= 2)
-		if (pos + step <= st->n && st->fw[pos + step] < r) {
-			pos += step;
-			r -= st->fw[pos];
-		}
-	return (int)pos;
+	for (uint32_t step = st->cap; step; step /= 2) {
+		uint64_t v1 = st->fw[p1 + step], v2 = st->fw[p2 + step];
+		uint64_t m1 = -(uint64_t)(v1 < r1), m2 = -(uint64_t)(v2 < r2);
+
+		p1 += step & (uint32_t)m1;
+		r1 -= v1 & m1;
+		p2 += step & (uint32_t)m2;
+		r2 -= v2 & m2;
+	}
+	*a = (int)p1;
+	*b = (int)p2;
 }
 
-/* IPVS's draw: uniform in [0, total], read as at least 1 (see above). */
+/* IPVS's draw, uniform in [0, total] (total + 1 values), read as at least
+ * 1 (see above). */
 static uint64_t draw(struct sched *s, uint64_t total)
 {
-	uint64_t r = sched_rand(s) % (total + 1);
+	uint64_t r = total < UINT32_MAX ? sched_rand_below(s, (uint32_t)(total + 1)) :
+		     sched_rand(s) % (total + 1);
 
 	return r ? r : 1;
 }
@@ -151,6 +170,7 @@ static int twos_pick(struct sched *s, const struct sched_req *req)
 {
 	struct twos_state *st = s->state;
 	uint64_t r1, r2;
+	int a, b;
 
 	if (sched_skip_any(req, s->nsrv))
 		return twos_pick_walk(s, req);
@@ -158,7 +178,8 @@ static int twos_pick(struct sched *s, const struct sched_req *req)
 		return -1;
 	r1 = draw(s, st->total);
 	r2 = draw(s, st->total);
-	return less_loaded(s, fw_find(st, r1), fw_find(st, r2));
+	fw_find2(st, r1, r2, &a, &b);
+	return less_loaded(s, a, b);
 }
 
 const struct sched_ops sched_twos_ops = {

@@ -64,6 +64,13 @@ static inline int ref_ovf(const struct ref_dest *d, int n, struct ref_rand *r)
 	return found;
 }
 
+/* IPVS's prandom_u32() % n: a number uniform in [0, n), here from the
+ * library's generator as it maps them (sched_rand_below). */
+static inline long long ref_below(struct ref_rand *r, long long n)
+{
+	return (long long)sched_rand_below(&r->g, (uint32_t)n);
+}
+
 static inline long long ref_overhead(const struct ref_dest *d)
 {
 	return (long long)d->activeconns * 256 + d->inactconns;
@@ -80,8 +87,8 @@ static inline int ref_twos(const struct ref_dest *d, int n, struct ref_rand *r)
 	if (total == 0)
 		return -1;
 	total += 1; /* both ends of [0, total] */
-	rw1 = (long long)(sched_rand(&r->g) % (uint64_t)total);
-	rw2 = (long long)(sched_rand(&r->g) % (uint64_t)total);
+	rw1 = ref_below(r, total);
+	rw2 = ref_below(r, total);
 	for (int k = 0; k < n && (w1 < 0 || w2 < 0); k++) {
 		if (d[k].overload || d[k].weight <= 0)
 			continue;
