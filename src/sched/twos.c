@@ -184,7 +184,7 @@ static int twos_pick(struct sched *s, const struct sched_req *req)
 
 const struct sched_ops sched_twos_ops = {
 	.name = "twos",
-	.descr = "weighted random twos choice: the less loaded of two weighted draws (IPVS)",
+	.descr = "weighted random twos: the less loaded of two weighted draws (IPVS)",
 	.state_size = sizeof(struct twos_state),
 	.fini = twos_fini,
 	.update = twos_update,
