@@ -7,7 +7,9 @@
  * of an upper threshold.
  *
  * The highest weight is the least 1/weight: the lc family's tree (ltree.c)
- * with cost 1 keeps the answer at its root and IPVS's list-order tie rule.
+ * with cost 1 keeps the answer at its root and IPVS's list-order tie rule;
+ * a connection moves it only when it changes whether its server may take
+ * work.
  */
 #include "sched/sched_int.h"
 
@@ -18,4 +20,5 @@ static bool fo_key(const struct sched_server *srv, uint64_t *oh, uint32_t *w)
 	return sched_server_available(srv);
 }
 
-SCHED_LTREE_OPS(fo, fo_key, false, "weighted failover: the highest weight available (IPVS)");
+SCHED_LTREE_OPS(fo, fo_key, sched_ltree_presence_changed, false,
+		"weighted failover: the highest weight available (IPVS)");

@@ -74,6 +74,16 @@ void sched_ltree_conn_changed(struct sched *s, struct sched_server *srv)
 	ltree_update(&st->t, s, st->key, (uint32_t)srv->idx);
 }
 
+void sched_ltree_presence_changed(struct sched *s, struct sched_server *srv)
+{
+	struct sched_ltree_state *st = s->state;
+	uint64_t oh;
+	uint32_t w;
+
+	if (st->key(srv, &oh, &w) != ltree_has(&st->t, (uint32_t)srv->idx))
+		ltree_update(&st->t, s, st->key, (uint32_t)srv->idx);
+}
+
 int sched_ltree_pick(struct sched *s, const struct sched_req *req)
 {
 	struct sched_ltree_state *st = s->state;
@@ -81,7 +91,11 @@ int sched_ltree_pick(struct sched *s, const struct sched_req *req)
 	return ltree_pick(&st->t, s, st->key, req);
 }
 
-SCHED_LTREE_OPS(lc, lc_key, true, "least connections (IPVS: active*256 + inactive)");
-SCHED_LTREE_OPS(wlc, sched_wlc_key, true, "weighted least connections (IPVS)");
-SCHED_LTREE_OPS(sed, sed_key, true, "shortest expected delay: least (active+1)/weight");
-SCHED_LTREE_OPS(nq, nq_key, true, "never queue: an idle server first, else sed");
+SCHED_LTREE_OPS(lc, lc_key, sched_ltree_conn_changed, true,
+		"least connections (IPVS: active*256 + inactive)");
+SCHED_LTREE_OPS(wlc, sched_wlc_key, sched_ltree_conn_changed, true,
+		"weighted least connections (IPVS)");
+SCHED_LTREE_OPS(sed, sed_key, sched_ltree_conn_changed, true,
+		"shortest expected delay: least (active+1)/weight");
+SCHED_LTREE_OPS(nq, nq_key, sched_ltree_conn_changed, true,
+		"never queue: an idle server first, else sed");

@@ -11,7 +11,8 @@
  *
  * The lc family's tree (ltree.c), cost 1 over the weight, with a server
  * over its weight out of it: the root is IPVS's scan's answer, and a
- * connection opening or closing moves one leaf.
+ * connection moves the tree only when its server goes over its weight or
+ * back (or an OVERLOAD flag changes).
  */
 #include "sched/sched_int.h"
 
@@ -22,5 +23,5 @@ static bool ovf_key(const struct sched_server *srv, uint64_t *oh, uint32_t *w)
 	return sched_server_available(srv) && sched_active(srv) <= srv->weight;
 }
 
-SCHED_LTREE_OPS(ovf, ovf_key, true,
+SCHED_LTREE_OPS(ovf, ovf_key, sched_ltree_presence_changed, true,
 		"overflow: the highest weight until its active conns exceed it (IPVS)");

@@ -182,6 +182,9 @@ void ltree_build(struct ltree *t, const struct sched *s, ltree_key_fn key);
 /* Recomputes leaf <i> from its server and the path to the root. */
 void ltree_update(struct ltree *t, const struct sched *s, ltree_key_fn key,
 		  uint32_t i);
+/* True if leaf <i> holds its server (its key function said it may take
+ * work when the leaf was last set). */
+bool ltree_has(const struct ltree *t, uint32_t i);
 /* The winner, or -1; with <req>->skip, the winner among the others. */
 int  ltree_pick(struct ltree *t, const struct sched *s, ltree_key_fn key,
 		const struct sched_req *req);
@@ -211,9 +214,12 @@ struct sched_ltree_state {
 int  sched_ltree_update(struct sched *s);
 void sched_ltree_fini(struct sched *s);
 void sched_ltree_conn_changed(struct sched *s, struct sched_server *srv);
+/* conn_changed for a key that reads the counts only to say whether the
+ * server may take work (fo, ovf): the tree moves only when that changes. */
+void sched_ltree_presence_changed(struct sched *s, struct sched_server *srv);
 int  sched_ltree_pick(struct sched *s, const struct sched_req *req);
 
-#define SCHED_LTREE_OPS(algo, keyfn, is_periodic, text)                    \
+#define SCHED_LTREE_OPS(algo, keyfn, changed, is_periodic, text)           \
 	static int algo##_init(struct sched *s)                           \
 	{                                                                 \
 		((struct sched_ltree_state *)s->state)->key = keyfn;      \
@@ -227,7 +233,7 @@ int  sched_ltree_pick(struct sched *s, const struct sched_req *req);
 		.fini = sched_ltree_fini,                                 \
 		.update = sched_ltree_update,                             \
 		.pick = sched_ltree_pick,                                 \
-		.conn_changed = sched_ltree_conn_changed,                 \
+		.conn_changed = changed,                                  \
 		.periodic = is_periodic,                                  \
 	}
 
