@@ -14,8 +14,8 @@
  *
  * IPVS walks the list twice per connection; a Fenwick tree over the
  * weights of the available servers finds the same servers in O(log n),
- * and a server whose availability changes (an OVERLOAD flag after a
- * connection) moves one path. A retry (req->skip) walks the list as IPVS
+ * both draws' searches side by side, and a server whose availability
+ * changes (an OVERLOAD flag after a connection) moves one path. A retry (req->skip) walks the list as IPVS
  * does, over the servers not yet tried.
  */
 #include "sched/sched_int.h"
@@ -29,7 +29,6 @@ struct twos_state {
 	uint64_t *fw;   /* [cap + 1] Fenwick tree of wgt */
 	uint32_t *wgt;  /* [n] the weight a server counts with: 0 if unavailable */
 	uint64_t total; /* the sum of wgt */
-	uint32_t n;
 	uint32_t cap;   /* the lowest power of two >= n (1 if n = 0) */
 };
 
@@ -69,7 +68,6 @@ static int twos_update(struct sched *s)
 	free(st->wgt);
 	st->fw = fw;
 	st->wgt = wgt;
-	st->n = n;
 	st->cap = cap;
 	return 0;
 }
