@@ -1,5 +1,5 @@
 /*
- * twos.c - weighted random twos choice, as IPVS ip_vs_twos.c (Linux 6.2):
+ * twos.c - weighted random twos choice, as IPVS ip_vs_twos.c (Linux 6.x):
  * two servers drawn at random, each with a chance in proportion to its
  * weight, and the second taken only if it is strictly less loaded, by
  * IPVS's overhead (active*256 + inactive) over the weight; otherwise, and
