@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 out=${BUILD:-build}/bench
 mkdir -p "$out"
 gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wno-unused-parameter \
-    -Isrc -o "$out/sched_bench" bench/sched_bench.c src/sched/*.c
+    -Isrc -o "$out/sched_bench" bench/sched_bench.c src/sched/*.c -lm
 echo "# $(date -u +%Y-%m-%d) $(uname -m), $(nproc) cores, $(gcc -dumpfullversion 2>/dev/null || gcc -dumpversion)"
 "$out/sched_bench"

@@ -7,6 +7,8 @@
  * "+acct" is one pick plus the accounting a connection brings: it opens on
  * the chosen server and, once 4 connections per server are open, the
  * oldest one closes -- so the lc family's tree moves on every request.
+ * When a pick finds no server (ovf: every server over its weight, as at
+ * N=2 with weights 1 and 2, which hold 5) the oldest closes all the same.
  * Requests carry a client address and a locality key drawn from 64K
  * distinct ones. Weights are 1..10 round the servers.
  *
@@ -164,12 +166,18 @@ static double bench_acct(struct setup *st)
 		for (uint64_t j = 0; j < iters; j++, k++) {
 			int i = pick_k(st, k);
 
-			if (i < 0)
-				continue;
-			sched_conn_open(st->s, st->ptr[i]);
-			sched_conn_close(st->s, st->ptr[ring[head]], true);
-			ring[head] = i;
-			head = (head + 1) % ring_n;
+			if (i >= 0)
+				sched_conn_open(st->s, st->ptr[i]);
+			/* the oldest ends when a new one came and the ring is
+			 * full, or when none could be placed (ovf's servers
+			 * all over their weights): the churn goes on */
+			if (len && (len == ring_n || i < 0)) {
+				sched_conn_close(st->s, st->ptr[ring[head]], true);
+				head = (head + 1) % ring_n;
+				len--;
+			}
+			if (i >= 0)
+				ring[(head + len++) % ring_n] = i;
 		}
 		dt = now_ns() - t0;
 		if (r < 0 && dt < TARGET_NS / REPEAT) {
@@ -282,7 +290,7 @@ static void bench_maglev(void)
 }
 
 static const char *const algos[] = { "rr", "wrr", "lc", "wlc", "sed", "nq",
-	"lblc", "lblcr", "dh", "sh", "mh", "swrr", "p2c", "lrt" };
+	"lblc", "lblcr", "dh", "sh", "mh", "swrr", "p2c", "lrt", "fo", "ovf", "twos" };
 static const size_t sizes[] = { 2, 100, 10000 };
 
 static bool wanted(int argc, char **argv, const char *name)

@@ -12,18 +12,14 @@
  * "active" is sched_active(): with the connections a server has elsewhere
  * (ext_active), the load weir or an agent sees on it outside this set.
  * The tournament tree (ltree.c) keeps the answer at its root; a connection
- * opening or closing moves one leaf.
+ * opening or closing moves one leaf. The operations over the tree are
+ * shared with fo.c and ovf.c, which order by weight instead of cost.
  */
 #include "sched/sched_int.h"
 
-static inline uint64_t ipvs_overhead(const struct sched_server *srv)
-{
-	return ((uint64_t)sched_active(srv) << 8) + srv->inactive;
-}
-
 static bool lc_key(const struct sched_server *srv, uint64_t *oh, uint32_t *w)
 {
-	*oh = ipvs_overhead(srv);
+	*oh = sched_ipvs_overhead(srv);
 	*w = 1;
 	return sched_server_available(srv);
 }
@@ -31,7 +27,7 @@ static bool lc_key(const struct sched_server *srv, uint64_t *oh, uint32_t *w)
 /* Also lblc's and lblcr's fallback order (sched_int.h). */
 bool sched_wlc_key(const struct sched_server *srv, uint64_t *oh, uint32_t *w)
 {
-	*oh = ipvs_overhead(srv);
+	*oh = sched_ipvs_overhead(srv);
 	*w = srv->weight;
 	return sched_server_available(srv);
 }
@@ -50,15 +46,10 @@ static bool nq_key(const struct sched_server *srv, uint64_t *oh, uint32_t *w)
 	return sched_server_available(srv);
 }
 
-/* The instance state: the tree and the cost function it orders by. */
-struct lc_state {
-	struct ltree t;
-	ltree_key_fn key;
-};
-
-static int lc_update(struct sched *s)
+/* The tree-backed operations fo.c and ovf.c share (sched_int.h). */
+int sched_ltree_update(struct sched *s)
 {
-	struct lc_state *st = s->state;
+	struct sched_ltree_state *st = s->state;
 	struct ltree t = { 0 };
 
 	if (ltree_init(&t, (uint32_t)s->nsrv) < 0)
@@ -69,54 +60,42 @@ static int lc_update(struct sched *s)
 	return 0;
 }
 
-static void lc_fini(struct sched *s)
+void sched_ltree_fini(struct sched *s)
 {
-	struct lc_state *st = s->state;
+	struct sched_ltree_state *st = s->state;
 
 	ltree_fini(&st->t);
 }
 
-static void lc_conn_changed(struct sched *s, struct sched_server *srv)
+void sched_ltree_conn_changed(struct sched *s, struct sched_server *srv)
 {
-	struct lc_state *st = s->state;
+	struct sched_ltree_state *st = s->state;
 
 	ltree_update(&st->t, s, st->key, (uint32_t)srv->idx);
 }
 
-static int lc_pick(struct sched *s, const struct sched_req *req)
+void sched_ltree_presence_changed(struct sched *s, struct sched_server *srv)
 {
-	struct lc_state *st = s->state;
+	struct sched_ltree_state *st = s->state;
+	uint64_t oh;
+	uint32_t w;
+
+	if (st->key(srv, &oh, &w) != ltree_has(&st->t, (uint32_t)srv->idx))
+		ltree_update(&st->t, s, st->key, (uint32_t)srv->idx);
+}
+
+int sched_ltree_pick(struct sched *s, const struct sched_req *req)
+{
+	struct sched_ltree_state *st = s->state;
 
 	return ltree_pick(&st->t, s, st->key, req);
 }
 
-#define LC_INIT(algo)                                            \
-	static int algo##_init(struct sched *s)                  \
-	{                                                        \
-		((struct lc_state *)s->state)->key = algo##_key;  \
-		return 0;                                        \
-	}
-
-#define wlc_key sched_wlc_key
-LC_INIT(lc)
-LC_INIT(wlc)
-LC_INIT(sed)
-LC_INIT(nq)
-
-#define LC_OPS(algo, text)                                       \
-	const struct sched_ops sched_##algo##_ops = {            \
-		.name = #algo,                                   \
-		.descr = text,                                   \
-		.state_size = sizeof(struct lc_state),           \
-		.init = algo##_init,                             \
-		.fini = lc_fini,                                 \
-		.update = lc_update,                             \
-		.pick = lc_pick,                                 \
-		.conn_changed = lc_conn_changed,                 \
-		.periodic = true,                                \
-	}
-
-LC_OPS(lc, "least connections (IPVS: active*256 + inactive)");
-LC_OPS(wlc, "weighted least connections (IPVS)");
-LC_OPS(sed, "shortest expected delay: least (active+1)/weight");
-LC_OPS(nq, "never queue: an idle server first, else sed");
+SCHED_LTREE_OPS(lc, lc_key, sched_ltree_conn_changed, true,
+		"least connections (IPVS: active*256 + inactive)");
+SCHED_LTREE_OPS(wlc, sched_wlc_key, sched_ltree_conn_changed, true,
+		"weighted least connections (IPVS)");
+SCHED_LTREE_OPS(sed, sed_key, sched_ltree_conn_changed, true,
+		"shortest expected delay: least (active+1)/weight");
+SCHED_LTREE_OPS(nq, nq_key, sched_ltree_conn_changed, true,
+		"never queue: an idle server first, else sed");

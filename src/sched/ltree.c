@@ -107,6 +107,11 @@ void ltree_update(struct ltree *t, const struct sched *s, ltree_key_fn key,
 	climb(t, i);
 }
 
+bool ltree_has(const struct ltree *t, uint32_t i)
+{
+	return NODE(t, t->leaf0 + i)->idx >= 0;
+}
+
 /* Removes the skipped leaves (<hide>) or puts them back. */
 static void mask_skipped(struct ltree *t, const struct sched *s,
 			 ltree_key_fn key, const uint64_t *skip, bool hide)

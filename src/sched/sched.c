@@ -6,12 +6,14 @@
  */
 #include "sched/sched_int.h"
 
-/* In the order ipvsadm's man page lists them, then weir's own. */
+/* In the order ipvsadm's man page lists them (twos, newer than ipvsadm
+ * 1.31, after mh), then weir's own. */
 static const struct sched_ops *const registry[] = {
 	&sched_rr_ops, &sched_wrr_ops, &sched_lc_ops, &sched_wlc_ops,
 	&sched_lblc_ops, &sched_lblcr_ops, &sched_dh_ops, &sched_sh_ops,
-	&sched_sed_ops, &sched_nq_ops, &sched_mh_ops, &sched_swrr_ops,
-	&sched_p2c_ops, &sched_lrt_ops,
+	&sched_sed_ops, &sched_nq_ops, &sched_fo_ops, &sched_ovf_ops,
+	&sched_mh_ops, &sched_twos_ops, &sched_swrr_ops, &sched_p2c_ops,
+	&sched_lrt_ops,
 };
 
 #define NREG (sizeof(registry) / sizeof(registry[0]))

@@ -67,7 +67,8 @@ struct sched_server {
 	/* Active connections the server has elsewhere, outside this set (the
 	 * load another service or an agent sees on it), set by the caller
 	 * with sched_server_load(). The algorithms that read active counts
-	 * (lc, wlc, sed, nq, lblc, lblcr, p2c, lrt) read active + this. */
+	 * (lc, wlc, sed, nq, lblc, lblcr, p2c, lrt, ovf, twos) read active +
+	 * this. */
 	uint32_t ext_active;
 	/* Failover order, set by the caller (then sched_server_changed): a
 	 * backup takes new work only while no primary of its set can. */

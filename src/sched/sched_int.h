@@ -4,8 +4,8 @@
  * Nothing here is part of the library's interface (sched.h is); the
  * algorithms (rr.c, wrr.c, lc.c, ...) include it for the registry entries,
  * the hashes IPVS uses, the random generator and two ordered structures:
- * the tournament tree of the lc family (ltree.c) and the keyed table with a
- * use-ordered list of lblc, lblcr and persistence (ktab.c).
+ * the tournament tree of the lc family, fo and ovf (ltree.c) and the keyed
+ * table with a use-ordered list of lblc, lblcr and persistence (ktab.c).
  */
 #ifndef WEIR_SCHED_INT_H
 #define WEIR_SCHED_INT_H
@@ -20,7 +20,8 @@
 extern const struct sched_ops sched_rr_ops, sched_wrr_ops, sched_lc_ops,
 	sched_wlc_ops, sched_sed_ops, sched_nq_ops, sched_lblc_ops,
 	sched_lblcr_ops, sched_dh_ops, sched_sh_ops, sched_mh_ops,
-	sched_swrr_ops, sched_p2c_ops, sched_lrt_ops;
+	sched_swrr_ops, sched_p2c_ops, sched_lrt_ops, sched_fo_ops,
+	sched_ovf_ops, sched_twos_ops;
 
 /* DOWN, DRAIN, MAINT and STANDBY are weir's own flags; IPVS expresses
  * them by quiescing (weight 0) or removing a destination. So where IPVS reads the
@@ -181,12 +182,60 @@ void ltree_build(struct ltree *t, const struct sched *s, ltree_key_fn key);
 /* Recomputes leaf <i> from its server and the path to the root. */
 void ltree_update(struct ltree *t, const struct sched *s, ltree_key_fn key,
 		  uint32_t i);
+/* True if leaf <i> holds its server (its key function said it may take
+ * work when the leaf was last set). */
+bool ltree_has(const struct ltree *t, uint32_t i);
 /* The winner, or -1; with <req>->skip, the winner among the others. */
 int  ltree_pick(struct ltree *t, const struct sched *s, ltree_key_fn key,
 		const struct sched_req *req);
 
 /* wlc's cost (lc.c), which lblc and lblcr fall back on. */
 bool sched_wlc_key(const struct sched_server *srv, uint64_t *oh, uint32_t *w);
+
+/* IPVS's ip_vs_dest_conn_overhead(): active*256 + inactive, "active" with
+ * the connections the server has elsewhere (sched_active). */
+static inline uint64_t sched_ipvs_overhead(const struct sched_server *srv)
+{
+	return ((uint64_t)sched_active(srv) << 8) + srv->inactive;
+}
+
+/*
+ * An algorithm that is "the server with the best key of <key>, the first
+ * in list order among equals" (lc, wlc, sed, nq, fo, ovf): a tree over
+ * the set, rebuilt by update(), one leaf moved by a connection change.
+ * SCHED_LTREE_OPS() defines its init and its sched_ops; the operations
+ * live in lc.c.
+ */
+struct sched_ltree_state {
+	struct ltree t;
+	ltree_key_fn key;
+};
+
+int  sched_ltree_update(struct sched *s);
+void sched_ltree_fini(struct sched *s);
+void sched_ltree_conn_changed(struct sched *s, struct sched_server *srv);
+/* conn_changed for a key that reads the counts only to say whether the
+ * server may take work (fo, ovf): the tree moves only when that changes. */
+void sched_ltree_presence_changed(struct sched *s, struct sched_server *srv);
+int  sched_ltree_pick(struct sched *s, const struct sched_req *req);
+
+#define SCHED_LTREE_OPS(algo, keyfn, changed, is_periodic, text)           \
+	static int algo##_init(struct sched *s)                           \
+	{                                                                 \
+		((struct sched_ltree_state *)s->state)->key = keyfn;      \
+		return 0;                                                 \
+	}                                                                 \
+	const struct sched_ops sched_##algo##_ops = {                     \
+		.name = #algo,                                            \
+		.descr = text,                                            \
+		.state_size = sizeof(struct sched_ltree_state),           \
+		.init = algo##_init,                                      \
+		.fini = sched_ltree_fini,                                 \
+		.update = sched_ltree_update,                             \
+		.pick = sched_ltree_pick,                                 \
+		.conn_changed = changed,                                  \
+		.periodic = is_periodic,                                  \
+	}
 
 /* ---- ktab.c: keyed table with a use-ordered list ---- */
 

@@ -18,7 +18,7 @@
  * counts, which the program walks with one cursor for all CPUs (reset to
  * the start when a new sequence is written). Tables of the schedulers
  * whose picks follow connection counts or chance (the `periodic` trait:
- * lc, wlc, sed, nq, lblc, lblcr, p2c, lrt) are rebuilt every
+ * lc, wlc, sed, nq, lblc, lblcr, p2c, lrt, ovf, twos) are rebuilt every
  * rebuild_interval; the others when a server, weight or state changes.
  *
  * Control thread only.

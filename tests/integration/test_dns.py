@@ -144,6 +144,25 @@ def test_weights_shares_over_many_queries(weir):
     assert abs(c["10.0.0.1"] / 4000 - 0.75) <= 0.02 and abs(c["10.0.0.2"] / 4000 - 0.25) <= 0.02, c
 
 
+def test_fo_answers_the_highest_weight_first(weir):
+    """IPVS's weighted failover: the highest weight is the first record."""
+    port = free_port()
+    weir(conf(port, ["10.0.0.1:80 weight 1", "10.0.0.2:80 weight 3", "10.0.0.3:80 weight 2"],
+              sched="fo", workers=1))
+    assert first_records(port, 200) == {"10.0.0.2": 200}
+
+
+def test_twos_first_records_follow_its_draws(weir):
+    """IPVS's twos with no load: the first record is the first weighted
+    draw's, (w+1)/(W+1) for the first server in the list and w/(W+1) for
+    the others: 2/5 and 3/5 for weights 1 and 3."""
+    port = free_port()
+    weir(conf(port, ["10.0.0.1:80 weight 1", "10.0.0.2:80 weight 3"], sched="twos",
+              workers=1))
+    c = first_records(port, 4000)
+    assert abs(c["10.0.0.1"] / 4000 - 0.4) <= 0.03 and abs(c["10.0.0.2"] / 4000 - 0.6) <= 0.03, c
+
+
 def test_failed_server_leaves_the_answers_and_comes_back(weir):
     up = socket.socket()
     up.bind(("127.0.0.2", 0))

@@ -268,6 +268,19 @@ def test_sh_keeps_a_client(labs, directors):
     assert len(set(seen.values())) >= 2, f"sh: 8 clients all on one real: {seen}"
 
 
+def test_fo_sends_all_to_the_highest_weight(labs, directors):
+    """fo (IPVS weighted failover) in the data path: every new connection to
+    the real with the highest weight; once it is drained, to the next."""
+    t, w = dr_lab(labs, directors, "fo", "fo", weights=[1, 3, 2])
+    names = get(t, VIP4, 12, cpus="0,1")
+    answered(names, "fo", w)
+    assert set(names) == {"r2"}, f"fo 1:3:2: {names}"
+    w.ctl("server", "-t", f"{VIP4}:{PORT}", f"{t.rips4[1]}:{PORT}", "drain")
+    names = get(t, VIP4, 12, cpus="0,1")
+    answered(names, "fo after drain", w)
+    assert set(names) == {"r3"}, f"fo 1:3:2 with r2 drained: {names}"
+
+
 # --- connections kept across changes ------------------------------------------------
 
 class Held:

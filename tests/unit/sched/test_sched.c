@@ -14,10 +14,11 @@ TEST(sched_registry)
 {
 	int n = 0;
 	static const char *const names[] = { "rr", "wrr", "lc", "wlc", "lblc",
-		"lblcr", "dh", "sh", "sed", "nq", "mh", "swrr", "p2c", "lrt" };
+		"lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos", "swrr",
+		"p2c", "lrt" };
 
 	sched_foreach(count_ops, &n);
-	CHECK_EQ(n, 14);
+	CHECK_EQ(n, 17);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		CHECK(sched_find(names[i]) != NULL);
 	CHECK(sched_find("nope") == NULL);

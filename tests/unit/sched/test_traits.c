@@ -22,6 +22,11 @@ static const struct want wants[] = {
 	{ "lblcr", SCHED_HASH_NONE, false, false, true,  false },
 	{ "p2c",   SCHED_HASH_NONE, false, false, true,  false },
 	{ "lrt",   SCHED_HASH_NONE, false, false, true,  true  },
+	/* fo only moves when a server's state does, as rr; ovf follows the
+	 * active counts, twos chance and the counts */
+	{ "fo",    SCHED_HASH_NONE, false, false, false, false },
+	{ "ovf",   SCHED_HASH_NONE, false, false, true,  false },
+	{ "twos",  SCHED_HASH_NONE, false, false, true,  false },
 	{ "sh",    SCHED_HASH_SRC,  true,  false, false, false },
 	{ "mh",    SCHED_HASH_SRC,  true,  true,  false, false },
 	{ "dh",    SCHED_HASH_DST,  false, false, false, false },

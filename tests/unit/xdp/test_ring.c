@@ -200,3 +200,68 @@ TEST(ring_sh_and_dh_pick_kinds)
 out:
 	fx_close(&f);
 }
+
+/* fo: every slot the highest weight; a sequence, not rebuilt for counts */
+TEST(ring_fo_all_to_the_highest_weight)
+{
+	struct ring_fx f;
+	const uint64_t active[3] = { 0, 50, 0 };
+
+	if (!fx_open(&f, "service tcp 10.0.0.1:80 { scheduler fo; server 10.0.1.1 weight 2; "
+			 "server 10.0.1.2 weight 5; server 10.0.1.3 weight 5; }", __LINE__))
+		goto out;
+	REQUIRE(build(&f, active) == 0);
+	CHECK_EQ(f.pick, WX_PICK_SEQ);
+	CHECK(f.used > 0);
+	CHECK_EQ(count(&f, 1), f.used);
+out:
+	fx_close(&f);
+}
+
+/* ovf: from the open-flow counts, each server up to weight + 1 active in
+ * weight order, then nothing more: a short ring, rebuilt periodically */
+TEST(ring_ovf_fills_each_up_to_its_weight)
+{
+	struct ring_fx f;
+	const uint64_t active[3] = { 1, 0, 9 };
+	const int32_t want[6] = { 0, 0, 0, 1, 1, 1 };
+
+	if (!fx_open(&f, "service tcp 10.0.0.1:80 { scheduler ovf; server 10.0.1.1 weight 3; "
+			 "server 10.0.1.2 weight 2; server 10.0.1.3 weight 4; }", __LINE__))
+		goto out;
+	REQUIRE(build(&f, active) == 0);
+	CHECK_EQ(f.pick, WX_PICK_SEQ);
+	REQUIRE(f.used == 6);
+	for (int i = 0; i < 6; i++)
+		CHECK_EQ(f.ring[i], want[i]);
+out:
+	fx_close(&f);
+}
+
+/* twos: a window of picks that follows the weights and the counts */
+TEST(ring_twos_follows_weights_and_counts)
+{
+	struct ring_fx f;
+	const uint64_t active[2] = { 0, 300 };
+
+	if (!fx_open(&f, "service tcp 10.0.0.1:80 { scheduler twos; server 10.0.1.1 weight 1; "
+			 "server 10.0.1.2 weight 3; }", __LINE__))
+		goto out;
+	REQUIRE(build(&f, NULL) == 0);
+	CHECK_EQ(f.pick, WX_PICK_SEQ);
+	CHECK_EQ(f.used, 1024);
+	/* loads even out at active in proportion 1:3 */
+	CHECK(count(&f, 1) > 600 && count(&f, 1) < 860);
+	REQUIRE(build(&f, active) == 0);
+	/* server 1 is far ahead: server 0 takes every pick it is drawn in,
+	 * by either of the two draws (each 2/5: r = 0 or 1; 1 - (3/5)^2 = 64 %) */
+	{
+		uint32_t first = 0;
+
+		for (int i = 0; i < 100; i++)
+			first += f.ring[i] == 0;
+		CHECK(first > 45);
+	}
+out:
+	fx_close(&f);
+}
