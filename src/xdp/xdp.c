@@ -53,10 +53,14 @@ struct xsvc {
 	struct xsvc *next;
 };
 
-/* A real server's slot after it left: kept OUT until its flows are over. */
+/* A real server's slot after it left: kept OUT until its flows are over,
+ * that is until the timeouts in force have passed since it left (they may
+ * change with weirctl --set) and a whole sweep begun after it left found
+ * no flow of it (a flow kept busy outlives any timeout). */
 struct retired {
 	uint32_t idx;
-	uint64_t until_ms;
+	uint64_t left_ms;
+	uint64_t sweeps;                /* X.sweeps when it left */
 	struct retired *next;
 };
 
@@ -72,6 +76,8 @@ static struct {
 	struct wx_stats *last;          /* [WX_STATS_SIZE]: sums already folded */
 	int64_t swept[WX_MAX_REALS];    /* open flows the sweep removed, per real:
 	                                 * wx_active cannot count those down */
+	uint8_t has_flows[WX_MAX_REALS]; /* the last whole sweep found a live flow */
+	uint64_t sweeps;                /* whole sweeps done */
 	struct wx_stats *pcpu;          /* [ncpus]: a lookup's buffer */
 	int32_t *ring;                  /* [WX_RING] scratch */
 	uint32_t *slots;                /* [WX_RING] scratch */
@@ -382,7 +388,8 @@ static void retire_real(uint32_t idx, uint64_t now)
 		return;
 	}
 	r->idx = idx;
-	r->until_ms = now + MAX(X.tmo.tcp_ms, X.tmo.udp_ms) + 1000;
+	r->left_ms = now;
+	r->sweeps = X.sweeps;
 	r->next = X.retired;
 	X.retired = r;
 }
@@ -532,14 +539,15 @@ static void sweep_flows(void)
 	int fd = map_fd(X.skel->maps.wx_flows);
 	struct wx_flow_key *keys = calloc(CHUNK, sizeof(*keys));
 	struct wx_flow *vals = calloc(CHUNK, sizeof(*vals));
+	uint8_t *live = calloc(WX_MAX_REALS, 1);
 	struct timespec ts;
 	uint32_t in = 0, out = 0;
-	bool first = true;
+	bool first = true, whole = false;
 	uint64_t now;
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	for (int done = 0; keys && vals && !done;) {
+	while (keys && vals && live && !whole) {
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 		__u32 count = CHUNK;
 		int rc = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count,
@@ -547,12 +555,15 @@ static void sweep_flows(void)
 
 		if (rc < 0 && errno != ENOENT)
 			break;
-		done = rc < 0; /* ENOENT: the last chunk */
+		whole = rc < 0; /* ENOENT: the last chunk */
 		for (__u32 i = 0; i < count; i++) {
 			const struct wx_flow *f = &vals[i];
 
-			if (now < f->seen_ns || now - f->seen_ns <= life_ns(f->state) + 1000000000u)
+			if (now < f->seen_ns || now - f->seen_ns <= life_ns(f->state) + 1000000000u) {
+				if (f->real < WX_MAX_REALS)
+					live[f->real] = 1;
 				continue;
+			}
 			if (bpf_map_delete_elem(fd, &keys[i]) != 0)
 				continue;
 			if (f->state != WX_ST_FIN && f->state != WX_ST_CLOSE && f->real < WX_MAX_REALS)
@@ -561,6 +572,11 @@ static void sweep_flows(void)
 		in = out;
 		first = false;
 	}
+	if (whole) { /* what reap_retired() may trust */
+		memcpy(X.has_flows, live, sizeof(X.has_flows));
+		X.sweeps++;
+	}
+	free(live);
 	free(keys);
 	free(vals);
 }
@@ -572,7 +588,10 @@ static void reap_retired(uint64_t now)
 		struct retired *r = *pp;
 		struct wx_real none = { 0 };
 
-		if (now < r->until_ms) {
+		uint64_t life = MAX(MAX(X.tmo.tcp_ms, X.tmo.tcp_fin_ms), X.tmo.udp_ms);
+
+		if (now < r->left_ms + life + 1000 || X.sweeps <= r->sweeps ||
+		    X.has_flows[r->idx]) {
 			pp = &r->next;
 			continue;
 		}

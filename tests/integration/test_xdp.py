@@ -18,6 +18,7 @@ import select
 import signal
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -25,7 +26,7 @@ from conftest import WEIR, wait_for, wait_log
 from netns import NsWeir
 from topo import (NREALS, PORT, UPORT, VIP4, VIP6, answered, get,  # noqa: F401 (fixtures)
                   global_counters, hostport, labs, lan, pass_obj, per_real, routed,
-                  rs_add, tunneled, wait_conns)
+                  reals_in_use, rs_add, tunneled, wait_conns)
 
 # --- fixtures ------------------------------------------------------------------------
 
@@ -342,6 +343,40 @@ def test_weight_change_and_removal_keep_connections(labs, directors):
             assert held.name(i) == name, f"after -d, connection {i} left {name}"
     held.p.stdin.close()
     held.p.wait(10)
+
+
+def test_removed_real_keeps_its_slot_while_its_flows_live(labs, directors):
+    """A removed real's connection that stays busy longer than the timeouts
+    keeps working when a new real is added (it could take the removed
+    one's slot in the data path once the timeouts passed): the slot is
+    freed only once a sweep finds none of its flows."""
+    t, w = dr_lab(labs, directors, "slot", "rr", extra=["on_server_gone keep"])
+    w.ctl("--set", "2", "2", "2")
+    held = Held(t)
+    conn = None
+    for _ in range(9):
+        i = held.open()
+        if held.name(i) == "r2":
+            conn = i
+            break
+    assert conn is not None, "9 connections, none on r2"
+    svc = hostport(VIP4, PORT)
+    w.ctl("-d", "-t", svc, "-r", hostport(t.rips4[1], PORT))
+    for _ in range(7):   # past 2 s + 1 s and two sweeps (2 s apart), kept busy
+        assert held.name(conn) == "r2"
+        time.sleep(1)
+    # a new service whose real takes the lowest free slot
+    other = hostport(VIP4, PORT + 1)
+    w.ctl("-A", "-t", other, "-s", "rr")
+    w.ctl("-a", "-t", other, "-r", hostport(t.rips4[0], PORT + 1), "-g")
+    time.sleep(0.5)       # the data path's tables are written at the next tick
+    for _ in range(3):
+        assert held.name(conn) == "r2", "the removed real's connection moved"
+    assert reals_in_use(t.director) == 4   # r1, r3, r2 kept OUT, the new one
+    held.p.stdin.close()   # its connections close: r2's flow ends
+    held.p.wait(10)
+    wait_for(lambda: reals_in_use(t.director) == 3, 15,
+             "the removed real's slot freed once its flow ended")
 
 
 # --- leaving the interfaces --------------------------------------------------------

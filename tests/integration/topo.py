@@ -206,19 +206,33 @@ def wait_conns(w, proto, vip, port, n, timeout=6.0):
     return last["rows"]
 
 
+def prog_map(ns, name):
+    """The id of map <name> of the XDP program on <ns>'s eth0, or None."""
+    m = re.search(r"prog/xdp id (\d+)", ns.ip("-d", "link", "show", "eth0", check=False).stdout)
+    if not m:
+        return None
+    prog = json.loads(run(["bpftool", "-j", "prog", "show", "id", m.group(1)]).stdout)
+    for mid in prog.get("map_ids", []):
+        info = json.loads(run(["bpftool", "-j", "map", "show", "id", str(mid)]).stdout)
+        if info.get("name") == name:
+            return mid
+    return None
+
+
+def reals_in_use(ns):
+    """The wx_reals slots in use (not all zero) of the program on <ns>'s eth0."""
+    mid = prog_map(ns, "wx_reals")
+    assert mid is not None, "no XDP program with wx_reals on eth0"
+    dump = json.loads(run(["bpftool", "-j", "map", "dump", "id", str(mid)]).stdout)
+    return sum(1 for e in dump if any(int(b, 16) for b in e["value"]))
+
+
 def global_counters(ns=None):
     """wx_global, what the data path did, for a failure's message: that of
     the program on <ns>'s eth0, else of the newest weir program (maps are
     global, not per namespace)."""
-    ids = []
-    if ns is not None:
-        m = re.search(r"prog/xdp id (\d+)", ns.ip("-d", "link", "show", "eth0", check=False).stdout)
-        if m:
-            prog = json.loads(run(["bpftool", "-j", "prog", "show", "id", m.group(1)]).stdout)
-            for mid in prog.get("map_ids", []):
-                info = json.loads(run(["bpftool", "-j", "map", "show", "id", str(mid)]).stdout)
-                if info.get("name") == "wx_global":
-                    ids = [mid]
+    mid = prog_map(ns, "wx_global") if ns is not None else None
+    ids = [mid] if mid is not None else []
     if not ids:
         maps = json.loads(run(["bpftool", "-j", "map", "show"], check=False).stdout or "[]")
         ids = [m["id"] for m in maps if m.get("name") == "wx_global"]
