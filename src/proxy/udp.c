@@ -194,23 +194,38 @@ static bool sess_usable(struct udp_sess *s)
  * session on this worker goes while the count is above the bound. The
  * caller gives the place back with unreserve() once session_begin() has
  * counted the session, or when it fails. false: no room (the other
- * workers' sessions hold the bound). */
+ * workers' sessions hold the bound).
+ *
+ * Each worker also keeps to its share of the bound (max_conn / workers,
+ * the remainder to the first ones) by evicting its own oldest first: a
+ * worker can evict only its own sessions, so without shares a flood
+ * landing unevenly let one worker hold the whole bound and every new
+ * client of the other was dropped until those sessions timed out. */
+static void evict_oldest(struct udp_lst *lst)
+{
+	struct udp_sess *old = lst->lru.next;
+
+	counter_add(&stats_mine(&lst->svc->stats)->evictions, 1);
+	counter_add(&stats_mine(&old->rs->stats)->evictions, 1);
+	sess_end(old, END_EVICTED);
+}
+
 static bool reserve(struct udp_lst *lst)
 {
 	struct virtual_service *svc = lst->svc;
 	unsigned max = atomic_load_explicit(&svc->maxconn, memory_order_relaxed);
+	unsigned n = nworkers > 0 ? (unsigned)nworkers : 1, id = (unsigned)lst->uw->w->id;
+	unsigned share = max / n + (id < max % n);
 
+	while (share && lst->nsess >= share && lst->lru.next != &lst->lru)
+		evict_oldest(lst);
 	atomic_fetch_add_explicit(&svc->active, 1, memory_order_relaxed);
 	while (max && atomic_load_explicit(&svc->active, memory_order_relaxed) > max) {
-		struct udp_sess *old = lst->lru.next;
-
-		if (old == &lst->lru) {
+		if (lst->lru.next == &lst->lru) {
 			atomic_fetch_sub_explicit(&svc->active, 1, memory_order_relaxed);
 			return false;
 		}
-		counter_add(&stats_mine(&svc->stats)->evictions, 1);
-		counter_add(&stats_mine(&old->rs->stats)->evictions, 1);
-		sess_end(old, END_EVICTED);
+		evict_oldest(lst);
 	}
 	return true;
 }
